@@ -1,0 +1,1 @@
+//! antiphon-codec (under construction).

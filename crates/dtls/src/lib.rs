@@ -1,0 +1,1 @@
+//! antiphon-dtls (under construction).

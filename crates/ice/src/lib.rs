@@ -1,0 +1,1 @@
+//! antiphon-ice (under construction).

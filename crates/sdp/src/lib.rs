@@ -1,0 +1,1 @@
+//! antiphon-sdp (under construction).
