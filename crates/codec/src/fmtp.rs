@@ -1,0 +1,313 @@
+//! Format parameters (the value of an SDP `a=fmtp:<pt> <value>` line, or W3C `sdpFmtpLine`) as an
+//! ordered list, parsed from and written back to `name=value;name=value` text.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::CodecError;
+
+/// Longest fmtp text [`Fmtp::parse`] accepts, in bytes. Real-world values are well under 1 KiB.
+pub const MAX_FMTP_LEN: usize = 4096;
+
+/// Most parameters [`Fmtp::parse`] accepts in one fmtp text.
+pub const MAX_FMTP_PARAMS: usize = 64;
+
+/// One fmtp parameter: `name=value`, or a bare token such as red's `111/111` or
+/// telephone-event's `0-15` (then `value` is `None` and `name` holds the token).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FmtpParam {
+    /// Parameter name (or the whole bare token).
+    pub name: String,
+    /// Parameter value; `None` for a bare token.
+    pub value: Option<String>,
+}
+
+impl fmt::Display for FmtpParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(f, "{}={}", self.name, value),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Ordered format parameters. Order and unknown parameters survive parse and write, so a value
+/// written back is the value read (modulo whitespace around `;` and `=`).
+///
+/// Names are matched ASCII-case-insensitively, as RFC 6184 and friends require.
+///
+/// ```
+/// use antiphon_codec::Fmtp;
+/// let fmtp: Fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".parse()?;
+/// assert_eq!(fmtp.get("Profile-Level-Id"), Some("42e01f"));
+/// assert_eq!(fmtp.to_string(), "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f");
+/// # Ok::<(), antiphon_codec::CodecError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Fmtp {
+    params: Vec<FmtpParam>,
+}
+
+impl Fmtp {
+    /// No parameters.
+    pub const fn new() -> Self {
+        Self { params: Vec::new() }
+    }
+
+    /// Parses `name=value;name=value` text. Whitespace around separators is ignored, a trailing
+    /// `;` is tolerated, a value may contain `=` (base64 in `sprop-parameter-sets`).
+    ///
+    /// # Errors
+    /// [`CodecError::FmtpTooLong`], [`CodecError::TooManyFmtpParameters`],
+    /// [`CodecError::EmptyFmtpParameter`] or [`CodecError::InvalidFmtpCharacter`] (with the byte
+    /// offset) when the text does not follow that grammar.
+    pub fn parse(text: &str) -> Result<Self, CodecError> {
+        if text.len() > MAX_FMTP_LEN {
+            return Err(CodecError::FmtpTooLong { len: text.len() });
+        }
+        let mut params = Vec::new();
+        if text.trim().is_empty() {
+            return Ok(Self { params });
+        }
+        let segment_count = text.split(';').count();
+        let mut offset = 0;
+        for (index, segment) in text.split(';').enumerate() {
+            let segment_offset = offset;
+            offset += segment.len() + 1;
+            let is_last = index + 1 == segment_count;
+            if segment.trim().is_empty() {
+                if is_last {
+                    break;
+                }
+                return Err(CodecError::EmptyFmtpParameter {
+                    offset: segment_offset,
+                });
+            }
+            if params.len() == MAX_FMTP_PARAMS {
+                return Err(CodecError::TooManyFmtpParameters);
+            }
+            params.push(parse_param(segment, segment_offset)?);
+        }
+        Ok(Self { params })
+    }
+
+    /// The parameters in order.
+    pub fn params(&self) -> &[FmtpParam] {
+        &self.params
+    }
+
+    /// True when there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    /// The value of the first `name=value` parameter called `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|p| p.value.is_some() && p.name.eq_ignore_ascii_case(name))
+            .and_then(|p| p.value.as_deref())
+    }
+
+    /// The bare tokens (parameters without `=`), in order, e.g. red's `111/111`.
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.params
+            .iter()
+            .filter(|p| p.value.is_none())
+            .map(|p| p.name.as_str())
+    }
+
+    /// Sets `name=value`: replaces the first parameter of that name in place, or appends.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let value = Some(value.into());
+        match self
+            .params
+            .iter_mut()
+            .find(|p| p.value.is_some() && p.name.eq_ignore_ascii_case(name))
+        {
+            Some(param) => param.value = value,
+            None => self.params.push(FmtpParam {
+                name: name.to_owned(),
+                value,
+            }),
+        }
+    }
+
+    /// Appends a parameter as given (no de-duplication).
+    pub fn push(&mut self, param: FmtpParam) {
+        self.params.push(param);
+    }
+
+    /// Removes every `name=value` parameter called `name`; returns whether any was removed.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.params.len();
+        self.params
+            .retain(|p| !(p.value.is_some() && p.name.eq_ignore_ascii_case(name)));
+        before != self.params.len()
+    }
+
+    /// Builder form of [`Fmtp::set`].
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.set(name, value);
+        self
+    }
+}
+
+fn parse_param(segment: &str, segment_offset: usize) -> Result<FmtpParam, CodecError> {
+    let leading = segment.len() - segment.trim_start().len();
+    let (name, value) = match segment.find('=') {
+        Some(eq) => (
+            &segment[..eq],
+            Some((&segment[eq + 1..], segment_offset + eq + 1)),
+        ),
+        None => (segment, None),
+    };
+    let name_offset = segment_offset + leading;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CodecError::EmptyFmtpParameter {
+            offset: name_offset,
+        });
+    }
+    check_token(name, name_offset, false)?;
+    let value = match value {
+        Some((raw, raw_offset)) => {
+            let value = raw.trim();
+            let value_offset = raw_offset + (raw.len() - raw.trim_start().len());
+            check_token(value, value_offset, true)?;
+            Some(value.to_owned())
+        }
+        None => None,
+    };
+    Ok(FmtpParam {
+        name: name.to_owned(),
+        value,
+    })
+}
+
+fn check_token(token: &str, offset: usize, allow_equals: bool) -> Result<(), CodecError> {
+    match token
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace() || c.is_control() || (c == '=' && !allow_equals))
+    {
+        Some((at, _)) => Err(CodecError::InvalidFmtpCharacter {
+            offset: offset + at,
+        }),
+        None => Ok(()),
+    }
+}
+
+impl FromStr for Fmtp {
+    type Err = CodecError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl fmt::Display for Fmtp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, param) in self.params.iter().enumerate() {
+            if index > 0 {
+                f.write_str(";")?;
+            }
+            write!(f, "{param}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<FmtpParam> for Fmtp {
+    fn from_iter<I: IntoIterator<Item = FmtpParam>>(iter: I) -> Self {
+        Self {
+            params: iter.into_iter().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_writes_back() {
+        let cases = [
+            ("minptime=10;useinbandfec=1", "minptime=10;useinbandfec=1"),
+            ("111/111", "111/111"),
+            ("0-15", "0-15"),
+            ("apt=96", "apt=96"),
+            ("a=1; b=2 ;", "a=1;b=2"),
+            (
+                "sprop-parameter-sets=Z0IACpZTBYmI,aMljiA==",
+                "sprop-parameter-sets=Z0IACpZTBYmI,aMljiA==",
+            ),
+            ("", ""),
+            ("  ", ""),
+            ("x-google-flag=", "x-google-flag="),
+        ];
+        for (input, written) in cases {
+            let fmtp = Fmtp::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(fmtp.to_string(), written, "{input:?}");
+            assert_eq!(
+                Fmtp::parse(written).as_ref(),
+                Ok(&fmtp),
+                "{input:?} round trip"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_text_with_offsets() {
+        let cases = [
+            ("a=1;;b=2", CodecError::EmptyFmtpParameter { offset: 4 }),
+            (";a=1", CodecError::EmptyFmtpParameter { offset: 0 }),
+            ("=5", CodecError::EmptyFmtpParameter { offset: 0 }),
+            ("a=1; =5", CodecError::EmptyFmtpParameter { offset: 5 }),
+            ("a b=1", CodecError::InvalidFmtpCharacter { offset: 1 }),
+            ("a=1 2", CodecError::InvalidFmtpCharacter { offset: 3 }),
+            ("a=\u{1}", CodecError::InvalidFmtpCharacter { offset: 2 }),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Fmtp::parse(input), Err(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn bounds_hostile_input() {
+        let long = "a".repeat(MAX_FMTP_LEN + 1);
+        assert_eq!(
+            Fmtp::parse(&long),
+            Err(CodecError::FmtpTooLong {
+                len: MAX_FMTP_LEN + 1
+            })
+        );
+        let many = vec!["a=1"; MAX_FMTP_PARAMS + 1].join(";");
+        assert_eq!(Fmtp::parse(&many), Err(CodecError::TooManyFmtpParameters));
+        let exactly = vec!["a=1"; MAX_FMTP_PARAMS].join(";");
+        assert_eq!(
+            Fmtp::parse(&exactly).map(|f| f.params().len()),
+            Ok(MAX_FMTP_PARAMS)
+        );
+    }
+
+    #[test]
+    fn get_set_remove_are_case_insensitive_and_keep_order() {
+        let mut fmtp =
+            Fmtp::parse("Profile-Level-Id=42e01f;x-unknown=7;packetization-mode=1").unwrap();
+        assert_eq!(fmtp.get("profile-level-id"), Some("42e01f"));
+        fmtp.set("PROFILE-LEVEL-ID", "42e034");
+        fmtp.set("level-asymmetry-allowed", "1");
+        assert_eq!(
+            fmtp.to_string(),
+            "Profile-Level-Id=42e034;x-unknown=7;packetization-mode=1;level-asymmetry-allowed=1"
+        );
+        assert!(fmtp.remove("x-UNKNOWN"));
+        assert!(!fmtp.remove("x-unknown"));
+        assert_eq!(fmtp.tokens().count(), 0);
+        assert_eq!(
+            Fmtp::parse("111/111").unwrap().tokens().collect::<Vec<_>>(),
+            ["111/111"]
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! Codec intersection: media codecs first, then the helpers that depend on them (red and FEC,
+//! then rtx, then CN and telephone-event).
+
+use crate::matching::{FmtpMismatch, answer_fmtp};
+use crate::negotiate::{
+    NegotiatedCodec, NegotiationOptions, OfferedCodec, OfferedMedia, check_payload_type,
+};
+use crate::{
+    Codec, CodecCapability, CodecError, CodecRole, CodecVerdict, Fmtp, MediaCapabilities,
+    MediaKind, RejectionReason, RtcpFeedback, Verdict,
+};
+
+/// An rtx `apt` parameter, read.
+pub(super) enum Apt {
+    /// No `apt`.
+    Missing,
+    /// An `apt` that is not a payload type; the text as written.
+    Invalid(String),
+    /// A payload type.
+    PayloadType(u8),
+}
+
+pub(super) fn parse_apt(fmtp: &Fmtp) -> Apt {
+    match fmtp.get("apt") {
+        None => Apt::Missing,
+        Some(text) => match text.parse::<u8>() {
+            Ok(pt) if pt <= 127 => Apt::PayloadType(pt),
+            _ => Apt::Invalid(text.to_owned()),
+        },
+    }
+}
+
+/// The payload types a red fmtp refers to (`111/111`), in order.
+pub(super) fn red_references(fmtp: &Fmtp) -> Result<Vec<u8>, CodecError> {
+    let mut references = Vec::new();
+    for token in fmtp.tokens() {
+        for part in token.split('/') {
+            match part.parse::<u8>() {
+                Ok(pt) if pt <= 127 => references.push(pt),
+                _ => {
+                    return Err(CodecError::InvalidParameterValue {
+                        parameter: "red",
+                        value: token.to_owned(),
+                        expected: "payload types 0..=127 separated by /",
+                    });
+                }
+            }
+        }
+    }
+    Ok(references)
+}
+
+/// What we decided about one accepted offered codec.
+struct Acceptance<'a> {
+    capability: &'a CodecCapability,
+    answer_fmtp: Fmtp,
+    preference: usize,
+}
+
+struct Negotiation<'a> {
+    offer: &'a OfferedMedia,
+    local: &'a MediaCapabilities,
+    options: &'a NegotiationOptions,
+    /// Index of the first offered codec per payload type.
+    first_with_pt: [Option<usize>; 128],
+    verdicts: Vec<Option<Verdict<RejectionReason>>>,
+    accepted: Vec<Option<Acceptance<'a>>>,
+}
+
+pub(super) fn negotiate_codecs(
+    offer: &OfferedMedia,
+    local: &MediaCapabilities,
+    options: &NegotiationOptions,
+) -> (Vec<NegotiatedCodec>, Vec<CodecVerdict>) {
+    let count = offer.codecs.len();
+    let mut state = Negotiation {
+        offer,
+        local,
+        options,
+        first_with_pt: [None; 128],
+        verdicts: (0..count).map(|_| None).collect(),
+        accepted: (0..count).map(|_| None).collect(),
+    };
+    state.check_payload_types();
+    for role in [
+        CodecRole::Media,
+        CodecRole::Redundancy,
+        CodecRole::ForwardErrorCorrection,
+        CodecRole::Retransmission,
+    ] {
+        state.decide_role(|r| r == role);
+    }
+    state.decide_role(|r| matches!(r, CodecRole::ComfortNoise | CodecRole::TelephoneEvent));
+    state.finish()
+}
+
+impl<'a> Negotiation<'a> {
+    fn check_payload_types(&mut self) {
+        for (index, offered) in self.offer.codecs.iter().enumerate() {
+            let pt = offered.payload_type;
+            let reason = match check_payload_type(pt) {
+                Err(CodecError::PayloadTypeConflictsWithRtcp { .. }) => {
+                    Some(RejectionReason::PayloadTypeConflictsWithRtcp)
+                }
+                Err(_) => Some(RejectionReason::PayloadTypeOutOfRange),
+                Ok(()) => match self.first_with_pt.get_mut(usize::from(pt)) {
+                    Some(Some(_)) => Some(RejectionReason::DuplicatePayloadType),
+                    Some(slot) => {
+                        *slot = Some(index);
+                        None
+                    }
+                    None => Some(RejectionReason::PayloadTypeOutOfRange),
+                },
+            };
+            let reason = reason.or_else(|| {
+                (offered.codec.kind != self.offer.kind).then_some(RejectionReason::WrongMediaKind {
+                    section: self.offer.kind,
+                })
+            });
+            if let (Some(reason), Some(slot)) = (reason, self.verdicts.get_mut(index)) {
+                *slot = Some(Verdict::Rejected(reason));
+            }
+        }
+    }
+
+    fn decide_role(&mut self, in_role: impl Fn(CodecRole) -> bool) {
+        for index in 0..self.offer.codecs.len() {
+            let Some(offered) = self.offer.codecs.get(index) else {
+                continue;
+            };
+            let undecided = matches!(self.verdicts.get(index), Some(None));
+            if !undecided || !in_role(offered.codec.role()) {
+                continue;
+            }
+            let decision = self.decide(offered);
+            let verdict = match decision {
+                Ok(acceptance) => {
+                    if let Some(slot) = self.accepted.get_mut(index) {
+                        *slot = Some(acceptance);
+                    }
+                    Verdict::Accepted
+                }
+                Err(reason) => Verdict::Rejected(reason),
+            };
+            if let Some(slot) = self.verdicts.get_mut(index) {
+                *slot = Some(verdict);
+            }
+        }
+    }
+
+    fn decide(&self, offered: &OfferedCodec) -> Result<Acceptance<'a>, RejectionReason> {
+        let codec = &offered.codec;
+        let (capability, local_fmtp) = self.find_capability(codec)?;
+        let answer_fmtp = match codec.role() {
+            CodecRole::Media => local_fmtp,
+            CodecRole::Redundancy => self.check_red(codec)?,
+            CodecRole::ForwardErrorCorrection => {
+                if !self.any_accepted(|c| c.role() == CodecRole::Media) {
+                    return Err(RejectionReason::NoPrimaryCodec);
+                }
+                local_fmtp
+            }
+            CodecRole::Retransmission => self.check_rtx(codec, &local_fmtp)?,
+            CodecRole::ComfortNoise | CodecRole::TelephoneEvent => {
+                let clock_rate = codec.clock_rate;
+                if !self.any_accepted(|c| {
+                    c.role() == CodecRole::Media
+                        && c.kind == MediaKind::Audio
+                        && c.clock_rate == clock_rate
+                }) {
+                    return Err(RejectionReason::NoCodecAtClockRate { clock_rate });
+                }
+                local_fmtp
+            }
+        };
+        let preference = self.preference_index(codec)?;
+        Ok(Acceptance {
+            capability,
+            answer_fmtp,
+            preference,
+        })
+    }
+
+    /// The first local capability that supports `offered` in the needed direction, and the fmtp
+    /// for our answer; or the most specific reason none does.
+    fn find_capability(
+        &self,
+        offered: &Codec,
+    ) -> Result<(&'a CodecCapability, Fmtp), RejectionReason> {
+        let local: &'a MediaCapabilities = self.local;
+        let named: Vec<&'a CodecCapability> = local
+            .codecs
+            .iter()
+            .filter(|c| {
+                c.codec.kind == offered.kind && c.codec.name.eq_ignore_ascii_case(&offered.name)
+            })
+            .collect();
+        if named.is_empty() {
+            return Err(RejectionReason::UnsupportedMimeType);
+        }
+        let clocked: Vec<_> = named
+            .into_iter()
+            .filter(|c| c.codec.clock_rate == offered.clock_rate)
+            .collect();
+        if clocked.is_empty() {
+            return Err(RejectionReason::ClockRateMismatch);
+        }
+        let formatted: Vec<_> = clocked
+            .into_iter()
+            .filter(|c| c.codec.is_same_format(offered))
+            .collect();
+        if formatted.is_empty() {
+            return Err(RejectionReason::ChannelsMismatch);
+        }
+        let mut compatible = Vec::new();
+        let mut closest: Option<FmtpMismatch> = None;
+        for capability in formatted {
+            let answer = if offered.role() == CodecRole::Media {
+                answer_fmtp(&capability.codec, offered)
+            } else {
+                Ok(capability.codec.fmtp.clone())
+            };
+            match answer {
+                Ok(fmtp) => compatible.push((capability, fmtp)),
+                Err(mismatch) => {
+                    if closest.as_ref().is_none_or(|c| mismatch.depth > c.depth) {
+                        closest = Some(mismatch);
+                    }
+                }
+            }
+        }
+        if compatible.is_empty() {
+            return Err(closest.map_or(RejectionReason::UnsupportedMimeType, |m| m.reason));
+        }
+        let needed = self.options.direction;
+        compatible
+            .into_iter()
+            .find(|(capability, _)| capability.direction.covers(needed))
+            .ok_or(RejectionReason::DirectionNotSupported { needed })
+    }
+
+    fn check_red(&self, red: &Codec) -> Result<Fmtp, RejectionReason> {
+        let references = red_references(&red.fmtp).map_err(RejectionReason::InvalidFmtp)?;
+        if references.is_empty() {
+            if !self.any_accepted(|c| c.role() == CodecRole::Media) {
+                return Err(RejectionReason::NoPrimaryCodec);
+            }
+        } else if let Some(&payload_type) = references.iter().find(|&&pt| {
+            self.accepted_at_pt(pt)
+                .is_none_or(|(codec, _)| codec.role() != CodecRole::Media)
+        }) {
+            return Err(RejectionReason::RedPrimaryRejected { payload_type });
+        }
+        Ok(red.fmtp.clone())
+    }
+
+    fn check_rtx(&self, rtx: &Codec, local_fmtp: &Fmtp) -> Result<Fmtp, RejectionReason> {
+        let apt = match parse_apt(&rtx.fmtp) {
+            Apt::Missing => return Err(RejectionReason::RtxMissingApt),
+            Apt::Invalid(value) => return Err(RejectionReason::RtxInvalidApt { value }),
+            Apt::PayloadType(apt) => apt,
+        };
+        let Some(&Some(primary_index)) = self.first_with_pt.get(usize::from(apt)) else {
+            return Err(RejectionReason::RtxAptNotOffered { apt });
+        };
+        let primary = self.offer.codecs.get(primary_index).map(|c| &c.codec);
+        if primary.is_some_and(|p| p.role() == CodecRole::Retransmission) {
+            return Err(RejectionReason::RtxInvalidApt {
+                value: apt.to_string(),
+            });
+        }
+        let Some((primary, _)) = self.accepted_at_pt(apt) else {
+            return Err(RejectionReason::RtxPrimaryRejected { apt });
+        };
+        if primary.clock_rate != rtx.clock_rate {
+            return Err(RejectionReason::RtxClockRateMismatch { apt });
+        }
+        let mut answer = Fmtp::new().with("apt", apt.to_string());
+        for param in local_fmtp.params() {
+            if !param.name.eq_ignore_ascii_case("apt") {
+                answer.push(param.clone());
+            }
+        }
+        Ok(answer)
+    }
+
+    fn preference_index(&self, offered: &Codec) -> Result<usize, RejectionReason> {
+        let preferences = &self.options.codec_preferences;
+        if preferences.is_empty() {
+            return Ok(0);
+        }
+        preferences
+            .iter()
+            .position(|preferred| {
+                preferred.is_same_format(offered)
+                    && (offered.role() != CodecRole::Media
+                        || answer_fmtp(preferred, offered).is_ok())
+            })
+            .ok_or(RejectionReason::ExcludedByPreferences)
+    }
+
+    /// The offered codec and its acceptance at `payload_type`, if accepted so far.
+    fn accepted_at_pt(&self, payload_type: u8) -> Option<(&'a Codec, &Acceptance<'a>)> {
+        let index = (*self.first_with_pt.get(usize::from(payload_type))?)?;
+        let acceptance = self.accepted.get(index)?.as_ref()?;
+        Some((&self.offer.codecs.get(index)?.codec, acceptance))
+    }
+
+    fn any_accepted(&self, predicate: impl Fn(&Codec) -> bool) -> bool {
+        self.offer
+            .codecs
+            .iter()
+            .zip(&self.accepted)
+            .any(|(offered, acceptance)| acceptance.is_some() && predicate(&offered.codec))
+    }
+
+    fn finish(self) -> (Vec<NegotiatedCodec>, Vec<CodecVerdict>) {
+        let mut negotiated: Vec<(usize, NegotiatedCodec)> = Vec::new();
+        let mut verdicts = Vec::with_capacity(self.offer.codecs.len());
+        for ((offered, verdict), acceptance) in self
+            .offer
+            .codecs
+            .iter()
+            .zip(self.verdicts)
+            .zip(self.accepted)
+        {
+            // Every codec gets a verdict above; an undecided one can only be of a role no pass
+            // covers, which `CodecRole` rules out. Treat it as unsupported rather than panic.
+            let verdict =
+                verdict.unwrap_or(Verdict::Rejected(RejectionReason::UnsupportedMimeType));
+            if let (Verdict::Accepted, Some(acceptance)) = (&verdict, acceptance) {
+                negotiated.push((
+                    acceptance.preference,
+                    negotiated_codec(offered, acceptance, &self.offer.rtcp_feedback_wildcard),
+                ));
+            }
+            verdicts.push(CodecVerdict {
+                payload_type: offered.payload_type,
+                codec: offered.codec.to_string(),
+                verdict,
+            });
+        }
+        negotiated.sort_by_key(|(preference, _)| *preference);
+        (
+            negotiated.into_iter().map(|(_, codec)| codec).collect(),
+            verdicts,
+        )
+    }
+}
+
+fn negotiated_codec(
+    offered: &OfferedCodec,
+    acceptance: Acceptance<'_>,
+    wildcard: &[RtcpFeedback],
+) -> NegotiatedCodec {
+    let mut rtcp_feedback: Vec<RtcpFeedback> = Vec::new();
+    for feedback in offered.rtcp_feedback.iter().chain(wildcard) {
+        let supported = acceptance
+            .capability
+            .rtcp_feedback
+            .iter()
+            .any(|ours| ours.same_as(feedback));
+        if supported && !rtcp_feedback.iter().any(|kept| kept.same_as(feedback)) {
+            rtcp_feedback.push(feedback.clone());
+        }
+    }
+    NegotiatedCodec {
+        payload_type: offered.payload_type,
+        codec: Codec {
+            fmtp: acceptance.answer_fmtp,
+            ..offered.codec.clone()
+        },
+        remote_fmtp: offered.codec.fmtp.clone(),
+        rtcp_feedback,
+    }
+}

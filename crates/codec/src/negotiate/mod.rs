@@ -1,0 +1,273 @@
+//! Offer/answer negotiation as pure functions: intersect one offered media section's codecs,
+//! feedback and header extensions with our capabilities.
+
+mod codecs;
+mod extensions;
+
+use crate::{
+    Capabilities, Codec, CodecError, CodecRole, Direction, Explanation, Fmtp, MediaKind,
+    RtcpFeedback,
+};
+
+/// One codec of an offered media section: `a=rtpmap`, `a=fmtp` and `a=rtcp-fb` for one payload
+/// type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedCodec {
+    /// The payload type (values above 127 are rejected, not truncated).
+    pub payload_type: u8,
+    /// The codec with the offered fmtp.
+    pub codec: Codec,
+    /// `a=rtcp-fb:<pt> ...` entries for this payload type.
+    pub rtcp_feedback: Vec<RtcpFeedback>,
+}
+
+impl OfferedCodec {
+    /// An offered codec without feedback.
+    pub fn new(payload_type: u8, codec: Codec) -> Self {
+        Self {
+            payload_type,
+            codec,
+            rtcp_feedback: Vec::new(),
+        }
+    }
+
+    /// Builder: sets the feedback.
+    #[must_use]
+    pub fn with_feedback(mut self, rtcp_feedback: Vec<RtcpFeedback>) -> Self {
+        self.rtcp_feedback = rtcp_feedback;
+        self
+    }
+}
+
+/// One offered `a=extmap`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedHeaderExtension {
+    /// The id (1..=14 one-byte, up to 255 two-byte).
+    pub id: u16,
+    /// The URI.
+    pub uri: String,
+    /// The direction as the offerer wrote it (`SendRecv` when absent).
+    pub direction: Direction,
+}
+
+impl OfferedHeaderExtension {
+    /// A send-and-receive extension.
+    pub fn new(id: u16, uri: impl Into<String>) -> Self {
+        Self {
+            id,
+            uri: uri.into(),
+            direction: Direction::SendRecv,
+        }
+    }
+}
+
+/// The codec-related content of one offered media section (m-line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedMedia {
+    /// The section's kind.
+    pub kind: MediaKind,
+    /// Codecs in m-line order.
+    pub codecs: Vec<OfferedCodec>,
+    /// `a=rtcp-fb:* ...` entries, which apply to every codec.
+    pub rtcp_feedback_wildcard: Vec<RtcpFeedback>,
+    /// Header extensions.
+    pub header_extensions: Vec<OfferedHeaderExtension>,
+}
+
+impl OfferedMedia {
+    /// An empty section of `kind`.
+    pub fn new(kind: MediaKind) -> Self {
+        Self {
+            kind,
+            codecs: Vec::new(),
+            rtcp_feedback_wildcard: Vec::new(),
+            header_extensions: Vec::new(),
+        }
+    }
+
+    /// Checks the rules a well-formed codec list follows, for callers that want to refuse a bad
+    /// offer outright rather than negotiate around it: payload types in range, not colliding
+    /// with RTCP and unique; every rtx with an offered `apt`; every red reference offered.
+    ///
+    /// # Errors
+    /// The first broken rule, as a [`CodecError`].
+    pub fn validate(&self) -> Result<(), CodecError> {
+        let mut seen = [false; 128];
+        for offered in &self.codecs {
+            let pt = offered.payload_type;
+            check_payload_type(pt)?;
+            let slot = seen
+                .get_mut(usize::from(pt))
+                .ok_or(CodecError::PayloadTypeOutOfRange {
+                    payload_type: u16::from(pt),
+                })?;
+            if std::mem::replace(slot, true) {
+                return Err(CodecError::DuplicatePayloadType { payload_type: pt });
+            }
+        }
+        let is_offered = |pt: u8| self.codecs.iter().any(|c| c.payload_type == pt);
+        for offered in &self.codecs {
+            let pt = offered.payload_type;
+            match offered.codec.role() {
+                CodecRole::Retransmission => {
+                    let apt = match codecs::parse_apt(&offered.codec.fmtp) {
+                        codecs::Apt::Missing => {
+                            return Err(CodecError::RtxMissingApt { payload_type: pt });
+                        }
+                        codecs::Apt::Invalid(value) => {
+                            return Err(CodecError::InvalidParameterValue {
+                                parameter: "apt",
+                                value,
+                                expected: "a payload type 0..=127",
+                            });
+                        }
+                        codecs::Apt::PayloadType(apt) => apt,
+                    };
+                    if !is_offered(apt) {
+                        return Err(CodecError::RtxAptNotOffered {
+                            payload_type: pt,
+                            apt,
+                        });
+                    }
+                }
+                CodecRole::Redundancy => {
+                    for referenced in codecs::red_references(&offered.codec.fmtp)? {
+                        if !is_offered(referenced) {
+                            return Err(CodecError::RedPayloadTypeNotOffered {
+                                payload_type: pt,
+                                referenced,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_payload_type(payload_type: u8) -> Result<(), CodecError> {
+    match payload_type {
+        0..=71 | 77..=127 => Ok(()),
+        72..=76 => Err(CodecError::PayloadTypeConflictsWithRtcp { payload_type }),
+        _ => Err(CodecError::PayloadTypeOutOfRange {
+            payload_type: u16::from(payload_type),
+        }),
+    }
+}
+
+/// How to negotiate: the direction of our answer and optional codec preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiationOptions {
+    /// The direction of our answer for this section, from our side. `SendRecv` needs codecs we
+    /// can both send and receive; `SendOnly` codecs we can send; `RecvOnly` codecs we can
+    /// receive; `Inactive` either.
+    pub direction: Direction,
+    /// RTCRtpTransceiver.setCodecPreferences: when not empty, only offered codecs compatible
+    /// with one of these (rtx, red and FEC included) are accepted, in this order.
+    pub codec_preferences: Vec<Codec>,
+}
+
+impl Default for NegotiationOptions {
+    fn default() -> Self {
+        Self {
+            direction: Direction::SendRecv,
+            codec_preferences: Vec::new(),
+        }
+    }
+}
+
+impl NegotiationOptions {
+    /// Send-and-receive options without preferences.
+    pub fn send_recv() -> Self {
+        Self::default()
+    }
+
+    /// Builder: sets the direction.
+    #[must_use]
+    pub fn with_direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// Builder: sets the codec preferences.
+    #[must_use]
+    pub fn with_codec_preferences(mut self, codec_preferences: Vec<Codec>) -> Self {
+        self.codec_preferences = codec_preferences;
+        self
+    }
+}
+
+/// One codec in the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedCodec {
+    /// The offerer's payload type, unchanged.
+    pub payload_type: u8,
+    /// The codec as it goes in our answer: offered name, clock rate and channels; our fmtp (H.264
+    /// and H.265 levels computed, rtx `apt` and red references pointing at accepted payload
+    /// types).
+    pub codec: Codec,
+    /// The offerer's fmtp, which describes what the offerer can receive, i.e. how to send.
+    pub remote_fmtp: Fmtp,
+    /// Feedback both sides support: offered (per payload type or `*`) and ours.
+    pub rtcp_feedback: Vec<RtcpFeedback>,
+}
+
+/// One header extension in the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedHeaderExtension {
+    /// The offerer's id, unchanged.
+    pub id: u16,
+    /// The URI.
+    pub uri: String,
+    /// Our direction for it (the offered direction reversed, narrowed by ours).
+    pub direction: Direction,
+}
+
+/// The result of negotiating one media section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// Accepted codecs, in offer order (or preference order when preferences are set).
+    pub codecs: Vec<NegotiatedCodec>,
+    /// Accepted header extensions, in offer order.
+    pub header_extensions: Vec<NegotiatedHeaderExtension>,
+    /// For every offered codec and extension, accepted or why not.
+    pub explanation: Explanation,
+}
+
+impl Negotiated {
+    /// True when at least one media codec (not rtx, red, FEC, CN or telephone-event) was accepted;
+    /// otherwise the section must be rejected.
+    pub fn has_media_codec(&self) -> bool {
+        self.codecs
+            .iter()
+            .any(|c| c.codec.role() == CodecRole::Media)
+    }
+}
+
+/// Negotiates one offered media section against our capabilities.
+///
+/// Keeps the offerer's payload types and ids, and the offer's order unless
+/// `options.codec_preferences` is set. Never fails and never panics: every offered codec gets a
+/// verdict in [`Negotiated::explanation`].
+pub fn negotiate(
+    offer: &OfferedMedia,
+    local: &Capabilities,
+    options: &NegotiationOptions,
+) -> Negotiated {
+    let (codecs, codec_verdicts) =
+        codecs::negotiate_codecs(offer, local.of_kind(offer.kind), options);
+    let (header_extensions, extension_verdicts) = extensions::negotiate_extensions(
+        &offer.header_extensions,
+        &local.of_kind(offer.kind).header_extensions,
+    );
+    Negotiated {
+        codecs,
+        header_extensions,
+        explanation: Explanation {
+            codecs: codec_verdicts,
+            header_extensions: extension_verdicts,
+        },
+    }
+}

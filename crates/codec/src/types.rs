@@ -1,0 +1,283 @@
+//! The W3C-shaped capability types: codecs, rtcp-fb, header extensions, directions.
+
+use std::fmt;
+
+use crate::Fmtp;
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    /// `audio`.
+    Audio,
+    /// `video`.
+    Video,
+}
+
+impl MediaKind {
+    /// `"audio"` or `"video"`, the first half of a MIME type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Audio => "audio",
+            Self::Video => "video",
+        }
+    }
+}
+
+impl fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A media direction (RTCRtpTransceiverDirection without `stopped`), from our point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Send and receive.
+    SendRecv,
+    /// Send only.
+    SendOnly,
+    /// Receive only.
+    RecvOnly,
+    /// Neither.
+    Inactive,
+}
+
+impl Direction {
+    /// The direction from its two halves.
+    pub const fn from_send_recv(send: bool, recv: bool) -> Self {
+        match (send, recv) {
+            (true, true) => Self::SendRecv,
+            (true, false) => Self::SendOnly,
+            (false, true) => Self::RecvOnly,
+            (false, false) => Self::Inactive,
+        }
+    }
+
+    /// Includes sending.
+    pub const fn sends(self) -> bool {
+        matches!(self, Self::SendRecv | Self::SendOnly)
+    }
+
+    /// Includes receiving.
+    pub const fn receives(self) -> bool {
+        matches!(self, Self::SendRecv | Self::RecvOnly)
+    }
+
+    /// The same direction seen from the other end (an offer's `sendonly` is our `recvonly`).
+    pub const fn reversed(self) -> Self {
+        Self::from_send_recv(self.receives(), self.sends())
+    }
+
+    /// What both directions allow.
+    pub const fn intersect(self, other: Self) -> Self {
+        Self::from_send_recv(
+            self.sends() && other.sends(),
+            self.receives() && other.receives(),
+        )
+    }
+
+    /// True when every half of `needed` is in `self`.
+    pub const fn covers(self, needed: Self) -> bool {
+        (self.sends() || !needed.sends()) && (self.receives() || !needed.receives())
+    }
+
+    /// The SDP attribute name: `sendrecv`, `sendonly`, `recvonly`, `inactive`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SendRecv => "sendrecv",
+            Self::SendOnly => "sendonly",
+            Self::RecvOnly => "recvonly",
+            Self::Inactive => "inactive",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a codec is for, decided by its name: a media codec or one of the helpers that only make
+/// sense next to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodecRole {
+    /// A codec that carries media (opus, VP8, H264...).
+    Media,
+    /// `rtx` retransmission (RFC 4588), tied to a codec by `apt`.
+    Retransmission,
+    /// `red` redundancy (RFC 2198).
+    Redundancy,
+    /// `ulpfec` or `flexfec-03` forward error correction.
+    ForwardErrorCorrection,
+    /// `CN` comfort noise (RFC 3389), tied to codecs of its clock rate.
+    ComfortNoise,
+    /// `telephone-event` DTMF (RFC 4733), tied to codecs of its clock rate.
+    TelephoneEvent,
+}
+
+/// A codec: RTCRtpCodec's mimeType (kind + encoding name), clockRate, channels and sdpFmtpLine.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Codec {
+    /// Audio or video, the first half of the MIME type.
+    pub kind: MediaKind,
+    /// The encoding name as in `a=rtpmap` (`opus`, `VP8`, `H264`, `rtx`...), compared
+    /// case-insensitively.
+    pub name: String,
+    /// RTP clock rate in Hz.
+    pub clock_rate: u32,
+    /// Audio channel count; `None` means 1 for audio and is the only sensible value for video.
+    pub channels: Option<u16>,
+    /// Format parameters.
+    pub fmtp: Fmtp,
+}
+
+impl Codec {
+    /// A codec without channels or format parameters.
+    pub fn new(kind: MediaKind, name: impl Into<String>, clock_rate: u32) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            clock_rate,
+            channels: None,
+            fmtp: Fmtp::new(),
+        }
+    }
+
+    /// Builder: sets the channel count.
+    #[must_use]
+    pub fn with_channels(mut self, channels: u16) -> Self {
+        self.channels = Some(channels);
+        self
+    }
+
+    /// Builder: sets the format parameters.
+    #[must_use]
+    pub fn with_fmtp(mut self, fmtp: Fmtp) -> Self {
+        self.fmtp = fmtp;
+        self
+    }
+
+    /// The W3C mimeType, e.g. `video/VP8`.
+    pub fn mime_type(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// What this codec is for, by name.
+    pub fn role(&self) -> CodecRole {
+        let name = self.name.as_str();
+        if name.eq_ignore_ascii_case("rtx") {
+            CodecRole::Retransmission
+        } else if name.eq_ignore_ascii_case("red") {
+            CodecRole::Redundancy
+        } else if ["ulpfec", "flexfec-03", "flexfec"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        {
+            CodecRole::ForwardErrorCorrection
+        } else if name.eq_ignore_ascii_case("CN") {
+            CodecRole::ComfortNoise
+        } else if name.eq_ignore_ascii_case("telephone-event") {
+            CodecRole::TelephoneEvent
+        } else {
+            CodecRole::Media
+        }
+    }
+
+    /// Channel count with the RFC default applied (1 when absent).
+    pub fn channel_count(&self) -> u16 {
+        self.channels.unwrap_or(1)
+    }
+
+    /// Same kind, encoding name (case-insensitive), clock rate and channel count; fmtp ignored.
+    pub fn is_same_format(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.name.eq_ignore_ascii_case(&other.name)
+            && self.clock_rate == other.clock_rate
+            && self.channel_count() == other.channel_count()
+    }
+
+    /// Same format and format parameters that agree by the codec's rules (H.264 profile and
+    /// packetization-mode, VP9/AV1 profile, H.265 profile/tier/tx-mode; levels never decide).
+    pub fn is_compatible_with(&self, other: &Self) -> bool {
+        self.is_same_format(other) && crate::matching::answer_fmtp(self, other).is_ok()
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.mime_type(), self.clock_rate)?;
+        if let Some(channels) = self.channels {
+            write!(f, "/{channels}")?;
+        }
+        if !self.fmtp.is_empty() {
+            write!(f, " {}", self.fmtp)?;
+        }
+        Ok(())
+    }
+}
+
+/// One RTCP feedback mechanism (RTCRtcpFeedback): `a=rtcp-fb:<pt> <type> [<parameter>]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RtcpFeedback {
+    /// The feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`...
+    pub feedback_type: String,
+    /// The parameter, e.g. `pli` for `nack pli`, `fir` for `ccm fir`.
+    pub parameter: Option<String>,
+}
+
+impl RtcpFeedback {
+    /// A feedback entry with an optional parameter.
+    pub fn new(feedback_type: impl Into<String>, parameter: Option<&str>) -> Self {
+        Self {
+            feedback_type: feedback_type.into(),
+            parameter: parameter.map(str::to_owned),
+        }
+    }
+
+    /// `nack` (RFC 4585 generic NACK).
+    pub fn nack() -> Self {
+        Self::new("nack", None)
+    }
+
+    /// `nack pli` (picture loss indication).
+    pub fn nack_pli() -> Self {
+        Self::new("nack", Some("pli"))
+    }
+
+    /// `ccm fir` (full intra request, RFC 5104).
+    pub fn ccm_fir() -> Self {
+        Self::new("ccm", Some("fir"))
+    }
+
+    /// `goog-remb` (receiver estimated maximum bitrate).
+    pub fn goog_remb() -> Self {
+        Self::new("goog-remb", None)
+    }
+
+    /// `transport-cc` (transport-wide congestion control feedback).
+    pub fn transport_cc() -> Self {
+        Self::new("transport-cc", None)
+    }
+
+    /// Same type and parameter, compared case-insensitively.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.feedback_type
+            .eq_ignore_ascii_case(&other.feedback_type)
+            && match (&self.parameter, &other.parameter) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl fmt::Display for RtcpFeedback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.feedback_type)?;
+        if let Some(parameter) = &self.parameter {
+            write!(f, " {parameter}")?;
+        }
+        Ok(())
+    }
+}
