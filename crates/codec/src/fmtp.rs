@@ -170,12 +170,14 @@ fn parse_param(segment: &str, segment_offset: usize) -> Result<FmtpParam, CodecE
             offset: name_offset,
         });
     }
-    check_token(name, name_offset, false)?;
+    // A bare token is an opaque format-specific value and may contain spaces (ALAC's
+    // `352 0 16 40 ...`); a parameter name may not.
+    check_token(name, name_offset, false, value.is_none())?;
     let value = match value {
         Some((raw, raw_offset)) => {
             let value = raw.trim();
             let value_offset = raw_offset + (raw.len() - raw.trim_start().len());
-            check_token(value, value_offset, true)?;
+            check_token(value, value_offset, true, false)?;
             Some(value.to_owned())
         }
         None => None,
@@ -186,11 +188,16 @@ fn parse_param(segment: &str, segment_offset: usize) -> Result<FmtpParam, CodecE
     })
 }
 
-fn check_token(token: &str, offset: usize, allow_equals: bool) -> Result<(), CodecError> {
-    match token
-        .char_indices()
-        .find(|&(_, c)| c.is_whitespace() || c.is_control() || (c == '=' && !allow_equals))
-    {
+fn check_token(
+    token: &str,
+    offset: usize,
+    allow_equals: bool,
+    allow_spaces: bool,
+) -> Result<(), CodecError> {
+    let is_allowed_space = |c: char| allow_spaces && (c == ' ' || c == '\t');
+    match token.char_indices().find(|&(_, c)| {
+        !is_allowed_space(c) && (c.is_whitespace() || c.is_control() || (c == '=' && !allow_equals))
+    }) {
         Some((at, _)) => Err(CodecError::InvalidFmtpCharacter {
             offset: offset + at,
         }),
@@ -245,6 +252,14 @@ mod tests {
             ("", ""),
             ("  ", ""),
             ("x-google-flag=", "x-google-flag="),
+            (
+                "352 0 16 40 10 14 2 255 0 0 44100",
+                "352 0 16 40 10 14 2 255 0 0 44100",
+            ),
+            (
+                "width=1280; interlace; depth=10;",
+                "width=1280;interlace;depth=10",
+            ),
         ];
         for (input, written) in cases {
             let fmtp = Fmtp::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
@@ -265,6 +280,7 @@ mod tests {
             ("=5", CodecError::EmptyFmtpParameter { offset: 0 }),
             ("a=1; =5", CodecError::EmptyFmtpParameter { offset: 5 }),
             ("a b=1", CodecError::InvalidFmtpCharacter { offset: 1 }),
+            ("a\u{7}b", CodecError::InvalidFmtpCharacter { offset: 1 }),
             ("a=1 2", CodecError::InvalidFmtpCharacter { offset: 3 }),
             ("a=\u{1}", CodecError::InvalidFmtpCharacter { offset: 2 }),
         ];
