@@ -188,55 +188,45 @@ impl<'a> Negotiation<'a> {
         offered: &Codec,
     ) -> Result<(&'a CodecCapability, Fmtp), RejectionReason> {
         let local: &'a MediaCapabilities = self.local;
-        let named: Vec<&'a CodecCapability> = local
-            .codecs
-            .iter()
-            .filter(|c| {
-                c.codec.kind == offered.kind && c.codec.name.eq_ignore_ascii_case(&offered.name)
-            })
-            .collect();
-        if named.is_empty() {
-            return Err(RejectionReason::UnsupportedMimeType);
-        }
-        let clocked: Vec<_> = named
-            .into_iter()
-            .filter(|c| c.codec.clock_rate == offered.clock_rate)
-            .collect();
-        if clocked.is_empty() {
-            return Err(RejectionReason::ClockRateMismatch);
-        }
-        let formatted: Vec<_> = clocked
-            .into_iter()
-            .filter(|c| c.codec.is_same_format(offered))
-            .collect();
-        if formatted.is_empty() {
-            return Err(RejectionReason::ChannelsMismatch);
-        }
-        let mut compatible = Vec::new();
-        let mut closest: Option<FmtpMismatch> = None;
-        for capability in formatted {
-            let answer = if offered.role() == CodecRole::Media {
-                answer_fmtp(&capability.codec, offered)
+        let needed = self.options.direction;
+        let is_media = offered.role() == CodecRole::Media;
+        // The most specific failure so far: 0 name, 1 clock rate, 2 channels, 3 fmtp, 4 direction.
+        let mut failure = (0u8, RejectionReason::UnsupportedMimeType);
+        let mut fmtp_depth: Option<u8> = None;
+        for capability in &local.codecs {
+            let ours = &capability.codec;
+            if ours.kind != offered.kind || !ours.name.eq_ignore_ascii_case(&offered.name) {
+                continue;
+            }
+            let (stage, reason) = if ours.clock_rate != offered.clock_rate {
+                (1, RejectionReason::ClockRateMismatch)
+            } else if !ours.is_same_format(offered) {
+                (2, RejectionReason::ChannelsMismatch)
             } else {
-                Ok(capability.codec.fmtp.clone())
-            };
-            match answer {
-                Ok(fmtp) => compatible.push((capability, fmtp)),
-                Err(mismatch) => {
-                    if closest.as_ref().is_none_or(|c| mismatch.depth > c.depth) {
-                        closest = Some(mismatch);
+                let answer = if is_media {
+                    answer_fmtp(ours, offered)
+                } else {
+                    Ok(ours.fmtp.clone())
+                };
+                match answer {
+                    Err(FmtpMismatch { reason, depth }) => {
+                        if fmtp_depth.is_some_and(|best| best >= depth) {
+                            continue;
+                        }
+                        fmtp_depth = Some(depth);
+                        (3, reason)
                     }
+                    Ok(_) if !capability.direction.covers(needed) => {
+                        (4, RejectionReason::DirectionNotSupported { needed })
+                    }
+                    Ok(fmtp) => return Ok((capability, fmtp)),
                 }
+            };
+            if stage >= failure.0 {
+                failure = (stage, reason);
             }
         }
-        if compatible.is_empty() {
-            return Err(closest.map_or(RejectionReason::UnsupportedMimeType, |m| m.reason));
-        }
-        let needed = self.options.direction;
-        compatible
-            .into_iter()
-            .find(|(capability, _)| capability.direction.covers(needed))
-            .ok_or(RejectionReason::DirectionNotSupported { needed })
+        Err(failure.1)
     }
 
     fn check_red(&self, red: &Codec) -> Result<Fmtp, RejectionReason> {
