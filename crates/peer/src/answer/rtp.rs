@@ -1,0 +1,192 @@
+//! Mapping between SDP's `a=rtpmap` / `a=fmtp` / `a=rtcp-fb` / `a=extmap` and the typed offer
+//! and answer of antiphon-codec.
+
+use antiphon_codec::{
+    self as codec, Codec, Fmtp, Negotiated, OfferedCodec, OfferedHeaderExtension, OfferedMedia,
+    RtcpFeedback,
+};
+use antiphon_sdp::{self as sdp, Attribute, MediaDescription};
+
+/// An offered format the answer ignores before codec negotiation, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IgnoredFormat {
+    /// The format is not a payload type number (0..=127).
+    NotAPayloadType(String),
+    /// A dynamic payload type without `a=rtpmap`.
+    MissingRtpmap(u8),
+    /// The `a=fmtp` parameters do not parse.
+    MalformedFmtp(u8, codec::CodecError),
+}
+
+impl std::fmt::Display for IgnoredFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAPayloadType(format) => write!(f, "format {format:?} is not a payload type"),
+            Self::MissingRtpmap(pt) => write!(f, "payload type {pt} has no a=rtpmap"),
+            Self::MalformedFmtp(pt, error) => write!(f, "a=fmtp:{pt} does not parse: {error}"),
+        }
+    }
+}
+
+/// The codec-crate view of an offered RTP section, plus the formats that could not be mapped.
+pub(crate) fn offered_media(
+    section: &MediaDescription,
+    kind: codec::MediaKind,
+    session_attributes: &[Attribute],
+) -> (OfferedMedia, Vec<IgnoredFormat>) {
+    let mut offered = OfferedMedia::new(kind);
+    let mut ignored = Vec::new();
+    for format in &section.formats {
+        let Some(payload_type) = format.parse::<u8>().ok().filter(|pt| *pt <= 127) else {
+            ignored.push(IgnoredFormat::NotAPayloadType(format.clone()));
+            continue;
+        };
+        let rtpmap = section
+            .rtpmaps()
+            .find(|map| map.payload_type == payload_type);
+        let mut codec = match rtpmap {
+            Some(map) => {
+                let codec = Codec::new(kind, map.encoding.clone(), map.clock_rate);
+                match map.channels {
+                    Some(channels) => codec.with_channels(channels),
+                    None => codec,
+                }
+            }
+            None => match static_payload_type(kind, payload_type) {
+                Some(codec) => codec,
+                None => {
+                    ignored.push(IgnoredFormat::MissingRtpmap(payload_type));
+                    continue;
+                }
+            },
+        };
+        if let Some(fmtp) = section.fmtp(payload_type) {
+            match Fmtp::parse(&fmtp.params) {
+                Ok(parsed) => codec.fmtp = parsed,
+                Err(error) => {
+                    ignored.push(IgnoredFormat::MalformedFmtp(payload_type, error));
+                    continue;
+                }
+            }
+        }
+        let feedback = section
+            .rtcp_fbs()
+            .filter(|fb| fb.payload_type == Some(payload_type))
+            .map(|fb| RtcpFeedback::new(fb.feedback.clone(), fb.param.as_deref()))
+            .collect();
+        offered
+            .codecs
+            .push(OfferedCodec::new(payload_type, codec).with_feedback(feedback));
+    }
+    offered.rtcp_feedback_wildcard = section
+        .rtcp_fbs()
+        .filter(|fb| fb.payload_type.is_none())
+        .map(|fb| RtcpFeedback::new(fb.feedback.clone(), fb.param.as_deref()))
+        .collect();
+
+    // Media-level extmaps, plus session-level ones whose id the section does not redefine.
+    let media_extmaps: Vec<&sdp::Extmap> = section.extmaps().collect();
+    let session_extmaps = session_attributes.iter().filter_map(|a| match a {
+        Attribute::Extmap(extmap) => Some(extmap),
+        _ => None,
+    });
+    let extmaps = media_extmaps
+        .iter()
+        .copied()
+        .chain(session_extmaps.filter(|session| media_extmaps.iter().all(|m| m.id != session.id)));
+    for extmap in extmaps {
+        if extmap.encrypt {
+            // Encrypted header extensions (RFC 6904) are not supported; not answering them is
+            // how an answerer declines (RFC 8285 §6).
+            continue;
+        }
+        let mut extension = OfferedHeaderExtension::new(extmap.id, extmap.uri.clone());
+        if let Some(direction) = extmap.direction {
+            extension.direction = to_codec_direction(direction);
+        }
+        offered.header_extensions.push(extension);
+    }
+    (offered, ignored)
+}
+
+/// Appends the negotiated codecs and extensions to an answer section as SDP attributes, in the
+/// order browsers write them: extmaps first, then per codec rtpmap, rtcp-fb and fmtp.
+pub(crate) fn write_extmaps(negotiated: &Negotiated, attributes: &mut Vec<Attribute>) {
+    for extension in &negotiated.header_extensions {
+        let direction = match extension.direction {
+            codec::Direction::SendRecv => None,
+            other => Some(to_sdp_direction(other)),
+        };
+        attributes.push(Attribute::Extmap(sdp::Extmap {
+            id: extension.id,
+            direction,
+            encrypt: false,
+            uri: extension.uri.clone(),
+            extension_attributes: None,
+        }));
+    }
+}
+
+/// Appends `a=rtpmap`, `a=rtcp-fb` and `a=fmtp` lines for every negotiated codec.
+pub(crate) fn write_codecs(negotiated: &Negotiated, attributes: &mut Vec<Attribute>) {
+    for accepted in &negotiated.codecs {
+        attributes.push(Attribute::Rtpmap(sdp::Rtpmap {
+            payload_type: accepted.payload_type,
+            encoding: accepted.codec.name.clone(),
+            clock_rate: accepted.codec.clock_rate,
+            channels: accepted.codec.channels,
+        }));
+        for feedback in &accepted.rtcp_feedback {
+            attributes.push(Attribute::RtcpFb(sdp::RtcpFb {
+                payload_type: Some(accepted.payload_type),
+                feedback: feedback.feedback_type.clone(),
+                param: feedback.parameter.clone(),
+            }));
+        }
+        if !accepted.codec.fmtp.is_empty() {
+            attributes.push(Attribute::Fmtp(sdp::Fmtp {
+                payload_type: accepted.payload_type,
+                params: accepted.codec.fmtp.to_string(),
+            }));
+        }
+    }
+}
+
+/// The codecs of the RTP/AVP static payload type table (RFC 3551 §6) that WebRTC endpoints
+/// still offer without `a=rtpmap`.
+fn static_payload_type(kind: codec::MediaKind, payload_type: u8) -> Option<Codec> {
+    let (name, clock_rate, media) = match payload_type {
+        0 => ("PCMU", 8000, codec::MediaKind::Audio),
+        3 => ("GSM", 8000, codec::MediaKind::Audio),
+        4 => ("G723", 8000, codec::MediaKind::Audio),
+        8 => ("PCMA", 8000, codec::MediaKind::Audio),
+        9 => ("G722", 8000, codec::MediaKind::Audio),
+        13 => ("CN", 8000, codec::MediaKind::Audio),
+        18 => ("G729", 8000, codec::MediaKind::Audio),
+        26 => ("JPEG", 90000, codec::MediaKind::Video),
+        31 => ("H261", 90000, codec::MediaKind::Video),
+        34 => ("H263", 90000, codec::MediaKind::Video),
+        _ => return None,
+    };
+    (media == kind).then(|| Codec::new(kind, name, clock_rate))
+}
+
+/// SDP direction to the codec crate's.
+pub(crate) fn to_codec_direction(direction: sdp::Direction) -> codec::Direction {
+    match direction {
+        sdp::Direction::SendRecv => codec::Direction::SendRecv,
+        sdp::Direction::SendOnly => codec::Direction::SendOnly,
+        sdp::Direction::RecvOnly => codec::Direction::RecvOnly,
+        sdp::Direction::Inactive => codec::Direction::Inactive,
+    }
+}
+
+/// The codec crate's direction to SDP's.
+pub(crate) fn to_sdp_direction(direction: codec::Direction) -> sdp::Direction {
+    match direction {
+        codec::Direction::SendRecv => sdp::Direction::SendRecv,
+        codec::Direction::SendOnly => sdp::Direction::SendOnly,
+        codec::Direction::RecvOnly => sdp::Direction::RecvOnly,
+        codec::Direction::Inactive => sdp::Direction::Inactive,
+    }
+}

@@ -1,0 +1,77 @@
+//! # antiphon-peer
+//!
+//! `RTCPeerConnection` for Rust, built on Antiphon's layers: SDP ([`antiphon_sdp`]), codecs
+//! ([`antiphon_codec`]), ICE and DTLS.
+//!
+//! * [`answer`]: answer generation as a pure function: remote offer + local transceivers and
+//!   capabilities + ICE credentials and candidates + certificate fingerprints -> answer SDP and
+//!   an explanation of every decision.
+//! * [`Negotiator`]: the JSEP state (descriptions, signaling state machine, transceivers)
+//!   without any I/O.
+//! * [`checklist`]: machine checks of an answer against its offer, numbered as the rules of
+//!   `JSEP-ANSWER-CHECKLIST.md`.
+//!
+//! ```
+//! use antiphon_peer::answer::{self, AnswerContext, AnswerOptions, LocalTransport, SessionOrigin};
+//! use antiphon_codec::Capabilities;
+//!
+//! let offer = antiphon_sdp::parse(concat!(
+//!     "v=0\r\n",
+//!     "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n",
+//!     "s=-\r\n",
+//!     "t=0 0\r\n",
+//!     "a=group:BUNDLE 0\r\n",
+//!     "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+//!     "c=IN IP4 0.0.0.0\r\n",
+//!     "a=ice-ufrag:EsAw\r\n",
+//!     "a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\n",
+//!     "a=fingerprint:sha-256 D7:87:9F:43:7A:7B:BC:7E:8A:69:A4:34:A9:A5:E3:5B:A1:79:A8:8F:5E:87:AD:C4:6B:3C:6E:8D:1F:67:2C:2E\r\n",
+//!     "a=setup:actpass\r\n",
+//!     "a=mid:0\r\n",
+//!     "a=sctp-port:5000\r\n",
+//! ))?.description;
+//! let transport = LocalTransport {
+//!     ice_ufrag: "abcd".into(),
+//!     ice_pwd: "0123456789abcdefghijklmn".into(),
+//!     candidates: vec![],
+//!     gathering_complete: false,
+//!     default_address: None,
+//!     fingerprints: vec![],
+//!     tls_id: None,
+//!     established_setup: None,
+//! };
+//! let context = AnswerContext {
+//!     offer: &offer,
+//!     local_sections: &[],
+//!     capabilities: &Capabilities::browser_default(),
+//!     options: &AnswerOptions::default(),
+//! };
+//! let origin = SessionOrigin { session_id: 1, session_version: 1 };
+//! let answer = answer::create_answer(&context, &[transport], origin)?;
+//! let sdp = answer.description.to_string();
+//! assert!(sdp.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
+//! assert!(sdp.contains("a=setup:active\r\n"));
+//! assert!(sdp.contains("a=group:BUNDLE 0\r\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod answer;
+pub mod checklist;
+mod configuration;
+mod description;
+mod error;
+mod negotiator;
+mod signaling;
+mod transceiver;
+
+pub use configuration::{
+    RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
+};
+pub use description::{RTCSdpType, RTCSessionDescriptionInit};
+pub use error::{
+    Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, OperationReason,
+    TypeErrorReason,
+};
+pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
+pub use signaling::{RTCSignalingState, Side, Transition};
+pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};

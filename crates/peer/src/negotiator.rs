@@ -1,0 +1,654 @@
+//! The JSEP core of a peer connection without any I/O: descriptions, signaling state,
+//! transceivers, and answer creation. [`crate::RTCPeerConnection`] wraps it with ICE, DTLS
+//! and SCTP; tests drive it directly.
+
+use antiphon_codec::{Capabilities, Direction, MediaKind as CodecKind};
+use antiphon_sdp::{self as sdp, MediaKind, ParseOptions, SessionDescription};
+
+use crate::answer::{self, AnswerContext, AnswerExplanation, AnswerOptions, LocalTransport};
+use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
+use crate::error::{
+    Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, TypeErrorReason,
+};
+use crate::signaling::{RTCSignalingState, Side};
+use crate::transceiver::{
+    MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId,
+};
+
+/// A description that has been applied: its type, its text and its parsed form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedDescription {
+    /// Offer, pranswer or answer.
+    pub sdp_type: RTCSdpType,
+    /// The SDP text as given.
+    pub sdp: String,
+    /// The parsed description.
+    pub parsed: SessionDescription,
+}
+
+impl AppliedDescription {
+    /// The `RTCSessionDescriptionInit` form.
+    pub fn to_init(&self) -> RTCSessionDescriptionInit {
+        RTCSessionDescriptionInit {
+            sdp_type: self.sdp_type,
+            sdp: self.sdp.clone(),
+        }
+    }
+}
+
+/// What applying a description changed, for the layer that runs the transports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// The signaling state changed.
+    pub signaling_state_changed: bool,
+    /// The offer/answer exchange completed (now `stable` with both descriptions current).
+    pub negotiation_complete: bool,
+}
+
+/// Sources of values the negotiator must not invent itself: SSRCs and the session id.
+pub trait Entropy: Send {
+    /// A random 32-bit value.
+    fn next_u32(&mut self) -> u32;
+    /// A random 64-bit value.
+    fn next_u64(&mut self) -> u64;
+}
+
+/// [`Entropy`] from the operating system's CSPRNG (through `rand`'s thread-local generator).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsEntropy;
+
+impl Entropy for OsEntropy {
+    fn next_u32(&mut self) -> u32 {
+        rand::RngCore::next_u32(&mut rand::rng())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        rand::RngCore::next_u64(&mut rand::rng())
+    }
+}
+
+/// The JSEP state of one connection.
+pub struct Negotiator {
+    capabilities: Capabilities,
+    options: AnswerOptions,
+    entropy: Box<dyn Entropy>,
+    signaling_state: RTCSignalingState,
+    transceivers: Vec<RTCRtpTransceiver>,
+    pending_local: Option<AppliedDescription>,
+    current_local: Option<AppliedDescription>,
+    pending_remote: Option<AppliedDescription>,
+    current_remote: Option<AppliedDescription>,
+    last_created_answer: Option<String>,
+    last_explanation: Option<AnswerExplanation>,
+    session_id: u64,
+    session_version: u64,
+    last_local_sdp: Option<String>,
+    cname: String,
+}
+
+impl std::fmt::Debug for Negotiator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Negotiator")
+            .field("signaling_state", &self.signaling_state)
+            .field("transceivers", &self.transceivers)
+            .field("session_id", &self.session_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Negotiator {
+    /// A negotiator answering with `capabilities` and `options`.
+    pub fn new(
+        capabilities: Capabilities,
+        options: AnswerOptions,
+        mut entropy: Box<dyn Entropy>,
+    ) -> Self {
+        let session_id = entropy.next_u64() >> 2; // below 2^62, well under the 2^63-1 limit
+        let cname = format!("{:08x}{:08x}", entropy.next_u32(), entropy.next_u32());
+        Self {
+            capabilities,
+            options,
+            entropy,
+            signaling_state: RTCSignalingState::Stable,
+            transceivers: Vec::new(),
+            pending_local: None,
+            current_local: None,
+            pending_remote: None,
+            current_remote: None,
+            last_created_answer: None,
+            last_explanation: None,
+            session_id,
+            session_version: 1,
+            last_local_sdp: None,
+            cname,
+        }
+    }
+
+    /// The signaling state.
+    pub fn signaling_state(&self) -> RTCSignalingState {
+        self.signaling_state
+    }
+
+    /// The transceivers, in creation order.
+    pub fn transceivers(&self) -> &[RTCRtpTransceiver] {
+        &self.transceivers
+    }
+
+    /// `pendingLocalDescription ?? currentLocalDescription`.
+    pub fn local_description(&self) -> Option<&AppliedDescription> {
+        self.pending_local.as_ref().or(self.current_local.as_ref())
+    }
+
+    /// `pendingRemoteDescription ?? currentRemoteDescription`.
+    pub fn remote_description(&self) -> Option<&AppliedDescription> {
+        self.pending_remote
+            .as_ref()
+            .or(self.current_remote.as_ref())
+    }
+
+    /// `currentLocalDescription`.
+    pub fn current_local_description(&self) -> Option<&AppliedDescription> {
+        self.current_local.as_ref()
+    }
+
+    /// `pendingLocalDescription`.
+    pub fn pending_local_description(&self) -> Option<&AppliedDescription> {
+        self.pending_local.as_ref()
+    }
+
+    /// `currentRemoteDescription`.
+    pub fn current_remote_description(&self) -> Option<&AppliedDescription> {
+        self.current_remote.as_ref()
+    }
+
+    /// `pendingRemoteDescription`.
+    pub fn pending_remote_description(&self) -> Option<&AppliedDescription> {
+        self.pending_remote.as_ref()
+    }
+
+    /// The explanation of the last created answer.
+    pub fn last_explanation(&self) -> Option<&AnswerExplanation> {
+        self.last_explanation.as_ref()
+    }
+
+    /// The answer options in force.
+    pub fn options(&self) -> &AnswerOptions {
+        &self.options
+    }
+
+    /// `addTransceiver(kind, init)`.
+    pub fn add_transceiver(
+        &mut self,
+        kind: CodecKind,
+        init: RTCRtpTransceiverInit,
+    ) -> Result<TransceiverId, Error> {
+        self.ensure_open()?;
+        let id = TransceiverId(self.transceivers.len());
+        let ssrc = self.entropy.next_u32();
+        let rtx_ssrc = self.entropy.next_u32();
+        self.transceivers.push(RTCRtpTransceiver {
+            id,
+            mid: None,
+            kind,
+            direction: init.direction,
+            current_direction: None,
+            stopped: false,
+            codec_preferences: Vec::new(),
+            track: None,
+            stream_ids: init.stream_ids,
+            send_rids: init.send_rids,
+            ssrc,
+            rtx_ssrc,
+            created_by_remote: false,
+        });
+        Ok(id)
+    }
+
+    /// `addTrack(track, ...streams)`: reuses a transceiver of the same kind that has never
+    /// sent and was created by the remote offer, as webrtc-pc does, otherwise adds one.
+    pub fn add_track(
+        &mut self,
+        track: MediaStreamTrack,
+        stream_ids: Vec<String>,
+    ) -> Result<TransceiverId, Error> {
+        self.ensure_open()?;
+        let reusable = self.transceivers.iter_mut().find(|t| {
+            t.kind == track.kind && t.track.is_none() && !t.stopped && t.created_by_remote
+        });
+        if let Some(transceiver) = reusable {
+            transceiver.direction =
+                Direction::from_send_recv(true, transceiver.direction.receives());
+            transceiver.stream_ids = stream_ids;
+            transceiver.track = Some(track);
+            return Ok(transceiver.id);
+        }
+        let kind = track.kind;
+        let id = self.add_transceiver(
+            kind,
+            RTCRtpTransceiverInit {
+                direction: Direction::SendRecv,
+                stream_ids,
+                send_rids: Vec::new(),
+            },
+        )?;
+        if let Some(transceiver) = self.transceivers.get_mut(id.0) {
+            transceiver.track = Some(track);
+        }
+        Ok(id)
+    }
+
+    /// `transceiver.direction = direction`.
+    pub fn set_direction(&mut self, id: TransceiverId, direction: Direction) -> Result<(), Error> {
+        let transceiver = self.transceiver_mut(id)?;
+        transceiver.direction = direction;
+        Ok(())
+    }
+
+    /// `transceiver.setCodecPreferences(codecs)`.
+    pub fn set_codec_preferences(
+        &mut self,
+        id: TransceiverId,
+        codecs: Vec<antiphon_codec::Codec>,
+    ) -> Result<(), Error> {
+        let transceiver = self.transceiver_mut(id)?;
+        transceiver.codec_preferences = codecs;
+        Ok(())
+    }
+
+    /// `transceiver.stop()`.
+    pub fn stop_transceiver(&mut self, id: TransceiverId) -> Result<(), Error> {
+        self.ensure_open()?;
+        let transceiver = self
+            .transceivers
+            .get_mut(id.0)
+            .ok_or(Error::InvalidState(InvalidStateReason::TransceiverStopped))?;
+        transceiver.stopped = true;
+        transceiver.direction = Direction::Inactive;
+        Ok(())
+    }
+
+    fn transceiver_mut(&mut self, id: TransceiverId) -> Result<&mut RTCRtpTransceiver, Error> {
+        self.ensure_open()?;
+        match self.transceivers.get_mut(id.0) {
+            Some(t) if !t.stopped => Ok(t),
+            _ => Err(Error::InvalidState(InvalidStateReason::TransceiverStopped)),
+        }
+    }
+
+    fn ensure_open(&self) -> Result<(), Error> {
+        if self.signaling_state == RTCSignalingState::Closed {
+            Err(Error::InvalidState(InvalidStateReason::Closed))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Marks the negotiator closed; every later call fails with `InvalidStateError`.
+    pub fn close(&mut self) {
+        self.signaling_state = RTCSignalingState::Closed;
+        for transceiver in &mut self.transceivers {
+            transceiver.stopped = true;
+            transceiver.current_direction = None;
+        }
+    }
+
+    /// `setRemoteDescription(description)`.
+    ///
+    /// Checks everything before changing anything: a refused description leaves the state as
+    /// it was.
+    pub fn set_remote_description(
+        &mut self,
+        description: &RTCSessionDescriptionInit,
+    ) -> Result<Applied, Error> {
+        let transition = self
+            .signaling_state
+            .apply(Side::Remote, description.sdp_type)?;
+        if description.sdp_type == RTCSdpType::Rollback {
+            return Ok(self.rollback(transition.state));
+        }
+        let parsed = parse_remote(&description.sdp)?;
+        self.check_remote(description.sdp_type, &parsed)?;
+        if transition.implicit_rollback {
+            self.rollback(RTCSignalingState::Stable);
+        }
+        let applied = AppliedDescription {
+            sdp_type: description.sdp_type,
+            sdp: description.sdp.clone(),
+            parsed,
+        };
+        let before = self.signaling_state;
+        match description.sdp_type {
+            RTCSdpType::Offer => {
+                self.associate_transceivers(&applied.parsed);
+                self.pending_remote = Some(applied);
+            }
+            RTCSdpType::Pranswer => self.pending_remote = Some(applied),
+            RTCSdpType::Answer => {
+                self.current_remote = Some(applied);
+                self.pending_remote = None;
+                self.current_local = self.pending_local.take().or(self.current_local.take());
+            }
+            RTCSdpType::Rollback => {}
+        }
+        self.signaling_state = transition.state;
+        Ok(Applied {
+            signaling_state_changed: before != transition.state,
+            negotiation_complete: description.sdp_type == RTCSdpType::Answer,
+        })
+    }
+
+    /// `createAnswer()`: `transports(k)` supplies the k-th local transport the answer needs.
+    ///
+    /// Changes no state but the remembered last answer (RFC 9429 §4.1.9).
+    pub fn create_answer(
+        &mut self,
+        mut transports: impl FnMut(usize) -> LocalTransport,
+    ) -> Result<RTCSessionDescriptionInit, Error> {
+        self.ensure_open()?;
+        if !self.signaling_state.can_create_answer() {
+            return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
+                state: self.signaling_state,
+            }));
+        }
+        let Some(offer) = self.pending_remote.as_ref() else {
+            return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
+                state: self.signaling_state,
+            }));
+        };
+        let local_sections: Vec<_> = offer
+            .parsed
+            .media
+            .iter()
+            .map(|section| {
+                self.transceiver_for(section)
+                    .map(|t| t.local_section(&self.cname))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let context = AnswerContext {
+            offer: &offer.parsed,
+            local_sections: &local_sections,
+            capabilities: &self.capabilities,
+            options: &self.options,
+        };
+        let plan = answer::plan_answer(&context);
+        let local: Vec<LocalTransport> =
+            (0..plan.transports_needed()).map(&mut transports).collect();
+        let origin = answer::SessionOrigin {
+            session_id: self.session_id,
+            session_version: self.session_version,
+        };
+        let mut written = plan
+            .write(&offer.parsed, &local, origin, &self.options)
+            .map_err(|_| Error::Operation(crate::error::OperationReason::UnknownSection))?;
+        let mut text = written.description.to_string();
+        if self
+            .last_local_sdp
+            .as_deref()
+            .is_some_and(|last| last != text)
+        {
+            // The SDP changed versus the previous one: a new session version (RFC 9429 §5.3.2).
+            self.session_version += 1;
+            written.description.origin.session_version = self.session_version;
+            text = written.description.to_string();
+        }
+        self.last_local_sdp = Some(text.clone());
+        self.last_created_answer = Some(text.clone());
+        self.last_explanation = Some(written.explanation);
+        Ok(RTCSessionDescriptionInit::answer(text))
+    }
+
+    /// `setLocalDescription(description)`; an answer must be the last created one (no munging).
+    pub fn set_local_description(
+        &mut self,
+        description: &RTCSessionDescriptionInit,
+    ) -> Result<Applied, Error> {
+        let transition = self
+            .signaling_state
+            .apply(Side::Local, description.sdp_type)?;
+        if description.sdp_type == RTCSdpType::Rollback {
+            return Ok(self.rollback(transition.state));
+        }
+        if matches!(
+            description.sdp_type,
+            RTCSdpType::Answer | RTCSdpType::Pranswer
+        ) && self.last_created_answer.as_deref() != Some(description.sdp.as_str())
+        {
+            return Err(Error::InvalidModification(
+                InvalidModificationReason::NotLastCreatedAnswer,
+            ));
+        }
+        if description.sdp_type == RTCSdpType::Offer {
+            return Err(Error::InvalidModification(
+                InvalidModificationReason::NoCreatedDescription,
+            ));
+        }
+        let parsed = parse_remote(&description.sdp)?;
+        let before = self.signaling_state;
+        let applied = AppliedDescription {
+            sdp_type: description.sdp_type,
+            sdp: description.sdp.clone(),
+            parsed,
+        };
+        let complete = description.sdp_type == RTCSdpType::Answer;
+        if complete {
+            self.record_current_directions(&applied.parsed);
+            self.current_local = Some(applied);
+            self.pending_local = None;
+            self.current_remote = self.pending_remote.take().or(self.current_remote.take());
+        } else {
+            self.pending_local = Some(applied);
+        }
+        self.signaling_state = transition.state;
+        Ok(Applied {
+            signaling_state_changed: before != transition.state,
+            negotiation_complete: complete,
+        })
+    }
+
+    fn rollback(&mut self, state: RTCSignalingState) -> Applied {
+        let before = self.signaling_state;
+        if self.pending_remote.take().is_some() {
+            // Transceivers created by the rolled-back offer go away; associations made by it
+            // are undone.
+            let current_mids: Vec<String> = self
+                .current_remote
+                .iter()
+                .flat_map(|d| {
+                    d.parsed
+                        .media
+                        .iter()
+                        .filter_map(|m| m.mid().map(str::to_owned))
+                })
+                .collect();
+            self.transceivers.retain(|t| {
+                !t.created_by_remote
+                    || t.mid.as_ref().is_some_and(|m| current_mids.contains(m))
+                    || t.track.is_some()
+            });
+            for transceiver in &mut self.transceivers {
+                if transceiver
+                    .mid
+                    .as_ref()
+                    .is_some_and(|m| !current_mids.contains(m))
+                {
+                    transceiver.mid = None;
+                }
+            }
+        }
+        self.pending_local = None;
+        self.signaling_state = state;
+        Applied {
+            signaling_state_changed: before != state,
+            negotiation_complete: false,
+        }
+    }
+
+    /// Refuses descriptions that cannot be applied (RFC 9429 §5.8.3, §5.10, §5.11).
+    fn check_remote(&self, sdp_type: RTCSdpType, parsed: &SessionDescription) -> Result<(), Error> {
+        parsed
+            .validate()
+            .map_err(|e| Error::InvalidAccess(InvalidAccessReason::Invalid(e)))?;
+        if self.options.rtcp_mux_policy == crate::RTCRtcpMuxPolicy::Require {
+            for (index, section) in parsed.media.iter().enumerate() {
+                let rtp = section.proto.contains("RTP");
+                if rtp && !section.is_rejected() && !section.has_rtcp_mux() {
+                    return Err(Error::InvalidAccess(InvalidAccessReason::RtcpMuxRequired {
+                        index,
+                    }));
+                }
+            }
+        }
+        if let Some(previous) = self.current_remote.as_ref() {
+            check_fingerprint_change(&previous.parsed, parsed)?;
+        }
+        if matches!(sdp_type, RTCSdpType::Answer | RTCSdpType::Pranswer)
+            && let Some(offer) = self.pending_local.as_ref()
+        {
+            if offer.parsed.media.len() != parsed.media.len() {
+                return Err(Error::InvalidAccess(
+                    InvalidAccessReason::SectionCountMismatch {
+                        offer: offer.parsed.media.len(),
+                        answer: parsed.media.len(),
+                    },
+                ));
+            }
+            for (index, (o, a)) in offer.parsed.media.iter().zip(&parsed.media).enumerate() {
+                if o.kind != a.kind || o.proto != a.proto {
+                    return Err(Error::InvalidAccess(
+                        InvalidAccessReason::SectionKindMismatch { index },
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// JSEP §5.10: associate each offered RTP section with a transceiver, creating `recvonly`
+    /// ones for sections nothing local matches.
+    fn associate_transceivers(&mut self, offer: &SessionDescription) {
+        for section in &offer.media {
+            let kind = match section.kind {
+                MediaKind::Audio => CodecKind::Audio,
+                MediaKind::Video => CodecKind::Video,
+                _ => continue,
+            };
+            let Some(mid) = section.mid() else { continue };
+            if self
+                .transceivers
+                .iter()
+                .any(|t| t.mid.as_deref() == Some(mid))
+            {
+                continue;
+            }
+            if section.is_rejected() {
+                continue;
+            }
+            let free = self
+                .transceivers
+                .iter_mut()
+                .find(|t| t.kind == kind && t.mid.is_none() && !t.stopped && !t.created_by_remote);
+            if let Some(transceiver) = free {
+                transceiver.mid = Some(mid.to_owned());
+                continue;
+            }
+            let id = TransceiverId(self.transceivers.len());
+            let ssrc = self.entropy.next_u32();
+            let rtx_ssrc = self.entropy.next_u32();
+            self.transceivers.push(RTCRtpTransceiver {
+                id,
+                mid: Some(mid.to_owned()),
+                kind,
+                direction: Direction::RecvOnly,
+                current_direction: None,
+                stopped: false,
+                codec_preferences: Vec::new(),
+                track: None,
+                stream_ids: Vec::new(),
+                send_rids: Vec::new(),
+                ssrc,
+                rtx_ssrc,
+                created_by_remote: true,
+            });
+        }
+    }
+
+    fn transceiver_for(&self, section: &sdp::MediaDescription) -> Option<&RTCRtpTransceiver> {
+        let mid = section.mid()?;
+        self.transceivers
+            .iter()
+            .find(|t| t.mid.as_deref() == Some(mid))
+    }
+
+    /// After a local answer: each transceiver's negotiated direction (webrtc-pc
+    /// `currentDirection`), and rejected sections stop their transceivers (RFC 9429 §5.11).
+    fn record_current_directions(&mut self, answer: &SessionDescription) {
+        for section in &answer.media {
+            let Some(mid) = section.mid() else { continue };
+            let Some(transceiver) = self
+                .transceivers
+                .iter_mut()
+                .find(|t| t.mid.as_deref() == Some(mid))
+            else {
+                continue;
+            };
+            if section.port == 0 {
+                transceiver.stopped = true;
+                transceiver.current_direction = None;
+                transceiver.mid = None;
+            } else {
+                transceiver.current_direction =
+                    section.direction().map(crate::answer::to_codec_direction);
+            }
+        }
+    }
+}
+
+/// Parses a description leniently (browsers' output deviates from RFC 8866 in small ways), as
+/// `RTCError` `sdp-syntax-error` with the line number on failure.
+fn parse_remote(text: &str) -> Result<SessionDescription, Error> {
+    if text.is_empty() {
+        return Err(Error::Type(TypeErrorReason::MissingSdp));
+    }
+    let parsed = sdp::parse_with(text.as_bytes(), &ParseOptions::lenient())?;
+    Ok(parsed.description)
+}
+
+/// RFC 9429 §5.11 / checklist 77: a changed remote fingerprint needs an ICE restart.
+fn check_fingerprint_change(
+    previous: &SessionDescription,
+    next: &SessionDescription,
+) -> Result<(), Error> {
+    let fingerprints = |d: &SessionDescription, index: usize| -> Vec<sdp::Fingerprint> {
+        let media: Vec<_> = d
+            .media
+            .get(index)
+            .map(|m| m.fingerprints().cloned().collect())
+            .unwrap_or_default();
+        if media.is_empty() {
+            d.fingerprints().cloned().collect()
+        } else {
+            media
+        }
+    };
+    let ufrag = |d: &SessionDescription, index: usize| -> Option<String> {
+        d.media
+            .get(index)
+            .and_then(|m| m.ice_ufrag())
+            .or_else(|| d.ice_ufrag())
+            .map(str::to_owned)
+    };
+    for index in 0..previous.media.len().min(next.media.len()) {
+        if next.media[index].is_rejected() || previous.media[index].is_rejected() {
+            continue;
+        }
+        let (before, after) = (fingerprints(previous, index), fingerprints(next, index));
+        let restarted = ufrag(previous, index) != ufrag(next, index);
+        if !before.is_empty() && !after.is_empty() && before != after && !restarted {
+            return Err(Error::InvalidAccess(
+                InvalidAccessReason::FingerprintChangedWithoutIceRestart,
+            ));
+        }
+    }
+    Ok(())
+}
