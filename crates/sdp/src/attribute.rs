@@ -1,0 +1,578 @@
+//! `a=` lines: one typed variant per attribute WebRTC uses, unknown ones kept verbatim.
+
+use crate::error::Level;
+use crate::model::Connection;
+
+/// One `a=` line.
+///
+/// Known attributes are typed; anything else is [`Attribute::Unknown`] and is written back
+/// exactly as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Attribute {
+    /// `a=group:<semantics> <mid>*` (RFC 5888; BUNDLE per RFC 9143).
+    Group(Group),
+    /// `a=mid:<id>` (RFC 5888).
+    Mid(String),
+    /// `a=msid:<stream id> [<track id>]` (RFC 8830).
+    Msid(Msid),
+    /// `a=msid-semantic:<semantic> <id>*` (pre-standard, still sent by browsers).
+    MsidSemantic(MsidSemantic),
+    /// `a=ice-ufrag` (RFC 8839).
+    IceUfrag(String),
+    /// `a=ice-pwd` (RFC 8839).
+    IcePwd(String),
+    /// `a=ice-options:<option>+` (RFC 8839).
+    IceOptions(Vec<String>),
+    /// `a=ice-lite` (session level).
+    IceLite,
+    /// `a=ice-mismatch` (media level).
+    IceMismatch,
+    /// `a=ice-pacing:<ms>` (session level).
+    IcePacing(u32),
+    /// `a=candidate:<value>`: the text after `a=candidate:`, e.g.
+    /// `1 1 udp 2130706431 192.0.2.1 9 typ host`. The parser checks the RFC 8839 grammar
+    /// but the ICE crate owns its model.
+    Candidate(String),
+    /// `a=remote-candidates:<value>` kept as text.
+    RemoteCandidates(String),
+    /// `a=end-of-candidates` (RFC 8840).
+    EndOfCandidates,
+    /// `a=fingerprint:<hash-func> <hex:bytes>` (RFC 8122).
+    Fingerprint(Fingerprint),
+    /// `a=setup` (RFC 4145).
+    Setup(Setup),
+    /// `a=tls-id` (RFC 8842).
+    TlsId(String),
+    /// `a=rtpmap:<pt> <encoding>/<clock>[/<channels>]`.
+    Rtpmap(Rtpmap),
+    /// `a=fmtp:<pt> <parameters>`.
+    Fmtp(Fmtp),
+    /// `a=rtcp-fb:<pt|*> <type> [<param>]` (RFC 4585).
+    RtcpFb(RtcpFb),
+    /// `a=rtcp:<port> [<nettype> <addrtype> <address>]` (RFC 3605).
+    Rtcp(Rtcp),
+    /// `a=rtcp-mux` (RFC 5761).
+    RtcpMux,
+    /// `a=rtcp-mux-only` (RFC 8858).
+    RtcpMuxOnly,
+    /// `a=rtcp-rsize` (RFC 5506).
+    RtcpRsize,
+    /// `a=extmap:<id>[/<direction>] [encrypt-uri] <uri> [<attributes>]` (RFC 8285, RFC 6904).
+    Extmap(Extmap),
+    /// `a=extmap-allow-mixed` (RFC 8285).
+    ExtmapAllowMixed,
+    /// `a=ssrc:<ssrc> <attribute>[:<value>]` (RFC 5576).
+    Ssrc(Ssrc),
+    /// `a=ssrc-group:<semantics> <ssrc>*` (RFC 5576).
+    SsrcGroup(SsrcGroup),
+    /// `a=rid:<id> <send|recv> [<restrictions>]` (RFC 8851).
+    Rid(Rid),
+    /// `a=simulcast` (RFC 8853).
+    Simulcast(Simulcast),
+    /// `a=sctp-port` (RFC 8841).
+    SctpPort(u16),
+    /// `a=sctpmap:<port> <protocol> [<streams>]` (pre-standard data channels).
+    Sctpmap(Sctpmap),
+    /// `a=max-message-size` (RFC 8841).
+    MaxMessageSize(u64),
+    /// `a=sendrecv`, `a=sendonly`, `a=recvonly`, `a=inactive`.
+    Direction(Direction),
+    /// `a=bundle-only` (RFC 9143).
+    BundleOnly,
+    /// `a=identity` (RFC 8827) kept as text.
+    Identity(String),
+    /// `a=ptime:<ms>` (fractions allowed).
+    Ptime(Decimal),
+    /// `a=maxptime:<ms>`.
+    Maxptime(u32),
+    /// `a=framerate:<frames per second>`.
+    Framerate(Decimal),
+    /// `a=content` (RFC 4796) kept as text.
+    Content(String),
+    /// `a=label` (RFC 4574).
+    Label(String),
+    /// `a=imageattr:<pt|*> <parameters>` (RFC 6236); the parameters are kept as text.
+    ImageAttr(ImageAttr),
+    /// Any other attribute, kept verbatim: `a=<name>` or `a=<name>:<value>`.
+    Unknown {
+        /// The attribute name.
+        name: String,
+        /// The text after the first `:`, if any.
+        value: Option<String>,
+    },
+}
+
+/// `a=group`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// `BUNDLE`, `LS`, `FID`, ...
+    pub semantics: String,
+    /// Identification tags (`a=mid` values).
+    pub mids: Vec<String>,
+}
+
+impl Group {
+    /// Whether this is a BUNDLE group.
+    pub fn is_bundle(&self) -> bool {
+        self.semantics == "BUNDLE"
+    }
+}
+
+/// `a=msid`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msid {
+    /// MediaStream id (`-` for none).
+    pub stream_id: String,
+    /// Track id ("appdata"), if present.
+    pub track_id: Option<String>,
+}
+
+/// `a=msid-semantic`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsidSemantic {
+    /// Semantic token, `WMS` in practice.
+    pub semantic: String,
+    /// Stream ids (or `*`).
+    pub identifiers: Vec<String>,
+}
+
+/// `a=fingerprint`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Hash function, such as `sha-256`.
+    pub algorithm: String,
+    /// Upper- or lowercase hex bytes separated by `:`, as written.
+    pub value: String,
+}
+
+impl Fingerprint {
+    /// The fingerprint bytes, or `None` if the value is not `hex:hex:...`.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        self.value
+            .split(':')
+            .map(|pair| {
+                if pair.len() == 2 {
+                    u8::from_str_radix(pair, 16).ok()
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Bytes produced by a known hash function, `None` for unknown ones.
+    pub fn digest_len(algorithm: &str) -> Option<usize> {
+        Some(match algorithm.to_ascii_lowercase().as_str() {
+            "md2" | "md5" => 16,
+            "sha-1" => 20,
+            "sha-224" => 28,
+            "sha-256" => 32,
+            "sha-384" => 48,
+            "sha-512" => 64,
+            _ => return None,
+        })
+    }
+}
+
+/// `a=setup` roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setup {
+    /// `active`: opens the connection (DTLS client).
+    Active,
+    /// `passive`: accepts the connection (DTLS server).
+    Passive,
+    /// `actpass`: either (offers).
+    ActPass,
+    /// `holdconn`: no connection for now.
+    HoldConn,
+}
+
+impl Setup {
+    /// The attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Passive => "passive",
+            Self::ActPass => "actpass",
+            Self::HoldConn => "holdconn",
+        }
+    }
+
+    /// The role for an attribute value.
+    pub fn from_token(token: &str) -> Option<Self> {
+        Some(match token {
+            "active" => Self::Active,
+            "passive" => Self::Passive,
+            "actpass" => Self::ActPass,
+            "holdconn" => Self::HoldConn,
+            _ => return None,
+        })
+    }
+}
+
+/// Media direction attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `sendrecv`
+    SendRecv,
+    /// `sendonly`
+    SendOnly,
+    /// `recvonly`
+    RecvOnly,
+    /// `inactive`
+    Inactive,
+}
+
+impl Direction {
+    /// The attribute name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SendRecv => "sendrecv",
+            Self::SendOnly => "sendonly",
+            Self::RecvOnly => "recvonly",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    /// The direction for an attribute name.
+    pub fn from_token(token: &str) -> Option<Self> {
+        Some(match token {
+            "sendrecv" => Self::SendRecv,
+            "sendonly" => Self::SendOnly,
+            "recvonly" => Self::RecvOnly,
+            "inactive" => Self::Inactive,
+            _ => return None,
+        })
+    }
+
+    /// The direction as seen from the other side (sendonly <-> recvonly).
+    pub fn reverse(self) -> Self {
+        match self {
+            Self::SendOnly => Self::RecvOnly,
+            Self::RecvOnly => Self::SendOnly,
+            other => other,
+        }
+    }
+}
+
+/// `a=rtpmap`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rtpmap {
+    /// RTP payload type (0..=127).
+    pub payload_type: u8,
+    /// Encoding name, such as `opus`.
+    pub encoding: String,
+    /// Clock rate in Hz; 0 when the line had none (lenient mode only).
+    pub clock_rate: u32,
+    /// Channel count, if given.
+    pub channels: Option<u16>,
+}
+
+/// `a=fmtp`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fmtp {
+    /// RTP payload type.
+    pub payload_type: u8,
+    /// The parameter text after the payload type, verbatim (the codec crate parses it).
+    pub params: String,
+}
+
+/// `a=rtcp-fb`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtcpFb {
+    /// Payload type, `None` for `*`.
+    pub payload_type: Option<u8>,
+    /// Feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`, ...
+    pub feedback: String,
+    /// The rest of the line (`pli`, `fir`, ...), if any.
+    pub param: Option<String>,
+}
+
+/// `a=rtcp`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rtcp {
+    /// RTCP port.
+    pub port: u16,
+    /// Address, if given.
+    pub connection: Option<Connection>,
+}
+
+impl Rtcp {
+    /// `a=rtcp:9 IN IP4 0.0.0.0`, what JSEP endpoints write when RTCP is muxed.
+    pub fn discard() -> Self {
+        Self {
+            port: 9,
+            connection: Some(Connection {
+                net_type: "IN".to_owned(),
+                addr_type: "IP4".to_owned(),
+                address: "0.0.0.0".to_owned(),
+            }),
+        }
+    }
+}
+
+/// `a=extmap`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extmap {
+    /// Extension id (1..=14 one-byte, up to 255 two-byte; 4096.. reserved).
+    pub id: u16,
+    /// `/direction`, if given.
+    pub direction: Option<Direction>,
+    /// Whether the extension is encrypted (`urn:ietf:params:rtp-hdrext:encrypt` prefix, RFC 6904).
+    pub encrypt: bool,
+    /// The extension URI.
+    pub uri: String,
+    /// Extension attributes after the URI, verbatim.
+    pub extension_attributes: Option<String>,
+}
+
+impl Extmap {
+    /// The URI that marks an encrypted extension (RFC 6904).
+    pub const ENCRYPT_URI: &'static str = "urn:ietf:params:rtp-hdrext:encrypt";
+}
+
+/// `a=ssrc`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ssrc {
+    /// The SSRC.
+    pub id: u32,
+    /// Source attribute name: `cname`, `msid`, `mslabel`, `label`, ...; empty for a bare
+    /// `a=ssrc:<id>` (as Firefox writes).
+    pub attribute: String,
+    /// Source attribute value (text after the first `:`), if any.
+    pub value: Option<String>,
+}
+
+/// `a=ssrc-group`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsrcGroup {
+    /// `FID`, `FEC`, `FEC-FR`, `SIM`, ...
+    pub semantics: String,
+    /// The SSRCs, in order.
+    pub ssrcs: Vec<u32>,
+}
+
+/// `a=rid` direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RidDirection {
+    /// `send`
+    Send,
+    /// `recv`
+    Recv,
+}
+
+impl RidDirection {
+    /// The token.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Recv => "recv",
+        }
+    }
+}
+
+/// `a=rid`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rid {
+    /// The rid-id.
+    pub id: String,
+    /// `send` or `recv`.
+    pub direction: RidDirection,
+    /// Payload types from `pt=` (empty when absent).
+    pub formats: Vec<u8>,
+    /// The other restrictions (`max-width=1280`, ...), in order.
+    pub restrictions: Vec<RidRestriction>,
+}
+
+/// One `name[=value]` restriction of `a=rid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RidRestriction {
+    /// Restriction name.
+    pub name: String,
+    /// Value, if given.
+    pub value: Option<String>,
+}
+
+/// `a=simulcast`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulcast {
+    /// `send` streams: each entry is a list of alternatives (`1,2` in `send 1,2;3`).
+    pub send: Vec<Vec<SimulcastStream>>,
+    /// `recv` streams, same shape.
+    pub recv: Vec<Vec<SimulcastStream>>,
+}
+
+impl Simulcast {
+    /// Every rid-id named, in either direction.
+    pub fn rids(&self) -> impl Iterator<Item = &SimulcastStream> {
+        self.send.iter().chain(&self.recv).flatten()
+    }
+}
+
+/// One rid in `a=simulcast`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulcastStream {
+    /// The rid-id.
+    pub rid: String,
+    /// `~` prefix: initially paused.
+    pub paused: bool,
+}
+
+/// `a=sctpmap`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sctpmap {
+    /// SCTP port (the m= format).
+    pub port: u16,
+    /// Protocol, `webrtc-datachannel`.
+    pub protocol: String,
+    /// Stream count, if given.
+    pub streams: Option<u32>,
+}
+
+/// `a=imageattr`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageAttr {
+    /// Payload type, `None` for `*`.
+    pub payload_type: Option<u8>,
+    /// The send/recv sets, verbatim.
+    pub params: String,
+}
+
+/// A non-negative decimal number kept as written (`20`, `0.125`, `29.97`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Decimal(String);
+
+impl Decimal {
+    /// `text` if it is `1*DIGIT ["." 1*DIGIT]`.
+    pub fn new(text: &str) -> Option<Self> {
+        let (int, frac) = match text.split_once('.') {
+            Some((int, frac)) => (int, Some(frac)),
+            None => (text, None),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        (digits(int) && frac.is_none_or(digits)).then(|| Self(text.to_owned()))
+    }
+
+    /// A whole number.
+    pub fn from_integer(value: u32) -> Self {
+        Self(value.to_string())
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value as a float.
+    pub fn as_f64(&self) -> f64 {
+        self.0.parse().unwrap_or(0.0)
+    }
+}
+
+/// Where an attribute may appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    SessionOnly,
+    MediaOnly,
+    Either,
+}
+
+impl Placement {
+    pub(crate) fn allows(self, level: Level) -> bool {
+        !matches!(
+            (self, level),
+            (Self::SessionOnly, Level::Media) | (Self::MediaOnly, Level::Session)
+        )
+    }
+}
+
+impl Attribute {
+    /// The attribute name as written after `a=`.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Group(_) => "group",
+            Self::Mid(_) => "mid",
+            Self::Msid(_) => "msid",
+            Self::MsidSemantic(_) => "msid-semantic",
+            Self::IceUfrag(_) => "ice-ufrag",
+            Self::IcePwd(_) => "ice-pwd",
+            Self::IceOptions(_) => "ice-options",
+            Self::IceLite => "ice-lite",
+            Self::IceMismatch => "ice-mismatch",
+            Self::IcePacing(_) => "ice-pacing",
+            Self::Candidate(_) => "candidate",
+            Self::RemoteCandidates(_) => "remote-candidates",
+            Self::EndOfCandidates => "end-of-candidates",
+            Self::Fingerprint(_) => "fingerprint",
+            Self::Setup(_) => "setup",
+            Self::TlsId(_) => "tls-id",
+            Self::Rtpmap(_) => "rtpmap",
+            Self::Fmtp(_) => "fmtp",
+            Self::RtcpFb(_) => "rtcp-fb",
+            Self::Rtcp(_) => "rtcp",
+            Self::RtcpMux => "rtcp-mux",
+            Self::RtcpMuxOnly => "rtcp-mux-only",
+            Self::RtcpRsize => "rtcp-rsize",
+            Self::Extmap(_) => "extmap",
+            Self::ExtmapAllowMixed => "extmap-allow-mixed",
+            Self::Ssrc(_) => "ssrc",
+            Self::SsrcGroup(_) => "ssrc-group",
+            Self::Rid(_) => "rid",
+            Self::Simulcast(_) => "simulcast",
+            Self::SctpPort(_) => "sctp-port",
+            Self::Sctpmap(_) => "sctpmap",
+            Self::MaxMessageSize(_) => "max-message-size",
+            Self::Direction(d) => d.as_str(),
+            Self::BundleOnly => "bundle-only",
+            Self::Identity(_) => "identity",
+            Self::Ptime(_) => "ptime",
+            Self::Maxptime(_) => "maxptime",
+            Self::Framerate(_) => "framerate",
+            Self::Content(_) => "content",
+            Self::Label(_) => "label",
+            Self::ImageAttr(_) => "imageattr",
+            Self::Unknown { name, .. } => name,
+        }
+    }
+
+    /// Whether this is [`Attribute::Unknown`].
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown { .. })
+    }
+
+    pub(crate) fn placement(&self) -> Placement {
+        match self {
+            Self::Group(_) | Self::MsidSemantic(_) | Self::IceLite | Self::IcePacing(_) => {
+                Placement::SessionOnly
+            }
+            Self::Mid(_)
+            | Self::Msid(_)
+            | Self::IceMismatch
+            | Self::Candidate(_)
+            | Self::RemoteCandidates(_)
+            | Self::Rtpmap(_)
+            | Self::Fmtp(_)
+            | Self::RtcpFb(_)
+            | Self::Rtcp(_)
+            | Self::RtcpMux
+            | Self::RtcpMuxOnly
+            | Self::RtcpRsize
+            | Self::Ssrc(_)
+            | Self::SsrcGroup(_)
+            | Self::Rid(_)
+            | Self::Simulcast(_)
+            | Self::SctpPort(_)
+            | Self::Sctpmap(_)
+            | Self::MaxMessageSize(_)
+            | Self::BundleOnly
+            | Self::Ptime(_)
+            | Self::Maxptime(_)
+            | Self::Framerate(_)
+            | Self::Content(_)
+            | Self::Label(_)
+            | Self::ImageAttr(_) => Placement::MediaOnly,
+            _ => Placement::Either,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! nom building blocks shared by the line and attribute parsers.
+//!
+//! Every failure carries `at`, the suffix of the line where the offending text starts, so the
+//! line parser can turn it into a column without re-scanning.
+
+use nom::bytes::complete::{take_while, take_while1};
+use nom::character::complete::digit1;
+use nom::{IResult, Parser};
+
+use crate::error::ParseErrorKind;
+
+/// A failure inside one line: the offending suffix of the line and what is wrong.
+#[derive(Debug)]
+pub(crate) struct Fail<'a> {
+    pub(crate) at: &'a str,
+    pub(crate) kind: ParseErrorKind,
+}
+
+pub(crate) type Res<'a, T> = Result<T, Fail<'a>>;
+
+pub(crate) fn fail<T>(at: &str, kind: ParseErrorKind) -> Res<'_, T> {
+    Err(Fail { at, kind })
+}
+
+/// RFC 8866 `token-char`.
+pub(crate) fn is_token_char(c: char) -> bool {
+    matches!(c, '!' | '#'..='\'' | '*' | '+' | '-' | '.' | '0'..='9' | 'A'..='Z' | '^'..='~')
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn non_space(input: &str) -> IResult<&str, &str> {
+    take_while1(|c| !is_space(c)).parse(input)
+}
+
+fn spaces(input: &str) -> IResult<&str, &str> {
+    take_while(is_space).parse(input)
+}
+
+/// `text` as a decimal integer of type `T` (digits only, in range).
+pub(crate) fn number<'a, T: std::str::FromStr>(text: &'a str, field: &'static str) -> Res<'a, T> {
+    match digit1::<&str, nom::error::Error<&str>>(text) {
+        Ok(("", digits)) => digits.parse().map_err(|_| Fail {
+            at: text,
+            kind: ParseErrorKind::InvalidNumber { field },
+        }),
+        _ => fail(text, ParseErrorKind::InvalidNumber { field }),
+    }
+}
+
+/// The first character of `text` that `allowed` rejects, as a failure.
+pub(crate) fn check_chars<'a>(
+    text: &'a str,
+    allowed: impl Fn(char) -> bool,
+    kind: ParseErrorKind,
+) -> Res<'a, ()> {
+    if text.is_empty() {
+        return fail(text, kind);
+    }
+    match text.char_indices().find(|&(_, c)| !allowed(c)) {
+        Some((i, _)) => fail(text.get(i..).unwrap_or(text), kind),
+        None => Ok(()),
+    }
+}
+
+/// Space-separated fields of a line value.
+///
+/// Strict: exactly one space between fields, none before the first. Lenient: runs of spaces
+/// and tabs anywhere.
+pub(crate) struct Fields<'a> {
+    rest: &'a str,
+    lenient: bool,
+    started: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(value: &'a str, lenient: bool) -> Self {
+        Self {
+            rest: value,
+            lenient,
+            started: false,
+        }
+    }
+
+    fn separator(&mut self) -> Res<'a, ()> {
+        if self.lenient {
+            if let Ok((rest, _)) = spaces(self.rest) {
+                self.rest = rest;
+            }
+        } else if self.started {
+            match self.rest.strip_prefix(' ') {
+                Some(rest) => self.rest = rest,
+                None if self.rest.is_empty() => {}
+                None => return fail(self.rest, ParseErrorKind::TrailingData),
+            }
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    /// The next field and where it starts; a missing field is an error.
+    pub(crate) fn next(&mut self, field: &'static str) -> Res<'a, (&'a str, &'a str)> {
+        self.separator()?;
+        let at = self.rest;
+        match non_space(at) {
+            Ok((rest, text)) => {
+                self.rest = rest;
+                Ok((text, at))
+            }
+            Err(_) if at.is_empty() => fail(at, ParseErrorKind::MissingField { field }),
+            Err(_) => fail(at, ParseErrorKind::InvalidField { field }),
+        }
+    }
+
+    /// The next field, or `None` at the end of the value.
+    pub(crate) fn next_opt(&mut self) -> Res<'a, Option<(&'a str, &'a str)>> {
+        if self.is_done() {
+            return Ok(None);
+        }
+        self.next("field").map(Some)
+    }
+
+    /// Whether only (lenient: whitespace) is left.
+    pub(crate) fn is_done(&self) -> bool {
+        if self.lenient {
+            self.rest.trim_start_matches([' ', '\t']).is_empty()
+        } else {
+            self.rest.is_empty()
+        }
+    }
+
+    /// Everything after the next separator, verbatim; `None` if nothing is left.
+    pub(crate) fn rest(&mut self) -> Res<'a, Option<&'a str>> {
+        if self.is_done() {
+            return Ok(None);
+        }
+        self.separator()?;
+        let rest = self.rest;
+        self.rest = "";
+        Ok(if rest.is_empty() { None } else { Some(rest) })
+    }
+
+    /// Fails if anything but (lenient: whitespace) is left.
+    pub(crate) fn finish(&self) -> Res<'a, ()> {
+        if self.is_done() {
+            Ok(())
+        } else {
+            fail(self.rest, ParseErrorKind::TrailingData)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_fields_need_single_spaces() {
+        let mut f = Fields::new("a b  c", false);
+        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("a"));
+        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("b"));
+        let err = f.next("x").err().map(|e| (e.at, e.kind));
+        assert_eq!(
+            err,
+            Some((" c", ParseErrorKind::InvalidField { field: "x" }))
+        );
+    }
+
+    #[test]
+    fn lenient_fields_skip_runs() {
+        let mut f = Fields::new(" a \t b  ", true);
+        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("a"));
+        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("b"));
+        assert!(f.finish().is_ok());
+    }
+
+    #[test]
+    fn numbers_are_digits_in_range() {
+        assert_eq!(number::<u16>("65535", "port").ok(), Some(65535));
+        assert!(number::<u16>("65536", "port").is_err());
+        assert!(number::<u16>("-1", "port").is_err());
+        assert!(number::<u16>("1a", "port").is_err());
+        assert!(number::<u16>("", "port").is_err());
+    }
+}

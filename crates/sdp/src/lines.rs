@@ -1,0 +1,212 @@
+//! Parsers for the values of the RFC 8866 line types other than `a=`.
+
+use crate::checks::check_address;
+use crate::error::{ParseErrorKind, WarningKind};
+use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
+use crate::model::{
+    Bandwidth, Connection, MediaDescription, MediaKind, Origin, Repeat, TimeUnit, Timing, TypedTime,
+};
+
+/// A value with an optional tolerated deviation and the suffix it points at.
+pub(crate) type WithWarning<'a, T> = (T, Option<(&'a str, WarningKind)>);
+
+pub(crate) fn version(value: &str) -> Res<'_, u32> {
+    number(value, "protocol version")
+}
+
+pub(crate) fn origin(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Origin>> {
+    let mut f = Fields::new(value, lenient);
+    let (username, _) = f.next("username")?;
+    let (id, at) = f.next("session id")?;
+    let session_id = number(id, "session id").map_err(|e| Fail { at, ..e })?;
+    let (version, at) = f.next("session version")?;
+    let session_version = number(version, "session version").map_err(|e| Fail { at, ..e })?;
+    let net_type = f.next("network type")?;
+    let addr_type = f.next("address type")?;
+    let address = f.next("unicast address")?;
+    f.finish()?;
+    let warning =
+        check_address(net_type, addr_type, address, false, lenient)?.map(|w| (address.1, w));
+    let origin = Origin::new(
+        username,
+        session_id,
+        session_version,
+        net_type.0,
+        addr_type.0,
+        address.0,
+    );
+    Ok((origin, warning))
+}
+
+pub(crate) fn connection(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Connection>> {
+    let mut f = Fields::new(value, lenient);
+    let net_type = f.next("network type")?;
+    let addr_type = f.next("address type")?;
+    let address = f.next("connection address")?;
+    f.finish()?;
+    let warning =
+        check_address(net_type, addr_type, address, true, lenient)?.map(|w| (address.1, w));
+    let connection = Connection {
+        net_type: net_type.0.to_owned(),
+        addr_type: addr_type.0.to_owned(),
+        address: address.0.to_owned(),
+    };
+    Ok((connection, warning))
+}
+
+pub(crate) fn bandwidth(value: &str) -> Res<'_, Bandwidth> {
+    let Some((bwtype, amount)) = value.split_once(':') else {
+        return fail(value, ParseErrorKind::MissingField { field: "bandwidth" });
+    };
+    check_chars(
+        bwtype,
+        is_token_char,
+        ParseErrorKind::InvalidField {
+            field: "bandwidth type",
+        },
+    )?;
+    let bandwidth = number(amount, "bandwidth")?;
+    Ok(Bandwidth {
+        bwtype: bwtype.to_owned(),
+        bandwidth,
+    })
+}
+
+pub(crate) fn timing(value: &str, lenient: bool) -> Res<'_, Timing> {
+    let mut f = Fields::new(value, lenient);
+    let (start, at) = f.next("start time")?;
+    let start = number(start, "start time").map_err(|e| Fail { at, ..e })?;
+    let (stop, at) = f.next("stop time")?;
+    let stop = number(stop, "stop time").map_err(|e| Fail { at, ..e })?;
+    f.finish()?;
+    Ok(Timing {
+        start,
+        stop,
+        repeats: Vec::new(),
+    })
+}
+
+fn typed_time<'a>(text: &'a str, field: &'static str) -> Res<'a, TypedTime> {
+    let (digits, unit) = match text.as_bytes().last() {
+        Some(b'd') => (&text[..text.len() - 1], Some(TimeUnit::Days)),
+        Some(b'h') => (&text[..text.len() - 1], Some(TimeUnit::Hours)),
+        Some(b'm') => (&text[..text.len() - 1], Some(TimeUnit::Minutes)),
+        Some(b's') => (&text[..text.len() - 1], Some(TimeUnit::Seconds)),
+        _ => (text, None),
+    };
+    let value = number(digits, field).map_err(|e| Fail { at: text, ..e })?;
+    Ok(TypedTime { value, unit })
+}
+
+pub(crate) fn repeat(value: &str, lenient: bool) -> Res<'_, Repeat> {
+    let mut f = Fields::new(value, lenient);
+    let (interval, _) = f.next("repeat interval")?;
+    let interval = typed_time(interval, "repeat interval")?;
+    let (duration, _) = f.next("active duration")?;
+    let duration = typed_time(duration, "active duration")?;
+    let mut offsets = vec![typed_time(f.next("offset")?.0, "offset")?];
+    while let Some((offset, _)) = f.next_opt()? {
+        offsets.push(typed_time(offset, "offset")?);
+    }
+    Ok(Repeat {
+        interval,
+        duration,
+        offsets,
+    })
+}
+
+/// `z=`: pairs of `<adjustment time> [-]<typed time>`, kept as text.
+pub(crate) fn time_zones(value: &str, lenient: bool) -> Res<'_, String> {
+    let mut f = Fields::new(value, lenient);
+    let (time, at) = f.next("adjustment time")?;
+    number::<u64>(time, "adjustment time").map_err(|e| Fail { at, ..e })?;
+    let (offset, _) = f.next("offset")?;
+    typed_time(offset.strip_prefix('-').unwrap_or(offset), "offset")?;
+    while let Some((time, at)) = f.next_opt()? {
+        number::<u64>(time, "adjustment time").map_err(|e| Fail { at, ..e })?;
+        let (offset, _) = f.next("offset")?;
+        typed_time(offset.strip_prefix('-').unwrap_or(offset), "offset")?;
+    }
+    Ok(value.to_owned())
+}
+
+fn is_proto_char(c: char) -> bool {
+    is_token_char(c) || c == '/'
+}
+
+pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, MediaDescription>> {
+    let mut f = Fields::new(value, lenient);
+    let (kind_text, kind_at) = f.next("media type")?;
+    check_chars(
+        kind_text,
+        is_token_char,
+        ParseErrorKind::InvalidField {
+            field: "media type",
+        },
+    )?;
+    let kind = MediaKind::from_token(kind_text);
+    let mut warning = None;
+    if !kind.is_registered() {
+        if lenient {
+            warning = Some((kind_at, WarningKind::UnknownMediaType(kind_text.to_owned())));
+        } else {
+            return fail(kind_at, ParseErrorKind::UnknownMediaType);
+        }
+    }
+    let (port_text, at) = f.next("port")?;
+    let (port, port_count) = match port_text.split_once('/') {
+        Some((port, count)) => {
+            let count_at = at.get(port.len() + 1..).unwrap_or(at);
+            let count = number(count, "port count").map_err(|e| Fail { at: count_at, ..e })?;
+            (
+                number(port, "port").map_err(|e| Fail { at, ..e })?,
+                Some(count),
+            )
+        }
+        None => (
+            number(port_text, "port").map_err(|e| Fail { at, ..e })?,
+            None,
+        ),
+    };
+    let (proto, _) = f.next("protocol")?;
+    check_chars(
+        proto,
+        is_proto_char,
+        ParseErrorKind::InvalidField { field: "protocol" },
+    )?;
+    let rtp = proto.split('/').any(|p| p == "RTP");
+    let mut formats = Vec::new();
+    while let Some((format, at)) = f.next_opt()? {
+        if rtp {
+            match number::<u8>(format, "format") {
+                Ok(pt) if pt <= 127 => {}
+                _ => {
+                    return fail(
+                        at,
+                        ParseErrorKind::InvalidField {
+                            field: "payload type",
+                        },
+                    );
+                }
+            }
+        }
+        formats.push(format.to_owned());
+    }
+    if formats.is_empty() {
+        if lenient {
+            warning = warning.or(Some((f_end(value), WarningKind::MediaWithoutFormats)));
+        } else {
+            return fail(
+                f_end(value),
+                ParseErrorKind::MissingField { field: "format" },
+            );
+        }
+    }
+    let mut media = MediaDescription::new(kind, port, proto, formats);
+    media.port_count = port_count;
+    Ok((media, warning))
+}
+
+fn f_end(value: &str) -> &str {
+    value.get(value.len()..).unwrap_or("")
+}
