@@ -14,7 +14,7 @@ use crate::error::{DtlsError, FingerprintMismatch};
 use crate::fingerprint::{Fingerprint, HashAlgorithm};
 use crate::role::DtlsRole;
 use crate::srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpProfile};
-use crate::state::{DtlsTransportState, StatePublisher};
+use crate::state::{ConnectingGuard, DtlsTransportState, StatePublisher};
 
 /// Default limit on the whole handshake, retransmissions included.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,7 +128,8 @@ impl DtlsTransport {
     ///
     /// Bad arguments (no remote fingerprint, no SRTP profile, expired certificate) are refused
     /// before anything is sent and leave the state `new`. A transport runs one handshake:
-    /// starting it again gives [`DtlsError::InvalidState`].
+    /// starting it again gives [`DtlsError::InvalidState`]. Dropping the returned future
+    /// mid-handshake abandons it and leaves the state `failed`.
     pub async fn start(
         &self,
         conn: Arc<dyn Conn + Send + Sync>,
@@ -149,6 +150,8 @@ impl DtlsTransport {
         self.state
             .begin()
             .map_err(|state| DtlsError::InvalidState { state })?;
+        // If this future is dropped mid-handshake the state still ends `failed`.
+        let _guard = ConnectingGuard::new(&self.state);
         let outcome = self.handshake(conn, &remote).await;
         self.state.set(match outcome {
             Ok(_) => DtlsTransportState::Connected,

@@ -82,6 +82,17 @@ impl StatePublisher {
         })
     }
 
+    /// Moves to `Failed` if still `Connecting` (a handshake abandoned half-way).
+    pub(crate) fn fail_if_connecting(&self) {
+        self.sender.send_if_modified(|state| {
+            let connecting = *state == DtlsTransportState::Connecting;
+            if connecting {
+                *state = DtlsTransportState::Failed;
+            }
+            connecting
+        });
+    }
+
     /// Moves from `New` to `Connecting`; returns the state it found otherwise.
     pub(crate) fn begin(&self) -> Result<(), DtlsTransportState> {
         let mut found = DtlsTransportState::New;
@@ -99,6 +110,23 @@ impl StatePublisher {
         } else {
             Err(found)
         }
+    }
+}
+
+/// Marks the handshake failed if its future is dropped before it finishes.
+pub(crate) struct ConnectingGuard<'a> {
+    publisher: &'a StatePublisher,
+}
+
+impl<'a> ConnectingGuard<'a> {
+    pub(crate) fn new(publisher: &'a StatePublisher) -> Self {
+        Self { publisher }
+    }
+}
+
+impl Drop for ConnectingGuard<'_> {
+    fn drop(&mut self) {
+        self.publisher.fail_if_connecting();
     }
 }
 

@@ -338,6 +338,23 @@ async fn silent_peer_times_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_handshake_ends_failed() {
+    let client = side(|_| {});
+    let (conn, _silent_end) = pipe();
+    let fingerprint = certificate().fingerprint(HashAlgorithm::Sha256);
+    let mut states = client.transport.subscribe();
+    let start = client
+        .transport
+        .start(conn, params(DtlsRole::Client, &[fingerprint]));
+    let abandoned = tokio::time::timeout(Duration::from_millis(100), start).await;
+    assert!(
+        abandoned.is_err(),
+        "a silent peer cannot complete a handshake"
+    );
+    assert_eq!(*states.borrow_and_update(), DtlsTransportState::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn states_move_new_connecting_connected_closed() {
     let client = side(|_| {});
     let server = side(|_| {});
