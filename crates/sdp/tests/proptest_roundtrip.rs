@@ -1,0 +1,356 @@
+//! Property: for generated models, `parse(write(x)) == x` (strict mode, no warnings except
+//! for the generated unknown attributes).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use antiphon_sdp::*;
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+
+fn token() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9_-]{1,8}"
+}
+
+fn ip() -> impl Strategy<Value = IpAddr> {
+    any::<[u8; 4]>().prop_map(|b| IpAddr::V4(Ipv4Addr::from(b)))
+}
+
+fn pt() -> impl Strategy<Value = u8> {
+    0u8..=127
+}
+
+fn direction() -> impl Strategy<Value = Direction> {
+    prop_oneof![
+        Just(Direction::SendRecv),
+        Just(Direction::SendOnly),
+        Just(Direction::RecvOnly),
+        Just(Direction::Inactive)
+    ]
+}
+
+fn fingerprint() -> impl Strategy<Value = Attribute> {
+    vec(any::<u8>(), 32).prop_map(|bytes| {
+        let value = bytes
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        Attribute::Fingerprint(Fingerprint {
+            algorithm: "sha-256".into(),
+            value,
+        })
+    })
+}
+
+fn unknown() -> impl Strategy<Value = Attribute> {
+    ("x-[a-z]{1,6}", option::of("[a-z0-9 :=]{0,12}"))
+        .prop_map(|(name, value)| Attribute::Unknown { name, value })
+}
+
+fn either_level() -> impl Strategy<Value = Attribute> {
+    prop_oneof![
+        token().prop_map(Attribute::IceUfrag),
+        token().prop_map(Attribute::IcePwd),
+        vec(token(), 1..3).prop_map(Attribute::IceOptions),
+        fingerprint(),
+        prop_oneof![
+            Just(Setup::Active),
+            Just(Setup::Passive),
+            Just(Setup::ActPass),
+            Just(Setup::HoldConn)
+        ]
+        .prop_map(Attribute::Setup),
+        Just(Attribute::ExtmapAllowMixed),
+        direction().prop_map(Attribute::Direction),
+        unknown(),
+    ]
+}
+
+fn session_attribute() -> impl Strategy<Value = Attribute> {
+    prop_oneof![
+        either_level(),
+        (token(), vec(token(), 0..4))
+            .prop_map(|(semantics, mids)| Attribute::Group(Group { semantics, mids })),
+        (token(), vec(token(), 0..3)).prop_map(|(semantic, identifiers)| Attribute::MsidSemantic(
+            MsidSemantic {
+                semantic,
+                identifiers
+            }
+        )),
+        Just(Attribute::IceLite),
+        any::<u32>().prop_map(Attribute::IcePacing),
+    ]
+}
+
+fn simulcast_streams() -> impl Strategy<Value = Vec<Vec<SimulcastStream>>> {
+    vec(
+        vec(
+            ("[a-z0-9]{1,3}", any::<bool>())
+                .prop_map(|(rid, paused)| SimulcastStream { rid, paused }),
+            1..3,
+        ),
+        0..3,
+    )
+}
+
+fn media_attribute() -> impl Strategy<Value = Attribute> {
+    prop_oneof![
+        either_level(),
+        token().prop_map(Attribute::Mid),
+        (token(), option::of(token())).prop_map(|(stream_id, track_id)| Attribute::Msid(Msid {
+            stream_id,
+            track_id
+        })),
+        (
+            pt(),
+            "[a-zA-Z0-9-]{1,8}",
+            1u32..200_000,
+            option::of(1u16..=8)
+        )
+            .prop_map(|(payload_type, encoding, clock_rate, channels)| {
+                Attribute::Rtpmap(Rtpmap {
+                    payload_type,
+                    encoding,
+                    clock_rate,
+                    channels,
+                })
+            }),
+        (pt(), "[a-z0-9=;-]{1,20}").prop_map(|(payload_type, params)| Attribute::Fmtp(Fmtp {
+            payload_type,
+            params
+        })),
+        (
+            option::of(pt()),
+            token(),
+            option::of("[a-z]{1,5}( [a-z0-9]{1,4})?")
+        )
+            .prop_map(|(payload_type, feedback, param)| Attribute::RtcpFb(RtcpFb {
+                payload_type,
+                feedback,
+                param
+            })),
+        (any::<u16>(), option::of(ip())).prop_map(|(port, ip)| Attribute::Rtcp(Rtcp {
+            port,
+            connection: ip.map(Connection::from_ip)
+        })),
+        (
+            1u16..4096,
+            option::of(direction()),
+            any::<bool>(),
+            "urn:[a-z:-]{1,20}",
+            option::of("[a-z0-9=]{1,8}")
+        )
+            .prop_map(|(id, direction, encrypt, uri, extension_attributes)| {
+                Attribute::Extmap(Extmap {
+                    id,
+                    direction,
+                    encrypt,
+                    uri,
+                    extension_attributes,
+                })
+            }),
+        (
+            any::<u32>(),
+            "[a-z]{1,6}",
+            option::of("[a-zA-Z0-9 +/]{0,12}")
+        )
+            .prop_map(|(id, attribute, value)| Attribute::Ssrc(Ssrc {
+                id,
+                attribute,
+                value
+            })),
+        (token(), vec(any::<u32>(), 0..4))
+            .prop_map(|(semantics, ssrcs)| Attribute::SsrcGroup(SsrcGroup { semantics, ssrcs })),
+        (
+            "[a-z0-9]{1,4}",
+            any::<bool>(),
+            vec(pt(), 0..3),
+            vec(
+                ("max-[a-z]{1,5}", option::of("[0-9]{1,4}"))
+                    .prop_map(|(name, value)| RidRestriction { name, value }),
+                0..3
+            )
+        )
+            .prop_map(|(id, send, formats, restrictions)| Attribute::Rid(Rid {
+                id,
+                direction: if send {
+                    RidDirection::Send
+                } else {
+                    RidDirection::Recv
+                },
+                formats,
+                restrictions,
+            })),
+        (simulcast_streams(), simulcast_streams())
+            .prop_filter("one direction", |(send, recv)| !send.is_empty()
+                || !recv.is_empty())
+            .prop_map(|(send, recv)| Attribute::Simulcast(Simulcast { send, recv })),
+        (
+            "[a-zA-Z0-9+/]{1,8}",
+            1u16..3,
+            any::<u32>(),
+            ip(),
+            any::<u16>()
+        )
+            .prop_map(|(foundation, component, priority, ip, port)| {
+                Attribute::Candidate(format!(
+                    "{foundation} {component} udp {priority} {ip} {port} typ host generation 0"
+                ))
+            }),
+        Just(Attribute::EndOfCandidates),
+        Just(Attribute::RtcpMux),
+        Just(Attribute::RtcpMuxOnly),
+        Just(Attribute::RtcpRsize),
+        Just(Attribute::BundleOnly),
+        any::<u16>().prop_map(Attribute::SctpPort),
+        any::<u64>().prop_map(Attribute::MaxMessageSize),
+        (any::<u16>(), token(), option::of(any::<u32>())).prop_map(|(port, protocol, streams)| {
+            Attribute::Sctpmap(Sctpmap {
+                port,
+                protocol,
+                streams,
+            })
+        }),
+        (1u32..1000).prop_map(|ms| Attribute::Ptime(Decimal::from_integer(ms))),
+        any::<u32>().prop_map(Attribute::Maxptime),
+        token().prop_map(Attribute::Label),
+        (
+            option::of(pt()),
+            "(send|recv) \\[x=[0-9]{1,4},y=[0-9]{1,4}\\]"
+        )
+            .prop_map(|(payload_type, params)| Attribute::ImageAttr(ImageAttr {
+                payload_type,
+                params
+            })),
+    ]
+}
+
+fn media() -> impl Strategy<Value = MediaDescription> {
+    (
+        prop_oneof![
+            Just(MediaKind::Audio),
+            Just(MediaKind::Video),
+            Just(MediaKind::Application)
+        ],
+        any::<u16>(),
+        vec(pt(), 1..5),
+        ip(),
+        vec(
+            ("AS|TIAS", any::<u64>())
+                .prop_map(|(bwtype, bandwidth)| Bandwidth { bwtype, bandwidth }),
+            0..2,
+        ),
+        vec(media_attribute(), 0..12),
+        option::of("[a-zA-Z ]{1,10}"),
+    )
+        .prop_map(|(kind, port, pts, ip, bandwidths, attributes, title)| {
+            let formats = pts.iter().map(u8::to_string).collect();
+            let mut media = MediaDescription::new(kind, port, "UDP/TLS/RTP/SAVPF", formats);
+            media.title = title;
+            media.connections.push(Connection::from_ip(ip));
+            media.bandwidths = bandwidths;
+            media.attributes = attributes;
+            media
+        })
+}
+
+fn typed_time() -> impl Strategy<Value = TypedTime> {
+    (
+        any::<u32>(),
+        option::of(prop_oneof![
+            Just(TimeUnit::Days),
+            Just(TimeUnit::Hours),
+            Just(TimeUnit::Seconds)
+        ]),
+    )
+        .prop_map(|(value, unit)| TypedTime {
+            value: u64::from(value),
+            unit,
+        })
+}
+
+fn description() -> impl Strategy<Value = SessionDescription> {
+    (
+        ("[a-z-]{1,8}", any::<u64>(), any::<u64>(), ip()),
+        "[a-zA-Z0-9 -]{1,16}",
+        option::of(ip()),
+        vec(
+            (
+                any::<u32>(),
+                any::<u32>(),
+                vec((typed_time(), typed_time(), vec(typed_time(), 1..3)), 0..2),
+            ),
+            1..3,
+        ),
+        vec(session_attribute(), 0..8),
+        vec(media(), 0..4),
+        option::of("[a-z.@]{3,12}"),
+    )
+        .prop_map(
+            |(
+                (user, id, version, origin_ip),
+                name,
+                connection,
+                times,
+                attributes,
+                media,
+                email,
+            )| {
+                let origin = Origin::new(user, id, version, "IN", "IP4", origin_ip.to_string());
+                let mut sdp = SessionDescription::new(origin, name);
+                sdp.connection = connection.map(Connection::from_ip);
+                sdp.times = times
+                    .into_iter()
+                    .map(|(start, stop, repeats)| Timing {
+                        start: u64::from(start),
+                        stop: u64::from(stop),
+                        repeats: repeats
+                            .into_iter()
+                            .map(|(interval, duration, offsets)| Repeat {
+                                interval,
+                                duration,
+                                offsets,
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                sdp.attributes = attributes;
+                sdp.media = media;
+                sdp.emails = email.into_iter().collect();
+                sdp
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn parse_of_write_is_identity(sdp in description()) {
+        let text = sdp.to_string();
+        let parsed = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(&parsed.description, &sdp);
+        let unknown = sdp.attributes.iter().chain(sdp.media.iter().flat_map(|m| &m.attributes))
+            .filter(|a| a.is_unknown())
+            .count();
+        prop_assert_eq!(parsed.warnings.len(), unknown);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..512)) {
+        let _ = parse_with(&bytes, &ParseOptions::lenient());
+        let _ = parse_with(&bytes, &ParseOptions::strict());
+    }
+
+    #[test]
+    fn mutated_lines_never_panic(sdp in description(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let mut bytes = sdp.to_string().into_bytes();
+        if !bytes.is_empty() {
+            let i = cut.index(bytes.len());
+            bytes[i] = byte;
+        }
+        if let Ok(parsed) = parse_with(&bytes, &ParseOptions::lenient()) {
+            let again = parse_with(parsed.description.to_string().as_bytes(), &ParseOptions::lenient());
+            prop_assert_eq!(again.map(|p| p.description).ok(), Some(parsed.description));
+        }
+    }
+}
