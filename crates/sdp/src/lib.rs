@@ -42,6 +42,7 @@
 
 mod attribute;
 mod attribute_parse;
+mod attribute_values;
 mod checks;
 mod error;
 mod fields;

@@ -87,12 +87,18 @@ pub(crate) fn timing(value: &str, lenient: bool) -> Res<'_, Timing> {
 }
 
 fn typed_time<'a>(text: &'a str, field: &'static str) -> Res<'a, TypedTime> {
-    let (digits, unit) = match text.as_bytes().last() {
-        Some(b'd') => (&text[..text.len() - 1], Some(TimeUnit::Days)),
-        Some(b'h') => (&text[..text.len() - 1], Some(TimeUnit::Hours)),
-        Some(b'm') => (&text[..text.len() - 1], Some(TimeUnit::Minutes)),
-        Some(b's') => (&text[..text.len() - 1], Some(TimeUnit::Seconds)),
-        _ => (text, None),
+    let unit = match text.as_bytes().last() {
+        Some(b'd') => Some(TimeUnit::Days),
+        Some(b'h') => Some(TimeUnit::Hours),
+        Some(b'm') => Some(TimeUnit::Minutes),
+        Some(b's') => Some(TimeUnit::Seconds),
+        _ => None,
+    };
+    // The unit letter is ASCII, so dropping one byte stays on a character boundary.
+    let digits = if unit.is_some() {
+        text.get(..text.len() - 1).unwrap_or("")
+    } else {
+        text
     };
     let value = number(digits, field).map_err(|e| Fail { at: text, ..e })?;
     Ok(TypedTime { value, unit })

@@ -246,23 +246,21 @@ impl<'o> State<'o> {
         if let Some(last) = self.last
             && session_rank(t) < session_rank(last)
         {
-            {
-                let kind = ParseErrorKind::OutOfOrder {
+            let kind = ParseErrorKind::OutOfOrder {
+                found: t,
+                after: last,
+            };
+            if !lenient {
+                return Err(error(line_no, 1, kind));
+            }
+            self.warn(
+                line_no,
+                1,
+                WarningKind::OutOfOrder {
                     found: t,
                     after: last,
-                };
-                if !lenient {
-                    return Err(error(line_no, 1, kind));
-                }
-                self.warn(
-                    line_no,
-                    1,
-                    WarningKind::OutOfOrder {
-                        found: t,
-                        after: last,
-                    },
-                );
-            }
+                },
+            );
         }
         let single = !matches!(
             t,
@@ -304,26 +302,24 @@ impl<'o> State<'o> {
         if let Some(last) = self.media_last
             && media_rank(last).is_some_and(|last_rank| rank < last_rank)
         {
-            {
-                if !self.lenient() {
-                    return Err(error(
-                        line_no,
-                        1,
-                        ParseErrorKind::OutOfOrder {
-                            found: t,
-                            after: last,
-                        },
-                    ));
-                }
-                self.warn(
+            if !self.lenient() {
+                return Err(error(
                     line_no,
                     1,
-                    WarningKind::OutOfOrder {
+                    ParseErrorKind::OutOfOrder {
                         found: t,
                         after: last,
                     },
-                );
+                ));
             }
+            self.warn(
+                line_no,
+                1,
+                WarningKind::OutOfOrder {
+                    found: t,
+                    after: last,
+                },
+            );
         }
         if matches!(t, LineType::Information | LineType::EncryptionKey) && self.media_seen[index(t)]
         {

@@ -174,12 +174,10 @@ impl SessionDescription {
             if let Some(mid) = media.mid()
                 && !mids.insert(mid)
             {
-                {
-                    errors.push(ValidationError::DuplicateMid {
-                        mid: mid.to_owned(),
-                        media_index: index,
-                    });
-                }
+                errors.push(ValidationError::DuplicateMid {
+                    mid: mid.to_owned(),
+                    media_index: index,
+                });
             }
             self.validate_media(index, media, &mut errors);
         }
