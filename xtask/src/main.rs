@@ -1,16 +1,35 @@
 //! Project automation, in the rust-analyzer style: `cargo xtask <task>`.
 //!
-//! * `ci`: everything CI checks: formatting, clippy with warnings denied, and the full test suite.
+//! * `ci`: everything CI checks: formatting, clippy with warnings denied, the full test suite,
+//!   the benches in test mode, and a short run of every fuzz target.
+//! * `fuzz [--smoke | TARGET [--time SECONDS]]`: cargo-fuzz targets, seeded from the shared
+//!   corpus.
+//! * `bench [--smoke]`: the criterion benches (`--smoke` runs each once, as a test).
 //!
 //! The tasks are plain `std::process::Command` calls, so `xtask` builds in seconds and needs no
 //! dependencies.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+/// The fuzz targets, and which corpus directories seed each.
+const FUZZ_TARGETS: &[(&str, &[&str])] = &[
+    ("sdp_parse", &["sdp/valid", "sdp/invalid"]),
+    ("sdp_roundtrip", &["sdp/valid"]),
+    ("create_answer", &["sdp/valid"]),
+    ("create_answer_structured", &[]),
+];
+
+/// Seconds each target runs in `fuzz --smoke`.
+const SMOKE_SECONDS: u32 = 20;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("fuzz") => fuzz(&rest),
+        Some("bench") => bench(&rest),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -34,27 +53,98 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          tasks:\n  \
-         ci     formatting, clippy (-D warnings) and the full test suite"
+         ci                                 fmt, clippy (-D warnings), tests, bench and fuzz smoke runs\n  \
+         fuzz --smoke                       every fuzz target for {SMOKE_SECONDS} s\n  \
+         fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
+         bench [--smoke]                    criterion benches (--smoke: each once, as a test)"
     );
 }
 
-/// Formatting, lints and every test of the workspace.
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Formatting, lints, every test, the benches as tests, and the fuzz smoke run.
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace"])?;
+    bench(&["--smoke"])?;
+    fuzz(&["--smoke"])?;
     Ok(())
+}
+
+fn bench(args: &[&str]) -> Result<(), String> {
+    match args {
+        ["--smoke"] => cargo(&["test", "--package", "antiphon-benches", "--benches"]),
+        [] => cargo(&["bench", "--package", "antiphon-benches"]),
+        _ => Err("usage: cargo xtask bench [--smoke]".to_owned()),
+    }
+}
+
+fn fuzz(args: &[&str]) -> Result<(), String> {
+    let runs: Vec<(&str, u32)> = match args {
+        ["--smoke"] => FUZZ_TARGETS
+            .iter()
+            .map(|(name, _)| (*name, SMOKE_SECONDS))
+            .collect(),
+        [target] => vec![(*target, 600)],
+        [target, "--time", seconds] => vec![(
+            *target,
+            seconds
+                .parse()
+                .map_err(|_| format!("--time takes seconds, not {seconds:?}"))?,
+        )],
+        _ => return Err("usage: cargo xtask fuzz --smoke | TARGET [--time SECONDS]".to_owned()),
+    };
+    let fuzz_dir = root().join("fuzz");
+    for (target, seconds) in runs {
+        let Some((_, seeds)) = FUZZ_TARGETS.iter().find(|(name, _)| *name == target) else {
+            return Err(format!("unknown fuzz target {target:?}"));
+        };
+        let corpus = fuzz_dir.join("corpus").join(target);
+        seed(&corpus, seeds)?;
+        let max_time = format!("-max_total_time={seconds}");
+        run(Command::new(cargo_bin())
+            .current_dir(&fuzz_dir)
+            // cargo-fuzz passes nightly-only flags (sanitizers); the stable toolchain accepts
+            // them in bootstrap mode, so CI needs no second toolchain.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", "-O", target])
+            .arg(&corpus)
+            .args(["--", &max_time, "-max_len=65536"]))?;
+    }
+    Ok(())
+}
+
+/// Copies the seed files of the shared corpus into a fuzz target's working corpus.
+fn seed(corpus: &Path, seeds: &[&str]) -> Result<(), String> {
+    std::fs::create_dir_all(corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    let shared = root().join("../shared/corpus");
+    for dir in seeds {
+        let dir = shared.join(dir);
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "sdp") {
+                let target = corpus.join(entry.file_name());
+                std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 /// Runs `cargo` with `args` in the workspace root, failing if it fails.
 fn cargo(args: &[&str]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(Command::new(cargo).args(args))
+    run(Command::new(cargo_bin()).current_dir(root()).args(args))
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    command.current_dir(root);
     #[allow(clippy::print_stderr)]
     {
         eprintln!("$ {command:?}");
