@@ -49,9 +49,16 @@ fuzz_target!(|data: &[u8]| {
     {
         return;
     }
-    let answer = negotiator.create_answer(transport).expect("answer in have-remote-offer");
-    let offered = negotiator.remote_description().map(|d| d.parsed.media.len());
-    let parsed = antiphon_sdp::parse_with(answer.sdp.as_bytes(), &antiphon_sdp::ParseOptions::lenient())
-        .unwrap_or_else(|e| panic!("answer does not parse: {e}\n{}", answer.sdp));
+    let answer = negotiator
+        .create_answer(transport)
+        .expect("answer in have-remote-offer");
+    let offered = negotiator
+        .remote_description()
+        .map(|d| d.parsed.media.len());
+    let parsed = antiphon_sdp::parse_with(
+        answer.sdp.as_bytes(),
+        &antiphon_sdp::ParseOptions::lenient(),
+    )
+    .unwrap_or_else(|e| panic!("answer does not parse: {e}\n{}", answer.sdp));
     assert_eq!(Some(parsed.description.media.len()), offered);
 });

@@ -39,7 +39,13 @@ const FMTPS: &[&str] = &[
     "111/111",
     "garbage;;==",
 ];
-const DIRECTIONS: &[&str] = &["", "a=sendrecv\r\n", "a=sendonly\r\n", "a=recvonly\r\n", "a=inactive\r\n"];
+const DIRECTIONS: &[&str] = &[
+    "",
+    "a=sendrecv\r\n",
+    "a=sendonly\r\n",
+    "a=recvonly\r\n",
+    "a=inactive\r\n",
+];
 const SETUPS: &[&str] = &["actpass", "active", "passive", "holdconn"];
 
 #[derive(Debug, Arbitrary)]
@@ -77,11 +83,22 @@ fn build(offer: &Offer) -> String {
     for (index, section) in offer.sections.iter().take(8).enumerate() {
         let port = if section.port_zero { 0 } else { 9 };
         match section.kind % 3 {
-            2 => text.push_str(&format!("m=application {port} UDP/DTLS/SCTP webrtc-datachannel\r\n")),
+            2 => text.push_str(&format!(
+                "m=application {port} UDP/DTLS/SCTP webrtc-datachannel\r\n"
+            )),
             kind => {
                 let media = if kind == 0 { "audio" } else { "video" };
-                let pts: Vec<String> = section.codecs.iter().take(12).map(|c| (96 + c.0 % 32).to_string()).collect();
-                let fmts = if pts.is_empty() { "0".to_owned() } else { pts.join(" ") };
+                let pts: Vec<String> = section
+                    .codecs
+                    .iter()
+                    .take(12)
+                    .map(|c| (96 + c.0 % 32).to_string())
+                    .collect();
+                let fmts = if pts.is_empty() {
+                    "0".to_owned()
+                } else {
+                    pts.join(" ")
+                };
                 text.push_str(&format!("m={media} {port} UDP/TLS/RTP/SAVPF {fmts}\r\n"));
             }
         }
@@ -90,7 +107,10 @@ fn build(offer: &Offer) -> String {
         if section.transport {
             text.push_str("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n");
             text.push_str("a=fingerprint:sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2\r\n");
-            text.push_str(&format!("a=setup:{}\r\n", SETUPS[usize::from(section.setup) % SETUPS.len()]));
+            text.push_str(&format!(
+                "a=setup:{}\r\n",
+                SETUPS[usize::from(section.setup) % SETUPS.len()]
+            ));
         }
         if section.bundle_only {
             text.push_str("a=bundle-only\r\n");
@@ -105,7 +125,10 @@ fn build(offer: &Offer) -> String {
         }
         for (pt, codec, fmtp) in section.codecs.iter().take(12) {
             let pt = 96 + pt % 32;
-            text.push_str(&format!("a=rtpmap:{pt} {}\r\n", CODECS[usize::from(*codec) % CODECS.len()]));
+            text.push_str(&format!(
+                "a=rtpmap:{pt} {}\r\n",
+                CODECS[usize::from(*codec) % CODECS.len()]
+            ));
             let fmtp = FMTPS[usize::from(*fmtp) % FMTPS.len()];
             if !fmtp.is_empty() {
                 text.push_str(&format!("a=fmtp:{pt} {fmtp}\r\n"));
@@ -139,16 +162,27 @@ fuzz_target!(|offer: Offer| {
         .iter()
         .take(8)
         .map(|s| LocalSection {
-            direction: [Direction::SendRecv, Direction::SendOnly, Direction::RecvOnly, Direction::Inactive]
-                [usize::from(s.local_direction) % 4],
+            direction: [
+                Direction::SendRecv,
+                Direction::SendOnly,
+                Direction::RecvOnly,
+                Direction::Inactive,
+            ][usize::from(s.local_direction) % 4],
             stopped: s.stopped,
             ..LocalSection::default()
         })
         .collect();
     let options = AnswerOptions {
-        bundle_policy: [RTCBundlePolicy::Balanced, RTCBundlePolicy::MaxBundle, RTCBundlePolicy::MaxCompat]
-            [usize::from(offer.policy) % 3],
-        rtcp_mux_policy: if offer.negotiate_mux { RTCRtcpMuxPolicy::Negotiate } else { RTCRtcpMuxPolicy::Require },
+        bundle_policy: [
+            RTCBundlePolicy::Balanced,
+            RTCBundlePolicy::MaxBundle,
+            RTCBundlePolicy::MaxCompat,
+        ][usize::from(offer.policy) % 3],
+        rtcp_mux_policy: if offer.negotiate_mux {
+            RTCRtcpMuxPolicy::Negotiate
+        } else {
+            RTCRtcpMuxPolicy::Require
+        },
         ..AnswerOptions::default()
     };
     let capabilities = Capabilities::browser_default();
@@ -173,12 +207,19 @@ fuzz_target!(|offer: Offer| {
             established_setup: None,
         })
         .collect();
-    let origin = SessionOrigin { session_id: 1, session_version: 1 };
-    let answer = create_answer(&context, &transports, origin).expect("16 transports are enough for 8 sections");
+    let origin = SessionOrigin {
+        session_id: 1,
+        session_version: 1,
+    };
+    let answer = create_answer(&context, &transports, origin)
+        .expect("16 transports are enough for 8 sections");
     let written = answer.description.to_string();
     let reparsed = antiphon_sdp::parse(&written)
         .unwrap_or_else(|e| panic!("answer does not parse: {e}\n{written}"))
         .description;
     let violations = check_answer(&description, &reparsed);
-    assert!(violations.is_empty(), "{violations:?}\noffer:\n{text}\nanswer:\n{written}");
+    assert!(
+        violations.is_empty(),
+        "{violations:?}\noffer:\n{text}\nanswer:\n{written}"
+    );
 });

@@ -11,6 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let written = first.description.to_string();
     let second = parse_with(written.as_bytes(), &ParseOptions::lenient())
         .unwrap_or_else(|e| panic!("our own output does not parse: {e}\n{written}"));
-    assert_eq!(first.description, second.description, "round trip changed the model");
-    assert_eq!(written, second.description.to_string(), "writing is not stable");
+    assert_eq!(
+        first.description, second.description,
+        "round trip changed the model"
+    );
+    assert_eq!(
+        written,
+        second.description.to_string(),
+        "writing is not stable"
+    );
 });

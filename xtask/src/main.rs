@@ -67,7 +67,14 @@ fn root() -> PathBuf {
 /// Formatting, lints, every test, the benches as tests, and the fuzz smoke run.
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     cargo(&["test", "--workspace"])?;
     bench(&["--smoke"])?;
     fuzz(&["--smoke"])?;
