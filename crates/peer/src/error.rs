@@ -243,6 +243,17 @@ pub enum TypeErrorReason {
     MissingSdp,
     /// A candidate has neither `sdpMid` nor `sdpMLineIndex`.
     CandidateWithoutSection,
+    /// A data channel with both `maxPacketLifeTime` and `maxRetransmits`.
+    InvalidReliability,
+    /// A negotiated data channel without an id.
+    NegotiatedWithoutId,
+    /// A data channel message larger than the remote's `a=max-message-size`.
+    MessageTooLarge {
+        /// The message size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for TypeErrorReason {
@@ -252,51 +263,46 @@ impl fmt::Display for TypeErrorReason {
             Self::UnknownSdpType => "unknown description type",
             Self::MissingSdp => "the description has no SDP",
             Self::CandidateWithoutSection => "the candidate has neither sdpMid nor sdpMLineIndex",
+            Self::InvalidReliability => "maxPacketLifeTime and maxRetransmits are exclusive",
+            Self::NegotiatedWithoutId => "a negotiated data channel needs an id",
+            Self::MessageTooLarge { .. } => "the message exceeds the remote max-message-size",
         })
     }
 }
 
 /// Why an operation failed with `OperationError`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum OperationReason {
     /// The candidate names an m= section the remote description does not have.
     UnknownSection,
+    /// The answer could not be written (fewer transports than sections need).
+    Answer(crate::answer::AnswerError),
     /// The ICE transport failed.
     IceFailed,
     /// The DTLS transport failed (handshake error or fingerprint mismatch).
-    DtlsFailed(String),
-    /// The SCTP association could not be established.
-    SctpFailed(String),
+    Dtls(antiphon_dtls::DtlsError),
+    /// The SCTP association failed.
+    Sctp(webrtc_sctp::Error),
+    /// The data channel layer (DCEP, stream I/O) failed.
+    DataChannel(webrtc_data::Error),
     /// There is no data channel section to carry data channels.
     NoDataChannelTransport,
-    /// A data channel message is larger than the remote's max-message-size.
-    MessageTooLarge {
-        /// The message size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The data channel is not open.
-    DataChannelNotOpen,
     /// A network socket could not be opened or used.
-    Io(String),
+    Io(std::io::ErrorKind),
 }
 
 impl fmt::Display for OperationReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnknownSection => f.write_str("the candidate names an unknown m= section"),
+            Self::Answer(error) => write!(f, "cannot write the answer: {error}"),
             Self::IceFailed => f.write_str("ICE failed"),
-            Self::DtlsFailed(why) => write!(f, "DTLS failed: {why}"),
-            Self::SctpFailed(why) => write!(f, "SCTP failed: {why}"),
+            Self::Dtls(error) => write!(f, "DTLS failed: {error}"),
+            Self::Sctp(error) => write!(f, "SCTP failed: {error}"),
+            Self::DataChannel(error) => write!(f, "data channel failed: {error}"),
             Self::NoDataChannelTransport => f.write_str("no data channel transport is negotiated"),
-            Self::MessageTooLarge { size, limit } => write!(
-                f,
-                "message of {size} bytes exceeds the remote max-message-size {limit}"
-            ),
-            Self::DataChannelNotOpen => f.write_str("the data channel is not open"),
-            Self::Io(why) => write!(f, "I/O error: {why}"),
+            Self::Io(kind) => write!(f, "I/O error: {kind}"),
         }
     }
 }

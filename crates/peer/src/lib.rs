@@ -58,20 +58,24 @@
 pub mod answer;
 pub mod checklist;
 mod configuration;
+mod data_channel;
 mod description;
 mod error;
 mod negotiator;
+mod sctp;
 mod signaling;
 mod transceiver;
 
 pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
 };
+pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
 pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, OperationReason,
     TypeErrorReason,
 };
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
+pub use sctp::{SctpParameters, SctpTransport};
 pub use signaling::{RTCSignalingState, Side, Transition};
 pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};

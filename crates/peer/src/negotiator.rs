@@ -380,7 +380,7 @@ impl Negotiator {
         };
         let mut written = plan
             .write(&offer.parsed, &local, origin, &self.options)
-            .map_err(|_| Error::Operation(crate::error::OperationReason::UnknownSection))?;
+            .map_err(|e| Error::Operation(crate::error::OperationReason::Answer(e)))?;
         let mut text = written.description.to_string();
         if self
             .last_local_sdp

@@ -1,0 +1,196 @@
+//! `RTCDataChannel` over webrtc-data (DCEP, RFC 8832) and webrtc-sctp (RFC 8831).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
+use webrtc_data::message::message_channel_open::ChannelType;
+
+use crate::error::{Error, OperationReason, TypeErrorReason};
+
+/// `RTCDataChannelInit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RTCDataChannelInit {
+    /// Deliver messages in order.
+    pub ordered: bool,
+    /// Partial reliability: give up on a message after this many milliseconds.
+    pub max_packet_life_time: Option<u16>,
+    /// Partial reliability: give up on a message after this many retransmissions.
+    pub max_retransmits: Option<u16>,
+    /// The sub-protocol name.
+    pub protocol: String,
+    /// Negotiated out of band (no DCEP): both sides create it with the same `id`.
+    pub negotiated: bool,
+    /// The SCTP stream id; required when `negotiated`.
+    pub id: Option<u16>,
+}
+
+impl Default for RTCDataChannelInit {
+    fn default() -> Self {
+        Self {
+            ordered: true,
+            max_packet_life_time: None,
+            max_retransmits: None,
+            protocol: String::new(),
+            negotiated: false,
+            id: None,
+        }
+    }
+}
+
+impl RTCDataChannelInit {
+    /// The DCEP channel type and reliability parameter (RFC 8832 §5.1).
+    pub(crate) fn channel_type(&self) -> Result<(ChannelType, u32), Error> {
+        let kind = match (
+            self.ordered,
+            self.max_retransmits,
+            self.max_packet_life_time,
+        ) {
+            (_, Some(_), Some(_)) => return Err(Error::Type(TypeErrorReason::InvalidReliability)),
+            (true, None, None) => (ChannelType::Reliable, 0),
+            (false, None, None) => (ChannelType::ReliableUnordered, 0),
+            (true, Some(n), None) => (ChannelType::PartialReliableRexmit, u32::from(n)),
+            (false, Some(n), None) => (ChannelType::PartialReliableRexmitUnordered, u32::from(n)),
+            (true, None, Some(ms)) => (ChannelType::PartialReliableTimed, u32::from(ms)),
+            (false, None, Some(ms)) => (ChannelType::PartialReliableTimedUnordered, u32::from(ms)),
+        };
+        Ok(kind)
+    }
+
+    /// The inverse of [`RTCDataChannelInit::channel_type`], for channels the remote opened.
+    pub(crate) fn from_channel_type(config: &ChannelConfig, id: u16) -> Self {
+        let (ordered, retransmits, lifetime) = match config.channel_type {
+            ChannelType::Reliable => (true, None, None),
+            ChannelType::ReliableUnordered => (false, None, None),
+            ChannelType::PartialReliableRexmit => (true, Some(config.reliability_parameter), None),
+            ChannelType::PartialReliableRexmitUnordered => {
+                (false, Some(config.reliability_parameter), None)
+            }
+            ChannelType::PartialReliableTimed => (true, None, Some(config.reliability_parameter)),
+            ChannelType::PartialReliableTimedUnordered => {
+                (false, None, Some(config.reliability_parameter))
+            }
+        };
+        let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+        Self {
+            ordered,
+            max_retransmits: retransmits.map(clamp),
+            max_packet_life_time: lifetime.map(clamp),
+            protocol: config.protocol.clone(),
+            negotiated: config.negotiated,
+            id: Some(id),
+        }
+    }
+}
+
+/// A message received on a data channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataChannelMessage {
+    /// Sent as a string (`send(DOMString)`) rather than binary.
+    pub is_string: bool,
+    /// The payload.
+    pub data: Bytes,
+}
+
+/// An open data channel.
+#[derive(Clone)]
+pub struct RTCDataChannel {
+    channel: Arc<DataChannel>,
+    label: String,
+    init: RTCDataChannelInit,
+    /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
+    remote_max_message_size: u64,
+}
+
+impl std::fmt::Debug for RTCDataChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RTCDataChannel")
+            .field("label", &self.label)
+            .field("id", &self.id())
+            .field("init", &self.init)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The largest message read at once; webrtc-sctp reassembles messages up to its receive buffer.
+const READ_BUFFER: usize = 256 * 1024;
+
+impl RTCDataChannel {
+    pub(crate) fn new(
+        channel: Arc<DataChannel>,
+        label: String,
+        init: RTCDataChannelInit,
+        remote_max_message_size: u64,
+    ) -> Self {
+        Self {
+            channel,
+            label,
+            init,
+            remote_max_message_size,
+        }
+    }
+
+    /// The label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The SCTP stream id.
+    pub fn id(&self) -> u16 {
+        self.channel.stream_identifier()
+    }
+
+    /// How the channel delivers: ordered, partial reliability, protocol, negotiated.
+    pub fn init(&self) -> &RTCDataChannelInit {
+        &self.init
+    }
+
+    /// `send(ArrayBuffer)`.
+    pub async fn send(&self, data: Bytes) -> Result<(), Error> {
+        self.write(data, false).await
+    }
+
+    /// `send(DOMString)`.
+    pub async fn send_text(&self, text: &str) -> Result<(), Error> {
+        self.write(Bytes::copy_from_slice(text.as_bytes()), true)
+            .await
+    }
+
+    async fn write(&self, data: Bytes, is_string: bool) -> Result<(), Error> {
+        let limit = self.remote_max_message_size;
+        if limit != 0 && data.len() as u64 > limit {
+            return Err(Error::Type(TypeErrorReason::MessageTooLarge {
+                size: data.len(),
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            }));
+        }
+        self.channel
+            .write_data_channel(&data, is_string)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))
+    }
+
+    /// The next message, or `None` once the channel is closed.
+    pub async fn recv(&self) -> Option<DataChannelMessage> {
+        let mut buffer = vec![0u8; READ_BUFFER];
+        match self.channel.read_data_channel(&mut buffer).await {
+            Ok((n, is_string)) => {
+                buffer.truncate(n);
+                Some(DataChannelMessage {
+                    is_string,
+                    data: Bytes::from(buffer),
+                })
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// `close()`: resets the stream (RFC 8831 §6.7).
+    pub async fn close(&self) -> Result<(), Error> {
+        self.channel
+            .close()
+            .await
+            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))
+    }
+}

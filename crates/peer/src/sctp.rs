@@ -1,0 +1,168 @@
+//! `RTCSctpTransport`: the SCTP association over the DTLS connection (RFC 8831, RFC 8841) and
+//! the data channels on it.
+
+use std::sync::Arc;
+
+use antiphon_dtls::DtlsRole;
+use tokio::sync::Mutex;
+use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
+use webrtc_sctp::association::{Association, Config as AssociationConfig};
+use webrtc_util::Conn;
+
+use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
+use crate::error::{Error, OperationReason, TypeErrorReason};
+
+/// The SCTP side of a connection, as the descriptions negotiated it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SctpParameters {
+    /// Our `a=sctp-port`.
+    pub local_port: u16,
+    /// The remote `a=sctp-port`.
+    pub remote_port: u16,
+    /// Our `a=max-message-size` (what we accept).
+    pub local_max_message_size: u64,
+    /// The remote `a=max-message-size` (what we may send; 0 = no limit, absent = 64 KiB per
+    /// RFC 8841 §6).
+    pub remote_max_message_size: u64,
+}
+
+/// An established SCTP association and its data channels.
+pub struct SctpTransport {
+    association: Arc<Association>,
+    role: DtlsRole,
+    parameters: SctpParameters,
+    next_stream: Mutex<u16>,
+    negotiated: Mutex<Vec<Arc<DataChannel>>>,
+}
+
+impl std::fmt::Debug for SctpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SctpTransport")
+            .field("role", &self.role)
+            .field("parameters", &self.parameters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SctpTransport {
+    /// Runs the SCTP handshake on `conn` (the DTLS connection). Both ends send INIT, as
+    /// browsers do; SCTP resolves the collision.
+    pub async fn start(
+        conn: Arc<dyn Conn + Send + Sync>,
+        role: DtlsRole,
+        parameters: SctpParameters,
+    ) -> Result<Self, Error> {
+        let config = AssociationConfig {
+            net_conn: conn,
+            max_receive_buffer_size: 0,
+            max_message_size: u32::try_from(parameters.local_max_message_size).unwrap_or(u32::MAX),
+            mtu: 0,
+            name: "antiphon".to_owned(),
+            remote_port: parameters.remote_port,
+            local_port: parameters.local_port,
+        };
+        let association = Association::client(config)
+            .await
+            .map_err(|e| Error::Operation(OperationReason::Sctp(e)))?;
+        // RFC 8832 §6: the DTLS client uses even stream ids, the server odd ones.
+        let first = match role {
+            DtlsRole::Client => 0,
+            DtlsRole::Server => 1,
+        };
+        Ok(Self {
+            association: Arc::new(association),
+            role,
+            parameters,
+            next_stream: Mutex::new(first),
+            negotiated: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The negotiated parameters.
+    pub fn parameters(&self) -> SctpParameters {
+        self.parameters
+    }
+
+    /// `createDataChannel(label, init)` on the open association: DCEP unless negotiated.
+    pub async fn open(
+        &self,
+        label: &str,
+        init: RTCDataChannelInit,
+    ) -> Result<RTCDataChannel, Error> {
+        let (channel_type, reliability_parameter) = init.channel_type()?;
+        let id = match (init.negotiated, init.id) {
+            (true, None) => return Err(Error::Type(TypeErrorReason::NegotiatedWithoutId)),
+            (_, Some(id)) => id,
+            (false, None) => {
+                let mut next = self.next_stream.lock().await;
+                let id = *next;
+                *next = next.wrapping_add(2);
+                id
+            }
+        };
+        let config = ChannelConfig {
+            channel_type,
+            negotiated: init.negotiated,
+            priority: 0,
+            reliability_parameter,
+            label: label.to_owned(),
+            protocol: init.protocol.clone(),
+            max_message_size: 0,
+        };
+        let channel = DataChannel::dial(&self.association, id, config)
+            .await
+            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))?;
+        let channel = Arc::new(channel);
+        if init.negotiated {
+            self.negotiated.lock().await.push(Arc::clone(&channel));
+        }
+        let init = RTCDataChannelInit {
+            id: Some(id),
+            ..init
+        };
+        Ok(RTCDataChannel::new(
+            channel,
+            label.to_owned(),
+            init,
+            self.parameters.remote_max_message_size,
+        ))
+    }
+
+    /// The next data channel the remote opens (`ondatachannel`), or `None` once the association
+    /// is closed.
+    pub async fn accept(&self) -> Option<RTCDataChannel> {
+        loop {
+            let negotiated: Vec<Arc<DataChannel>> = self.negotiated.lock().await.clone();
+            let existing: Vec<&DataChannel> = negotiated.iter().map(|c| c.as_ref()).collect();
+            let config = ChannelConfig::default();
+            match DataChannel::accept(&self.association, config, &existing).await {
+                Ok(channel) => {
+                    let id = channel.stream_identifier();
+                    if negotiated.iter().any(|c| c.stream_identifier() == id) {
+                        // Data on a negotiated channel we already hold: not a new channel.
+                        continue;
+                    }
+                    let init = RTCDataChannelInit::from_channel_type(&channel.config, id);
+                    let label = channel.config.label.clone();
+                    return Some(RTCDataChannel::new(
+                        Arc::new(channel),
+                        label,
+                        init,
+                        self.parameters.remote_max_message_size,
+                    ));
+                }
+                Err(webrtc_data::Error::ErrStreamClosed) => return None,
+                // A stream whose first message is not a DCEP open: skip it.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Closes the association.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.association
+            .close()
+            .await
+            .map_err(|e| Error::Operation(OperationReason::Sctp(e)))
+    }
+}

@@ -1,0 +1,175 @@
+//! Data channels end to end over a real DTLS handshake and SCTP association (in-memory pipe
+//! below DTLS): DCEP and negotiated channels, ordered and unordered, partially reliable, and
+//! the remote max-message-size.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use antiphon_dtls::{
+    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
+    HashAlgorithm,
+};
+use antiphon_peer::{Error, RTCDataChannelInit, SctpParameters, SctpTransport, TypeErrorReason};
+use bytes::Bytes;
+
+type SharedConn = Arc<dyn Conn + Send + Sync>;
+
+const PARAMETERS: SctpParameters = SctpParameters {
+    local_port: 5000,
+    remote_port: 5000,
+    local_max_message_size: 262_144,
+    remote_max_message_size: 262_144,
+};
+
+/// Two SCTP transports connected through DTLS over an in-memory pipe.
+async fn connected(parameters: SctpParameters) -> (SctpTransport, SctpTransport) {
+    let (a, b) = webrtc_util::conn::conn_pipe::pipe();
+    let (a, b): (SharedConn, SharedConn) = (Arc::new(a), Arc::new(b));
+    let cert_a = Certificate::generate(&CertificateOptions::default()).unwrap();
+    let cert_b = Certificate::generate(&CertificateOptions::default()).unwrap();
+    let fp_a = cert_a.fingerprint(HashAlgorithm::Sha256);
+    let fp_b = cert_b.fingerprint(HashAlgorithm::Sha256);
+    let dtls_a = DtlsTransport::new(DtlsConfig::new(cert_a));
+    let dtls_b = DtlsTransport::new(DtlsConfig::new(cert_b));
+    let (client, server) = tokio::join!(
+        dtls_a.start(
+            a,
+            DtlsParameters {
+                role: DtlsRole::Client,
+                remote_fingerprints: vec![fp_b]
+            }
+        ),
+        dtls_b.start(
+            b,
+            DtlsParameters {
+                role: DtlsRole::Server,
+                remote_fingerprints: vec![fp_a]
+            }
+        ),
+    );
+    let (client, server) = (client.expect("dtls client"), server.expect("dtls server"));
+    let (a, b) = tokio::join!(
+        SctpTransport::start(client.conn(), DtlsRole::Client, parameters),
+        SctpTransport::start(server.conn(), DtlsRole::Server, parameters),
+    );
+    (a.expect("sctp a"), b.expect("sctp b"))
+}
+
+async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), future)
+        .await
+        .expect("timed out")
+}
+
+#[tokio::test]
+async fn dcep_channel_carries_text_and_binary_both_ways() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let opened = within(a.open(
+        "chat",
+        RTCDataChannelInit {
+            protocol: "json".into(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .expect("open");
+    assert_eq!(opened.id() % 2, 0, "the DTLS client uses even stream ids");
+    opened.send_text("hello").await.expect("send");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    assert_eq!(accepted.label(), "chat");
+    assert_eq!(accepted.init().protocol, "json");
+    assert!(accepted.init().ordered);
+    let message = within(accepted.recv()).await.expect("message");
+    assert!(message.is_string);
+    assert_eq!(&message.data[..], b"hello");
+    accepted
+        .send(Bytes::from_static(&[1, 2, 3]))
+        .await
+        .expect("reply");
+    let reply = within(opened.recv()).await.expect("reply");
+    assert!(!reply.is_string);
+    assert_eq!(&reply.data[..], &[1, 2, 3]);
+}
+
+#[tokio::test]
+async fn server_side_opens_odd_stream_ids_and_partial_reliability_is_signalled() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let init = RTCDataChannelInit {
+        ordered: false,
+        max_retransmits: Some(3),
+        ..Default::default()
+    };
+    let opened = within(b.open("lossy", init)).await.expect("open");
+    assert_eq!(opened.id() % 2, 1, "the DTLS server uses odd stream ids");
+    opened.send_text("x").await.expect("send");
+    let accepted = within(a.accept()).await.expect("ondatachannel");
+    assert!(!accepted.init().ordered);
+    assert_eq!(accepted.init().max_retransmits, Some(3));
+    assert_eq!(accepted.init().max_packet_life_time, None);
+}
+
+#[tokio::test]
+async fn negotiated_channels_need_no_dcep() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let init = RTCDataChannelInit {
+        negotiated: true,
+        id: Some(42),
+        ..Default::default()
+    };
+    let left = within(a.open("n", init.clone())).await.expect("open a");
+    let right = within(b.open("n", init)).await.expect("open b");
+    left.send_text("ping").await.expect("send");
+    assert_eq!(&within(right.recv()).await.expect("recv").data[..], b"ping");
+    right.send_text("pong").await.expect("send");
+    assert_eq!(&within(left.recv()).await.expect("recv").data[..], b"pong");
+}
+
+#[tokio::test]
+async fn bad_channel_options_are_type_errors() {
+    let (a, _b) = within(connected(PARAMETERS)).await;
+    let both = RTCDataChannelInit {
+        max_retransmits: Some(1),
+        max_packet_life_time: Some(1),
+        ..Default::default()
+    };
+    assert!(matches!(
+        a.open("x", both).await,
+        Err(Error::Type(TypeErrorReason::InvalidReliability))
+    ));
+    let no_id = RTCDataChannelInit {
+        negotiated: true,
+        ..Default::default()
+    };
+    assert!(matches!(
+        a.open("x", no_id).await,
+        Err(Error::Type(TypeErrorReason::NegotiatedWithoutId))
+    ));
+}
+
+#[tokio::test]
+async fn messages_up_to_the_remote_limit_pass_and_larger_ones_are_refused() {
+    let parameters = SctpParameters {
+        remote_max_message_size: 100_000,
+        ..PARAMETERS
+    };
+    let (a, b) = within(connected(parameters)).await;
+    let opened = within(a.open("big", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    let exact = Bytes::from(vec![7u8; 100_000]);
+    opened
+        .send(exact.clone())
+        .await
+        .expect("a message of exactly max-message-size");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    let received = within(accepted.recv()).await.expect("big message");
+    assert_eq!(received.data, exact);
+    let too_big = opened.send(Bytes::from(vec![0u8; 100_001])).await;
+    assert!(matches!(
+        too_big,
+        Err(Error::Type(TypeErrorReason::MessageTooLarge {
+            size: 100_001,
+            limit: 100_000
+        }))
+    ));
+}
