@@ -91,6 +91,37 @@ pub struct LocalTransport {
     pub established_setup: Option<sdp::Setup>,
 }
 
+impl LocalTransport {
+    /// A transport before gathering: credentials and the sha-256 fingerprint of `certificate`
+    /// (what browsers announce), no candidates yet.
+    pub fn new(
+        ice_ufrag: impl Into<String>,
+        ice_pwd: impl Into<String>,
+        certificate: &antiphon_dtls::Certificate,
+    ) -> Self {
+        Self {
+            ice_ufrag: ice_ufrag.into(),
+            ice_pwd: ice_pwd.into(),
+            candidates: Vec::new(),
+            gathering_complete: false,
+            default_address: None,
+            fingerprints: vec![sdp_fingerprint(
+                &certificate.fingerprint(antiphon_dtls::HashAlgorithm::Sha256),
+            )],
+            tls_id: None,
+            established_setup: None,
+        }
+    }
+}
+
+/// The `a=fingerprint` form of a DTLS certificate fingerprint.
+pub fn sdp_fingerprint(fingerprint: &antiphon_dtls::Fingerprint) -> sdp::Fingerprint {
+    sdp::Fingerprint {
+        algorithm: fingerprint.algorithm().token().to_owned(),
+        value: fingerprint.hex(),
+    }
+}
+
 /// Answer-wide options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerOptions {
