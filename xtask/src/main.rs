@@ -66,6 +66,7 @@ fn root() -> PathBuf {
 
 /// Formatting, lints, every test, the benches as tests, and the fuzz smoke run.
 fn ci() -> Result<(), String> {
+    ensure_chromium()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
         "clippy",
@@ -79,6 +80,19 @@ fn ci() -> Result<(), String> {
     bench(&["--smoke"])?;
     fuzz(&["--smoke"])?;
     Ok(())
+}
+
+/// The browser interop tests need Chromium; install Debian's package when it is missing (the
+/// tests fail rather than skip without it).
+fn ensure_chromium() -> Result<(), String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    if Path::new(&chromium).exists() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "chromium", "chromium-driver"]))
 }
 
 fn bench(args: &[&str]) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! The `antiphon` command: answer WebRTC offers, check and format SDP.
 
+mod answer;
 mod input;
 mod sdp;
 
@@ -17,6 +18,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Answer a remote offer (raw SDP or browser JSON); with no input, a bundled real Chromium
+    /// offer with audio, video and a data channel.
+    Answer(answer::AnswerArgs),
     /// SDP tools.
     #[command(subcommand)]
     Sdp(sdp::SdpCommand),
@@ -25,6 +29,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Answer(args) => answer::run(&args),
         Command::Sdp(command) => sdp::run(&command),
     };
     match outcome {

@@ -34,7 +34,9 @@ fn check_reports_file_line_column_and_exits_1() {
     let (code, _, stderr) = antiphon(&["sdp", "check", &file]);
     assert_eq!(code, 1);
     let prefix = format!("{file}:");
-    let rest = stderr.strip_prefix(&prefix).unwrap_or_else(|| panic!("{stderr}"));
+    let rest = stderr
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("{stderr}"));
     let mut parts = rest.splitn(3, ':');
     let line: usize = parts.next().unwrap().parse().expect("line number");
     let column: usize = parts.next().unwrap().parse().expect("column number");
@@ -51,11 +53,17 @@ fn lenient_mode_accepts_what_strict_refuses() {
 
 #[test]
 fn check_reads_browser_json_and_reports_warnings() {
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/offers/chromium-audio-video-data.json");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/offers/chromium-audio-video-data.json"
+    );
     let (code, stdout, stderr) = antiphon(&["sdp", "check", file]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("3 m= sections"));
-    assert!(stderr.contains("warning: unknown attribute a=rtcp-xr"), "{stderr}");
+    assert!(
+        stderr.contains("warning: unknown attribute a=rtcp-xr"),
+        "{stderr}"
+    );
 }
 
 #[test]
