@@ -73,11 +73,11 @@ pub(crate) fn run(args: &AnswerArgs) -> Result<ExitCode, String> {
             LocalTransport::new(credentials.ufrag(), credentials.pwd(), &certificate)
         })
         .map_err(|e| e.to_string())?;
-    if args.explain {
-        if let Some(explanation) = negotiator.last_explanation() {
-            let mut err = std::io::stderr().lock();
-            write!(err, "{explanation}").map_err(|e| e.to_string())?;
-        }
+    if args.explain
+        && let Some(explanation) = negotiator.last_explanation()
+    {
+        let mut err = std::io::stderr().lock();
+        write!(err, "{explanation}").map_err(|e| e.to_string())?;
     }
     let mut out = std::io::stdout().lock();
     if args.sdp {
