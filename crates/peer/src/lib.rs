@@ -62,6 +62,7 @@ mod data_channel;
 mod description;
 mod error;
 mod negotiator;
+pub mod offer;
 mod sctp;
 mod signaling;
 mod transceiver;

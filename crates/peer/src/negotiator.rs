@@ -67,6 +67,12 @@ impl Entropy for OsEntropy {
     }
 }
 
+/// The data channel section this side offers (`createDataChannel` before the first offer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DataSection {
+    mid: Option<String>,
+}
+
 /// The JSEP state of one connection.
 pub struct Negotiator {
     capabilities: Capabilities,
@@ -79,6 +85,8 @@ pub struct Negotiator {
     pending_remote: Option<AppliedDescription>,
     current_remote: Option<AppliedDescription>,
     last_created_answer: Option<String>,
+    last_created_offer: Option<String>,
+    data_channel: Option<DataSection>,
     last_explanation: Option<AnswerExplanation>,
     session_id: u64,
     session_version: u64,
@@ -116,6 +124,8 @@ impl Negotiator {
             pending_remote: None,
             current_remote: None,
             last_created_answer: None,
+            last_created_offer: None,
+            data_channel: None,
             last_explanation: None,
             session_id,
             session_version: 1,
@@ -237,6 +247,99 @@ impl Negotiator {
         Ok(id)
     }
 
+    /// Asks for a data channel section in the next offer (the first `createDataChannel`).
+    pub fn request_data_channel(&mut self) -> Result<(), Error> {
+        self.ensure_open()?;
+        if self.data_channel.is_none() {
+            self.data_channel = Some(DataSection { mid: None });
+        }
+        Ok(())
+    }
+
+    /// `createOffer()`: every transceiver and the data channel section, bundled on `transport`.
+    ///
+    /// Changes no state but the mids given to new transceivers and the remembered last offer.
+    pub fn create_offer(
+        &mut self,
+        transport: LocalTransport,
+    ) -> Result<RTCSessionDescriptionInit, Error> {
+        self.ensure_open()?;
+        if !self.signaling_state.can_create_offer() {
+            return Err(Error::InvalidState(InvalidStateReason::CannotOffer {
+                state: self.signaling_state,
+            }));
+        }
+        let mut used: Vec<String> = self
+            .transceivers
+            .iter()
+            .filter_map(|t| t.mid.clone())
+            .collect();
+        if let Some(mid) = self.data_channel.as_ref().and_then(|d| d.mid.clone()) {
+            used.push(mid);
+        }
+        let mut next_mid = || {
+            let mid = (0..)
+                .map(|n: u32| n.to_string())
+                .find(|m| !used.contains(m))
+                .unwrap_or_default();
+            used.push(mid.clone());
+            mid
+        };
+        let mut sections = Vec::new();
+        for index in 0..self.transceivers.len() {
+            if self.transceivers[index].stopped {
+                continue;
+            }
+            let mid = match self.transceivers[index].mid.clone() {
+                Some(mid) => mid,
+                None => {
+                    let mid = next_mid();
+                    self.transceivers[index].mid = Some(mid.clone());
+                    mid
+                }
+            };
+            let transceiver = &self.transceivers[index];
+            sections.push(crate::offer::OfferSection::Media {
+                mid,
+                kind: transceiver.kind,
+                local: transceiver.local_section(&self.cname),
+            });
+        }
+        if self.data_channel.is_some() {
+            let mid = match self.data_channel.as_ref().and_then(|d| d.mid.clone()) {
+                Some(mid) => mid,
+                None => next_mid(),
+            };
+            if let Some(data) = self.data_channel.as_mut() {
+                data.mid = Some(mid.clone());
+            }
+            sections.push(crate::offer::OfferSection::Data {
+                mid,
+                sctp_port: self.options.sctp_port,
+                max_message_size: self.options.max_message_size,
+            });
+        }
+        let origin = answer::SessionOrigin {
+            session_id: self.session_id,
+            session_version: self.session_version,
+        };
+        let mut offer =
+            crate::offer::create_offer(&sections, &self.capabilities, &transport, origin);
+        let mut text = offer.to_string();
+        if self
+            .last_local_sdp
+            .as_deref()
+            .is_some_and(|last| last != text)
+        {
+            self.session_version += 1;
+            offer.origin.session_version = self.session_version;
+            text = offer.to_string();
+        }
+        self.last_local_sdp = Some(text.clone());
+        self.last_created_offer = Some(text.clone());
+        Ok(RTCSessionDescriptionInit::offer(text))
+    }
+
     /// `transceiver.direction = direction`.
     pub fn set_direction(&mut self, id: TransceiverId, direction: Direction) -> Result<(), Error> {
         let transceiver = self.transceiver_mut(id)?;
@@ -324,6 +427,7 @@ impl Negotiator {
             }
             RTCSdpType::Pranswer => self.pending_remote = Some(applied),
             RTCSdpType::Answer => {
+                self.record_remote_answer_directions(&applied.parsed);
                 self.current_remote = Some(applied);
                 self.pending_remote = None;
                 self.current_local = self.pending_local.take().or(self.current_local.take());
@@ -418,9 +522,11 @@ impl Negotiator {
                 InvalidModificationReason::NotLastCreatedAnswer,
             ));
         }
-        if description.sdp_type == RTCSdpType::Offer {
+        if description.sdp_type == RTCSdpType::Offer
+            && self.last_created_offer.as_deref() != Some(description.sdp.as_str())
+        {
             return Err(Error::InvalidModification(
-                InvalidModificationReason::NoCreatedDescription,
+                InvalidModificationReason::NotLastCreatedOffer,
             ));
         }
         let parsed = parse_remote(&description.sdp)?;
@@ -431,7 +537,9 @@ impl Negotiator {
             parsed,
         };
         let complete = description.sdp_type == RTCSdpType::Answer;
-        if complete {
+        if description.sdp_type == RTCSdpType::Offer {
+            self.pending_local = Some(applied);
+        } else if complete {
             self.record_current_directions(&applied.parsed);
             self.current_local = Some(applied);
             self.pending_local = None;
@@ -578,6 +686,31 @@ impl Negotiator {
         self.transceivers
             .iter()
             .find(|t| t.mid.as_deref() == Some(mid))
+    }
+
+    /// After a remote answer: each transceiver's negotiated direction is the answer's reversed;
+    /// rejected sections stop their transceivers.
+    fn record_remote_answer_directions(&mut self, answer: &SessionDescription) {
+        for section in &answer.media {
+            let Some(mid) = section.mid() else { continue };
+            let Some(transceiver) = self
+                .transceivers
+                .iter_mut()
+                .find(|t| t.mid.as_deref() == Some(mid))
+            else {
+                continue;
+            };
+            if section.port == 0 && !section.is_bundle_only() {
+                transceiver.stopped = true;
+                transceiver.current_direction = None;
+                transceiver.mid = None;
+            } else {
+                let direction = section
+                    .direction()
+                    .map_or(Direction::SendRecv, crate::answer::to_codec_direction);
+                transceiver.current_direction = Some(direction.reversed());
+            }
+        }
     }
 
     /// After a local answer: each transceiver's negotiated direction (webrtc-pc

@@ -8,6 +8,13 @@ use crate::answer::{LocalSection, LocalSender};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TransceiverId(pub(crate) usize);
 
+impl TransceiverId {
+    /// The position of the transceiver in [`crate::Negotiator::transceivers`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// A local track to send (`MediaStreamTrack` as the negotiation sees it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaStreamTrack {

@@ -1,0 +1,240 @@
+//! Two negotiators through a whole offer/answer exchange, and the signaling errors around it.
+
+mod common;
+
+use antiphon_codec::{Direction, MediaKind};
+use antiphon_peer::answer::AnswerOptions;
+use antiphon_peer::checklist::check_answer;
+use antiphon_peer::{
+    Error, InvalidModificationReason, InvalidStateReason, MediaStreamTrack, RTCSdpType,
+    RTCSessionDescriptionInit, RTCSignalingState,
+};
+use common::*;
+
+#[test]
+fn antiphon_offers_antiphon_answers_and_both_end_stable() {
+    let mut offerer = negotiator(AnswerOptions::default());
+    let mut answerer = negotiator(AnswerOptions::default());
+    offerer
+        .add_track(
+            MediaStreamTrack {
+                id: "mic".into(),
+                kind: MediaKind::Audio,
+            },
+            vec!["s".into()],
+        )
+        .unwrap();
+    let video = offerer
+        .add_transceiver(
+            MediaKind::Video,
+            antiphon_peer::RTCRtpTransceiverInit {
+                direction: Direction::RecvOnly,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    offerer.request_data_channel().unwrap();
+
+    let offer = offerer.create_offer(transport(0)).unwrap();
+    assert_eq!(offer.sdp_type, RTCSdpType::Offer);
+    let parsed_offer = antiphon_sdp::parse(&offer.sdp)
+        .expect("our offer parses strictly")
+        .description;
+    assert_eq!(parsed_offer.media.len(), 3);
+    assert!(parsed_offer.validate().is_ok());
+    assert_eq!(
+        offerer.signaling_state(),
+        RTCSignalingState::Stable,
+        "createOffer changes no state"
+    );
+
+    offerer.set_local_description(&offer).unwrap();
+    assert_eq!(offerer.signaling_state(), RTCSignalingState::HaveLocalOffer);
+    answerer.set_remote_description(&offer).unwrap();
+    answerer
+        .add_track(
+            MediaStreamTrack {
+                id: "cam".into(),
+                kind: MediaKind::Video,
+            },
+            vec![],
+        )
+        .unwrap();
+    let answer = answerer.create_answer(transport).unwrap();
+    let parsed_answer = antiphon_sdp::parse(&answer.sdp).unwrap().description;
+    assert!(check_answer(&parsed_offer, &parsed_answer).is_empty());
+    answerer.set_local_description(&answer).unwrap();
+    offerer.set_remote_description(&answer).unwrap();
+
+    assert_eq!(offerer.signaling_state(), RTCSignalingState::Stable);
+    assert_eq!(answerer.signaling_state(), RTCSignalingState::Stable);
+    assert!(
+        offerer.current_local_description().is_some()
+            && offerer.current_remote_description().is_some()
+    );
+    assert!(offerer.pending_local_description().is_none());
+    let audio = &offerer.transceivers()[0];
+    // The answerer has no audio track: it answers recvonly, so the offerer only sends.
+    assert_eq!(audio.current_direction, Some(Direction::SendOnly));
+    // The answerer's camera went into the transceiver the offer created for the video section.
+    assert_eq!(
+        offerer.transceivers()[video.index()].current_direction,
+        Some(Direction::RecvOnly)
+    );
+    assert_eq!(
+        parsed_answer.media[1].direction(),
+        Some(antiphon_sdp::Direction::SendOnly)
+    );
+}
+
+#[test]
+fn rule_1_2_create_answer_in_wrong_state_or_after_close() {
+    let mut n = negotiator(AnswerOptions::default());
+    assert!(matches!(
+        n.create_answer(transport),
+        Err(Error::InvalidState(
+            InvalidStateReason::NoRemoteOffer { .. }
+        ))
+    ));
+    n.request_data_channel().unwrap();
+    let offer = n.create_offer(transport(0)).unwrap();
+    n.set_local_description(&offer).unwrap();
+    assert!(matches!(
+        n.create_answer(transport),
+        Err(Error::InvalidState(
+            InvalidStateReason::NoRemoteOffer { .. }
+        ))
+    ));
+    n.close();
+    assert!(matches!(
+        n.create_answer(transport),
+        Err(Error::InvalidState(InvalidStateReason::Closed))
+    ));
+    assert!(matches!(
+        n.create_offer(transport(0)),
+        Err(Error::InvalidState(InvalidStateReason::Closed))
+    ));
+    assert!(matches!(
+        n.set_remote_description(&RTCSessionDescriptionInit::offer(chromium_offer())),
+        Err(Error::InvalidState(InvalidStateReason::Closed))
+    ));
+}
+
+#[test]
+fn rule_5_7_create_answer_has_no_side_effects_and_munged_answers_are_refused() {
+    let mut n = negotiator(AnswerOptions::default());
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(chromium_offer()))
+        .unwrap();
+    let transceivers = n.transceivers().to_vec();
+    let answer = n.create_answer(transport).unwrap();
+    assert_eq!(n.signaling_state(), RTCSignalingState::HaveRemoteOffer);
+    assert_eq!(n.transceivers(), transceivers.as_slice());
+    let munged =
+        RTCSessionDescriptionInit::answer(answer.sdp.replace("a=setup:active", "a=setup:passive"));
+    assert!(matches!(
+        n.set_local_description(&munged),
+        Err(Error::InvalidModification(
+            InvalidModificationReason::NotLastCreatedAnswer
+        ))
+    ));
+    assert_eq!(
+        n.signaling_state(),
+        RTCSignalingState::HaveRemoteOffer,
+        "a refused call changes nothing"
+    );
+    n.set_local_description(&answer).unwrap();
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+}
+
+#[test]
+fn rule_8_local_answer_in_stable_is_invalid_state() {
+    let mut n = negotiator(AnswerOptions::default());
+    let result = n.set_local_description(&RTCSessionDescriptionInit::answer("v=0\r\n"));
+    assert!(matches!(
+        result,
+        Err(Error::InvalidState(
+            InvalidStateReason::WrongSignalingState { .. }
+        ))
+    ));
+}
+
+#[test]
+fn rule_70_session_version_grows_only_when_the_answer_changes() {
+    let mut n = negotiator(AnswerOptions::default());
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(chromium_offer()))
+        .unwrap();
+    let version = |sdp: &str| antiphon_sdp::parse(sdp).unwrap().description.origin;
+    let first = n.create_answer(transport).unwrap();
+    let again = n.create_answer(transport).unwrap();
+    assert_eq!(version(&first.sdp), version(&again.sdp));
+    let changed = n.create_answer(|k| {
+        let mut t = transport(k);
+        t.ice_ufrag = "changed".into();
+        t
+    });
+    let changed = changed.unwrap();
+    let (a, b) = (version(&first.sdp), version(&changed.sdp));
+    assert_eq!(a.session_id, b.session_id);
+    assert_eq!(b.session_version, a.session_version + 1);
+}
+
+#[test]
+fn rule_76_offer_without_rtcp_mux_is_refused_under_require() {
+    let text = offer(&[&audio("0", "").replace("a=rtcp-mux\r\n", "")]);
+    let mut n = negotiator(AnswerOptions::default());
+    let result = n.set_remote_description(&RTCSessionDescriptionInit::offer(text));
+    assert!(matches!(
+        result,
+        Err(Error::InvalidAccess(
+            antiphon_peer::InvalidAccessReason::RtcpMuxRequired { index: 0 }
+        ))
+    ));
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+    assert!(n.remote_description().is_none());
+}
+
+#[test]
+fn rule_77_changed_fingerprint_without_ice_restart_is_refused() {
+    let mut n = negotiator(AnswerOptions::default());
+    let first = offer(&[&audio("0", "")]);
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(first.clone()))
+        .unwrap();
+    let answer = n.create_answer(transport).unwrap();
+    n.set_local_description(&answer).unwrap();
+    let changed = first.replace("19:E2:1C", "29:E2:1C");
+    let result = n.set_remote_description(&RTCSessionDescriptionInit::offer(changed.clone()));
+    assert!(matches!(
+        result,
+        Err(Error::InvalidAccess(
+            antiphon_peer::InvalidAccessReason::FingerprintChangedWithoutIceRestart
+        ))
+    ));
+    // With an ICE restart (new ufrag) the new fingerprint is accepted.
+    let restarted = changed.replace("a=ice-ufrag:ufrA", "a=ice-ufrag:ufrB");
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(restarted))
+        .unwrap();
+}
+
+#[test]
+fn rollback_of_a_remote_offer_returns_to_stable_and_drops_its_transceivers() {
+    let mut n = negotiator(AnswerOptions::default());
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(chromium_offer()))
+        .unwrap();
+    assert_eq!(n.transceivers().len(), 2);
+    n.set_remote_description(&RTCSessionDescriptionInit::rollback())
+        .unwrap();
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+    assert!(n.transceivers().is_empty());
+    assert!(n.remote_description().is_none());
+}
+
+#[test]
+fn syntax_errors_carry_the_line() {
+    let mut n = negotiator(AnswerOptions::default());
+    let broken = chromium_offer().replace("a=mid:1", "a=mid:1\r\nm=video x");
+    match n.set_remote_description(&RTCSessionDescriptionInit::offer(broken)) {
+        Err(Error::SdpSyntax(error)) => assert!(error.line().is_some_and(|l| l > 1)),
+        other => panic!("expected sdp-syntax-error, got {other:?}"),
+    }
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+}
