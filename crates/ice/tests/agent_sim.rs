@@ -1,0 +1,327 @@
+//! Two sans-IO agents on a virtual clock over the seeded simulated network.
+
+mod support;
+
+use std::time::Duration;
+
+use antiphon_ice::sim::LinkConfig;
+use antiphon_ice::{CandidateType, IceConnectionState as State, IceEvent, IceRole, PairState};
+use support::{World, addr, creds, mdns_candidate};
+
+fn lossy(loss: f64) -> LinkConfig {
+    LinkConfig {
+        delay: Duration::from_millis(25),
+        jitter: Duration::from_millis(40),
+        loss,
+        duplicate: 0.05,
+    }
+}
+
+#[test]
+fn controlling_offerer_and_controlled_answerer_connect() {
+    let mut w = World::new(
+        1,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(
+        w.run_until(Duration::from_secs(5), World::both_connected),
+        "not connected: {:?} {:?}",
+        w.a.states,
+        w.b.states
+    );
+    w.assert_consistent_selection();
+    // Checking, then connected, in that order, on both sides.
+    for side in [&w.a, &w.b] {
+        let states: Vec<State> = side.states.iter().map(|(_, s)| *s).collect();
+        assert_eq!(states, [State::Checking, State::Connected]);
+        assert!(
+            side.events.iter().any(
+                |e| matches!(e, IceEvent::NewLocalCandidate(c) if c.kind == CandidateType::Host)
+            )
+        );
+        assert!(side.events.contains(&IceEvent::GatheringComplete));
+        assert!(
+            side.events
+                .iter()
+                .any(|e| matches!(e, IceEvent::SelectedPairChanged { .. }))
+        );
+        assert_eq!(side.agent.drops().total(), 0, "{:?}", side.agent.drops());
+    }
+    // A clean 20 ms link connects within a few round trips.
+    assert!(
+        w.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        w.elapsed()
+    );
+    // Stays connected: consent checks keep it fresh for a minute.
+    assert!(!w.run_until(Duration::from_secs(60), |w| !w.both_connected()));
+}
+
+#[test]
+fn connects_over_lossy_reordering_duplicating_links() {
+    for seed in 0..12 {
+        let mut w = World::new(
+            100 + seed,
+            lossy(0.10),
+            IceRole::Controlling,
+            IceRole::Controlled,
+        );
+        w.exchange_candidates();
+        assert!(
+            w.run_until(Duration::from_secs(20), World::both_connected),
+            "seed {seed}: {:?} {:?}",
+            w.a.states,
+            w.b.states
+        );
+        w.assert_consistent_selection();
+        let (sent, lost) = w.net.counters();
+        assert!(sent > 0 && lost <= sent);
+    }
+}
+
+#[test]
+fn role_conflicts_resolve() {
+    for (role, seed) in [
+        (IceRole::Controlling, 7),
+        (IceRole::Controlled, 8),
+        (IceRole::Controlling, 9),
+        (IceRole::Controlled, 10),
+    ] {
+        let mut w = World::new(seed, LinkConfig::default(), role, role);
+        w.exchange_candidates();
+        assert!(
+            w.run_until(Duration::from_secs(10), World::both_connected),
+            "{role:?} seed {seed}: {:?} {:?}",
+            w.a.states,
+            w.b.states
+        );
+        assert_ne!(w.a.agent.role(), w.b.agent.role(), "roles still conflict");
+        w.assert_consistent_selection();
+        // The agent with the larger tie-breaker is controlling (RFC 8445 section 7.3.1.1).
+        let a_wins = w.a.agent.tie_breaker() >= w.b.agent.tie_breaker();
+        assert_eq!(w.a.agent.role() == IceRole::Controlling, a_wins);
+        let switched =
+            w.a.events
+                .iter()
+                .chain(&w.b.events)
+                .filter(|e| matches!(e, IceEvent::RoleChanged(_)))
+                .count();
+        assert!(switched >= 1);
+    }
+}
+
+#[test]
+fn answerer_reaches_an_offerer_whose_only_candidate_is_mdns() {
+    // A is a browser offerer hiding its host address behind an unresolvable mDNS name.
+    let mut w = World::new(21, lossy(0.0), IceRole::Controlling, IceRole::Controlled);
+    let mdns = mdns_candidate("61b445d2-6503-41ac-96ce-ee3edac00e9f.local", 5000);
+    w.b.agent
+        .add_remote_candidate(&mdns)
+        .expect("mDNS candidate accepted");
+    assert_eq!(w.b.agent.pair_count(), 0, "an mDNS name cannot be paired");
+    for c in w.b.agent.local_candidates() {
+        w.a.agent
+            .add_remote_candidate(&c)
+            .expect("A takes B's host candidate");
+    }
+    assert!(
+        w.run_until(Duration::from_secs(5), World::both_connected),
+        "{:?} {:?}",
+        w.a.states,
+        w.b.states
+    );
+    w.assert_consistent_selection();
+    // B learned A's address as a peer-reflexive candidate from A's checks and checked it back.
+    assert_eq!(w.b.agent.remote_candidate_count(), 1);
+    assert_eq!(w.b.agent.selected_pair(), Some((w.b.addr, w.a.addr)));
+    assert_eq!(
+        w.b.agent.pair_state(w.b.addr, w.a.addr),
+        Some(PairState::Succeeded)
+    );
+}
+
+#[test]
+fn a_peer_that_stops_answering_goes_disconnected_then_failed() {
+    let mut w = World::new(
+        31,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    let silent_since = w.now;
+    w.net.block(w.b.addr);
+    assert!(
+        w.run_until(Duration::from_secs(60), |w| w.a.agent.state()
+            == State::Failed),
+        "{:?}",
+        w.a.states
+    );
+    let after: Vec<(Duration, State)> =
+        w.a.states
+            .iter()
+            .filter(|(t, _)| *t > silent_since)
+            .map(|(t, s)| (*t - silent_since, *s))
+            .collect();
+    assert_eq!(
+        after.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        [State::Disconnected, State::Failed]
+    );
+    // Disconnected after more than a consent interval of silence, failed at the 30 s consent
+    // timeout (measured from the last response, which came before the block).
+    assert!(
+        after[0].0 >= Duration::from_secs(2) && after[0].0 <= Duration::from_secs(9),
+        "{after:?}"
+    );
+    assert!(
+        after[1].0 >= Duration::from_secs(24) && after[1].0 <= Duration::from_secs(31),
+        "{after:?}"
+    );
+    // Consent lost: nothing more is sent and there is no pair to send data on.
+    assert_eq!(w.a.agent.selected_pair(), None);
+    let sent = w.a.sent;
+    w.run_until(Duration::from_secs(30), |_| false);
+    assert_eq!(w.a.sent, sent, "a failed agent kept sending");
+}
+
+#[test]
+fn a_disconnected_peer_that_comes_back_reconnects() {
+    let mut w = World::new(
+        32,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    w.net.block(w.b.addr);
+    assert!(w.run_until(Duration::from_secs(20), |w| w.a.agent.state()
+        == State::Disconnected));
+    w.net.unblock(w.b.addr);
+    assert!(
+        w.run_until(Duration::from_secs(15), |w| w.a.agent.state()
+            == State::Connected),
+        "{:?}",
+        w.a.states
+    );
+}
+
+#[test]
+fn ice_restart_builds_a_fresh_checklist() {
+    let mut w = World::new(41, lossy(0.02), IceRole::Controlling, IceRole::Controlled);
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let (new_a, new_b) = (creds(9001), creds(9002));
+    w.a.agent.restart(new_a.clone());
+    w.b.agent.restart(new_b.clone());
+    assert_eq!(w.a.agent.pair_count(), 0);
+    assert_eq!(w.a.agent.local_credentials(), &new_a);
+    // Data keeps flowing on the old pair meanwhile.
+    assert!(w.a.agent.selected_pair().is_some());
+    w.a.agent.set_remote_credentials(new_b);
+    w.b.agent.set_remote_credentials(new_a);
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(10), |w| {
+        w.a.agent.pair_state(w.a.addr, w.b.addr) == Some(PairState::Succeeded)
+            && w.b.agent.pair_state(w.b.addr, w.a.addr) == Some(PairState::Succeeded)
+            && w.both_connected()
+    }));
+    w.assert_consistent_selection();
+    assert!(
+        !w.run_until(Duration::from_secs(40), |w| !w.both_connected()),
+        "lost consent after restart"
+    );
+}
+
+#[test]
+fn trickled_candidates_and_end_of_candidates() {
+    let mut w = World::new(
+        51,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    // Nothing to check yet.
+    assert!(!w.run_until(Duration::from_secs(1), World::both_connected));
+    // B trickles a candidate that goes nowhere, then its real one a second later.
+    let dead = antiphon_ice::Candidate::new_udp(
+        "9",
+        2_000_000_000,
+        addr("10.9.9.9:9"),
+        CandidateType::Host,
+    );
+    w.a.agent.add_remote_candidate(&dead).expect("trickled");
+    w.run_until(Duration::from_secs(1), |_| false);
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    w.a.agent.end_of_remote_candidates();
+    let late = antiphon_ice::Candidate::new_udp("8", 1, addr("10.8.8.8:8"), CandidateType::Host);
+    assert!(
+        w.a.agent.add_remote_candidate(&late).is_err(),
+        "candidate after end-of-candidates"
+    );
+}
+
+#[test]
+fn all_pairs_failing_after_end_of_candidates_fails() {
+    let mut w = World::new(
+        61,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.net.block(w.b.addr);
+    w.exchange_candidates();
+    w.a.agent.end_of_remote_candidates();
+    assert!(
+        w.run_until(Duration::from_secs(20), |w| w.a.agent.state()
+            == State::Failed),
+        "{:?}",
+        w.a.states
+    );
+    assert_eq!(
+        w.a.agent.pair_state(w.a.addr, w.b.addr),
+        Some(PairState::Failed)
+    );
+    assert!(w.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn server_reflexive_candidates_come_from_the_stun_server() {
+    let mut ca = support::config(71);
+    ca.stun_servers = vec![addr("192.0.2.100:3478")];
+    let mut w = World::with_configs(
+        71,
+        LinkConfig::default(),
+        (ca, IceRole::Controlling),
+        (support::config(72), IceRole::Controlled),
+    );
+    w.stun_server = Some((addr("192.0.2.100:3478"), |client| {
+        std::net::SocketAddr::new("203.0.113.7".parse().expect("ip"), client.port() + 1)
+    }));
+    assert!(w.run_until(Duration::from_secs(5), |w| {
+        w.a.events.contains(&IceEvent::GatheringComplete)
+    }));
+    let srflx: Vec<_> =
+        w.a.agent
+            .local_candidates()
+            .into_iter()
+            .filter(|c| c.kind == CandidateType::ServerReflexive)
+            .collect();
+    assert_eq!(srflx.len(), 1);
+    assert_eq!(srflx[0].socket_addr(), Some(addr("203.0.113.7:5001")));
+    assert_eq!(srflx[0].related_port, Some(5000));
+    let host_event =
+        w.a.events.iter().position(
+            |e| matches!(e, IceEvent::NewLocalCandidate(c) if c.kind == CandidateType::Host),
+        );
+    let done =
+        w.a.events
+            .iter()
+            .position(|e| *e == IceEvent::GatheringComplete);
+    assert!(host_event < done);
+}
