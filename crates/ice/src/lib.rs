@@ -4,10 +4,14 @@
 //! * [`credentials`]: `ice-ufrag` / `ice-pwd` generation (CSPRNG) and validation.
 //! * [`agent`]: a sans-IO RFC 8445 agent on stun-rs with RFC 7675 consent freshness; it never
 //!   reads the clock.
+//! * [`driver`]: a thin tokio driver on UDP sockets, RFC 7983 demultiplexing, and [`IceConn`],
+//!   the `webrtc_util::Conn` the DTLS handshake runs on.
 
 pub mod agent;
 pub mod candidate;
+mod conn;
 pub mod credentials;
+pub mod driver;
 mod error;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -17,6 +21,7 @@ pub use agent::{
     IceGatheringState, IceRole, PairState, Transmit,
 };
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
+pub use conn::IceConn;
 pub use credentials::IceCredentials;
 pub use error::{
     CandidateError, CandidateErrorKind, CandidateField, CredentialsError, Error,

@@ -1,0 +1,416 @@
+//! A thin tokio driver: binds UDP sockets, runs an [`IceAgent`] on them, demultiplexes incoming
+//! datagrams per RFC 7983 (first byte 0..=3 STUN to the agent, 20..=63 DTLS to [`IceConn`],
+//! 128..=191 RTP/RTCP, which has no consumer yet and is counted and dropped) and reports events.
+//!
+//! ```no_run
+//! # async fn demo(offer_ufrag: &str, offer_pwd: &str, offer_candidates: &[&str]) -> Result<(), antiphon_ice::Error> {
+//! use antiphon_ice::driver::{DriverConfig, IceDriver};
+//! use antiphon_ice::{Candidate, IceCredentials, IceRole};
+//!
+//! let mut config = DriverConfig::new(IceRole::Controlled, IceCredentials::generate());
+//! config.bind = vec!["127.0.0.1".parse().expect("ip")];
+//! let mut ice = IceDriver::bind(config).await?;
+//! ice.set_remote_credentials(IceCredentials::new(offer_ufrag, offer_pwd)?);
+//! for line in offer_candidates {
+//!     ice.add_remote_candidate(Candidate::parse(line)?).await?;
+//! }
+//! let answer_candidates = ice.local_candidates(); // put these in the answer
+//! let conn = ice.dtls_conn().expect("taken once"); // hand to the DTLS handshake
+//! # let _ = (answer_candidates, conn);
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant as TokioInstant;
+
+use crate::agent::{
+    AgentConfig, Datagram, IceAgent, IceConnectionState, IceEvent, IceRole, PairState,
+};
+use crate::candidate::Candidate;
+use crate::conn::{DtlsDatagram, IceConn, Selected};
+use crate::credentials::IceCredentials;
+use crate::error::Error;
+
+/// Largest datagram read from a socket.
+const MAX_DATAGRAM: usize = 2048;
+/// DTLS datagrams queued for the DTLS layer before new ones are dropped.
+const DTLS_QUEUE: usize = 256;
+
+/// How to start a driver.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DriverConfig {
+    /// Agent settings.
+    pub agent: AgentConfig,
+    /// Our role (an answerer is controlled).
+    pub role: IceRole,
+    /// Our credentials.
+    pub credentials: IceCredentials,
+    /// Local IP addresses to bind one UDP socket each (port chosen by the system); each becomes
+    /// a host candidate. Default: `127.0.0.1`. See [`interface_addresses`].
+    pub bind: Vec<IpAddr>,
+}
+
+impl DriverConfig {
+    /// Defaults with this role and these credentials.
+    pub fn new(role: IceRole, credentials: IceCredentials) -> Self {
+        DriverConfig {
+            agent: AgentConfig::default(),
+            role,
+            credentials,
+            bind: vec![IpAddr::from([127, 0, 0, 1])],
+        }
+    }
+}
+
+/// The addresses of the machine's interfaces that are up (through webrtc-util's `ifaces`):
+/// IPv4 and global IPv6, without loopback, link-local or unspecified addresses.
+pub fn interface_addresses() -> Vec<IpAddr> {
+    let Ok(interfaces) = webrtc_util::ifaces::ifaces() else {
+        return Vec::new();
+    };
+    let mut ips: Vec<IpAddr> = interfaces
+        .iter()
+        .filter_map(|i| i.addr.map(|a| a.ip()))
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        .filter(|ip| match ip {
+            IpAddr::V4(v4) => !v4.is_link_local(),
+            IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) != 0xfe80,
+        })
+        .collect();
+    ips.sort();
+    ips.dedup();
+    ips
+}
+
+enum Command {
+    SetRemoteCredentials(IceCredentials),
+    AddRemoteCandidate(Candidate, oneshot::Sender<Result<(), Error>>),
+    EndOfRemoteCandidates,
+    Restart(IceCredentials),
+    Close,
+}
+
+/// Datagrams the driver did not hand to the agent or to DTLS.
+#[derive(Debug, Default)]
+struct Counters {
+    rtp_dropped: AtomicU64,
+    dtls_dropped: AtomicU64,
+    unknown_dropped: AtomicU64,
+}
+
+/// A running ICE agent on UDP sockets. Dropping it stops the agent.
+#[derive(Debug)]
+pub struct IceDriver {
+    commands: mpsc::UnboundedSender<Command>,
+    events: mpsc::UnboundedReceiver<IceEvent>,
+    state: watch::Receiver<IceConnectionState>,
+    selected: watch::Receiver<Selected>,
+    credentials: IceCredentials,
+    local_candidates: Vec<Candidate>,
+    conn: Option<Arc<IceConn>>,
+    counters: Arc<Counters>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl IceDriver {
+    /// Binds the sockets, gathers host candidates and starts the agent on the current tokio
+    /// runtime.
+    pub async fn bind(config: DriverConfig) -> Result<IceDriver, Error> {
+        let mut sockets = HashMap::new();
+        for ip in &config.bind {
+            let socket = UdpSocket::bind(SocketAddr::new(*ip, 0)).await?;
+            sockets.insert(socket.local_addr()?, Arc::new(socket));
+        }
+        let now = TokioInstant::now().into_std();
+        let credentials = config.credentials.clone();
+        let mut agent = IceAgent::new(now, config.agent, config.role, config.credentials);
+        let mut hosts: Vec<SocketAddr> = sockets.keys().copied().collect();
+        hosts.sort();
+        agent.gather(&hosts);
+        let local_candidates = agent.local_candidates();
+
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (state_tx, state_rx) = watch::channel(agent.state());
+        let (selected_tx, selected_rx) = watch::channel(None);
+        let (dtls_tx, dtls_rx) = mpsc::channel(DTLS_QUEUE);
+        let (packet_tx, packet_rx) = mpsc::channel(1024);
+        let counters = Arc::new(Counters::default());
+
+        let mut tasks = Vec::new();
+        for (local, socket) in &sockets {
+            tasks.push(tokio::spawn(read_socket(
+                *local,
+                socket.clone(),
+                packet_tx.clone(),
+            )));
+        }
+        let conn = Arc::new(IceConn::new(sockets.clone(), selected_rx.clone(), dtls_rx));
+        let run = Run {
+            agent,
+            sockets,
+            commands: command_rx,
+            packets: packet_rx,
+            events: event_tx,
+            state: state_tx,
+            selected: selected_tx,
+            dtls: dtls_tx,
+            counters: counters.clone(),
+        };
+        tasks.push(tokio::spawn(run.run()));
+        Ok(IceDriver {
+            commands: command_tx,
+            events: event_rx,
+            state: state_rx,
+            selected: selected_rx,
+            credentials,
+            local_candidates,
+            conn: Some(conn),
+            counters,
+            tasks,
+        })
+    }
+
+    /// Our credentials (for the answer's `a=ice-ufrag` / `a=ice-pwd`).
+    pub fn local_credentials(&self) -> &IceCredentials {
+        &self.credentials
+    }
+
+    /// Our host candidates (server-reflexive ones arrive as [`IceEvent::NewLocalCandidate`]).
+    pub fn local_candidates(&self) -> Vec<Candidate> {
+        self.local_candidates.clone()
+    }
+
+    /// Sets the peer's credentials.
+    pub fn set_remote_credentials(&self, credentials: IceCredentials) {
+        let _ = self
+            .commands
+            .send(Command::SetRemoteCredentials(credentials));
+    }
+
+    /// Adds a remote candidate (from the offer or trickled).
+    pub async fn add_remote_candidate(&self, candidate: Candidate) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::AddRemoteCandidate(candidate, tx))
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The peer signalled end-of-candidates.
+    pub fn end_of_remote_candidates(&self) {
+        let _ = self.commands.send(Command::EndOfRemoteCandidates);
+    }
+
+    /// ICE restart with our new credentials; then set the peer's new credentials and candidates.
+    pub fn restart(&mut self, credentials: IceCredentials) {
+        self.credentials = credentials.clone();
+        let _ = self.commands.send(Command::Restart(credentials));
+    }
+
+    /// The next agent event; `None` once the driver stopped.
+    pub async fn next_event(&mut self) -> Option<IceEvent> {
+        self.events.recv().await
+    }
+
+    /// The connection state now.
+    pub fn state(&self) -> IceConnectionState {
+        *self.state.borrow()
+    }
+
+    /// Waits until the state is connected or completed; returns the final state otherwise.
+    pub async fn connected(&mut self) -> IceConnectionState {
+        let result = self
+            .state
+            .wait_for(|s| {
+                matches!(
+                    s,
+                    IceConnectionState::Connected
+                        | IceConnectionState::Completed
+                        | IceConnectionState::Failed
+                        | IceConnectionState::Closed
+                )
+            })
+            .await
+            .map(|s| *s);
+        result.unwrap_or(IceConnectionState::Closed)
+    }
+
+    /// The selected pair `(local, remote)`.
+    pub fn selected_pair(&self) -> Selected {
+        *self.selected.borrow()
+    }
+
+    /// The `webrtc_util::Conn` for the DTLS handshake (taken once).
+    pub fn dtls_conn(&mut self) -> Option<Arc<IceConn>> {
+        self.conn.take()
+    }
+
+    /// RTP/RTCP datagrams dropped for want of a consumer, DTLS datagrams dropped (queue full or
+    /// not from a validated pair), and datagrams of no known protocol.
+    pub fn dropped(&self) -> (u64, u64, u64) {
+        (
+            self.counters.rtp_dropped.load(Ordering::Relaxed),
+            self.counters.dtls_dropped.load(Ordering::Relaxed),
+            self.counters.unknown_dropped.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Closes the agent and stops the sockets.
+    pub fn close(&mut self) {
+        let _ = self.commands.send(Command::Close);
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for IceDriver {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+async fn read_socket(
+    local: SocketAddr,
+    socket: Arc<UdpSocket>,
+    packets: mpsc::Sender<(SocketAddr, SocketAddr, Vec<u8>)>,
+) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, source)) => {
+                let datagram = buf.get(..n).map(<[u8]>::to_vec).unwrap_or_default();
+                if packets.send((local, source, datagram)).await.is_err() {
+                    return;
+                }
+            }
+            // ICMP errors (e.g. port unreachable) surface here on some systems: keep reading.
+            Err(_) => tokio::task::yield_now().await,
+        }
+    }
+}
+
+/// The driver task's state.
+struct Run {
+    agent: IceAgent,
+    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    packets: mpsc::Receiver<(SocketAddr, SocketAddr, Vec<u8>)>,
+    events: mpsc::UnboundedSender<IceEvent>,
+    state: watch::Sender<IceConnectionState>,
+    selected: watch::Sender<Selected>,
+    dtls: mpsc::Sender<DtlsDatagram>,
+    counters: Arc<Counters>,
+}
+
+impl Run {
+    async fn run(mut self) {
+        loop {
+            let deadline = self.agent.poll_timeout().map(TokioInstant::from_std);
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Close) | None => {
+                        self.agent.close();
+                        self.publish().await;
+                        return;
+                    }
+                    Some(command) => self.command(command),
+                },
+                Some((local, source, bytes)) = self.packets.recv() => self.demux(local, source, bytes),
+                _ = sleep_until(deadline) => self.agent.handle_timeout(TokioInstant::now().into_std()),
+            }
+            self.publish().await;
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::SetRemoteCredentials(c) => self.agent.set_remote_credentials(c),
+            Command::AddRemoteCandidate(c, reply) => {
+                let _ = reply.send(self.agent.add_remote_candidate(&c));
+            }
+            Command::EndOfRemoteCandidates => self.agent.end_of_remote_candidates(),
+            Command::Restart(c) => self.agent.restart(c),
+            Command::Close => self.agent.close(),
+        }
+    }
+
+    /// RFC 7983 demultiplexing by the first byte.
+    fn demux(&mut self, local: SocketAddr, source: SocketAddr, bytes: Vec<u8>) {
+        let now = TokioInstant::now().into_std();
+        match bytes.first() {
+            Some(0..=3) => {
+                let _ = self.agent.handle_receive(
+                    now,
+                    Datagram {
+                        source,
+                        destination: local,
+                        contents: &bytes,
+                    },
+                );
+            }
+            Some(20..=63) => {
+                // DTLS from the selected pair, or from a validated pair (the peer may select
+                // before we learn of its nomination).
+                let selected = self.agent.selected_pair() == Some((local, source));
+                let valid = self.agent.pair_state(local, source) == Some(PairState::Succeeded);
+                if !(selected || valid) || self.dtls.try_send((source, bytes)).is_err() {
+                    self.counters.dtls_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Some(128..=191) => {
+                self.counters.rtp_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                self.counters
+                    .unknown_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    async fn publish(&mut self) {
+        while let Some(t) = self.agent.poll_transmit() {
+            if let Some(socket) = self.sockets.get(&t.source) {
+                // A failed send is a lost datagram; the agent retransmits.
+                let _ = socket.send_to(&t.contents, t.destination).await;
+            }
+        }
+        while let Some(event) = self.agent.poll_event() {
+            let _ = self.events.send(event);
+        }
+        self.state.send_if_modified(|s| {
+            let changed = *s != self.agent.state();
+            *s = self.agent.state();
+            changed
+        });
+        let selected = self.agent.selected_pair();
+        self.selected.send_if_modified(|s| {
+            let changed = *s != selected;
+            *s = selected;
+            changed
+        });
+    }
+}
+
+async fn sleep_until(deadline: Option<TokioInstant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
