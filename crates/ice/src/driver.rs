@@ -394,15 +394,16 @@ impl Run {
         while let Some(event) = self.agent.poll_event() {
             let _ = self.events.send(event);
         }
-        self.state.send_if_modified(|s| {
-            let changed = *s != self.agent.state();
-            *s = self.agent.state();
-            changed
-        });
+        // The selected pair first: whoever sees `connected` must also see the pair.
         let selected = self.agent.selected_pair();
         self.selected.send_if_modified(|s| {
             let changed = *s != selected;
             *s = selected;
+            changed
+        });
+        self.state.send_if_modified(|s| {
+            let changed = *s != self.agent.state();
+            *s = self.agent.state();
             changed
         });
     }
