@@ -250,6 +250,12 @@ impl IceDriver {
         result.unwrap_or(IceConnectionState::Closed)
     }
 
+    /// A receiver of the connection state, for tasks that follow it without holding the
+    /// driver (the peer connection's DTLS/SCTP task).
+    pub fn state_receiver(&self) -> watch::Receiver<IceConnectionState> {
+        self.state.clone()
+    }
+
     /// The selected pair `(local, remote)`.
     pub fn selected_pair(&self) -> Selected {
         *self.selected.borrow()
