@@ -58,6 +58,7 @@
 pub mod answer;
 pub mod checklist;
 mod configuration;
+mod connection;
 mod data_channel;
 mod description;
 mod error;
@@ -69,6 +70,10 @@ mod transceiver;
 
 pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
+};
+pub use connection::{
+    PeerConnectionEvent, PeerOptions, RTCIceCandidateInit, RTCPeerConnection,
+    RTCPeerConnectionState,
 };
 pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};

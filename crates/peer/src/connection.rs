@@ -1,0 +1,779 @@
+//! `RTCPeerConnection`: the [`Negotiator`] plus the transports it negotiates: an ICE driver
+//! (antiphon-ice), the DTLS handshake with the remote fingerprints enforced (antiphon-dtls), and
+//! the SCTP association with its data channels.
+//!
+//! One ICE/DTLS transport carries everything (the BUNDLE transport, or the first transport of a
+//! non-bundled answer); sections on further transports are negotiated but not connected.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use antiphon_codec::{Capabilities, MediaKind};
+use antiphon_dtls::{
+    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
+    Fingerprint,
+};
+use antiphon_ice::driver::{DriverConfig, IceDriver};
+use antiphon_ice::{Candidate, IceConnectionState, IceCredentials, IceRole};
+use antiphon_sdp::{MediaDescription, SessionDescription};
+use tokio::sync::{Mutex, broadcast, mpsc, watch};
+
+use crate::answer::{AnswerOptions, LocalTransport};
+use crate::configuration::RTCConfiguration;
+use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
+use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
+use crate::error::{
+    Error, InvalidAccessReason, InvalidStateReason, OperationReason, TypeErrorReason,
+};
+use crate::negotiator::{AppliedDescription, Negotiator, OsEntropy};
+use crate::sctp::{SctpParameters, SctpTransport};
+use crate::signaling::RTCSignalingState;
+use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
+
+/// `RTCPeerConnectionState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RTCPeerConnectionState {
+    /// Nothing started.
+    New,
+    /// ICE or DTLS in progress.
+    Connecting,
+    /// ICE and DTLS connected.
+    Connected,
+    /// ICE consent is stale.
+    Disconnected,
+    /// ICE or DTLS failed.
+    Failed,
+    /// Closed.
+    Closed,
+}
+
+/// `RTCIceCandidateInit`: a trickled candidate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RTCIceCandidateInit {
+    /// `candidate:...`; empty for end-of-candidates.
+    pub candidate: String,
+    /// The mid of the section it belongs to.
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    /// The index of the section it belongs to.
+    #[serde(default)]
+    pub sdp_m_line_index: Option<u16>,
+}
+
+/// What the connection reports (the W3C event handlers).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PeerConnectionEvent {
+    /// `signalingstatechange`.
+    SignalingState(RTCSignalingState),
+    /// `iceconnectionstatechange`.
+    IceConnectionState(IceConnectionState),
+    /// `connectionstatechange`.
+    ConnectionState(RTCPeerConnectionState),
+    /// `datachannel`: the remote opened a channel.
+    DataChannel(RTCDataChannel),
+}
+
+/// Settings beyond `RTCConfiguration`.
+#[derive(Debug, Clone)]
+pub struct PeerOptions {
+    /// The local addresses to gather host candidates on. Default: loopback plus every
+    /// interface address ([`antiphon_ice::driver::interface_addresses`]).
+    pub bind: Vec<IpAddr>,
+    /// What we can send and receive.
+    pub capabilities: Capabilities,
+    /// Answer `actpass` with passive instead of active.
+    pub prefer_passive: bool,
+}
+
+impl Default for PeerOptions {
+    fn default() -> Self {
+        let mut bind = vec![IpAddr::from([127, 0, 0, 1])];
+        bind.extend(antiphon_ice::driver::interface_addresses());
+        Self {
+            bind,
+            capabilities: Capabilities::browser_default(),
+            prefer_passive: false,
+        }
+    }
+}
+
+struct Inner {
+    negotiator: Negotiator,
+    ice: Option<IceDriver>,
+    started: bool,
+}
+
+/// `RTCPeerConnection`.
+pub struct RTCPeerConnection {
+    inner: Arc<Mutex<Inner>>,
+    certificate: Certificate,
+    options: PeerOptions,
+    events: broadcast::Sender<PeerConnectionEvent>,
+    state: watch::Sender<RTCPeerConnectionState>,
+    sctp: watch::Sender<Option<Arc<SctpTransport>>>,
+    remote_channels: Mutex<mpsc::UnboundedReceiver<RTCDataChannel>>,
+    remote_channels_tx: mpsc::UnboundedSender<RTCDataChannel>,
+}
+
+impl std::fmt::Debug for RTCPeerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RTCPeerConnection")
+            .field("state", &*self.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RTCPeerConnection {
+    /// `new RTCPeerConnection(configuration)` with default [`PeerOptions`].
+    pub fn new(configuration: RTCConfiguration) -> Result<Self, Error> {
+        Self::with_options(configuration, PeerOptions::default())
+    }
+
+    /// A connection with explicit [`PeerOptions`].
+    pub fn with_options(
+        configuration: RTCConfiguration,
+        options: PeerOptions,
+    ) -> Result<Self, Error> {
+        let certificate = Certificate::generate(&CertificateOptions::default())
+            .map_err(|e| Error::Operation(OperationReason::Dtls(e)))?;
+        let answer_options = AnswerOptions {
+            bundle_policy: configuration.bundle_policy,
+            rtcp_mux_policy: configuration.rtcp_mux_policy,
+            prefer_passive: options.prefer_passive,
+            ..AnswerOptions::default()
+        };
+        let negotiator = Negotiator::new(
+            options.capabilities.clone(),
+            answer_options,
+            Box::new(OsEntropy),
+        );
+        let (events, _) = broadcast::channel(64);
+        let (remote_channels_tx, remote_channels) = mpsc::unbounded_channel();
+        Ok(Self {
+            inner: Arc::new(Mutex::new(Inner {
+                negotiator,
+                ice: None,
+                started: false,
+            })),
+            certificate,
+            options,
+            events,
+            state: watch::channel(RTCPeerConnectionState::New).0,
+            sctp: watch::channel(None).0,
+            remote_channels: Mutex::new(remote_channels),
+            remote_channels_tx,
+        })
+    }
+
+    /// Subscribes to the connection's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<PeerConnectionEvent> {
+        self.events.subscribe()
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> RTCPeerConnectionState {
+        *self.state.borrow()
+    }
+
+    /// Waits until the connection state satisfies `done` and returns it.
+    pub async fn wait_for_state(
+        &self,
+        done: impl Fn(RTCPeerConnectionState) -> bool,
+    ) -> RTCPeerConnectionState {
+        let mut receiver = self.state.subscribe();
+        let result = receiver.wait_for(|s| done(*s)).await.map(|s| *s);
+        result.unwrap_or(RTCPeerConnectionState::Closed)
+    }
+
+    /// `signalingState`.
+    pub async fn signaling_state(&self) -> RTCSignalingState {
+        self.inner.lock().await.negotiator.signaling_state()
+    }
+
+    /// `localDescription`.
+    pub async fn local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .local_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// `remoteDescription`.
+    pub async fn remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .remote_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// The certificate whose fingerprint our descriptions carry.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// `addTrack(track, ...streams)`.
+    pub async fn add_track(
+        &self,
+        track: MediaStreamTrack,
+        stream_ids: Vec<String>,
+    ) -> Result<TransceiverId, Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .add_track(track, stream_ids)
+    }
+
+    /// `addTransceiver(kind, init)`.
+    pub async fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        init: RTCRtpTransceiverInit,
+    ) -> Result<TransceiverId, Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .add_transceiver(kind, init)
+    }
+
+    /// Starts the ICE driver for `role` if it is not running yet.
+    async fn ensure_ice(&self, inner: &mut Inner, role: IceRole) -> Result<(), Error> {
+        if inner.ice.is_some() {
+            return Ok(());
+        }
+        let mut config = DriverConfig::new(role, IceCredentials::generate());
+        config.bind = self.options.bind.clone();
+        let driver = IceDriver::bind(config)
+            .await
+            .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
+        inner.ice = Some(driver);
+        Ok(())
+    }
+
+    fn local_transport(&self, ice: &IceDriver, k: usize) -> LocalTransport {
+        let credentials = if k == 0 {
+            ice.local_credentials().clone()
+        } else {
+            IceCredentials::generate()
+        };
+        let mut transport =
+            LocalTransport::new(credentials.ufrag(), credentials.pwd(), &self.certificate);
+        if k == 0 {
+            let candidates = ice.local_candidates();
+            transport.default_address = candidates
+                .iter()
+                .filter_map(Candidate::socket_addr)
+                .find(|a| !a.ip().is_loopback());
+            transport.candidates = candidates
+                .iter()
+                .map(|c| c.to_string().trim_start_matches("candidate:").to_owned())
+                .collect();
+            transport.gathering_complete = true;
+        }
+        transport
+    }
+
+    /// `createOffer()`.
+    pub async fn create_offer(&self) -> Result<RTCSessionDescriptionInit, Error> {
+        let mut inner = self.inner.lock().await;
+        inner.negotiator.signaling_state_allows_offer()?;
+        self.ensure_ice(&mut inner, IceRole::Controlling).await?;
+        let transport = match inner.ice.as_ref() {
+            Some(ice) => self.local_transport(ice, 0),
+            None => return Err(Error::Operation(OperationReason::IceFailed)),
+        };
+        inner.negotiator.create_offer(transport)
+    }
+
+    /// `createAnswer()`.
+    pub async fn create_answer(&self) -> Result<RTCSessionDescriptionInit, Error> {
+        let mut inner = self.inner.lock().await;
+        let Inner {
+            negotiator, ice, ..
+        } = &mut *inner;
+        let Some(ice) = ice.as_ref() else {
+            return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
+                state: negotiator.signaling_state(),
+            }));
+        };
+        negotiator.create_answer(|k| self.local_transport(ice, k))
+    }
+
+    /// `setLocalDescription(description)`; `None` is the implicit form (an answer in
+    /// `have-remote-offer`, an offer otherwise).
+    pub async fn set_local_description(
+        &self,
+        description: Option<RTCSessionDescriptionInit>,
+    ) -> Result<(), Error> {
+        let description = match description {
+            Some(description) => description,
+            None => {
+                let state = self.signaling_state().await;
+                if state.can_create_answer() {
+                    self.create_answer().await?
+                } else {
+                    self.create_offer().await?
+                }
+            }
+        };
+        let mut inner = self.inner.lock().await;
+        let applied = inner.negotiator.set_local_description(&description)?;
+        let state = inner.negotiator.signaling_state();
+        if applied.signaling_state_changed {
+            let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
+        }
+        if applied.negotiation_complete {
+            self.start(&mut inner)?;
+        }
+        Ok(())
+    }
+
+    /// `setRemoteDescription(description)`.
+    pub async fn set_remote_description(
+        &self,
+        description: RTCSessionDescriptionInit,
+    ) -> Result<(), Error> {
+        let mut inner = self.inner.lock().await;
+        if description.sdp_type == RTCSdpType::Offer && inner.ice.is_none() {
+            // Check before binding sockets: a refused offer leaves nothing behind.
+            let state = inner.negotiator.signaling_state();
+            state.apply(crate::signaling::Side::Remote, RTCSdpType::Offer)?;
+        }
+        let applied = inner.negotiator.set_remote_description(&description)?;
+        if description.sdp_type == RTCSdpType::Rollback {
+            return Ok(());
+        }
+        self.ensure_ice(&mut inner, IceRole::Controlled).await?;
+        let remote = inner
+            .negotiator
+            .remote_description()
+            .map(|d| d.parsed.clone())
+            .ok_or(Error::InvalidState(InvalidStateReason::NoRemoteDescription))?;
+        if let (Some(ice), Some(index)) = (inner.ice.as_ref(), transport_section(&remote)) {
+            let section = &remote.media[index];
+            let ufrag = section.ice_ufrag().or_else(|| remote.ice_ufrag());
+            let pwd = section.ice_pwd().or_else(|| remote.ice_pwd());
+            if let (Some(ufrag), Some(pwd)) = (ufrag, pwd) {
+                let credentials = IceCredentials::new(ufrag, pwd).map_err(|_| {
+                    Error::InvalidAccess(InvalidAccessReason::MissingIceCredentials { index })
+                })?;
+                ice.set_remote_credentials(credentials);
+            }
+            for value in section.candidates() {
+                // Unusable candidates (TCP, mDNS names) are skipped: prflx discovery covers them.
+                if let Ok(candidate) = Candidate::parse(value) {
+                    let _ = ice.add_remote_candidate(candidate).await;
+                }
+            }
+            if section.has_end_of_candidates() {
+                ice.end_of_remote_candidates();
+            }
+        }
+        let state = inner.negotiator.signaling_state();
+        if applied.signaling_state_changed {
+            let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
+        }
+        if applied.negotiation_complete {
+            self.start(&mut inner)?;
+        }
+        Ok(())
+    }
+
+    /// `addIceCandidate(candidate)`; an empty candidate is end-of-candidates.
+    pub async fn add_ice_candidate(&self, candidate: RTCIceCandidateInit) -> Result<(), Error> {
+        let inner = self.inner.lock().await;
+        let Some(remote) = inner.negotiator.remote_description() else {
+            return Err(Error::InvalidState(InvalidStateReason::NoRemoteDescription));
+        };
+        if candidate.sdp_mid.is_none()
+            && candidate.sdp_m_line_index.is_none()
+            && !candidate.candidate.is_empty()
+        {
+            return Err(Error::Type(TypeErrorReason::CandidateWithoutSection));
+        }
+        let index = match (&candidate.sdp_mid, candidate.sdp_m_line_index) {
+            (Some(mid), _) => remote
+                .parsed
+                .media
+                .iter()
+                .position(|m| m.mid() == Some(mid.as_str())),
+            (None, Some(index)) => {
+                Some(usize::from(index)).filter(|i| *i < remote.parsed.media.len())
+            }
+            (None, None) => transport_section(&remote.parsed),
+        };
+        let Some(index) = index else {
+            return Err(Error::Operation(OperationReason::UnknownSection));
+        };
+        let Some(ice) = inner.ice.as_ref() else {
+            return Err(Error::InvalidState(InvalidStateReason::NoRemoteDescription));
+        };
+        if transport_section(&remote.parsed) != Some(index) && !is_bundled(&remote.parsed, index) {
+            // A candidate for a transport we do not connect.
+            return Ok(());
+        }
+        if candidate.candidate.is_empty() {
+            ice.end_of_remote_candidates();
+            return Ok(());
+        }
+        let parsed = Candidate::parse(&candidate.candidate)
+            .map_err(|_| Error::InvalidAccess(InvalidAccessReason::InvalidCandidate))?;
+        // Candidates the agent cannot use are ignored, as browsers do (RFC 8839 §5.1).
+        let _ = ice.add_remote_candidate(parsed).await;
+        Ok(())
+    }
+
+    /// Asks for a data channel section in the next offer (`createDataChannel` before
+    /// negotiation); the channel itself is opened with [`RTCPeerConnection::open_data_channel`].
+    pub async fn create_data_channel_section(&self) -> Result<(), Error> {
+        self.inner.lock().await.negotiator.request_data_channel()
+    }
+
+    /// `createDataChannel(label, init)` once the SCTP association is up: waits for it.
+    pub async fn open_data_channel(
+        &self,
+        label: &str,
+        init: RTCDataChannelInit,
+    ) -> Result<RTCDataChannel, Error> {
+        let sctp = self.sctp_transport().await?;
+        sctp.open(label, init).await
+    }
+
+    /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
+    pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
+        self.remote_channels.lock().await.recv().await
+    }
+
+    async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
+        let mut receiver = self.sctp.subscribe();
+        let mut state = self.state.subscribe();
+        loop {
+            if let Some(sctp) = receiver.borrow_and_update().clone() {
+                return Ok(sctp);
+            }
+            match *state.borrow_and_update() {
+                RTCPeerConnectionState::Failed => {
+                    return Err(Error::Operation(OperationReason::IceFailed));
+                }
+                RTCPeerConnectionState::Closed => {
+                    return Err(Error::InvalidState(InvalidStateReason::Closed));
+                }
+                _ => {}
+            }
+            tokio::select! {
+                changed = receiver.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
+                changed = state.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
+            }
+        }
+    }
+
+    /// `close()`.
+    pub async fn close(&self) {
+        let mut inner = self.inner.lock().await;
+        inner.negotiator.close();
+        if let Some(ice) = inner.ice.as_mut() {
+            ice.close();
+        }
+        if let Some(sctp) = self.sctp.borrow().clone() {
+            let _ = sctp.close().await;
+        }
+        self.set_state(RTCPeerConnectionState::Closed);
+    }
+
+    fn set_state(&self, state: RTCPeerConnectionState) {
+        let changed = self.state.send_if_modified(|current| {
+            if *current == state || *current == RTCPeerConnectionState::Closed {
+                false
+            } else {
+                *current = state;
+                true
+            }
+        });
+        if changed {
+            let _ = self
+                .events
+                .send(PeerConnectionEvent::ConnectionState(state));
+        }
+    }
+
+    /// After the first complete offer/answer: connect ICE, then DTLS, then SCTP.
+    fn start(&self, inner: &mut Inner) -> Result<(), Error> {
+        if inner.started {
+            return Ok(());
+        }
+        let (Some(local), Some(remote)) = (
+            inner
+                .negotiator
+                .current_local_description()
+                .map(|d| d.parsed.clone()),
+            inner
+                .negotiator
+                .current_remote_description()
+                .map(|d| d.parsed.clone()),
+        ) else {
+            return Ok(());
+        };
+        let Some(index) = transport_section(&remote) else {
+            return Ok(());
+        };
+        let role = dtls_role(&local, &remote, index)?;
+        let remote_fingerprints = remote_fingerprints(&remote, index)?;
+        let sctp = sctp_parameters(&local, &remote);
+        let Some(ice) = inner.ice.as_mut() else {
+            return Ok(());
+        };
+        let Some(conn) = ice.dtls_conn() else {
+            return Ok(());
+        };
+        inner.started = true;
+        self.set_state(RTCPeerConnectionState::Connecting);
+        let mut ice_events = IceEvents::new(ice);
+        let dtls = DtlsTransport::new(DtlsConfig::new(self.certificate.clone()));
+        let state = self.state.clone();
+        let events = self.events.clone();
+        let sctp_slot = self.sctp.clone();
+        let channels = self.remote_channels_tx.clone();
+        tokio::spawn(async move {
+            let report = |s: RTCPeerConnectionState| {
+                let changed = state.send_if_modified(|current| {
+                    if *current == s || *current == RTCPeerConnectionState::Closed {
+                        false
+                    } else {
+                        *current = s;
+                        true
+                    }
+                });
+                if changed {
+                    let _ = events.send(PeerConnectionEvent::ConnectionState(s));
+                }
+            };
+            let ice_state = ice_events.connected(&events).await;
+            if !matches!(
+                ice_state,
+                IceConnectionState::Connected | IceConnectionState::Completed
+            ) {
+                report(RTCPeerConnectionState::Failed);
+                return;
+            }
+            let session = match dtls
+                .start(
+                    conn,
+                    DtlsParameters {
+                        role,
+                        remote_fingerprints,
+                    },
+                )
+                .await
+            {
+                Ok(session) => session,
+                Err(_) => {
+                    report(RTCPeerConnectionState::Failed);
+                    return;
+                }
+            };
+            report(RTCPeerConnectionState::Connected);
+            tokio::spawn(ice_events.forward(events.clone(), state.clone()));
+            let Some(parameters) = sctp else { return };
+            let Ok(association) = SctpTransport::start(session.conn(), role, parameters).await
+            else {
+                report(RTCPeerConnectionState::Failed);
+                return;
+            };
+            let association = Arc::new(association);
+            sctp_slot.send_replace(Some(Arc::clone(&association)));
+            while let Some(channel) = association.accept().await {
+                let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
+                let _ = channels.send(channel);
+            }
+        });
+        Ok(())
+    }
+}
+
+impl Negotiator {
+    /// `createOffer`'s state check, before any socket is bound.
+    pub(crate) fn signaling_state_allows_offer(&self) -> Result<(), Error> {
+        let state = self.signaling_state();
+        if state == RTCSignalingState::Closed {
+            return Err(Error::InvalidState(InvalidStateReason::Closed));
+        }
+        if !state.can_create_offer() {
+            return Err(Error::InvalidState(InvalidStateReason::CannotOffer {
+                state,
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// The ICE driver's state changes, as a stream the connection task owns.
+struct IceEvents {
+    state: watch::Receiver<IceConnectionState>,
+}
+
+impl IceEvents {
+    fn new(ice: &IceDriver) -> Self {
+        Self {
+            state: ice.state_receiver(),
+        }
+    }
+
+    async fn connected(
+        &mut self,
+        events: &broadcast::Sender<PeerConnectionEvent>,
+    ) -> IceConnectionState {
+        loop {
+            let state = *self.state.borrow_and_update();
+            let _ = events.send(PeerConnectionEvent::IceConnectionState(state));
+            if matches!(
+                state,
+                IceConnectionState::Connected
+                    | IceConnectionState::Completed
+                    | IceConnectionState::Failed
+                    | IceConnectionState::Closed
+            ) {
+                return state;
+            }
+            if self.state.changed().await.is_err() {
+                return IceConnectionState::Closed;
+            }
+        }
+    }
+
+    /// Keeps mapping ICE states to connection states after DTLS is up.
+    async fn forward(
+        mut self,
+        events: broadcast::Sender<PeerConnectionEvent>,
+        state: watch::Sender<RTCPeerConnectionState>,
+    ) {
+        while self.state.changed().await.is_ok() {
+            let ice = *self.state.borrow_and_update();
+            let _ = events.send(PeerConnectionEvent::IceConnectionState(ice));
+            let mapped = match ice {
+                IceConnectionState::Connected | IceConnectionState::Completed => {
+                    RTCPeerConnectionState::Connected
+                }
+                IceConnectionState::Disconnected => RTCPeerConnectionState::Disconnected,
+                IceConnectionState::Failed => RTCPeerConnectionState::Failed,
+                IceConnectionState::Closed => RTCPeerConnectionState::Closed,
+                IceConnectionState::New | IceConnectionState::Checking => continue,
+            };
+            let changed = state.send_if_modified(|current| {
+                if *current == mapped || *current == RTCPeerConnectionState::Closed {
+                    false
+                } else {
+                    *current = mapped;
+                    true
+                }
+            });
+            if changed {
+                let _ = events.send(PeerConnectionEvent::ConnectionState(mapped));
+            }
+        }
+    }
+}
+
+/// The section whose transport is used: the first mid of the first BUNDLE group, or the first
+/// accepted section.
+fn transport_section(description: &SessionDescription) -> Option<usize> {
+    let tagged = description.bundle_groups().find_map(|group| {
+        group.mids.iter().find_map(|mid| {
+            description
+                .media
+                .iter()
+                .position(|m| m.mid() == Some(mid.as_str()) && m.port != 0)
+        })
+    });
+    tagged.or_else(|| description.media.iter().position(|m| m.port != 0))
+}
+
+fn is_bundled(description: &SessionDescription, index: usize) -> bool {
+    let Some(mid) = description.media.get(index).and_then(MediaDescription::mid) else {
+        return false;
+    };
+    description
+        .bundle_groups()
+        .any(|group| group.mids.iter().any(|m| m == mid))
+}
+
+/// Our DTLS role from the negotiated `a=setup` values.
+fn dtls_role(
+    local: &SessionDescription,
+    remote: &SessionDescription,
+    index: usize,
+) -> Result<DtlsRole, Error> {
+    let setup = |d: &SessionDescription| -> Option<antiphon_sdp::Setup> {
+        d.media
+            .get(index)
+            .and_then(MediaDescription::setup)
+            .or_else(|| d.setup())
+    };
+    match (setup(local), setup(remote)) {
+        (Some(antiphon_sdp::Setup::Active), _) => Ok(DtlsRole::Client),
+        (Some(antiphon_sdp::Setup::Passive), _) => Ok(DtlsRole::Server),
+        (_, Some(antiphon_sdp::Setup::Active)) => Ok(DtlsRole::Server),
+        (_, Some(antiphon_sdp::Setup::Passive)) => Ok(DtlsRole::Client),
+        _ => Err(Error::InvalidAccess(InvalidAccessReason::InvalidSetupRole)),
+    }
+}
+
+/// Every usable `a=fingerprint` of the remote transport section (or session level).
+fn remote_fingerprints(
+    remote: &SessionDescription,
+    index: usize,
+) -> Result<Vec<Fingerprint>, Error> {
+    let media: Vec<_> = remote
+        .media
+        .get(index)
+        .map(|m| m.fingerprints().collect())
+        .unwrap_or_default();
+    let listed = if media.is_empty() {
+        remote.fingerprints().collect()
+    } else {
+        media
+    };
+    let parsed: Vec<Fingerprint> = listed
+        .into_iter()
+        .filter_map(|f| Fingerprint::parse(&format!("{} {}", f.algorithm, f.value)).ok())
+        .collect();
+    if parsed.is_empty() {
+        return Err(Error::InvalidAccess(
+            InvalidAccessReason::MissingFingerprint { index },
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The SCTP parameters, if a data section was negotiated on both sides.
+fn sctp_parameters(
+    local: &SessionDescription,
+    remote: &SessionDescription,
+) -> Option<SctpParameters> {
+    let position = remote
+        .media
+        .iter()
+        .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
+    let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
+    if ours.port == 0 && !is_bundled(local, position) {
+        return None;
+    }
+    let port = |m: &MediaDescription| {
+        m.sctp_port()
+            .or_else(|| m.formats.first().and_then(|f| f.parse().ok()))
+            .unwrap_or(5000)
+    };
+    Some(SctpParameters {
+        local_port: port(ours),
+        remote_port: port(theirs),
+        local_max_message_size: ours.max_message_size().unwrap_or(65_536),
+        // RFC 8841 §6: absent means 64 KiB; 0 means no limit.
+        remote_max_message_size: theirs.max_message_size().unwrap_or(65_536),
+    })
+}

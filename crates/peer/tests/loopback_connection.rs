@@ -1,0 +1,137 @@
+//! Two Antiphon peer connections over loopback UDP: offer/answer, ICE, DTLS with the
+//! fingerprints enforced, SCTP, and a data channel message each way.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use antiphon_peer::{
+    PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCPeerConnection, RTCPeerConnectionState,
+    RTCSignalingState,
+};
+use bytes::Bytes;
+
+fn loopback() -> PeerOptions {
+    PeerOptions {
+        bind: vec![IpAddr::from([127, 0, 0, 1])],
+        ..PeerOptions::default()
+    }
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(20), future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_peers_connect_and_exchange_data_channel_messages() {
+    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let answerer =
+        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    offerer.create_data_channel_section().await.unwrap();
+
+    let offer = offerer.create_offer().await.unwrap();
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .unwrap();
+    answerer.set_remote_description(offer).await.unwrap();
+    assert_eq!(
+        answerer.signaling_state().await,
+        RTCSignalingState::HaveRemoteOffer
+    );
+    let answer = answerer.create_answer().await.unwrap();
+    assert!(
+        answer.sdp.contains("a=candidate:"),
+        "the answer carries our host candidate"
+    );
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .unwrap();
+    offerer.set_remote_description(answer).await.unwrap();
+
+    let connected = |s| {
+        matches!(
+            s,
+            RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
+        )
+    };
+    assert_eq!(
+        within("offerer connects", offerer.wait_for_state(connected)).await,
+        RTCPeerConnectionState::Connected
+    );
+    assert_eq!(
+        within("answerer connects", answerer.wait_for_state(connected)).await,
+        RTCPeerConnectionState::Connected
+    );
+
+    let channel = within(
+        "open",
+        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
+    )
+    .await
+    .unwrap();
+    channel.send_text("hello from the offerer").await.unwrap();
+    let remote = within("ondatachannel", answerer.accept_data_channel())
+        .await
+        .expect("a channel");
+    assert_eq!(remote.label(), "chat");
+    let message = within("message", remote.recv()).await.expect("a message");
+    assert_eq!(&message.data[..], b"hello from the offerer");
+    remote.send(Bytes::from_static(b"and back")).await.unwrap();
+    let reply = within("reply", channel.recv()).await.expect("a reply");
+    assert_eq!(&reply.data[..], b"and back");
+
+    offerer.close().await;
+    answerer.close().await;
+    assert_eq!(offerer.connection_state(), RTCPeerConnectionState::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_fingerprint_fails_the_connection() {
+    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let answerer =
+        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    offerer.create_data_channel_section().await.unwrap();
+    let offer = offerer.create_offer().await.unwrap();
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .unwrap();
+    // A man in the middle swaps the offerer's fingerprint for another certificate's.
+    let other = antiphon_dtls::Certificate::generate(&antiphon_dtls::CertificateOptions::default())
+        .unwrap();
+    let real = offerer
+        .certificate()
+        .fingerprint(antiphon_dtls::HashAlgorithm::Sha256)
+        .hex();
+    let fake = other
+        .fingerprint(antiphon_dtls::HashAlgorithm::Sha256)
+        .hex();
+    let mut tampered = offer.clone();
+    tampered.sdp = offer.sdp.replace(&real, &fake);
+    assert_ne!(tampered.sdp, offer.sdp);
+    answerer.set_remote_description(tampered).await.unwrap();
+    let answer = answerer.create_answer().await.unwrap();
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .unwrap();
+    offerer.set_remote_description(answer).await.unwrap();
+    let done = |s| {
+        matches!(
+            s,
+            RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
+        )
+    };
+    assert_eq!(
+        within("answerer fails", answerer.wait_for_state(done)).await,
+        RTCPeerConnectionState::Failed
+    );
+    assert_eq!(
+        within("offerer fails", offerer.wait_for_state(done)).await,
+        RTCPeerConnectionState::Failed
+    );
+}
