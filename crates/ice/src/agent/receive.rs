@@ -32,8 +32,9 @@ impl IceAgent {
         } else {
             self.receive(now, datagram)
         };
-        if let Err(reason) = result {
-            self.drops.count(reason);
+        match result {
+            Ok(()) => self.maybe_nominate(now),
+            Err(reason) => self.drops.count(reason),
         }
         self.update_state();
         result

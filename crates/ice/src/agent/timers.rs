@@ -184,7 +184,7 @@ impl IceAgent {
 
     /// Regular nomination (RFC 8445 section 8.1.1): once the best valid pair cannot be beaten
     /// by a pending one, or after `nomination_delay`, check it again with USE-CANDIDATE.
-    fn maybe_nominate(&mut self, now: Instant) {
+    pub(super) fn maybe_nominate(&mut self, now: Instant) {
         if self.role != IceRole::Controlling || self.selected.is_some() || self.nominating.is_some()
         {
             return;
