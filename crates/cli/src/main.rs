@@ -3,6 +3,7 @@
 mod answer;
 mod input;
 mod sdp;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,9 @@ enum Command {
     /// Answer a remote offer (raw SDP or browser JSON); with no input, a bundled real Chromium
     /// offer with audio, video and a data channel.
     Answer(answer::AnswerArgs),
+    /// Serve the browser demo: a page that offers a data channel (and camera/microphone with
+    /// `?media=1`); Antiphon answers, connects and echoes every message.
+    Serve(serve::ServeArgs),
     /// SDP tools.
     #[command(subcommand)]
     Sdp(sdp::SdpCommand),
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Answer(args) => answer::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Sdp(command) => sdp::run(&command),
     };
     match outcome {
