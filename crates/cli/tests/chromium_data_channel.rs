@@ -1,5 +1,6 @@
 //! Real-browser interop end to end: headless Chromium loads `antiphon serve`'s page, offers a
-//! data channel (alone, then with fake camera and microphone tracks), applies Antiphon's
+//! data channel (alone; with fake camera and microphone tracks; with three-layer simulcast
+//! video; with receive-only audio and video), applies Antiphon's
 //! answer, and must reach `connected` (ICE, then DTLS with the fingerprint checked) and get its
 //! text and binary messages echoed back over the data channel.
 //!
@@ -126,11 +127,33 @@ fn chromium_connects_and_exchanges_data_channel_messages() {
         .find(|l| l.starts_with("browser: codecs "))
         .unwrap_or_else(|| panic!("no codec report:\n{joined}"));
     assert!(
-        codecs.contains("audio:audio/opus"),
+        codecs.contains("audio:sendonly:audio/opus"),
         "Chromium sends opus first: {codecs}"
     );
     assert!(
-        codecs.contains("video:video/VP8"),
+        codecs.contains("video:sendonly:video/VP8"),
         "Chromium sends VP8 first: {codecs}"
+    );
+
+    let simulcast = run_browser(&server, "auto=1&media=simulcast");
+    let joined = simulcast.join("\n");
+    assert!(
+        joined.contains("browser: result ok"),
+        "simulcast offer:\n{joined}"
+    );
+    assert!(
+        joined.contains("video:sendonly:video/VP8/video/rtx/video/H264:rids=h,m,l"),
+        "{joined}"
+    );
+
+    let recvonly = run_browser(&server, "auto=1&media=recvonly");
+    let joined = recvonly.join("\n");
+    assert!(
+        joined.contains("browser: result ok"),
+        "recvonly offer:\n{joined}"
+    );
+    assert!(
+        joined.contains("audio:inactive") && joined.contains("video:inactive"),
+        "{joined}"
     );
 }
