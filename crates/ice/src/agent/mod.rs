@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use stun_rs::HMACKey;
 
 use crate::candidate::{Candidate, CandidateAddress, CandidateType, Transport};
 use crate::credentials::IceCredentials;
@@ -76,8 +77,8 @@ struct Transaction {
     kind: TxKind,
     local: SocketAddr,
     remote: SocketAddr,
-    /// The password of the response's MESSAGE-INTEGRITY (none for STUN servers).
-    key: Option<String>,
+    /// The key of the response's MESSAGE-INTEGRITY (none for STUN servers).
+    key: Option<HMACKey>,
     bytes: Vec<u8>,
     deadline: Instant,
     rto: Duration,
@@ -93,6 +94,9 @@ pub struct IceAgent {
     tie_breaker: u64,
     local_credentials: IceCredentials,
     remote_credentials: Option<IceCredentials>,
+    /// HMAC keys of our password and of the peer's.
+    local_key: Option<HMACKey>,
+    remote_key: Option<HMACKey>,
     locals: Vec<LocalCandidate>,
     remotes: Vec<RemoteCandidate>,
     prflx_count: usize,
@@ -168,8 +172,10 @@ impl IceAgent {
             rng,
             role,
             tie_breaker,
+            local_key: stun::short_term_key(local_credentials.pwd()),
             local_credentials,
             remote_credentials: None,
+            remote_key: None,
             locals: Vec::new(),
             remotes: Vec::new(),
             prflx_count: 0,
@@ -272,6 +278,7 @@ impl IceAgent {
         {
             self.reset_checks();
         }
+        self.remote_key = stun::short_term_key(credentials.pwd());
         self.remote_credentials = Some(credentials);
     }
 
@@ -425,8 +432,10 @@ impl IceAgent {
     /// candidates and the checklist are discarded. Data keeps flowing on the previously selected
     /// pair until a new pair is selected.
     pub fn restart(&mut self, local_credentials: IceCredentials) {
+        self.local_key = stun::short_term_key(local_credentials.pwd());
         self.local_credentials = local_credentials;
         self.remote_credentials = None;
+        self.remote_key = None;
         self.reset_checks();
     }
 

@@ -66,7 +66,8 @@ impl IceAgent {
             .find(|l| l.base == d.destination && l.candidate.kind == CandidateType::Host)
             .cloned()
             .ok_or(DropReason::UnknownDestination)?;
-        let msg = stun::decode_verified(d.contents, Some(self.local_credentials.pwd()), false)?;
+        let key = self.local_key.clone().ok_or(DropReason::BadIntegrity)?;
+        let msg = stun::decode_verified(d.contents, Some(&key), false)?;
         let attrs = stun::check_attributes(&msg).ok_or(DropReason::WrongUsername)?;
         let (ours, theirs) = attrs
             .username
@@ -88,10 +89,7 @@ impl IceAgent {
         match (self.role, role) {
             (IceRole::Controlling, RoleAttr::Controlling(theirs)) => {
                 if self.tie_breaker >= theirs {
-                    let bytes = stun::encode_role_conflict(
-                        header.transaction,
-                        self.local_credentials.pwd(),
-                    );
+                    let bytes = stun::encode_role_conflict(header.transaction, &key);
                     self.send(d.destination, d.source, bytes);
                     return Ok(());
                 }
@@ -101,10 +99,7 @@ impl IceAgent {
                 if self.tie_breaker >= theirs {
                     self.switch_role(IceRole::Controlling);
                 } else {
-                    let bytes = stun::encode_role_conflict(
-                        header.transaction,
-                        self.local_credentials.pwd(),
-                    );
+                    let bytes = stun::encode_role_conflict(header.transaction, &key);
                     self.send(d.destination, d.source, bytes);
                     return Ok(());
                 }
@@ -149,8 +144,7 @@ impl IceAgent {
             self.prflx_count += 1;
         }
 
-        let bytes =
-            stun::encode_success(header.transaction, d.source, self.local_credentials.pwd());
+        let bytes = stun::encode_success(header.transaction, d.source, &key);
         self.send(d.destination, d.source, bytes);
         self.checking_since.get_or_insert(now);
 
@@ -192,7 +186,7 @@ impl IceAgent {
             return Err(DropReason::NonSymmetric);
         }
         let is_gather = matches!(tx.kind, TxKind::Gather { .. });
-        let msg = stun::decode_verified(d.contents, tx.key.as_deref(), is_gather)?;
+        let msg = stun::decode_verified(d.contents, tx.key.as_ref(), is_gather)?;
         let tx = self.transactions.swap_remove(index);
         let success = header.class == MessageClass::SuccessResponse;
         match tx.kind {

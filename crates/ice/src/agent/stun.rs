@@ -71,23 +71,28 @@ fn map_decode_error(e: &StunDecodeError) -> DropReason {
     }
 }
 
-/// Decodes and verifies a message. With `password`, MESSAGE-INTEGRITY must be present and verify
+/// The short-term-credential HMAC key of a password (computed once per password: the
+/// OpaqueString preparation is not free).
+pub(crate) fn short_term_key(pwd: &str) -> Option<HMACKey> {
+    HMACKey::new_short_term(pwd).ok()
+}
+
+/// Decodes and verifies a message. With `key`, MESSAGE-INTEGRITY must be present and verify
 /// with it; FINGERPRINT must be present and verify unless `fingerprint_optional`.
 pub(crate) fn decode_verified(
     bytes: &[u8],
-    password: Option<&str>,
+    key: Option<&HMACKey>,
     fingerprint_optional: bool,
 ) -> Result<StunMessage, DropReason> {
     let mut ctx = DecoderContextBuilder::default().with_validation();
-    if let Some(pwd) = password {
-        let key = HMACKey::new_short_term(pwd).map_err(|_| DropReason::BadIntegrity)?;
-        ctx = ctx.with_key(key);
+    if let Some(key) = key {
+        ctx = ctx.with_key(key.clone());
     }
     let decoder = MessageDecoderBuilder::default()
         .with_context(ctx.build())
         .build();
     let (msg, _) = decoder.decode(bytes).map_err(|e| map_decode_error(&e))?;
-    if password.is_some() && msg.get::<MessageIntegrity>().is_none() {
+    if key.is_some() && msg.get::<MessageIntegrity>().is_none() {
         return Err(DropReason::MissingIntegrity);
     }
     if !fingerprint_optional && msg.get::<Fingerprint>().is_none() {
@@ -165,17 +170,13 @@ fn encode(msg: &StunMessage) -> Vec<u8> {
     }
 }
 
-fn integrity(pwd: &str) -> Option<MessageIntegrity> {
-    HMACKey::new_short_term(pwd).ok().map(MessageIntegrity::new)
-}
-
 /// A connectivity check (RFC 8445 section 7.2.2).
 pub(crate) struct CheckRequest<'a> {
     pub(crate) transaction: [u8; 12],
     /// `<remote ufrag>:<local ufrag>`.
     pub(crate) username: &'a str,
-    /// The remote password (the key of MESSAGE-INTEGRITY).
-    pub(crate) remote_pwd: &'a str,
+    /// The remote password's key (MESSAGE-INTEGRITY).
+    pub(crate) key: &'a HMACKey,
     pub(crate) priority: u32,
     pub(crate) role: RoleAttr,
     pub(crate) use_candidate: bool,
@@ -185,9 +186,7 @@ pub(crate) fn encode_check(req: &CheckRequest<'_>) -> Vec<u8> {
     let Ok(username) = UserName::new(req.username) else {
         return Vec::new();
     };
-    let Some(mi) = integrity(req.remote_pwd) else {
-        return Vec::new();
-    };
+    let mi = MessageIntegrity::new(req.key.clone());
     let mut b = StunMessageBuilder::new(BINDING, MessageClass::Request)
         .with_transaction_id(TransactionId::from(req.transaction))
         .with_attribute(username)
@@ -207,14 +206,8 @@ pub(crate) fn encode_check(req: &CheckRequest<'_>) -> Vec<u8> {
 }
 
 /// A success response carrying the request's source address (RFC 8445 section 7.3.1.3).
-pub(crate) fn encode_success(
-    transaction: [u8; 12],
-    mapped: SocketAddr,
-    local_pwd: &str,
-) -> Vec<u8> {
-    let Some(mi) = integrity(local_pwd) else {
-        return Vec::new();
-    };
+pub(crate) fn encode_success(transaction: [u8; 12], mapped: SocketAddr, key: &HMACKey) -> Vec<u8> {
+    let mi = MessageIntegrity::new(key.clone());
     encode(
         &StunMessageBuilder::new(BINDING, MessageClass::SuccessResponse)
             .with_transaction_id(TransactionId::from(transaction))
@@ -226,13 +219,11 @@ pub(crate) fn encode_success(
 }
 
 /// A 487 (Role Conflict) error response (RFC 8445 section 7.3.1.1).
-pub(crate) fn encode_role_conflict(transaction: [u8; 12], local_pwd: &str) -> Vec<u8> {
-    let (Some(mi), Ok(code)) = (
-        integrity(local_pwd),
-        ErrorCodeValue::new(487, "Role Conflict"),
-    ) else {
+pub(crate) fn encode_role_conflict(transaction: [u8; 12], key: &HMACKey) -> Vec<u8> {
+    let Ok(code) = ErrorCodeValue::new(487, "Role Conflict") else {
         return Vec::new();
     };
+    let mi = MessageIntegrity::new(key.clone());
     encode(
         &StunMessageBuilder::new(BINDING, MessageClass::ErrorResponse)
             .with_transaction_id(TransactionId::from(transaction))
@@ -277,7 +268,7 @@ mod tests {
         let bytes = encode_check(&CheckRequest {
             transaction: [7; 12],
             username: "abcd:efgh",
-            remote_pwd: "0123456789012345678901",
+            key: &short_term_key("0123456789012345678901").expect("key"),
             priority: 1234,
             role: RoleAttr::Controlling(42),
             use_candidate: true,
@@ -287,26 +278,46 @@ mod tests {
             (h.class, h.method, h.transaction),
             (MessageClass::Request, 1, [7; 12])
         );
-        let msg = decode_verified(&bytes, Some("0123456789012345678901"), false).expect("valid");
+        let msg = decode_verified(
+            &bytes,
+            short_term_key("0123456789012345678901").as_ref(),
+            false,
+        )
+        .expect("valid");
         let attrs = check_attributes(&msg).expect("attrs");
         assert_eq!(attrs.username, "abcd:efgh");
         assert_eq!(attrs.priority, Some(1234));
         assert_eq!(attrs.role, Some(RoleAttr::Controlling(42)));
         assert!(attrs.use_candidate);
         assert_eq!(
-            decode_verified(&bytes, Some("wrongwrongwrongwrongwr"), false).err(),
+            decode_verified(
+                &bytes,
+                short_term_key("wrongwrongwrongwrongwr").as_ref(),
+                false
+            )
+            .err(),
             Some(DropReason::BadIntegrity)
         );
         let mut tampered = bytes.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         assert_eq!(
-            decode_verified(&tampered, Some("0123456789012345678901"), false).err(),
+            decode_verified(
+                &tampered,
+                short_term_key("0123456789012345678901").as_ref(),
+                false
+            )
+            .err(),
             Some(DropReason::BadFingerprint)
         );
         let plain = encode_server_request([1; 12]);
         assert_eq!(
-            decode_verified(&plain, Some("0123456789012345678901"), false).err(),
+            decode_verified(
+                &plain,
+                short_term_key("0123456789012345678901").as_ref(),
+                false
+            )
+            .err(),
             Some(DropReason::MissingIntegrity)
         );
         assert!(peek_header(&bytes[..bytes.len() - 4]).is_none());
@@ -351,7 +362,7 @@ mod rfc5769 {
         let header = peek_header(&bytes).expect("header");
         assert_eq!(header.class, MessageClass::Request);
         assert_eq!(hex(&header.transaction), transaction(exp));
-        let msg = decode_verified(&bytes, Some(PASSWORD), false)
+        let msg = decode_verified(&bytes, short_term_key(PASSWORD).as_ref(), false)
             .expect("integrity and fingerprint verify");
         let attrs = check_attributes(&msg).expect("ICE attributes");
         let by_name = |n: &str| {
@@ -381,7 +392,12 @@ mod rfc5769 {
         assert_eq!(attrs.role, Some(RoleAttr::Controlled(tie)));
         assert!(!attrs.use_candidate);
         assert_eq!(
-            decode_verified(&bytes, Some("VOkJxbRl1RmTxUk/WvJxBT"), false).err(),
+            decode_verified(
+                &bytes,
+                short_term_key("VOkJxbRl1RmTxUk/WvJxBT").as_ref(),
+                false
+            )
+            .err(),
             Some(DropReason::BadIntegrity)
         );
     }
@@ -396,7 +412,8 @@ mod rfc5769 {
             let header = peek_header(&bytes).expect("header");
             assert_eq!(header.class, MessageClass::SuccessResponse);
             assert_eq!(hex(&header.transaction), transaction(exp));
-            let msg = decode_verified(&bytes, Some(PASSWORD), false).expect(name);
+            let msg =
+                decode_verified(&bytes, short_term_key(PASSWORD).as_ref(), false).expect(name);
             let xor = exp["attributes"]
                 .as_array()
                 .expect("attrs")
@@ -414,7 +431,7 @@ mod rfc5769 {
                 let mut t = bytes.clone();
                 t[i] ^= 0x01;
                 assert!(
-                    decode_verified(&t, Some(PASSWORD), false).is_err(),
+                    decode_verified(&t, short_term_key(PASSWORD).as_ref(), false).is_err(),
                     "{name} byte {i}"
                 );
             }
@@ -431,7 +448,7 @@ mod rfc5769 {
         );
         // No FINGERPRINT: ICE refuses it; with the short-term key the integrity fails.
         assert_eq!(
-            decode_verified(&bytes, Some("TheMatrIX"), true).err(),
+            decode_verified(&bytes, short_term_key("TheMatrIX").as_ref(), true).err(),
             Some(DropReason::BadIntegrity)
         );
         assert_eq!(

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use rand::Rng;
+use stun_rs::HMACKey;
 
 use super::consent::ConsentStatus;
 use super::pair::PairState;
@@ -76,7 +77,7 @@ impl IceAgent {
         now: Instant,
         kind: TxKind,
         (local, remote): (SocketAddr, SocketAddr),
-        key: Option<String>,
+        key: Option<HMACKey>,
         (id, bytes): ([u8; 12], Vec<u8>),
         retransmits: u32,
     ) {
@@ -129,10 +130,11 @@ impl IceAgent {
         &mut self,
         local_priority: u32,
         nominate: bool,
-    ) -> Option<([u8; 12], Vec<u8>, String)> {
-        let remote = self.remote_credentials.clone()?;
-        let id = self.new_transaction_id();
+    ) -> Option<([u8; 12], Vec<u8>, HMACKey)> {
+        let remote = self.remote_credentials.as_ref()?;
         let username = format!("{}:{}", remote.ufrag(), self.local_credentials.ufrag());
+        let key = self.remote_key.clone()?;
+        let id = self.new_transaction_id();
         // PRIORITY carries the priority a peer-reflexive candidate of ours would have.
         let priority = (110 << 24) | (local_priority & 0x00ff_ffff);
         let role = match self.role {
@@ -142,12 +144,12 @@ impl IceAgent {
         let bytes = stun::encode_check(&CheckRequest {
             transaction: id,
             username: &username,
-            remote_pwd: remote.pwd(),
+            key: &key,
             priority,
             role,
             use_candidate: nominate,
         });
-        Some((id, bytes, remote.pwd().to_owned()))
+        Some((id, bytes, key))
     }
 
     fn send_check(&mut self, now: Instant, id: usize) {
