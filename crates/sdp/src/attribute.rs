@@ -1,6 +1,7 @@
 //! `a=` lines: one typed variant per attribute WebRTC uses, unknown ones kept verbatim.
 
 use crate::error::Level;
+use crate::fmtp::Fmtp;
 use crate::model::Connection;
 
 /// One `a=` line.
@@ -267,15 +268,6 @@ pub struct Rtpmap {
     pub clock_rate: u32,
     /// Channel count, if given.
     pub channels: Option<u16>,
-}
-
-/// `a=fmtp`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fmtp {
-    /// RTP payload type.
-    pub payload_type: u8,
-    /// The parameter text after the payload type, verbatim (the codec crate parses it).
-    pub params: String,
 }
 
 /// `a=rtcp-fb`

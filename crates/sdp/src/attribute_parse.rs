@@ -4,13 +4,15 @@ use nom::Parser;
 use nom::bytes::complete::take_while1;
 
 use crate::attribute::{
-    Attribute, Decimal, Direction, Fingerprint, Fmtp, Group, ImageAttr, Msid, MsidSemantic, Rtcp,
-    RtcpFb, Sctpmap, Setup, Ssrc, SsrcGroup,
+    Attribute, Decimal, Direction, Fingerprint, Group, ImageAttr, Msid, MsidSemantic, Rtcp, RtcpFb,
+    Sctpmap, Setup, Ssrc, SsrcGroup,
 };
+use crate::attribute_name::AttributeName;
 use crate::attribute_values::{parse_extmap, parse_rid, parse_rtpmap, parse_simulcast};
 use crate::checks::{check_address, check_candidate, check_fingerprint};
 use crate::error::{Level, ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
+use crate::fmtp::Fmtp;
 use crate::model::Connection;
 
 /// What the attribute parser needs to know about where it is.
@@ -62,10 +64,14 @@ pub(crate) fn parse_attribute<'a>(
         None if after.is_empty() => None,
         None => return fail(after, ParseErrorKind::InvalidAttributeName),
     };
-    let parsed = parse_known(name, value, after, ctx)?;
+    let known = AttributeName::lookup(name);
+    let parsed = match known {
+        Some(known) => Some(parse_known(known, value, after, ctx)?),
+        None => None,
+    };
     let (attribute, warning) = match parsed {
-        Some(parsed) => parsed,
-        None => {
+        Some((attribute, warning)) if !attribute.is_unknown() => (attribute, warning),
+        _ => {
             let unknown = Attribute::Unknown {
                 name: name.to_owned(),
                 value: value.map(str::to_owned),
@@ -76,9 +82,11 @@ pub(crate) fn parse_attribute<'a>(
             )
         }
     };
-    if !attribute.placement().allows(ctx.level) && !attribute.is_unknown() {
+    if let Some(known) = known
+        && !attribute.placement().allows(ctx.level)
+    {
         let kind = ParseErrorKind::AttributeLevel {
-            attribute: static_name(name),
+            attribute: known.as_str(),
             level: ctx.level,
         };
         if !ctx.lenient {
@@ -92,110 +100,53 @@ pub(crate) fn parse_attribute<'a>(
     Ok((attribute, warning))
 }
 
-const KNOWN: &[&str] = &[
-    "group",
-    "mid",
-    "msid",
-    "msid-semantic",
-    "ice-ufrag",
-    "ice-pwd",
-    "ice-options",
-    "ice-lite",
-    "ice-mismatch",
-    "ice-pacing",
-    "candidate",
-    "remote-candidates",
-    "end-of-candidates",
-    "fingerprint",
-    "setup",
-    "tls-id",
-    "rtpmap",
-    "fmtp",
-    "rtcp-fb",
-    "rtcp",
-    "rtcp-mux",
-    "rtcp-mux-only",
-    "rtcp-rsize",
-    "extmap",
-    "extmap-allow-mixed",
-    "ssrc",
-    "ssrc-group",
-    "rid",
-    "simulcast",
-    "sctp-port",
-    "sctpmap",
-    "max-message-size",
-    "sendrecv",
-    "sendonly",
-    "recvonly",
-    "inactive",
-    "bundle-only",
-    "identity",
-    "ptime",
-    "maxptime",
-    "framerate",
-    "content",
-    "label",
-    "imageattr",
-];
-
-fn static_name(name: &str) -> &'static str {
-    KNOWN
-        .iter()
-        .find(|known| **known == name)
-        .copied()
-        .unwrap_or("attribute")
-}
-
-fn flag<'a>(
-    attribute: &'static str,
-    value: Option<&'a str>,
-    attr: Attribute,
-) -> Res<'a, Option<ParsedAttribute<'a>>> {
-    match value {
-        None => Ok(Some((attr, None))),
-        Some(value) => fail(
-            value,
-            ParseErrorKind::UnexpectedAttributeValue { attribute },
-        ),
-    }
-}
-
-/// `Ok(None)` for attributes this crate does not model.
+/// Parses the value of a known attribute. `Attribute::Unknown` comes back for an `a=fmtp`
+/// whose format is not a payload type in a non-RTP section (`a=fmtp:5000 protocol=...`).
 fn parse_known<'a>(
-    name: &'a str,
+    known: AttributeName,
     value: Option<&'a str>,
     end: &'a str,
     ctx: AttributeContext,
-) -> Res<'a, Option<ParsedAttribute<'a>>> {
-    let attribute = static_name(name);
-    if let Some(direction) = Direction::from_token(name) {
-        return flag(attribute, value, Attribute::Direction(direction));
-    }
-    let flag_attribute = match name {
-        "ice-lite" => Some(Attribute::IceLite),
-        "ice-mismatch" => Some(Attribute::IceMismatch),
-        "end-of-candidates" => Some(Attribute::EndOfCandidates),
-        "rtcp-mux" => Some(Attribute::RtcpMux),
-        "rtcp-mux-only" => Some(Attribute::RtcpMuxOnly),
-        "rtcp-rsize" => Some(Attribute::RtcpRsize),
-        "extmap-allow-mixed" => Some(Attribute::ExtmapAllowMixed),
-        "bundle-only" => Some(Attribute::BundleOnly),
-        _ => None,
-    };
-    if let Some(attr) = flag_attribute {
-        return flag(attribute, value, attr);
-    }
-    if attribute == "attribute" {
-        return Ok(None);
-    }
-    let Some(value) = value else {
-        return fail(end, ParseErrorKind::MissingAttributeValue { attribute });
-    };
+) -> Res<'a, ParsedAttribute<'a>> {
+    use AttributeName as N;
+    let attribute = known.as_str();
     let lenient = ctx.lenient;
     let mut warning = None;
-    let attr = match name {
-        "group" => {
+    let attr = match (known, value) {
+        (N::SendRecv, None) => Attribute::Direction(Direction::SendRecv),
+        (N::SendOnly, None) => Attribute::Direction(Direction::SendOnly),
+        (N::RecvOnly, None) => Attribute::Direction(Direction::RecvOnly),
+        (N::Inactive, None) => Attribute::Direction(Direction::Inactive),
+        (N::IceLite, None) => Attribute::IceLite,
+        (N::IceMismatch, None) => Attribute::IceMismatch,
+        (N::EndOfCandidates, None) => Attribute::EndOfCandidates,
+        (N::RtcpMux, None) => Attribute::RtcpMux,
+        (N::RtcpMuxOnly, None) => Attribute::RtcpMuxOnly,
+        (N::RtcpRsize, None) => Attribute::RtcpRsize,
+        (N::ExtmapAllowMixed, None) => Attribute::ExtmapAllowMixed,
+        (N::BundleOnly, None) => Attribute::BundleOnly,
+        (
+            N::SendRecv
+            | N::SendOnly
+            | N::RecvOnly
+            | N::Inactive
+            | N::IceLite
+            | N::IceMismatch
+            | N::EndOfCandidates
+            | N::RtcpMux
+            | N::RtcpMuxOnly
+            | N::RtcpRsize
+            | N::ExtmapAllowMixed
+            | N::BundleOnly,
+            Some(value),
+        ) => {
+            return fail(
+                value,
+                ParseErrorKind::UnexpectedAttributeValue { attribute },
+            );
+        }
+        (_, None) => return fail(end, ParseErrorKind::MissingAttributeValue { attribute }),
+        (N::Group, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (semantics, at) = f
                 .next("semantics")
@@ -214,7 +165,7 @@ fn parse_known<'a>(
                 mids,
             })
         }
-        "mid" => {
+        (N::Mid, Some(value)) => {
             // RFC 5888 makes the tag a token; lenient mode also takes other visible characters.
             if let Err(e) = check_chars(
                 value,
@@ -231,7 +182,7 @@ fn parse_known<'a>(
             }
             Attribute::Mid(value.to_owned())
         }
-        "msid" => {
+        (N::Msid, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (stream, _) = f
                 .next("stream id")
@@ -243,7 +194,7 @@ fn parse_known<'a>(
                 track_id: track,
             })
         }
-        "msid-semantic" => {
+        (N::MsidSemantic, Some(value)) => {
             // Browsers write `a=msid-semantic: WMS id` (note the space) and may end with a space.
             let mut words = value.split_ascii_whitespace();
             let Some(semantic) = words.next() else {
@@ -255,17 +206,17 @@ fn parse_known<'a>(
                 identifiers,
             })
         }
-        "ice-ufrag" | "ice-pwd" | "tls-id" => {
+        (N::IceUfrag | N::IcePwd | N::TlsId, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (text, _) = f.next("value").map_err(relabel(attribute, "value"))?;
             f.finish()?;
-            match name {
-                "ice-ufrag" => Attribute::IceUfrag(text.to_owned()),
-                "ice-pwd" => Attribute::IcePwd(text.to_owned()),
+            match known {
+                N::IceUfrag => Attribute::IceUfrag(text.to_owned()),
+                N::IcePwd => Attribute::IcePwd(text.to_owned()),
                 _ => Attribute::TlsId(text.to_owned()),
             }
         }
-        "ice-options" => {
+        (N::IceOptions, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let mut options = vec![
                 f.next("option")
@@ -278,26 +229,26 @@ fn parse_known<'a>(
             }
             Attribute::IceOptions(options)
         }
-        "ice-pacing" => {
+        (N::IcePacing, Some(value)) => {
             Attribute::IcePacing(number(value, "pacing").map_err(relabel(attribute, "pacing"))?)
         }
-        "candidate" => {
+        (N::Candidate, Some(value)) => {
             check_candidate(value, lenient)?;
             Attribute::Candidate(value.to_owned())
         }
-        "remote-candidates" | "identity" | "content" | "label" => {
+        (N::RemoteCandidates | N::Identity | N::Content | N::Label, Some(value)) => {
             if value.is_empty() {
                 return fail(value, ParseErrorKind::MissingAttributeValue { attribute });
             }
             let value = value.to_owned();
-            match name {
-                "remote-candidates" => Attribute::RemoteCandidates(value),
-                "identity" => Attribute::Identity(value),
-                "content" => Attribute::Content(value),
+            match known {
+                N::RemoteCandidates => Attribute::RemoteCandidates(value),
+                N::Identity => Attribute::Identity(value),
+                N::Content => Attribute::Content(value),
                 _ => Attribute::Label(value),
             }
         }
-        "fingerprint" => {
+        (N::Fingerprint, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (algorithm, at) = f
                 .next("hash function")
@@ -318,22 +269,28 @@ fn parse_known<'a>(
                 value: digest.0.to_owned(),
             })
         }
-        "setup" => match Setup::from_token(value.trim_end_matches(' ')) {
+        (N::Setup, Some(value)) => match Setup::from_token(value.trim_end_matches(' ')) {
             Some(setup) => Attribute::Setup(setup),
             None => return fail(value, invalid(attribute, "role")),
         },
-        "rtpmap" => {
+        (N::Rtpmap, Some(value)) => {
             let (rtpmap, tolerated) = parse_rtpmap(value, ctx)?;
             warning = tolerated;
             Attribute::Rtpmap(rtpmap)
         }
-        "fmtp" => {
+        (N::Fmtp, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (format, at) = f.next("format").map_err(relabel(attribute, "format"))?;
             let pt = match payload_type(attribute, format) {
                 Ok(pt) => pt,
                 // Non-RTP sections carry format-specific parameters (`a=fmtp:5000 protocol=...`).
-                Err(_) if !ctx.media_is_rtp => return Ok(None),
+                Err(_) if !ctx.media_is_rtp => {
+                    let unknown = Attribute::Unknown {
+                        name: attribute.to_owned(),
+                        value: Some(value.to_owned()),
+                    };
+                    return Ok((unknown, None));
+                }
                 Err(_) => return fail(at, invalid(attribute, "payload type")),
             };
             let params = match f.rest()? {
@@ -353,7 +310,7 @@ fn parse_known<'a>(
                 params,
             })
         }
-        "rtcp-fb" => {
+        (N::RtcpFb, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (format, at) = f
                 .next("payload type")
@@ -373,7 +330,7 @@ fn parse_known<'a>(
                 param,
             })
         }
-        "rtcp" => {
+        (N::Rtcp, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (port, at) = f.next("port").map_err(relabel(attribute, "port"))?;
             let port = number(port, "port").map_err(|_| Fail {
@@ -398,8 +355,8 @@ fn parse_known<'a>(
             };
             Attribute::Rtcp(Rtcp { port, connection })
         }
-        "extmap" => Attribute::Extmap(parse_extmap(value, lenient)?),
-        "ssrc" => {
+        (N::Extmap, Some(value)) => Attribute::Extmap(parse_extmap(value, lenient)?),
+        (N::Ssrc, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (id, at) = f.next("ssrc").map_err(relabel(attribute, "ssrc"))?;
             let id = number(id, "ssrc").map_err(|_| Fail {
@@ -424,7 +381,7 @@ fn parse_known<'a>(
                 value: attr_value,
             })
         }
-        "ssrc-group" => {
+        (N::SsrcGroup, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (semantics, at) = f
                 .next("semantics")
@@ -443,21 +400,21 @@ fn parse_known<'a>(
                 ssrcs,
             })
         }
-        "rid" => Attribute::Rid(parse_rid(value, lenient)?),
-        "simulcast" => {
+        (N::Rid, Some(value)) => Attribute::Rid(parse_rid(value, lenient)?),
+        (N::Simulcast, Some(value)) => {
             let (simulcast, legacy) = parse_simulcast(value)?;
             if legacy {
                 warning = Some((value, WarningKind::LegacySyntax("a=simulcast")));
             }
             Attribute::Simulcast(simulcast)
         }
-        "sctp-port" => {
+        (N::SctpPort, Some(value)) => {
             Attribute::SctpPort(number(value, "port").map_err(relabel(attribute, "port"))?)
         }
-        "max-message-size" => {
+        (N::MaxMessageSize, Some(value)) => {
             Attribute::MaxMessageSize(number(value, "size").map_err(relabel(attribute, "size"))?)
         }
-        "sctpmap" => {
+        (N::Sctpmap, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (port, at) = f.next("port").map_err(relabel(attribute, "port"))?;
             let port = number(port, "port").map_err(|_| Fail {
@@ -479,20 +436,20 @@ fn parse_known<'a>(
                 streams,
             })
         }
-        "ptime" | "framerate" => {
+        (N::Ptime | N::Framerate, Some(value)) => {
             let Some(decimal) = Decimal::new(value) else {
                 return fail(value, invalid(attribute, "number"));
             };
-            if name == "ptime" {
+            if known == N::Ptime {
                 Attribute::Ptime(decimal)
             } else {
                 Attribute::Framerate(decimal)
             }
         }
-        "maxptime" => {
+        (N::Maxptime, Some(value)) => {
             Attribute::Maxptime(number(value, "maxptime").map_err(relabel(attribute, "number"))?)
         }
-        "imageattr" => {
+        (N::ImageAttr, Some(value)) => {
             let mut f = Fields::new(value, lenient);
             let (format, at) = f
                 .next("payload type")
@@ -515,9 +472,8 @@ fn parse_known<'a>(
                 params: params.to_owned(),
             })
         }
-        _ => return Ok(None),
     };
-    Ok(Some((attr, warning)))
+    Ok((attr, warning))
 }
 
 /// The empty suffix at the end of `value` (points a "missing" error at the line end).

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::validate::ValidationError;
+
 /// The type letter of an SDP line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineType {
@@ -303,20 +305,25 @@ impl std::error::Error for ParseError {}
 pub enum SdpError {
     /// The text is not a valid session description.
     Parse(ParseError),
+    /// The description parses but breaks a rule about a single description (see
+    /// [`SessionDescription::validate`](crate::SessionDescription::validate)).
+    Validation(ValidationError),
 }
 
 impl SdpError {
-    /// The 1-based line the error points at.
+    /// The 1-based line the error points at (parse errors only).
     pub fn line(&self) -> Option<usize> {
         match self {
             Self::Parse(e) => Some(e.line),
+            Self::Validation(_) => None,
         }
     }
 
-    /// The 1-based column the error points at.
+    /// The 1-based column the error points at (parse errors only).
     pub fn column(&self) -> Option<usize> {
         match self {
             Self::Parse(e) => Some(e.column),
+            Self::Validation(_) => None,
         }
     }
 
@@ -324,6 +331,7 @@ impl SdpError {
     pub fn parse_error_kind(&self) -> Option<&ParseErrorKind> {
         match self {
             Self::Parse(e) => Some(&e.kind),
+            Self::Validation(_) => None,
         }
     }
 }
@@ -332,6 +340,7 @@ impl fmt::Display for SdpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Parse(e) => e.fmt(f),
+            Self::Validation(e) => e.fmt(f),
         }
     }
 }
@@ -340,6 +349,7 @@ impl std::error::Error for SdpError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Parse(e) => Some(e),
+            Self::Validation(e) => Some(e),
         }
     }
 }
@@ -347,6 +357,12 @@ impl std::error::Error for SdpError {
 impl From<ParseError> for SdpError {
     fn from(error: ParseError) -> Self {
         Self::Parse(error)
+    }
+}
+
+impl From<ValidationError> for SdpError {
+    fn from(error: ValidationError) -> Self {
+        Self::Validation(error)
     }
 }
 

@@ -1,11 +1,7 @@
-//! nom building blocks shared by the line and attribute parsers.
+//! Building blocks shared by the line and attribute parsers: fields, numbers, characters.
 //!
 //! Every failure carries `at`, the suffix of the line where the offending text starts, so the
 //! line parser can turn it into a column without re-scanning.
-
-use nom::bytes::complete::{take_while, take_while1};
-use nom::character::complete::digit1;
-use nom::{IResult, Parser};
 
 use crate::error::ParseErrorKind;
 
@@ -27,27 +23,45 @@ pub(crate) fn is_token_char(c: char) -> bool {
     matches!(c, '!' | '#'..='\'' | '*' | '+' | '-' | '.' | '0'..='9' | 'A'..='Z' | '^'..='~')
 }
 
-fn is_space(c: char) -> bool {
-    c == ' ' || c == '\t'
+fn is_space_byte(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
-fn non_space(input: &str) -> IResult<&str, &str> {
-    take_while1(|c| !is_space(c)).parse(input)
+/// Splits `input` at its first space or tab: `(field, rest)`. The split point is an ASCII
+/// byte, so both halves stay on character boundaries.
+fn split_field(input: &str) -> (&str, &str) {
+    let end = input.bytes().position(is_space_byte).unwrap_or(input.len());
+    (
+        input.get(..end).unwrap_or(input),
+        input.get(end..).unwrap_or(""),
+    )
 }
 
-fn spaces(input: &str) -> IResult<&str, &str> {
-    take_while(is_space).parse(input)
+/// `input` without its leading spaces and tabs.
+fn skip_spaces(input: &str) -> &str {
+    input.trim_start_matches([' ', '\t'])
 }
 
-/// `text` as a decimal integer of type `T` (digits only, in range).
-pub(crate) fn number<'a, T: std::str::FromStr>(text: &'a str, field: &'static str) -> Res<'a, T> {
-    match digit1::<&str, nom::error::Error<&str>>(text) {
-        Ok(("", digits)) => digits.parse().map_err(|_| Fail {
-            at: text,
-            kind: ParseErrorKind::InvalidNumber { field },
-        }),
-        _ => fail(text, ParseErrorKind::InvalidNumber { field }),
+/// `text` as a decimal integer of type `T`: ASCII digits only (no sign, no spaces), in range.
+pub(crate) fn number<'a, T: TryFrom<u64>>(text: &'a str, field: &'static str) -> Res<'a, T> {
+    let invalid = || Fail {
+        at: text,
+        kind: ParseErrorKind::InvalidNumber { field },
+    };
+    if text.is_empty() {
+        return Err(invalid());
     }
+    let mut value: u64 = 0;
+    for byte in text.bytes() {
+        if !byte.is_ascii_digit() {
+            return Err(invalid());
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(byte - b'0')))
+            .ok_or_else(invalid)?;
+    }
+    T::try_from(value).map_err(|_| invalid())
 }
 
 /// The first character of `text` that `allowed` rejects, as a failure.
@@ -86,9 +100,7 @@ impl<'a> Fields<'a> {
 
     fn separator(&mut self) -> Res<'a, ()> {
         if self.lenient {
-            if let Ok((rest, _)) = spaces(self.rest) {
-                self.rest = rest;
-            }
+            self.rest = skip_spaces(self.rest);
         } else if self.started {
             match self.rest.strip_prefix(' ') {
                 Some(rest) => self.rest = rest,
@@ -104,13 +116,13 @@ impl<'a> Fields<'a> {
     pub(crate) fn next(&mut self, field: &'static str) -> Res<'a, (&'a str, &'a str)> {
         self.separator()?;
         let at = self.rest;
-        match non_space(at) {
-            Ok((rest, text)) => {
+        match split_field(at) {
+            ("", _) if at.is_empty() => fail(at, ParseErrorKind::MissingField { field }),
+            ("", _) => fail(at, ParseErrorKind::InvalidField { field }),
+            (text, rest) => {
                 self.rest = rest;
                 Ok((text, at))
             }
-            Err(_) if at.is_empty() => fail(at, ParseErrorKind::MissingField { field }),
-            Err(_) => fail(at, ParseErrorKind::InvalidField { field }),
         }
     }
 
@@ -125,7 +137,7 @@ impl<'a> Fields<'a> {
     /// Whether only (lenient: whitespace) is left.
     pub(crate) fn is_done(&self) -> bool {
         if self.lenient {
-            self.rest.trim_start_matches([' ', '\t']).is_empty()
+            skip_spaces(self.rest).is_empty()
         } else {
             self.rest.is_empty()
         }

@@ -41,30 +41,35 @@
 //! ```
 
 mod attribute;
+mod attribute_name;
 mod attribute_parse;
 mod attribute_values;
 mod checks;
 mod error;
 mod fields;
+mod fmtp;
 mod lines;
 mod model;
 mod options;
 mod parser;
+mod proto;
 mod validate;
 mod writer;
 
 pub use attribute::{
-    Attribute, Decimal, Direction, Extmap, Fingerprint, Fmtp, Group, ImageAttr, Msid, MsidSemantic,
-    Rid, RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap, Sctpmap, Setup, Simulcast,
-    SimulcastStream, Ssrc, SsrcGroup,
+    Attribute, Decimal, Direction, Extmap, Fingerprint, Group, ImageAttr, Msid, MsidSemantic, Rid,
+    RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap, Sctpmap, Setup, Simulcast, SimulcastStream,
+    Ssrc, SsrcGroup,
 };
 pub use error::{
     Level, Limit, LineType, ParseError, ParseErrorKind, SdpError, Warning, WarningKind,
 };
+pub use fmtp::{Fmtp, FmtpParam};
 pub use model::{
     Bandwidth, Connection, MediaDescription, MediaKind, Origin, Repeat, SessionDescription,
     TimeUnit, Timing, TypedTime,
 };
 pub use options::{Limits, Mode, ParseOptions};
 pub use parser::{Parsed, parse, parse_with};
+pub use proto::Proto;
 pub use validate::ValidationError;

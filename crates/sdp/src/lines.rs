@@ -6,6 +6,7 @@ use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number}
 use crate::model::{
     Bandwidth, Connection, MediaDescription, MediaKind, Origin, Repeat, TimeUnit, Timing, TypedTime,
 };
+use crate::proto::Proto;
 
 /// A value with an optional tolerated deviation and the suffix it points at.
 pub(crate) type WithWarning<'a, T> = (T, Option<(&'a str, WarningKind)>);
@@ -180,7 +181,8 @@ pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Media
         is_proto_char,
         ParseErrorKind::InvalidField { field: "protocol" },
     )?;
-    let rtp = proto.split('/').any(|p| p == "RTP");
+    let proto = Proto::from(proto);
+    let rtp = proto.is_rtp();
     let mut formats = Vec::new();
     while let Some((format, at)) = f.next_opt()? {
         if rtp {

@@ -4,8 +4,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::attribute::{
-    Attribute, Direction, Extmap, Fingerprint, Fmtp, Group, Rid, RtcpFb, Rtpmap, Setup, Simulcast,
+    Attribute, Direction, Extmap, Fingerprint, Group, Rid, RtcpFb, Rtpmap, Setup, Simulcast,
 };
+use crate::fmtp::Fmtp;
+use crate::proto::Proto;
 
 /// A parsed (or built) session description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +157,7 @@ pub struct MediaDescription {
     /// `/<number of ports>`, if given.
     pub port_count: Option<u16>,
     /// Transport protocol, such as `UDP/TLS/RTP/SAVPF`.
-    pub proto: String,
+    pub proto: Proto,
     /// Formats: RTP payload types, or protocol-specific tokens.
     pub formats: Vec<String>,
     /// `i=`
@@ -422,7 +424,7 @@ impl SessionDescription {
 
 impl MediaDescription {
     /// An `m=` section with no other lines.
-    pub fn new(kind: MediaKind, port: u16, proto: impl Into<String>, formats: Vec<String>) -> Self {
+    pub fn new(kind: MediaKind, port: u16, proto: impl Into<Proto>, formats: Vec<String>) -> Self {
         Self {
             kind,
             port,
@@ -592,9 +594,14 @@ impl MediaDescription {
         })
     }
 
-    /// Whether the section carries RTP (its protocol contains `RTP`).
+    /// Whether the section carries RTP (see [`Proto::is_rtp`]).
     pub fn is_rtp(&self) -> bool {
-        self.proto.split('/').any(|p| p == "RTP")
+        self.proto.is_rtp()
+    }
+
+    /// Whether this is a data channel section (SCTP over DTLS, see [`Proto::is_dtls_sctp`]).
+    pub fn is_data_channel(&self) -> bool {
+        self.proto.is_dtls_sctp()
     }
 }
 

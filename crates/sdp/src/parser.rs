@@ -28,8 +28,25 @@ pub fn parse(input: &str) -> Result<Parsed, SdpError> {
     parse_with(input.as_bytes(), &ParseOptions::strict())
 }
 
-/// Parses `input` (bytes, so invalid UTF-8 is reported with its line) with `options`.
-pub fn parse_with(input: &[u8], options: &ParseOptions) -> Result<Parsed, SdpError> {
+impl std::str::FromStr for SessionDescription {
+    type Err = SdpError;
+
+    /// Parses in lenient mode with default limits and drops the warnings; use
+    /// [`parse_with`] to see them.
+    fn from_str(text: &str) -> Result<Self, SdpError> {
+        parse_with(text, &ParseOptions::lenient()).map(|parsed| parsed.description)
+    }
+}
+
+/// Parses `input` with `options`.
+///
+/// `input` is bytes (`&[u8]`, `&str`, `Vec<u8>`, ...) so that invalid UTF-8 is reported as
+/// [`ParseErrorKind::InvalidUtf8`] at its line and column rather than failing earlier.
+pub fn parse_with(input: impl AsRef<[u8]>, options: &ParseOptions) -> Result<Parsed, SdpError> {
+    parse_bytes(input.as_ref(), options)
+}
+
+fn parse_bytes(input: &[u8], options: &ParseOptions) -> Result<Parsed, SdpError> {
     let limits = options.limits;
     if input.len() > limits.max_input_bytes {
         return Err(error(
@@ -38,35 +55,64 @@ pub fn parse_with(input: &[u8], options: &ParseOptions) -> Result<Parsed, SdpErr
             ParseErrorKind::LimitExceeded(Limit::InputBytes(limits.max_input_bytes)),
         ));
     }
-    let mut state = State::new(options);
-    let mut rest = input;
-    let mut line_no = 0;
-    while !rest.is_empty() {
-        let (raw, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(end) => (
-                rest.get(..end).unwrap_or_default(),
-                rest.get(end + 1..).unwrap_or_default(),
-            ),
-            None => (rest, &[][..]),
-        };
-        rest = next;
-        line_no += 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.len() > limits.max_line_bytes {
-            return Err(error(
-                line_no,
-                1,
-                ParseErrorKind::LimitExceeded(Limit::LineBytes(limits.max_line_bytes)),
-            ));
+    // Validate once, then split on the `str` (which searches for `\n` with memchr). Lines
+    // before an invalid byte are still parsed first, so their errors win, as a line-by-line
+    // reader would report them.
+    let (text, bad_utf8) = match std::str::from_utf8(input) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let valid = input.get(..e.valid_up_to()).unwrap_or_default();
+            let line_start = valid
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |newline| newline + 1);
+            let prefix = valid.get(..line_start).unwrap_or_default();
+            (
+                std::str::from_utf8(prefix).unwrap_or_default(),
+                Some(line_start),
+            )
         }
-        let text = std::str::from_utf8(raw).map_err(|e| {
-            let valid = raw.get(..e.valid_up_to()).unwrap_or_default();
-            let column = String::from_utf8_lossy(valid).chars().count() + 1;
-            error(line_no, column, ParseErrorKind::InvalidUtf8)
-        })?;
-        state.line(line_no, text)?;
+    };
+    let mut state = State::new(options);
+    let mut line_no = 0;
+    for raw in text.split_terminator('\n') {
+        line_no += 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.len() > limits.max_line_bytes {
+            return Err(line_too_long(line_no, limits.max_line_bytes));
+        }
+        state.line(line_no, line)?;
+    }
+    if let Some(line_start) = bad_utf8 {
+        let rest = input.get(line_start..).unwrap_or_default();
+        let line = match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => rest.get(..end).unwrap_or_default(),
+            None => rest,
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line_no += 1;
+        if line.len() > limits.max_line_bytes {
+            return Err(line_too_long(line_no, limits.max_line_bytes));
+        }
+        let valid_len = std::str::from_utf8(line)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        let valid = std::str::from_utf8(line.get(..valid_len).unwrap_or_default()).unwrap_or("");
+        return Err(error(
+            line_no,
+            valid.chars().count() + 1,
+            ParseErrorKind::InvalidUtf8,
+        ));
     }
     state.finish(line_no + 1)
+}
+
+fn line_too_long(line: usize, max: usize) -> SdpError {
+    error(
+        line,
+        1,
+        ParseErrorKind::LimitExceeded(Limit::LineBytes(max)),
+    )
 }
 
 fn error(line: usize, column: usize, kind: ParseErrorKind) -> SdpError {
@@ -126,6 +172,8 @@ struct State<'o> {
     media_lines: Vec<usize>,
     attribute_count: usize,
     timing_warned: bool,
+    /// Whether the current `m=` section carries RTP (decides how `a=fmtp` formats parse).
+    media_is_rtp: bool,
 }
 
 fn index(t: LineType) -> usize {
@@ -149,6 +197,7 @@ impl<'o> State<'o> {
             media_lines: Vec::new(),
             attribute_count: 0,
             timing_warned: false,
+            media_is_rtp: false,
         }
     }
 
@@ -420,7 +469,7 @@ impl<'o> State<'o> {
                     } else {
                         Level::Session
                     },
-                    media_is_rtp: self.media.as_ref().is_some_and(MediaDescription::is_rtp),
+                    media_is_rtp: self.media_is_rtp,
                     max_channels: self.options.limits.max_channels,
                 };
                 let (attribute, w) = parse_attribute(value, ctx)?;
@@ -440,6 +489,7 @@ impl<'o> State<'o> {
                 }
                 let (media, w) = lines::media(value, lenient)?;
                 warning = w;
+                self.media_is_rtp = media.is_rtp();
                 if let Some(done) = self.media.replace(media) {
                     self.description.media.push(done);
                 }

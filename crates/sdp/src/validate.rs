@@ -8,6 +8,7 @@ use std::fmt;
 
 use crate::attribute::Attribute;
 use crate::model::{MediaDescription, MediaKind, SessionDescription};
+use crate::proto::Proto;
 
 /// A rule violation found by [`SessionDescription::validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub enum ValidationError {
         /// The media type.
         kind: MediaKind,
         /// The protocol.
-        proto: String,
+        proto: Proto,
     },
     /// A fingerprint with a hash function RFC 8122 forbids (md2, md5).
     WeakFingerprint {
@@ -145,10 +146,6 @@ impl std::error::Error for ValidationError {}
 
 fn weak(algorithm: &str) -> bool {
     algorithm.eq_ignore_ascii_case("md5") || algorithm.eq_ignore_ascii_case("md2")
-}
-
-fn uses_dtls(media: &MediaDescription) -> bool {
-    media.proto.split('/').any(|p| p == "TLS" || p == "DTLS")
 }
 
 impl SessionDescription {
@@ -260,7 +257,7 @@ impl SessionDescription {
                 });
             }
         }
-        if uses_dtls(media) && !media.is_rejected() && !self.has_fingerprint_for(media) {
+        if media.proto.is_dtls() && !media.is_rejected() && !self.has_fingerprint_for(media) {
             errors.push(ValidationError::MissingFingerprint { media_index: index });
         }
         let has_credentials = (media.ice_ufrag().is_some() || self.ice_ufrag().is_some())

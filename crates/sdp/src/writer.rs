@@ -7,24 +7,48 @@ use crate::model::{
     Bandwidth, Connection, MediaDescription, Origin, Repeat, SessionDescription, TypedTime,
 };
 
+/// Writes an unsigned integer straight to `f`, without the `core::fmt` machinery (numbers are
+/// on the writer's hot path: ports, payload types, SSRCs, priorities).
+fn uint(f: &mut Formatter<'_>, value: impl Into<u64>) -> fmt::Result {
+    let mut value = value.into();
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
+        // `value % 10` is below 10, so the cast is exact.
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+        len += 1;
+        if value == 0 {
+            break;
+        }
+    }
+    let text = digits.get(digits.len() - len..).unwrap_or_default();
+    f.write_str(std::str::from_utf8(text).unwrap_or_default())
+}
+
+/// Writes each piece in turn.
+fn strs(f: &mut Formatter<'_>, pieces: &[&str]) -> fmt::Result {
+    pieces.iter().try_for_each(|piece| f.write_str(piece))
+}
+
 impl Display for SessionDescription {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "v={}\r\n{}s={}\r\n",
-            self.version, self.origin, self.session_name
-        )?;
+        f.write_str("v=")?;
+        uint(f, self.version)?;
+        f.write_str("\r\n")?;
+        self.origin.fmt(f)?;
+        strs(f, &["s=", &self.session_name, "\r\n"])?;
         if let Some(info) = &self.session_info {
-            write!(f, "i={info}\r\n")?;
+            strs(f, &["i=", info, "\r\n"])?;
         }
         if let Some(uri) = &self.uri {
-            write!(f, "u={uri}\r\n")?;
+            strs(f, &["u=", uri, "\r\n"])?;
         }
         for email in &self.emails {
-            write!(f, "e={email}\r\n")?;
+            strs(f, &["e=", email, "\r\n"])?;
         }
         for phone in &self.phones {
-            write!(f, "p={phone}\r\n")?;
+            strs(f, &["p=", phone, "\r\n"])?;
         }
         if let Some(connection) = &self.connection {
             connection.fmt(f)?;
@@ -33,16 +57,20 @@ impl Display for SessionDescription {
             bandwidth.fmt(f)?;
         }
         for timing in &self.times {
-            write!(f, "t={} {}\r\n", timing.start, timing.stop)?;
+            f.write_str("t=")?;
+            uint(f, timing.start)?;
+            f.write_char(' ')?;
+            uint(f, timing.stop)?;
+            f.write_str("\r\n")?;
             for repeat in &timing.repeats {
                 repeat.fmt(f)?;
             }
         }
         if let Some(zones) = &self.time_zones {
-            write!(f, "z={zones}\r\n")?;
+            strs(f, &["z=", zones, "\r\n"])?;
         }
         if let Some(key) = &self.encryption_key {
-            write!(f, "k={key}\r\n")?;
+            strs(f, &["k=", key, "\r\n"])?;
         }
         for attribute in &self.attributes {
             attribute.fmt(f)?;
@@ -57,15 +85,21 @@ impl Display for SessionDescription {
 impl Display for Origin {
     /// The `o=` line with CRLF.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(
+        strs(f, &["o=", &self.username, " "])?;
+        uint(f, self.session_id)?;
+        f.write_char(' ')?;
+        uint(f, self.session_version)?;
+        strs(
             f,
-            "o={} {} {} {} {} {}\r\n",
-            self.username,
-            self.session_id,
-            self.session_version,
-            self.net_type,
-            self.addr_type,
-            self.address
+            &[
+                " ",
+                &self.net_type,
+                " ",
+                &self.addr_type,
+                " ",
+                &self.address,
+                "\r\n",
+            ],
         )
     }
 }
@@ -73,24 +107,29 @@ impl Display for Origin {
 impl Display for Connection {
     /// The `c=` line with CRLF.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "c={} {} {}\r\n",
-            self.net_type, self.addr_type, self.address
-        )
+        f.write_str("c=")?;
+        write_address(f, self)?;
+        f.write_str("\r\n")
     }
+}
+
+/// `<nettype> <addrtype> <address>`
+fn write_address(f: &mut Formatter<'_>, c: &Connection) -> fmt::Result {
+    strs(f, &[&c.net_type, " ", &c.addr_type, " ", &c.address])
 }
 
 impl Display for Bandwidth {
     /// The `b=` line with CRLF.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "b={}:{}\r\n", self.bwtype, self.bandwidth)
+        strs(f, &["b=", &self.bwtype, ":"])?;
+        uint(f, self.bandwidth)?;
+        f.write_str("\r\n")
     }
 }
 
 impl Display for TypedTime {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.value)?;
+        uint(f, self.value)?;
         match self.unit {
             Some(unit) => f.write_char(unit.letter()),
             None => Ok(()),
@@ -101,9 +140,13 @@ impl Display for TypedTime {
 impl Display for Repeat {
     /// The `r=` line with CRLF.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "r={} {}", self.interval, self.duration)?;
+        f.write_str("r=")?;
+        self.interval.fmt(f)?;
+        f.write_char(' ')?;
+        self.duration.fmt(f)?;
         for offset in &self.offsets {
-            write!(f, " {offset}")?;
+            f.write_char(' ')?;
+            offset.fmt(f)?;
         }
         f.write_str("\r\n")
     }
@@ -112,17 +155,19 @@ impl Display for Repeat {
 impl Display for MediaDescription {
     /// The `m=` section: its `m=` line and every line below it, CRLF-terminated.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "m={} {}", self.kind, self.port)?;
+        strs(f, &["m=", self.kind.as_str(), " "])?;
+        uint(f, self.port)?;
         if let Some(count) = self.port_count {
-            write!(f, "/{count}")?;
+            f.write_char('/')?;
+            uint(f, count)?;
         }
-        write!(f, " {}", self.proto)?;
+        strs(f, &[" ", &self.proto])?;
         for format in &self.formats {
-            write!(f, " {format}")?;
+            strs(f, &[" ", format])?;
         }
         f.write_str("\r\n")?;
         if let Some(title) = &self.title {
-            write!(f, "i={title}\r\n")?;
+            strs(f, &["i=", title, "\r\n"])?;
         }
         for connection in &self.connections {
             connection.fmt(f)?;
@@ -131,7 +176,7 @@ impl Display for MediaDescription {
             bandwidth.fmt(f)?;
         }
         if let Some(key) = &self.encryption_key {
-            write!(f, "k={key}\r\n")?;
+            strs(f, &["k=", key, "\r\n"])?;
         }
         for attribute in &self.attributes {
             attribute.fmt(f)?;
@@ -149,9 +194,25 @@ impl Display for Decimal {
 impl Display for Attribute {
     /// The `a=` line with CRLF.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "a={}", self.name())?;
+        strs(f, &["a=", self.name()])?;
         self.write_value(f)?;
         f.write_str("\r\n")
+    }
+}
+
+/// `<pt>` or `*`.
+fn write_format(f: &mut Formatter<'_>, payload_type: Option<u8>) -> fmt::Result {
+    match payload_type {
+        Some(pt) => uint(f, pt),
+        None => f.write_char('*'),
+    }
+}
+
+/// ` <text>` if present.
+fn write_opt(f: &mut Formatter<'_>, text: Option<&String>) -> fmt::Result {
+    match text {
+        Some(text) => strs(f, &[" ", text]),
+        None => Ok(()),
     }
 }
 
@@ -160,11 +221,8 @@ impl Attribute {
     fn write_value(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Group(g) => {
-                write!(f, ":{}", g.semantics)?;
-                for mid in &g.mids {
-                    write!(f, " {mid}")?;
-                }
-                Ok(())
+                strs(f, &[":", &g.semantics])?;
+                g.mids.iter().try_for_each(|mid| strs(f, &[" ", mid]))
             }
             Self::Mid(v)
             | Self::IceUfrag(v)
@@ -174,92 +232,112 @@ impl Attribute {
             | Self::TlsId(v)
             | Self::Identity(v)
             | Self::Content(v)
-            | Self::Label(v) => write!(f, ":{v}"),
+            | Self::Label(v) => strs(f, &[":", v]),
             Self::Msid(m) => {
-                write!(f, ":{}", m.stream_id)?;
-                match &m.track_id {
-                    Some(track) => write!(f, " {track}"),
-                    None => Ok(()),
-                }
+                strs(f, &[":", &m.stream_id])?;
+                write_opt(f, m.track_id.as_ref())
             }
             Self::MsidSemantic(m) => {
-                write!(f, ": {}", m.semantic)?;
-                for id in &m.identifiers {
-                    write!(f, " {id}")?;
-                }
-                Ok(())
+                strs(f, &[": ", &m.semantic])?;
+                m.identifiers.iter().try_for_each(|id| strs(f, &[" ", id]))
             }
             Self::IceOptions(options) => {
                 f.write_char(':')?;
                 write_joined(f, options, " ")
             }
-            Self::IcePacing(v) | Self::Maxptime(v) => write!(f, ":{v}"),
-            Self::Fingerprint(fp) => write!(f, ":{} {}", fp.algorithm, fp.value),
-            Self::Setup(s) => write!(f, ":{}", s.as_str()),
+            Self::IcePacing(v) | Self::Maxptime(v) => {
+                f.write_char(':')?;
+                uint(f, *v)
+            }
+            Self::Fingerprint(fp) => strs(f, &[":", &fp.algorithm, " ", &fp.value]),
+            Self::Setup(s) => strs(f, &[":", s.as_str()]),
             Self::Rtpmap(r) => {
-                write!(f, ":{} {}", r.payload_type, r.encoding)?;
+                f.write_char(':')?;
+                uint(f, r.payload_type)?;
+                strs(f, &[" ", &r.encoding])?;
                 if r.clock_rate != 0 || r.channels.is_some() {
-                    write!(f, "/{}", r.clock_rate)?;
+                    f.write_char('/')?;
+                    uint(f, r.clock_rate)?;
                 }
                 match r.channels {
-                    Some(channels) => write!(f, "/{channels}"),
+                    Some(channels) => {
+                        f.write_char('/')?;
+                        uint(f, channels)
+                    }
                     None => Ok(()),
                 }
             }
-            Self::Fmtp(fmtp) => write!(f, ":{} {}", fmtp.payload_type, fmtp.params),
+            Self::Fmtp(fmtp) => {
+                f.write_char(':')?;
+                uint(f, fmtp.payload_type)?;
+                strs(f, &[" ", &fmtp.params])
+            }
             Self::RtcpFb(fb) => {
-                match fb.payload_type {
-                    Some(pt) => write!(f, ":{pt} {}", fb.feedback)?,
-                    None => write!(f, ":* {}", fb.feedback)?,
-                }
-                match &fb.param {
-                    Some(param) => write!(f, " {param}"),
-                    None => Ok(()),
-                }
+                f.write_char(':')?;
+                write_format(f, fb.payload_type)?;
+                strs(f, &[" ", &fb.feedback])?;
+                write_opt(f, fb.param.as_ref())
             }
             Self::Rtcp(rtcp) => {
-                write!(f, ":{}", rtcp.port)?;
+                f.write_char(':')?;
+                uint(f, rtcp.port)?;
                 match &rtcp.connection {
-                    Some(c) => write!(f, " {} {} {}", c.net_type, c.addr_type, c.address),
+                    Some(c) => {
+                        f.write_char(' ')?;
+                        write_address(f, c)
+                    }
                     None => Ok(()),
                 }
             }
             Self::Extmap(e) => write_extmap(f, e),
             Self::Ssrc(s) => {
-                write!(f, ":{}", s.id)?;
+                f.write_char(':')?;
+                uint(f, s.id)?;
                 if !s.attribute.is_empty() {
-                    write!(f, " {}", s.attribute)?;
+                    strs(f, &[" ", &s.attribute])?;
                 }
                 match &s.value {
-                    Some(value) => write!(f, ":{value}"),
+                    Some(value) => strs(f, &[":", value]),
                     None => Ok(()),
                 }
             }
             Self::SsrcGroup(g) => {
-                write!(f, ":{}", g.semantics)?;
-                for ssrc in &g.ssrcs {
-                    write!(f, " {ssrc}")?;
-                }
-                Ok(())
+                strs(f, &[":", &g.semantics])?;
+                g.ssrcs.iter().try_for_each(|ssrc| {
+                    f.write_char(' ')?;
+                    uint(f, *ssrc)
+                })
             }
             Self::Rid(rid) => write_rid(f, rid),
             Self::Simulcast(s) => write_simulcast(f, s),
-            Self::SctpPort(port) => write!(f, ":{port}"),
+            Self::SctpPort(port) => {
+                f.write_char(':')?;
+                uint(f, *port)
+            }
             Self::Sctpmap(m) => {
-                write!(f, ":{} {}", m.port, m.protocol)?;
+                f.write_char(':')?;
+                uint(f, m.port)?;
+                strs(f, &[" ", &m.protocol])?;
                 match m.streams {
-                    Some(streams) => write!(f, " {streams}"),
+                    Some(streams) => {
+                        f.write_char(' ')?;
+                        uint(f, streams)
+                    }
                     None => Ok(()),
                 }
             }
-            Self::MaxMessageSize(size) => write!(f, ":{size}"),
-            Self::Ptime(d) | Self::Framerate(d) => write!(f, ":{d}"),
-            Self::ImageAttr(i) => match i.payload_type {
-                Some(pt) => write!(f, ":{pt} {}", i.params),
-                None => write!(f, ":* {}", i.params),
-            },
+            Self::MaxMessageSize(size) => {
+                f.write_char(':')?;
+                uint(f, *size)
+            }
+            Self::Ptime(d) | Self::Framerate(d) => strs(f, &[":", d.as_str()]),
+            Self::ImageAttr(i) => {
+                f.write_char(':')?;
+                write_format(f, i.payload_type)?;
+                strs(f, &[" ", &i.params])
+            }
             Self::Unknown { value, .. } => match value {
-                Some(value) => write!(f, ":{value}"),
+                Some(value) => strs(f, &[":", value]),
                 None => Ok(()),
             },
             Self::IceLite
@@ -286,32 +364,36 @@ fn write_joined<T: Display>(f: &mut Formatter<'_>, items: &[T], separator: &str)
 }
 
 fn write_extmap(f: &mut Formatter<'_>, e: &Extmap) -> fmt::Result {
-    write!(f, ":{}", e.id)?;
+    f.write_char(':')?;
+    uint(f, e.id)?;
     if let Some(direction) = e.direction {
-        write!(f, "/{}", direction.as_str())?;
+        strs(f, &["/", direction.as_str()])?;
     }
     if e.encrypt {
-        write!(f, " {}", Extmap::ENCRYPT_URI)?;
+        strs(f, &[" ", Extmap::ENCRYPT_URI])?;
     }
-    write!(f, " {}", e.uri)?;
-    match &e.extension_attributes {
-        Some(attributes) => write!(f, " {attributes}"),
-        None => Ok(()),
-    }
+    strs(f, &[" ", &e.uri])?;
+    write_opt(f, e.extension_attributes.as_ref())
 }
 
 fn write_rid(f: &mut Formatter<'_>, rid: &Rid) -> fmt::Result {
-    write!(f, ":{} {}", rid.id, rid.direction.as_str())?;
+    strs(f, &[":", &rid.id, " ", rid.direction.as_str()])?;
     let mut separator = ' ';
     if !rid.formats.is_empty() {
         f.write_str(" pt=")?;
-        write_joined(f, &rid.formats, ",")?;
+        for (i, pt) in rid.formats.iter().enumerate() {
+            if i > 0 {
+                f.write_char(',')?;
+            }
+            uint(f, *pt)?;
+        }
         separator = ';';
     }
     for restriction in &rid.restrictions {
-        write!(f, "{separator}{}", restriction.name)?;
+        f.write_char(separator)?;
+        f.write_str(&restriction.name)?;
         if let Some(value) = &restriction.value {
-            write!(f, "={value}")?;
+            strs(f, &["=", value])?;
         }
         separator = ';';
     }
@@ -329,7 +411,7 @@ fn write_simulcast(f: &mut Formatter<'_>, s: &Simulcast) -> fmt::Result {
             f.write_char(' ')?;
         }
         first = false;
-        write!(f, "{label} ")?;
+        strs(f, &[label, " "])?;
         for (i, alternatives) in streams.iter().enumerate() {
             if i > 0 {
                 f.write_char(';')?;
