@@ -325,3 +325,40 @@ fn server_reflexive_candidates_come_from_the_stun_server() {
             .position(|e| *e == IceEvent::GatheringComplete);
     assert!(host_event < done);
 }
+
+#[test]
+fn completed_after_end_of_candidates_on_both_sides() {
+    let mut w = World::new(
+        81,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    w.a.agent.end_of_remote_candidates();
+    w.b.agent.end_of_remote_candidates();
+    let completed =
+        |w: &World| w.a.agent.state() == State::Completed && w.b.agent.state() == State::Completed;
+    assert!(
+        w.run_until(Duration::from_secs(5), completed),
+        "{:?} {:?}",
+        w.a.states,
+        w.b.states
+    );
+    // Consent keeps it completed.
+    assert!(!w.run_until(Duration::from_secs(40), |w| !completed(w)));
+}
+
+#[test]
+fn facing_an_ice_lite_peer_we_are_controlling() {
+    let mut config = support::config(91);
+    config.remote_ice_lite = true;
+    let agent = antiphon_ice::IceAgent::new(
+        std::time::Instant::now(),
+        config,
+        IceRole::Controlled,
+        creds(91),
+    );
+    assert_eq!(agent.role(), IceRole::Controlling);
+}
