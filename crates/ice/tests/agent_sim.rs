@@ -362,3 +362,33 @@ fn facing_an_ice_lite_peer_we_are_controlling() {
     );
     assert_eq!(agent.role(), IceRole::Controlling);
 }
+
+#[test]
+fn a_restart_the_peer_never_answers_fails_in_time() {
+    let mut w = World::new(
+        95,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    w.a.agent.restart(creds(9500));
+    w.a.agent.set_remote_credentials(creds(9501));
+    for c in w.b.agent.local_candidates() {
+        w.a.agent.add_remote_candidate(&c).expect("candidate");
+    }
+    // B never restarts, so A's new checks (with credentials B does not know) all fail.
+    assert!(
+        w.run_until(Duration::from_secs(40), |w| w.a.agent.state()
+            == State::Failed),
+        "{:?}",
+        w.a.states
+    );
+    assert!(
+        w.b.agent
+            .drops()
+            .get(antiphon_ice::DropReason::BadIntegrity)
+            > 0
+    );
+}

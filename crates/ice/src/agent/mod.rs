@@ -516,7 +516,7 @@ impl IceAgent {
         if let Some(t) = self.consent.next_deadline(self.last_now, stale, lost) {
             next.push(t);
         }
-        if self.selected_addrs.is_none()
+        if self.selected.is_none()
             && !self.failed
             && let Some(t) = self.checking_since
         {

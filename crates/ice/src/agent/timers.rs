@@ -289,7 +289,9 @@ impl IceAgent {
     }
 
     fn check_failure(&mut self, now: Instant) {
-        if self.selected.is_some() || self.failed || self.selected_addrs.is_some() {
+        // During a restart the previous pair still carries data (`selected_addrs`), but the new
+        // checklist must still succeed in time.
+        if self.selected.is_some() || self.failed {
             return;
         }
         let exhausted = self.checklist.len() > 0

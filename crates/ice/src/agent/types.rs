@@ -98,7 +98,7 @@ pub enum DropReason {
     Malformed,
     /// Not a Binding message.
     UnexpectedMethod,
-    /// A STUN indication (keepalive), accepted and ignored.
+    /// A STUN Binding indication (a keepalive): nothing to do.
     Indication,
     /// MESSAGE-INTEGRITY absent.
     MissingIntegrity,
