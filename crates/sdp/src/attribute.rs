@@ -1,8 +1,11 @@
 //! `a=` lines: one typed variant per attribute WebRTC uses, unknown ones kept verbatim.
 
+pub use crate::attribute_types::{
+    Crypto, Decimal, Extmap, ImageAttr, Rid, RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap,
+    Sctpmap, Simulcast, SimulcastStream, Ssrc, SsrcGroup,
+};
 use crate::error::Level;
 use crate::fmtp::Fmtp;
-use crate::model::Connection;
 
 /// One `a=` line.
 ///
@@ -43,6 +46,8 @@ pub enum Attribute {
     Fingerprint(Fingerprint),
     /// `a=setup` (RFC 4145).
     Setup(Setup),
+    /// `a=connection:new|existing` (RFC 4145).
+    ConnectionMode(ConnectionMode),
     /// `a=tls-id` (RFC 8842).
     TlsId(String),
     /// `a=rtpmap:<pt> <encoding>/<clock>[/<channels>]`.
@@ -95,6 +100,9 @@ pub enum Attribute {
     Label(String),
     /// `a=imageattr:<pt|*> <parameters>` (RFC 6236); the parameters are kept as text.
     ImageAttr(ImageAttr),
+    /// `a=crypto:<tag> <suite> <key params> [<session params>]` (RFC 4568 SDES, sent by old
+    /// Chrome and SIP gateways; WebRTC itself uses DTLS-SRTP).
+    Crypto(Crypto),
     /// Any other attribute, kept verbatim: `a=<name>` or `a=<name>:<value>`.
     Unknown {
         /// The attribute name.
@@ -114,6 +122,14 @@ pub struct Group {
 }
 
 impl Group {
+    /// `a=group:BUNDLE <mids>`
+    pub fn bundle<S: Into<String>>(mids: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            semantics: "BUNDLE".to_owned(),
+            mids: mids.into_iter().map(Into::into).collect(),
+        }
+    }
+
     /// Whether this is a BUNDLE group.
     pub fn is_bundle(&self) -> bool {
         self.semantics == "BUNDLE"
@@ -148,6 +164,14 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// A fingerprint line: hash function name and `hex:hex:...` value.
+    pub fn new(algorithm: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            algorithm: algorithm.into(),
+            value: value.into(),
+        }
+    }
+
     /// The fingerprint bytes, or `None` if the value is not `hex:hex:...`.
     pub fn bytes(&self) -> Option<Vec<u8>> {
         self.value
@@ -212,6 +236,34 @@ impl Setup {
     }
 }
 
+/// `a=connection` values (RFC 4145).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionMode {
+    /// `new`: open a new connection.
+    New,
+    /// `existing`: keep the existing connection.
+    Existing,
+}
+
+impl ConnectionMode {
+    /// The attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Existing => "existing",
+        }
+    }
+
+    /// The mode for an attribute value.
+    pub fn from_token(token: &str) -> Option<Self> {
+        match token {
+            "new" => Some(Self::New),
+            "existing" => Some(Self::Existing),
+            _ => None,
+        }
+    }
+}
+
 /// Media direction attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -257,211 +309,6 @@ impl Direction {
     }
 }
 
-/// `a=rtpmap`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rtpmap {
-    /// RTP payload type (0..=127).
-    pub payload_type: u8,
-    /// Encoding name, such as `opus`.
-    pub encoding: String,
-    /// Clock rate in Hz; 0 when the line had none (lenient mode only).
-    pub clock_rate: u32,
-    /// Channel count, if given.
-    pub channels: Option<u16>,
-}
-
-/// `a=rtcp-fb`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RtcpFb {
-    /// Payload type, `None` for `*`.
-    pub payload_type: Option<u8>,
-    /// Feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`, ...
-    pub feedback: String,
-    /// The rest of the line (`pli`, `fir`, ...), if any.
-    pub param: Option<String>,
-}
-
-/// `a=rtcp`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rtcp {
-    /// RTCP port.
-    pub port: u16,
-    /// Address, if given.
-    pub connection: Option<Connection>,
-}
-
-impl Rtcp {
-    /// `a=rtcp:9 IN IP4 0.0.0.0`, what JSEP endpoints write when RTCP is muxed.
-    pub fn discard() -> Self {
-        Self {
-            port: 9,
-            connection: Some(Connection {
-                net_type: "IN".to_owned(),
-                addr_type: "IP4".to_owned(),
-                address: "0.0.0.0".to_owned(),
-            }),
-        }
-    }
-}
-
-/// `a=extmap`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extmap {
-    /// Extension id (1..=14 one-byte, up to 255 two-byte; 4096.. reserved).
-    pub id: u16,
-    /// `/direction`, if given.
-    pub direction: Option<Direction>,
-    /// Whether the extension is encrypted (`urn:ietf:params:rtp-hdrext:encrypt` prefix, RFC 6904).
-    pub encrypt: bool,
-    /// The extension URI.
-    pub uri: String,
-    /// Extension attributes after the URI, verbatim.
-    pub extension_attributes: Option<String>,
-}
-
-impl Extmap {
-    /// The URI that marks an encrypted extension (RFC 6904).
-    pub const ENCRYPT_URI: &'static str = "urn:ietf:params:rtp-hdrext:encrypt";
-}
-
-/// `a=ssrc`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ssrc {
-    /// The SSRC.
-    pub id: u32,
-    /// Source attribute name: `cname`, `msid`, `mslabel`, `label`, ...; empty for a bare
-    /// `a=ssrc:<id>` (as Firefox writes).
-    pub attribute: String,
-    /// Source attribute value (text after the first `:`), if any.
-    pub value: Option<String>,
-}
-
-/// `a=ssrc-group`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsrcGroup {
-    /// `FID`, `FEC`, `FEC-FR`, `SIM`, ...
-    pub semantics: String,
-    /// The SSRCs, in order.
-    pub ssrcs: Vec<u32>,
-}
-
-/// `a=rid` direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RidDirection {
-    /// `send`
-    Send,
-    /// `recv`
-    Recv,
-}
-
-impl RidDirection {
-    /// The token.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Send => "send",
-            Self::Recv => "recv",
-        }
-    }
-}
-
-/// `a=rid`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rid {
-    /// The rid-id.
-    pub id: String,
-    /// `send` or `recv`.
-    pub direction: RidDirection,
-    /// Payload types from `pt=` (empty when absent).
-    pub formats: Vec<u8>,
-    /// The other restrictions (`max-width=1280`, ...), in order.
-    pub restrictions: Vec<RidRestriction>,
-}
-
-/// One `name[=value]` restriction of `a=rid`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RidRestriction {
-    /// Restriction name.
-    pub name: String,
-    /// Value, if given.
-    pub value: Option<String>,
-}
-
-/// `a=simulcast`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Simulcast {
-    /// `send` streams: each entry is a list of alternatives (`1,2` in `send 1,2;3`).
-    pub send: Vec<Vec<SimulcastStream>>,
-    /// `recv` streams, same shape.
-    pub recv: Vec<Vec<SimulcastStream>>,
-}
-
-impl Simulcast {
-    /// Every rid-id named, in either direction.
-    pub fn rids(&self) -> impl Iterator<Item = &SimulcastStream> {
-        self.send.iter().chain(&self.recv).flatten()
-    }
-}
-
-/// One rid in `a=simulcast`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimulcastStream {
-    /// The rid-id.
-    pub rid: String,
-    /// `~` prefix: initially paused.
-    pub paused: bool,
-}
-
-/// `a=sctpmap`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sctpmap {
-    /// SCTP port (the m= format).
-    pub port: u16,
-    /// Protocol, `webrtc-datachannel`.
-    pub protocol: String,
-    /// Stream count, if given.
-    pub streams: Option<u32>,
-}
-
-/// `a=imageattr`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageAttr {
-    /// Payload type, `None` for `*`.
-    pub payload_type: Option<u8>,
-    /// The send/recv sets, verbatim.
-    pub params: String,
-}
-
-/// A non-negative decimal number kept as written (`20`, `0.125`, `29.97`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Decimal(String);
-
-impl Decimal {
-    /// `text` if it is `1*DIGIT ["." 1*DIGIT]`.
-    pub fn new(text: &str) -> Option<Self> {
-        let (int, frac) = match text.split_once('.') {
-            Some((int, frac)) => (int, Some(frac)),
-            None => (text, None),
-        };
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        (digits(int) && frac.is_none_or(digits)).then(|| Self(text.to_owned()))
-    }
-
-    /// A whole number.
-    pub fn from_integer(value: u32) -> Self {
-        Self(value.to_string())
-    }
-
-    /// The text as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The value as a float.
-    pub fn as_f64(&self) -> f64 {
-        self.0.parse().unwrap_or(0.0)
-    }
-}
-
 /// Where an attribute may appear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Placement {
@@ -498,6 +345,7 @@ impl Attribute {
             Self::EndOfCandidates => "end-of-candidates",
             Self::Fingerprint(_) => "fingerprint",
             Self::Setup(_) => "setup",
+            Self::ConnectionMode(_) => "connection",
             Self::TlsId(_) => "tls-id",
             Self::Rtpmap(_) => "rtpmap",
             Self::Fmtp(_) => "fmtp",
@@ -524,6 +372,7 @@ impl Attribute {
             Self::Content(_) => "content",
             Self::Label(_) => "label",
             Self::ImageAttr(_) => "imageattr",
+            Self::Crypto(_) => "crypto",
             Self::Unknown { name, .. } => name,
         }
     }
@@ -563,7 +412,8 @@ impl Attribute {
             | Self::Framerate(_)
             | Self::Content(_)
             | Self::Label(_)
-            | Self::ImageAttr(_) => Placement::MediaOnly,
+            | Self::ImageAttr(_)
+            | Self::Crypto(_) => Placement::MediaOnly,
             _ => Placement::Either,
         }
     }

@@ -48,12 +48,14 @@ pub(crate) enum AttributeName {
     Content,
     Label,
     ImageAttr,
+    ConnectionMode,
+    Crypto,
 }
 
 impl AttributeName {
     /// Every known name, for tests.
     #[cfg(test)]
-    pub(crate) const ALL: [Self; 44] = [
+    pub(crate) const ALL: [Self; 46] = [
         Self::Group,
         Self::Mid,
         Self::Msid,
@@ -98,6 +100,8 @@ impl AttributeName {
         Self::Content,
         Self::Label,
         Self::ImageAttr,
+        Self::ConnectionMode,
+        Self::Crypto,
     ];
 
     /// The name as written after `a=`.
@@ -147,6 +151,8 @@ impl AttributeName {
             Self::Content => "content",
             Self::Label => "label",
             Self::ImageAttr => "imageattr",
+            Self::ConnectionMode => "connection",
+            Self::Crypto => "crypto",
         }
     }
 
@@ -156,7 +162,7 @@ impl AttributeName {
             3 => &[Self::Mid, Self::Rid],
             4 => &[Self::Msid, Self::Fmtp, Self::Rtcp, Self::Ssrc],
             5 => &[Self::Group, Self::Setup, Self::Ptime, Self::Label],
-            6 => &[Self::TlsId, Self::Rtpmap, Self::Extmap],
+            6 => &[Self::TlsId, Self::Rtpmap, Self::Extmap, Self::Crypto],
             7 => &[Self::IcePwd, Self::RtcpFb, Self::Sctpmap, Self::Content],
             8 => &[
                 Self::IceLite,
@@ -176,7 +182,12 @@ impl AttributeName {
                 Self::Framerate,
                 Self::ImageAttr,
             ],
-            10 => &[Self::IcePacing, Self::RtcpRsize, Self::SsrcGroup],
+            10 => &[
+                Self::IcePacing,
+                Self::RtcpRsize,
+                Self::SsrcGroup,
+                Self::ConnectionMode,
+            ],
             11 => &[Self::IceOptions, Self::Fingerprint, Self::BundleOnly],
             12 => &[Self::IceMismatch],
             13 => &[Self::MsidSemantic, Self::RtcpMuxOnly],
@@ -204,7 +215,7 @@ mod tests {
         for other in [
             "",
             "x",
-            "crypto",
+            "cryptos",
             "Mid",
             "mids",
             "rtcp-fb ",

@@ -4,8 +4,8 @@ use nom::Parser;
 use nom::bytes::complete::take_while1;
 
 use crate::attribute::{
-    Attribute, Decimal, Direction, Fingerprint, Group, ImageAttr, Msid, MsidSemantic, Rtcp, RtcpFb,
-    Sctpmap, Setup, Ssrc, SsrcGroup,
+    Attribute, ConnectionMode, Crypto, Decimal, Direction, Fingerprint, Group, ImageAttr, Msid,
+    MsidSemantic, Rtcp, RtcpFb, Sctpmap, Setup, Ssrc, SsrcGroup,
 };
 use crate::attribute_name::AttributeName;
 use crate::attribute_values::{parse_extmap, parse_rid, parse_rtpmap, parse_simulcast};
@@ -273,6 +273,33 @@ fn parse_known<'a>(
             Some(setup) => Attribute::Setup(setup),
             None => return fail(value, invalid(attribute, "role")),
         },
+        (N::ConnectionMode, Some(value)) => match ConnectionMode::from_token(value) {
+            Some(mode) => Attribute::ConnectionMode(mode),
+            None => return fail(value, invalid(attribute, "mode")),
+        },
+        (N::Crypto, Some(value)) => {
+            let mut f = Fields::new(value, lenient);
+            let (tag, at) = f.next("tag").map_err(relabel(attribute, "tag"))?;
+            let tag = match number::<u32>(tag, "tag") {
+                Ok(number) if tag.len() <= 9 => number,
+                _ => return fail(at, invalid(attribute, "tag")),
+            };
+            let (suite, _) = f.next("suite").map_err(relabel(attribute, "suite"))?;
+            check_chars(
+                suite,
+                |c| c.is_ascii_alphanumeric() || c == '_',
+                invalid(attribute, "suite"),
+            )?;
+            let (key_params, _) = f
+                .next("key params")
+                .map_err(relabel(attribute, "key params"))?;
+            Attribute::Crypto(Crypto {
+                tag,
+                suite: suite.to_owned(),
+                key_params: key_params.to_owned(),
+                session_params: f.rest()?.map(str::to_owned),
+            })
+        }
         (N::Rtpmap, Some(value)) => {
             let (rtpmap, tolerated) = parse_rtpmap(value, ctx)?;
             warning = tolerated;

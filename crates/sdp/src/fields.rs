@@ -1,11 +1,12 @@
 //! Building blocks shared by the line and attribute parsers: fields, numbers, characters.
 //!
-//! Every failure carries `at`, the suffix of the line where the offending text starts, so the
+//! Every failure carries `at`, a slice of the line that starts at the offending text, so the
 //! line parser can turn it into a column without re-scanning.
 
 use crate::error::ParseErrorKind;
 
-/// A failure inside one line: the offending suffix of the line and what is wrong.
+/// A failure inside one line: a slice of the line starting at the offending text, and what
+/// is wrong.
 #[derive(Debug)]
 pub(crate) struct Fail<'a> {
     pub(crate) at: &'a str,

@@ -43,6 +43,7 @@
 mod attribute;
 mod attribute_name;
 mod attribute_parse;
+mod attribute_types;
 mod attribute_values;
 mod checks;
 mod error;
@@ -57,9 +58,9 @@ mod validate;
 mod writer;
 
 pub use attribute::{
-    Attribute, Decimal, Direction, Extmap, Fingerprint, Group, ImageAttr, Msid, MsidSemantic, Rid,
-    RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap, Sctpmap, Setup, Simulcast, SimulcastStream,
-    Ssrc, SsrcGroup,
+    Attribute, ConnectionMode, Crypto, Decimal, Direction, Extmap, Fingerprint, Group, ImageAttr,
+    Msid, MsidSemantic, Rid, RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap, Sctpmap, Setup,
+    Simulcast, SimulcastStream, Ssrc, SsrcGroup,
 };
 pub use error::{
     Level, Limit, LineType, ParseError, ParseErrorKind, SdpError, Warning, WarningKind,

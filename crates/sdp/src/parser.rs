@@ -119,9 +119,15 @@ fn error(line: usize, column: usize, kind: ParseErrorKind) -> SdpError {
     SdpError::Parse(ParseError { line, column, kind })
 }
 
-/// 1-based column of `at` (a suffix of `line`; anything else points past the end).
+/// 1-based column (in characters) where `at` starts. `at` is a slice of `line` (any field
+/// or suffix of it); its offset comes from the addresses, so no re-scan is needed. Anything
+/// outside `line` points past its end.
 fn column(line: &str, at: &str) -> usize {
-    let offset = line.len().saturating_sub(at.len());
+    let start = line.as_ptr() as usize;
+    let offset = (at.as_ptr() as usize)
+        .checked_sub(start)
+        .filter(|&offset| offset <= line.len())
+        .unwrap_or(line.len());
     line.get(..offset)
         .map_or(offset, |prefix| prefix.chars().count())
         + 1

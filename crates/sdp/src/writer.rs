@@ -251,6 +251,13 @@ impl Attribute {
             }
             Self::Fingerprint(fp) => strs(f, &[":", &fp.algorithm, " ", &fp.value]),
             Self::Setup(s) => strs(f, &[":", s.as_str()]),
+            Self::ConnectionMode(mode) => strs(f, &[":", mode.as_str()]),
+            Self::Crypto(c) => {
+                f.write_char(':')?;
+                uint(f, c.tag)?;
+                strs(f, &[" ", &c.suite, " ", &c.key_params])?;
+                write_opt(f, c.session_params.as_ref())
+            }
             Self::Rtpmap(r) => {
                 f.write_char(':')?;
                 uint(f, r.payload_type)?;

@@ -272,10 +272,29 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
         ),
         (
             "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:abc",
-            Attribute::Unknown {
-                name: s("crypto"),
-                value: Some(s("1 AES_CM_128_HMAC_SHA1_80 inline:abc")),
-            },
+            Attribute::Crypto(Crypto {
+                tag: 1,
+                suite: s("AES_CM_128_HMAC_SHA1_80"),
+                key_params: s("inline:abc"),
+                session_params: None,
+            }),
+        ),
+        (
+            "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:32 KDR=1 UNENCRYPTED_SRTCP",
+            Attribute::Crypto(Crypto {
+                tag: 2,
+                suite: s("AES_CM_128_HMAC_SHA1_32"),
+                key_params: s("inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:32"),
+                session_params: Some(s("KDR=1 UNENCRYPTED_SRTCP")),
+            }),
+        ),
+        (
+            "a=connection:new",
+            Attribute::ConnectionMode(ConnectionMode::New),
+        ),
+        (
+            "a=connection:existing",
+            Attribute::ConnectionMode(ConnectionMode::Existing),
         ),
         (
             "a=x-flag",
@@ -422,6 +441,62 @@ fn malformed_values_point_at_the_field() {
             ParseErrorKind::InvalidAttributeValue {
                 attribute: "simulcast",
                 field: "direction",
+            },
+        ),
+        (
+            "a=crypto:1234567890 AES_CM_128_HMAC_SHA1_80 inline:abc",
+            10,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "crypto",
+                field: "tag",
+            },
+        ),
+        (
+            "a=crypto:1 AES-CM inline:abc",
+            15,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "crypto",
+                field: "suite",
+            },
+        ),
+        (
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80",
+            35,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "crypto",
+                field: "key params",
+            },
+        ),
+        (
+            "a=rid:a.b send",
+            8,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "rid",
+                field: "rid-id",
+            },
+        ),
+        (
+            "a=ssrc:1 c@name:x",
+            11,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "ssrc",
+                field: "source attribute",
+            },
+        ),
+        (
+            "a=candidate:fo.o 1 udp 1 192.0.2.1 9 typ host",
+            15,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "candidate",
+                field: "foundation",
+            },
+        ),
+        (
+            "a=connection:maybe",
+            14,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "connection",
+                field: "mode",
             },
         ),
         (

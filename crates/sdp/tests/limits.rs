@@ -151,6 +151,37 @@ fn structural_errors_are_located() {
             2,
             16,
             ParseErrorKind::InvalidAddress,
+        ), // Columns point at the offending character even in the middle of a field.
+        (
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=aud@o 9 RTP/AVP 0\r\n",
+            5,
+            6,
+            ParseErrorKind::InvalidField {
+                field: "media type",
+            },
+        ),
+        (
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/A(P 0\r\n",
+            5,
+            16,
+            ParseErrorKind::InvalidField { field: "protocol" },
+        ),
+        (
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nb=A@S:1\r\nt=0 0\r\n",
+            4,
+            4,
+            ParseErrorKind::InvalidField {
+                field: "bandwidth type",
+            },
+        ),
+        (
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 a,b 1\r\n",
+            5,
+            19,
+            ParseErrorKind::InvalidAttributeValue {
+                attribute: "group",
+                field: "identification tag",
+            },
         ),
     ];
     for (input, line, column, kind) in cases {

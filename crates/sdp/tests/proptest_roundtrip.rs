@@ -223,6 +223,49 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
                 payload_type,
                 params
             })),
+        more_media_attributes(),
+    ]
+}
+
+/// The rarer media attributes, in their own union to keep the main one readable.
+fn more_media_attributes() -> impl Strategy<Value = Attribute> {
+    prop_oneof![
+        (
+            1u32..1_000_000_000,
+            "[A-Z0-9_]{1,24}",
+            "inline:[a-zA-Z0-9+/]{4,40}(\\|2\\^20)?",
+            option::of("[A-Z_=0-9]{1,10}( [A-Z_]{1,8})?")
+        )
+            .prop_map(|(tag, suite, key_params, session_params)| {
+                Attribute::Crypto(Crypto {
+                    tag,
+                    suite,
+                    key_params,
+                    session_params,
+                })
+            }),
+        prop_oneof![Just(ConnectionMode::New), Just(ConnectionMode::Existing)]
+            .prop_map(Attribute::ConnectionMode),
+        "[0-9]{1,3}(\\.[0-9]{1,2})?".prop_map(|text| {
+            Attribute::Framerate(Decimal::new(&text).unwrap_or_else(|| Decimal::from_integer(30)))
+        }),
+        "[0-9a-f]{8,32}".prop_map(Attribute::TlsId),
+        "[a-zA-Z0-9+/=.]{1,40}".prop_map(Attribute::Identity),
+        "(main|slides|alt)".prop_map(Attribute::Content),
+        Just(Attribute::IceMismatch),
+        (
+            pt(),
+            vec(("[a-z-]{1,12}", option::of("[a-z0-9]{1,6}")), 1..4)
+        )
+            .prop_map(|(payload_type, params)| {
+                Attribute::Fmtp(Fmtp::from_params(
+                    payload_type,
+                    params.iter().map(|(name, value)| match value {
+                        Some(value) => FmtpParam::pair(name, value),
+                        None => FmtpParam::token(name),
+                    }),
+                ))
+            }),
     ]
 }
 
@@ -243,16 +286,28 @@ fn media() -> impl Strategy<Value = MediaDescription> {
         ),
         vec(media_attribute(), 0..12),
         option::of("[a-zA-Z ]{1,10}"),
+        option::of(1u16..4),
     )
-        .prop_map(|(kind, port, pts, ip, bandwidths, attributes, title)| {
-            let formats = pts.iter().map(u8::to_string).collect();
-            let mut media = MediaDescription::new(kind, port, "UDP/TLS/RTP/SAVPF", formats);
-            media.title = title;
-            media.connections.push(Connection::from_ip(ip));
-            media.bandwidths = bandwidths;
-            media.attributes = attributes;
-            media
-        })
+        .prop_map(
+            |(kind, port, pts, ip, bandwidths, attributes, title, port_count)| {
+                let (proto, formats) = match kind {
+                    MediaKind::Application => {
+                        (Proto::UDP_DTLS_SCTP, vec!["webrtc-datachannel".into()])
+                    }
+                    _ => (
+                        Proto::UDP_TLS_RTP_SAVPF,
+                        pts.iter().map(u8::to_string).collect(),
+                    ),
+                };
+                let mut media = MediaDescription::new(kind, port, proto, formats);
+                media.port_count = port_count;
+                media.title = title;
+                media.connections.push(Connection::from_ip(ip));
+                media.bandwidths = bandwidths;
+                media.attributes = attributes;
+                media
+            },
+        )
 }
 
 fn typed_time() -> impl Strategy<Value = TypedTime> {
