@@ -18,6 +18,8 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     ("sdp_roundtrip", &["sdp/valid"]),
     ("create_answer", &["sdp/valid"]),
     ("create_answer_structured", &[]),
+    ("candidate_parse", &[]),
+    ("stun_agent", &[]),
 ];
 
 /// Seconds each target runs in `fuzz --smoke`.

@@ -12,7 +12,8 @@ use std::str::FromStr;
 
 use crate::error::{CandidateError, CandidateErrorKind as Kind, CandidateField as Field};
 
-/// Longest candidate line accepted (bounded memory on hostile input).
+/// Longest candidate value accepted, not counting an `a=` or `candidate:` prefix (bounded memory
+/// on hostile input).
 pub const MAX_CANDIDATE_LEN: usize = 4096;
 
 /// The transport of a candidate (case-insensitive on input, lower case on output).
@@ -370,7 +371,8 @@ fn parse_address(
 }
 
 fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
-    if input.len() > MAX_CANDIDATE_LEN {
+    // Bound the work before looking at anything; the exact limit is checked on the value below.
+    if input.len() > MAX_CANDIDATE_LEN + "a=candidate:".len() {
         return Err(err(Field::Prefix, 1, Kind::LineTooLong));
     }
     let mut offset = 0;
@@ -385,6 +387,11 @@ fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
     if let Some(rest) = body.strip_prefix("candidate:") {
         body = rest;
         offset += "candidate:".len();
+    }
+    // The limit is on the value after any prefix, so a candidate accepted without `candidate:`
+    // still parses once written back with it.
+    if body.len() > MAX_CANDIDATE_LEN {
+        return Err(err(Field::Prefix, 1, Kind::LineTooLong));
     }
     let mut tokens = Tokens::new(body, offset + 1);
 

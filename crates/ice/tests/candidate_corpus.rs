@@ -152,3 +152,20 @@ fn questionable_lines_follow_documented_decisions() {
         assert_eq!(Candidate::parse(&c.to_string()), Ok(c));
     }
 }
+
+/// Fuzz finding (candidate_parse): a value of almost `MAX_CANDIDATE_LEN` bytes given without the
+/// `candidate:` prefix was accepted, but its written form (which has the prefix) was then
+/// rejected as too long. The limit now applies to the value, whatever prefix it came with.
+#[test]
+fn a_long_candidate_without_prefix_round_trips() {
+    let head = "1 1 udp 2122260223 192.0.2.1 54321 typ host";
+    let mut value = format!("{head} x ");
+    value.push_str(&"y".repeat(antiphon_ice::candidate::MAX_CANDIDATE_LEN - value.len()));
+    assert_eq!(value.len(), antiphon_ice::candidate::MAX_CANDIDATE_LEN);
+    let candidate = Candidate::parse(&value).expect("a value at the limit parses");
+    let written = candidate.to_string();
+    assert!(written.starts_with("candidate:"));
+    assert_eq!(Candidate::parse(&written).expect("written form parses"), candidate);
+    let over = format!("{value}y");
+    assert!(Candidate::parse(&over).is_err(), "one byte over the limit is refused");
+}
