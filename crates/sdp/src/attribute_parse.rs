@@ -1,8 +1,5 @@
 //! Parsing `a=` values into [`Attribute`]s.
 
-use nom::Parser;
-use nom::bytes::complete::take_while1;
-
 use crate::attribute::{
     Attribute, ConnectionMode, Crypto, Decimal, Direction, Fingerprint, Group, ImageAttr, Msid,
     MsidSemantic, Rtcp, RtcpFb, Sctpmap, Setup, Ssrc, SsrcGroup,
@@ -11,7 +8,7 @@ use crate::attribute_name::AttributeName;
 use crate::attribute_values::{parse_extmap, parse_rid, parse_rtpmap, parse_simulcast};
 use crate::checks::{check_address, check_candidate, check_fingerprint};
 use crate::error::{Level, ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
+use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_byte, is_token_char, number};
 use crate::fmtp::Fmtp;
 use crate::model::Connection;
 
@@ -54,11 +51,15 @@ pub(crate) fn parse_attribute<'a>(
     text: &'a str,
     ctx: AttributeContext,
 ) -> Res<'a, ParsedAttribute<'a>> {
-    let (after, name) =
-        match take_while1::<_, &str, nom::error::Error<&str>>(is_token_char).parse(text) {
-            Ok(ok) => ok,
-            Err(_) => return fail(text, ParseErrorKind::InvalidAttributeName),
-        };
+    // Token characters are ASCII, so the name ends at the first byte that is not one.
+    let name_len = text
+        .bytes()
+        .position(|b| !is_token_byte(b))
+        .unwrap_or(text.len());
+    if name_len == 0 {
+        return fail(text, ParseErrorKind::InvalidAttributeName);
+    }
+    let (name, after) = text.split_at(name_len);
     let value = match after.strip_prefix(':') {
         Some(value) => Some(value),
         None if after.is_empty() => None,

@@ -7,6 +7,25 @@ use crate::attribute_parse::{AttributeContext, f_end, invalid, payload_type, rel
 use crate::error::{Limit, ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
 
+/// `text` split at every `sep` (an ASCII byte), like `str::split` with a `char` pattern but
+/// without decoding characters: an ASCII separator always falls on a character boundary.
+fn split_ascii(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == sep) {
+            Some(i) => {
+                rest = current.get(i + 1..);
+                current.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
 pub(crate) fn parse_rtpmap<'a>(
     value: &'a str,
     ctx: AttributeContext,
@@ -17,7 +36,7 @@ pub(crate) fn parse_rtpmap<'a>(
     let payload_type = payload_type(A, pt).map_err(|e| Fail { at, ..e })?;
     let (encoding_text, at) = f.next("encoding").map_err(relabel(A, "encoding"))?;
     f.finish()?;
-    let mut parts = encoding_text.split('/');
+    let mut parts = split_ascii(encoding_text, b'/');
     let encoding = parts.next().unwrap_or("");
     if encoding.is_empty() {
         return fail(at, invalid(A, "encoding name"));

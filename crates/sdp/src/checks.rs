@@ -142,21 +142,31 @@ const FINGERPRINT: &str = "fingerprint";
 /// Checks `<hash-func> <hex>:<hex>...` and, for known hash functions, the byte count.
 pub(crate) fn check_fingerprint<'a>(algorithm: &'a str, value: (&'a str, &'a str)) -> Res<'a, ()> {
     let (text, at) = value;
-    let mut offset = 0;
+    // Byte-level: `hh:hh:...:hh`. Each pair starts at `3 * index`; a failure points at the
+    // pair that is not two hex digits.
+    let bytes = text.as_bytes();
     let mut count = 0;
-    for pair in text.split(':') {
-        let pair_at = at.get(offset..).unwrap_or("");
-        if pair.len() != 2 || !pair.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let mut offset = 0;
+    loop {
+        let pair_end = bytes
+            .get(offset..)
+            .and_then(|rest| rest.iter().position(|&b| b == b':'))
+            .map_or(bytes.len(), |i| offset + i);
+        let pair = bytes.get(offset..pair_end).unwrap_or_default();
+        if pair.len() != 2 || !pair.iter().all(u8::is_ascii_hexdigit) {
             return fail(
-                pair_at,
+                at.get(offset..).unwrap_or(""),
                 ParseErrorKind::InvalidAttributeValue {
                     attribute: FINGERPRINT,
                     field: "hex byte",
                 },
             );
         }
-        offset += pair.len() + 1;
         count += 1;
+        if pair_end == bytes.len() {
+            break;
+        }
+        offset = pair_end + 1;
     }
     match crate::attribute::Fingerprint::digest_len(algorithm) {
         Some(expected) if expected != count => fail(

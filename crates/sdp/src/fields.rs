@@ -21,8 +21,23 @@ pub(crate) fn fail<T>(at: &str, kind: ParseErrorKind) -> Res<'_, T> {
 
 /// RFC 8866 `token-char`.
 pub(crate) fn is_token_char(c: char) -> bool {
-    matches!(c, '!' | '#'..='\'' | '*' | '+' | '-' | '.' | '0'..='9' | 'A'..='Z' | '^'..='~')
+    u8::try_from(c).is_ok_and(is_token_byte)
 }
+
+/// RFC 8866 `token-char` as a byte (token characters are all ASCII): one table lookup.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    TOKEN_BYTES[usize::from(b)]
+}
+
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'^'..=b'~');
+        b += 1;
+    }
+    table
+};
 
 fn is_space_byte(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -40,7 +55,11 @@ fn split_field(input: &str) -> (&str, &str) {
 
 /// `input` without its leading spaces and tabs.
 fn skip_spaces(input: &str) -> &str {
-    input.trim_start_matches([' ', '\t'])
+    let start = input
+        .bytes()
+        .position(|b| !is_space_byte(b))
+        .unwrap_or(input.len());
+    input.get(start..).unwrap_or("")
 }
 
 /// `text` as a decimal integer of type `T`: ASCII digits only (no sign, no spaces), in range.
@@ -67,6 +86,29 @@ pub(crate) fn number<'a, T: TryFrom<u64>>(text: &'a str, field: &'static str) ->
 
 /// The first character of `text` that `allowed` rejects, as a failure.
 pub(crate) fn check_chars<'a>(
+    text: &'a str,
+    allowed: impl Fn(char) -> bool,
+    kind: ParseErrorKind,
+) -> Res<'a, ()> {
+    if text.is_empty() {
+        return fail(text, kind);
+    }
+    // ASCII fast path: most SDP fields are ASCII, so check bytes and decode nothing.
+    if let Some(i) = text
+        .bytes()
+        .position(|b| !b.is_ascii() || !allowed(char::from(b)))
+    {
+        let rest = text.get(i..).unwrap_or(text);
+        return match rest.char_indices().find(|&(_, c)| !allowed(c)) {
+            Some((j, _)) => fail(rest.get(j..).unwrap_or(rest), kind),
+            None => Ok(()),
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+fn check_chars_by_char<'a>(
     text: &'a str,
     allowed: impl Fn(char) -> bool,
     kind: ParseErrorKind,
@@ -187,6 +229,31 @@ mod tests {
         assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("a"));
         assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("b"));
         assert!(f.finish().is_ok());
+    }
+
+    #[test]
+    fn check_chars_fast_path_agrees_with_char_scan() {
+        let texts = [
+            "", "abc", "a b", "é", "aé", "aéb c", "tok!en", "x\u{7f}", "ok",
+        ];
+        for text in texts {
+            let kind = || ParseErrorKind::InvalidField { field: "x" };
+            let fast = check_chars(text, is_token_char, kind()).map_err(|e| e.at);
+            let slow = check_chars_by_char(text, is_token_char, kind()).map_err(|e| e.at);
+            assert_eq!(fast, slow, "{text:?}");
+            let alpha = |c: char| c.is_alphabetic();
+            let fast = check_chars(text, alpha, kind()).map_err(|e| e.at);
+            let slow = check_chars_by_char(text, alpha, kind()).map_err(|e| e.at);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn token_table_matches_the_grammar() {
+        for c in (0..=0x2ffu32).filter_map(char::from_u32) {
+            let grammar = matches!(c, '!' | '#'..='\'' | '*' | '+' | '-' | '.' | '0'..='9' | 'A'..='Z' | '^'..='~');
+            assert_eq!(is_token_char(c), grammar, "{c:?}");
+        }
     }
 
     #[test]

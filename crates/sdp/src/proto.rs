@@ -49,7 +49,10 @@ impl Proto {
     }
 
     fn has_part(&self, part: &str) -> bool {
-        self.parts().any(|p| p.eq_ignore_ascii_case(part))
+        self.0
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .any(|p| p.eq_ignore_ascii_case(part.as_bytes()))
     }
 
     /// Whether the section carries RTP (a part is `RTP`).
