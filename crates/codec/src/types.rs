@@ -206,14 +206,59 @@ impl Codec {
 
 impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.mime_type(), self.clock_rate)?;
+        f.write_str(&self.describe())
+    }
+}
+
+impl Codec {
+    /// The `Display` text (`video/H264/90000 packetization-mode=1;...`), built with `push_str`
+    /// into one exactly sized `String`: negotiation describes every offered codec for the
+    /// explanation, and going through `core::fmt` for each piece was a visible cost.
+    pub(crate) fn describe(&self) -> String {
+        let params = self.fmtp.params();
+        let params_len: usize = params
+            .iter()
+            .map(|p| p.name.len() + p.value.as_ref().map_or(0, |v| v.len() + 1) + 1)
+            .sum();
+        let kind = self.kind.as_str();
+        let mut out = String::with_capacity(kind.len() + self.name.len() + 20 + params_len);
+        out.push_str(kind);
+        out.push('/');
+        out.push_str(&self.name);
+        out.push('/');
+        push_decimal(&mut out, u64::from(self.clock_rate));
         if let Some(channels) = self.channels {
-            write!(f, "/{channels}")?;
+            out.push('/');
+            push_decimal(&mut out, u64::from(channels));
         }
-        if !self.fmtp.is_empty() {
-            write!(f, " {}", self.fmtp)?;
+        for (index, param) in params.iter().enumerate() {
+            out.push(if index == 0 { ' ' } else { ';' });
+            out.push_str(&param.name);
+            if let Some(value) = &param.value {
+                out.push('=');
+                out.push_str(value);
+            }
         }
-        Ok(())
+        out
+    }
+}
+
+/// Appends `value` in decimal.
+fn push_decimal(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        // `rest % 10` is a single digit.
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -279,5 +324,42 @@ impl fmt::Display for RtcpFeedback {
             write!(f, " {parameter}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Capabilities;
+
+    /// The reference form of [`Codec::describe`]: the `Display` text as `core::fmt` writes it.
+    fn reference(codec: &Codec) -> String {
+        let mut out = format!("{}/{}/{}", codec.kind, codec.name, codec.clock_rate);
+        if let Some(channels) = codec.channels {
+            out.push_str(&format!("/{channels}"));
+        }
+        if !codec.fmtp.is_empty() {
+            out.push_str(&format!(" {}", codec.fmtp));
+        }
+        out
+    }
+
+    #[test]
+    fn describe_is_the_display_text() {
+        let defaults = Capabilities::browser_default();
+        let mut codecs: Vec<Codec> = [&defaults.audio, &defaults.video]
+            .into_iter()
+            .flat_map(|media| media.codecs.iter().map(|c| c.codec.clone()))
+            .collect();
+        let mut odd = Codec::new(MediaKind::Audio, "x-bare", 0);
+        odd.channels = Some(u16::MAX);
+        odd.fmtp = "flag;a=1;b=".parse().unwrap_or_default();
+        codecs.push(odd);
+        codecs.push(Codec::new(MediaKind::Video, "VP8", u32::MAX));
+        assert!(codecs.len() > 5);
+        for codec in &codecs {
+            assert_eq!(codec.describe(), reference(codec));
+            assert_eq!(codec.to_string(), reference(codec));
+        }
     }
 }

@@ -326,7 +326,7 @@ impl<'a> Negotiation<'a> {
             }
             verdicts.push(CodecVerdict {
                 payload_type: offered.payload_type,
-                codec: offered.codec.to_string(),
+                codec: offered.codec.describe(),
                 verdict,
             });
         }
