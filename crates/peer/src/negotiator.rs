@@ -483,9 +483,9 @@ impl Negotiator {
             session_version: self.session_version,
         };
         let mut written = plan
-            .write(&offer.parsed, &local, origin, &self.options)
+            .into_answer(&offer.parsed, &local, origin, &self.options)
             .map_err(|e| Error::Operation(crate::error::OperationReason::Answer(e)))?;
-        let mut text = written.description.to_string();
+        let mut text = sdp_text(&written.description, offer.sdp.len());
         if self
             .last_local_sdp
             .as_deref()
@@ -494,7 +494,7 @@ impl Negotiator {
             // The SDP changed versus the previous one: a new session version (RFC 9429 §5.3.2).
             self.session_version += 1;
             written.description.origin.session_version = self.session_version;
-            text = written.description.to_string();
+            text = sdp_text(&written.description, text.len());
         }
         self.last_local_sdp = Some(text.clone());
         self.last_created_answer = Some(text.clone());
@@ -784,4 +784,14 @@ fn check_fingerprint_change(
         }
     }
     Ok(())
+}
+
+/// `description` as SDP text, written into a buffer of `capacity_hint` bytes (the size of a
+/// comparable description), so the writer does not regrow its `String` line after line.
+fn sdp_text(description: &SessionDescription, capacity_hint: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(capacity_hint);
+    // Writing into a `String` cannot fail; `Display` for a description never errors.
+    let _ = write!(text, "{description}");
+    text
 }

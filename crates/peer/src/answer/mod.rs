@@ -246,6 +246,38 @@ impl AnswerPlan {
         origin: SessionOrigin,
         options: &AnswerOptions,
     ) -> Result<Answer, AnswerError> {
+        let description = self.write_description(offer, transports, origin, options)?;
+        Ok(Answer {
+            description,
+            bundle: self.bundle.clone(),
+            explanation: self.explanation.clone(),
+        })
+    }
+
+    /// [`AnswerPlan::write`], consuming the plan: the BUNDLE layout and the explanation move
+    /// into the [`Answer`] instead of being copied.
+    pub fn into_answer(
+        self,
+        offer: &SessionDescription,
+        transports: &[LocalTransport],
+        origin: SessionOrigin,
+        options: &AnswerOptions,
+    ) -> Result<Answer, AnswerError> {
+        let description = self.write_description(offer, transports, origin, options)?;
+        Ok(Answer {
+            description,
+            bundle: self.bundle,
+            explanation: self.explanation,
+        })
+    }
+
+    fn write_description(
+        &self,
+        offer: &SessionDescription,
+        transports: &[LocalTransport],
+        origin: SessionOrigin,
+        options: &AnswerOptions,
+    ) -> Result<SessionDescription, AnswerError> {
         if transports.len() < self.transports_needed() {
             return Err(AnswerError::NotEnoughTransports {
                 needed: self.transports_needed(),
@@ -291,11 +323,7 @@ impl AnswerPlan {
                 options,
             ));
         }
-        Ok(Answer {
-            description,
-            bundle: self.bundle.clone(),
-            explanation: self.explanation.clone(),
-        })
+        Ok(description)
     }
 }
 
@@ -335,7 +363,7 @@ pub fn plan_answer(context: &AnswerContext<'_>) -> AnswerPlan {
     let bundle = bundle::plan(offer, &pre_rejected, context.options.bundle_policy);
     let explanation = AnswerExplanation {
         sections: decisions
-            .iter()
+            .iter_mut()
             .enumerate()
             .map(|(index, decision)| {
                 section::explain(offer, index, decision, &bundle.sections[index])
@@ -356,5 +384,5 @@ pub fn create_answer(
     transports: &[LocalTransport],
     origin: SessionOrigin,
 ) -> Result<Answer, AnswerError> {
-    plan_answer(context).write(context.offer, transports, origin, context.options)
+    plan_answer(context).into_answer(context.offer, transports, origin, context.options)
 }

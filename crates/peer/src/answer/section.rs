@@ -129,8 +129,9 @@ pub(crate) fn examine(
     let negotiation = NegotiationOptions::send_recv()
         .with_direction(direction)
         .with_codec_preferences(local.codec_preferences.clone());
-    let negotiated = codec::negotiate(&offered_media, capabilities, &negotiation);
-    let explanation = negotiated.explanation.clone();
+    let mut negotiated = codec::negotiate(&offered_media, capabilities, &negotiation);
+    // The explanation moves into the decision; nothing reads it from `negotiated` again.
+    let explanation = std::mem::take(&mut negotiated.explanation);
     if !negotiated.has_media_codec() {
         return Decision {
             verdict: Verdict::Rejected(RejectReason::NoCommonCodec),
@@ -443,11 +444,12 @@ fn write_ssrcs(
     }
 }
 
-/// The explanation of one section's decision.
+/// The explanation of one section's decision. The codec verdicts move out of `decision`
+/// (only the explanation reads them).
 pub(crate) fn explain(
     offer: &SessionDescription,
     index: usize,
-    decision: &Decision,
+    decision: &mut Decision,
     transport: &SectionTransport,
 ) -> SectionExplanation {
     let offered = &offer.media[index];
@@ -479,7 +481,7 @@ pub(crate) fn explain(
         mid: offered.mid().map(str::to_owned),
         kind: offered.kind.to_string(),
         outcome,
-        codecs: decision.codecs.clone(),
+        codecs: decision.codecs.take(),
         ignored_formats: decision.ignored.clone(),
     }
 }
