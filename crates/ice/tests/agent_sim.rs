@@ -392,3 +392,25 @@ fn a_restart_the_peer_never_answers_fails_in_time() {
             > 0
     );
 }
+
+#[test]
+fn nomination_does_not_wait_for_the_next_pacing_slot() {
+    // A 1 ms link: one check, its response, the USE-CANDIDATE check and its response fit in a
+    // few milliseconds. The nominating check re-checks a pair that just answered, so it goes
+    // out at once instead of Ta (50 ms) after the previous check.
+    let link = LinkConfig {
+        delay: Duration::from_millis(1),
+        jitter: Duration::ZERO,
+        loss: 0.0,
+        duplicate: 0.0,
+    };
+    let mut w = World::new(7, link, IceRole::Controlling, IceRole::Controlled);
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    w.assert_consistent_selection();
+    assert!(
+        w.elapsed() < Duration::from_millis(25),
+        "took {:?}",
+        w.elapsed()
+    );
+}
