@@ -92,7 +92,9 @@ pub fn interface_addresses() -> Vec<IpAddr> {
 
 enum Command {
     SetRemoteCredentials(IceCredentials),
-    AddRemoteCandidate(Candidate, oneshot::Sender<Result<(), Error>>),
+    // Boxed: a `Candidate` is large, and the command channel allocates its slots (32 per block)
+    // at the size of the largest variant for the whole life of the driver.
+    AddRemoteCandidate(Box<Candidate>, oneshot::Sender<Result<(), Error>>),
     EndOfRemoteCandidates,
     Restart(IceCredentials),
     Close,
@@ -110,7 +112,9 @@ struct Counters {
 #[derive(Debug)]
 pub struct IceDriver {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<IceEvent>,
+    // Events are boxed in the channel: it allocates 32 slots per block at the element size, and
+    // an `IceEvent` carrying a candidate is large (the block was ~7 KiB per driver).
+    events: mpsc::UnboundedReceiver<Box<IceEvent>>,
     state: watch::Receiver<IceConnectionState>,
     selected: watch::Receiver<Selected>,
     credentials: IceCredentials,
@@ -206,7 +210,7 @@ impl IceDriver {
     pub async fn add_remote_candidate(&self, candidate: Candidate) -> Result<(), Error> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::AddRemoteCandidate(candidate, tx))
+            .send(Command::AddRemoteCandidate(Box::new(candidate), tx))
             .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
@@ -224,7 +228,7 @@ impl IceDriver {
 
     /// The next agent event; `None` once the driver stopped.
     pub async fn next_event(&mut self) -> Option<IceEvent> {
-        self.events.recv().await
+        self.events.recv().await.map(|event| *event)
     }
 
     /// The connection state now.
@@ -317,7 +321,7 @@ struct Run {
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     commands: mpsc::UnboundedReceiver<Command>,
     packets: mpsc::Receiver<(SocketAddr, SocketAddr, Vec<u8>)>,
-    events: mpsc::UnboundedSender<IceEvent>,
+    events: mpsc::UnboundedSender<Box<IceEvent>>,
     state: watch::Sender<IceConnectionState>,
     selected: watch::Sender<Selected>,
     dtls: mpsc::Sender<DtlsDatagram>,
@@ -398,7 +402,7 @@ impl Run {
             }
         }
         while let Some(event) = self.agent.poll_event() {
-            let _ = self.events.send(event);
+            let _ = self.events.send(Box::new(event));
         }
         // The selected pair first: whoever sees `connected` must also see the pair.
         let selected = self.agent.selected_pair();
