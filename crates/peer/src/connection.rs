@@ -105,16 +105,22 @@ struct Inner {
     started: bool,
 }
 
+/// Slots of the event broadcast channel ([`RTCPeerConnection::subscribe`]).
+const EVENT_CAPACITY: usize = 16;
+
 /// `RTCPeerConnection`.
 pub struct RTCPeerConnection {
     inner: Arc<Mutex<Inner>>,
     certificate: Certificate,
-    options: PeerOptions,
+    /// The addresses to gather on (the rest of [`PeerOptions`] lives in the negotiator; the
+    /// capabilities are moved there, not copied: one copy per connection is ~10 KiB).
+    bind: Vec<IpAddr>,
     events: broadcast::Sender<PeerConnectionEvent>,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
-    remote_channels: Mutex<mpsc::UnboundedReceiver<RTCDataChannel>>,
-    remote_channels_tx: mpsc::UnboundedSender<RTCDataChannel>,
+    // Boxed in the channel: its blocks hold 32 elements each for the connection's lifetime.
+    remote_channels: Mutex<mpsc::UnboundedReceiver<Box<RTCDataChannel>>>,
+    remote_channels_tx: mpsc::UnboundedSender<Box<RTCDataChannel>>,
 }
 
 impl std::fmt::Debug for RTCPeerConnection {
@@ -144,12 +150,10 @@ impl RTCPeerConnection {
             prefer_passive: options.prefer_passive,
             ..AnswerOptions::default()
         };
-        let negotiator = Negotiator::new(
-            options.capabilities.clone(),
-            answer_options,
-            Box::new(OsEntropy),
-        );
-        let (events, _) = broadcast::channel(64);
+        let negotiator = Negotiator::new(options.capabilities, answer_options, Box::new(OsEntropy));
+        // A connection emits about ten events in its life; 16 slots keep a subscriber that
+        // reads them as they come from lagging, without 64 preallocated slots per connection.
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let (remote_channels_tx, remote_channels) = mpsc::unbounded_channel();
         Ok(Self {
             inner: Arc::new(Mutex::new(Inner {
@@ -158,7 +162,7 @@ impl RTCPeerConnection {
                 started: false,
             })),
             certificate,
-            options,
+            bind: options.bind,
             events,
             state: watch::channel(RTCPeerConnectionState::New).0,
             sctp: watch::channel(None).0,
@@ -249,7 +253,7 @@ impl RTCPeerConnection {
             return Ok(());
         }
         let mut config = DriverConfig::new(role, IceCredentials::generate());
-        config.bind = self.options.bind.clone();
+        config.bind = self.bind.clone();
         let driver = IceDriver::bind(config)
             .await
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
@@ -448,7 +452,12 @@ impl RTCPeerConnection {
 
     /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
     pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
-        self.remote_channels.lock().await.recv().await
+        self.remote_channels
+            .lock()
+            .await
+            .recv()
+            .await
+            .map(|channel| *channel)
     }
 
     async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
@@ -562,15 +571,16 @@ impl RTCPeerConnection {
                 report(RTCPeerConnectionState::Failed);
                 return;
             }
-            let session = match dtls
-                .start(
-                    conn,
-                    DtlsParameters {
-                        role,
-                        remote_fingerprints,
-                    },
-                )
-                .await
+            // The handshake and SCTP start futures are boxed: this task lives as long as the
+            // connection, and holding their states inline kept ~20 KiB per connection.
+            let session = match Box::pin(dtls.start(
+                conn,
+                DtlsParameters {
+                    role,
+                    remote_fingerprints,
+                },
+            ))
+            .await
             {
                 Ok(session) => session,
                 Err(_) => {
@@ -581,7 +591,8 @@ impl RTCPeerConnection {
             report(RTCPeerConnectionState::Connected);
             tokio::spawn(ice_events.forward(events.clone(), state.clone()));
             let Some(parameters) = sctp else { return };
-            let Ok(association) = SctpTransport::start(session.conn(), role, parameters).await
+            let Ok(association) =
+                Box::pin(SctpTransport::start(session.conn(), role, parameters)).await
             else {
                 report(RTCPeerConnectionState::Failed);
                 return;
@@ -590,7 +601,7 @@ impl RTCPeerConnection {
             sctp_slot.send_replace(Some(Arc::clone(&association)));
             while let Some(channel) = association.accept().await {
                 let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
-                let _ = channels.send(channel);
+                let _ = channels.send(Box::new(channel));
             }
         });
         Ok(())
