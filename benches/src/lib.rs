@@ -96,6 +96,37 @@ pub fn data_only_offer() -> String {
     out
 }
 
+/// The data-only offer with its candidates replaced by `count` IPv4 UDP host candidates
+/// (distinct foundations, addresses and ports), for measuring how answering grows with the
+/// number of remote candidates.
+pub fn offer_with_candidates(count: usize) -> String {
+    let mut out = String::new();
+    let mut written = false;
+    for line in data_only_offer().split_inclusive('\n') {
+        if !line.starts_with("a=candidate:") {
+            out.push_str(line);
+            continue;
+        }
+        if written {
+            continue;
+        }
+        written = true;
+        for i in 0..count {
+            // Priorities decrease with `i`; addresses and ports stay distinct and valid.
+            let priority = 2_122_194_687u32 - u32::try_from(i).unwrap_or(0);
+            out.push_str(&format!(
+                "a=candidate:{} 1 udp {priority} 10.{}.{}.{} {} typ host generation 0\r\n",
+                1000 + i,
+                (i >> 16) & 0xff,
+                (i >> 8) & 0xff,
+                (i & 0xff).max(1),
+                10_000 + i % 50_000,
+            ));
+        }
+    }
+    out
+}
+
 /// A large offer: `audio` audio sections then `video` video sections in one BUNDLE group, each a
 /// copy of the Chromium offer's section of that kind (all its codecs, rtcp-fb, extmaps and
 /// candidates) with its own `a=mid`, track id and SSRCs, as Chromium writes a session with many
@@ -197,6 +228,15 @@ mod tests {
         ssrcs.dedup();
         assert_eq!(ssrcs.len(), total, "SSRCs repeat across sections");
         assert_eq!(total, 32 + 2 * 32);
+    }
+
+    #[test]
+    fn offer_with_candidates_has_that_many() {
+        for count in [0, 1, 300] {
+            let offer = offer_with_candidates(count);
+            assert_eq!(offer.matches("\na=candidate:").count(), count);
+            antiphon_sdp::parse(&offer).unwrap_or_else(|e| panic!("{e}\n{offer}"));
+        }
     }
 
     #[test]

@@ -1,0 +1,316 @@
+//! Scale: how Antiphon's costs grow.
+//!
+//! * `answer/sections/N`: `setRemoteDescription(offer)` + `createAnswer` on a fresh
+//!   `Negotiator` for offers of N m-sections (1 to 256; copies of the Chromium audio and video
+//!   sections in one BUNDLE group), median over repeated answers.
+//! * `answer/candidates/N`: the same for the data-only offer carrying N remote candidates.
+//! * `connections/LIB/N`: N peer-connection pairs (2N peer connections) negotiated and
+//!   connected concurrently in one process over loopback UDP, each with a data channel open;
+//!   the wall time until all are open, each pair's offer-to-open percentiles, then, after the
+//!   connections have been idle for a second, the resident memory they added
+//!   (`/proc/self/status` `VmRSS` after minus before, divided by 2N) and the peak (`VmHWM`).
+//!   Each N runs in a fresh child process (this binary with `--child`), so memory freed by one
+//!   size does not hide the next one's growth. LIB is `antiphon` or `webrtc-rs` (0.17).
+//!
+//! `cargo bench --bench scale` runs N up to 1,000 connection pairs; without `--bench` (as
+//! `cargo test --benches` runs it) a small smoke pass.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use antiphon_codec::Capabilities;
+use antiphon_peer::answer::{AnswerOptions, LocalTransport};
+use antiphon_peer::{Entropy, Negotiator, RTCSessionDescriptionInit};
+
+#[path = "support/peers.rs"]
+mod peers;
+
+/// A fixed-seed entropy source, so every iteration writes the same answer.
+struct Counter(u64);
+
+impl Entropy for Counter {
+    fn next_u32(&mut self) -> u32 {
+        self.0 += 1;
+        // Truncation is intended: a cheap deterministic 32-bit mix.
+        (self.0 as u32).wrapping_mul(2_654_435_761)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 += 1;
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+fn transport() -> LocalTransport {
+    LocalTransport {
+        ice_ufrag: "BnQx".to_owned(),
+        ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
+        candidates: Vec::new(),
+        gathering_complete: false,
+        default_address: None,
+        fingerprints: vec![antiphon_sdp::Fingerprint {
+            algorithm: "sha-256".to_owned(),
+            value: (0..32)
+                .map(|i| format!("{:02X}", i * 7 % 256))
+                .collect::<Vec<_>>()
+                .join(":"),
+        }],
+        tls_id: None,
+        established_setup: None,
+    }
+}
+
+/// Median time of `setRemoteDescription(offer)` + `createAnswer` over `iterations` fresh
+/// negotiators (built outside the timed region).
+fn answer_median(offer: &str, iterations: usize) -> Duration {
+    let transport = transport();
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let mut negotiator = Negotiator::new(
+            Capabilities::browser_default(),
+            AnswerOptions::default(),
+            Box::new(Counter(7)),
+        );
+        let start = Instant::now();
+        let answer = negotiator
+            .set_remote_description(&RTCSessionDescriptionInit::offer(black_box(offer)))
+            .and_then(|_| negotiator.create_answer(|_| transport.clone()));
+        times.push(start.elapsed());
+        match answer {
+            Ok(answer) => {
+                black_box(answer);
+            }
+            Err(e) => panic!("antiphon refuses the offer: {e}"),
+        }
+    }
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn answer_scaling(full: bool) {
+    let sections: &[usize] = if full {
+        &[1, 2, 4, 8, 16, 32, 64, 128, 256]
+    } else {
+        &[1, 8]
+    };
+    for &n in sections {
+        let offer = antiphon_benches::many_sections_offer(n.div_ceil(2), n / 2);
+        let iterations = if full { (2000 / n).clamp(20, 500) } else { 3 };
+        let median = answer_median(&offer, iterations);
+        println!(
+            "scale/answer/sections/{n}: offer {} bytes, median {:.1} us, {:.2} us per section",
+            offer.len(),
+            us(median),
+            us(median) / n as f64
+        );
+    }
+    let candidates: &[usize] = if full {
+        &[1, 4, 16, 64, 256, 1024]
+    } else {
+        &[1, 16]
+    };
+    for &n in candidates {
+        let offer = antiphon_benches::offer_with_candidates(n);
+        let iterations = if full { (4000 / n).clamp(20, 500) } else { 3 };
+        let median = answer_median(&offer, iterations);
+        println!(
+            "scale/answer/candidates/{n}: offer {} bytes, median {:.1} us, {:.3} us per candidate",
+            offer.len(),
+            us(median),
+            us(median) / n as f64
+        );
+    }
+}
+
+/// `VmRSS` and `VmHWM` of this process, in KiB, and its thread count.
+fn memory() -> (u64, u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"), field("Threads:"))
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// The soft open-files limit (`/proc/self/limits`), which bounds the sockets we can hold.
+fn fd_limit() -> String {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    // Nearest rank; the float is small and positive.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Child mode: connect `pairs` pairs of `lib` at once, hold them idle, report.
+fn child(lib: &str, pairs: usize) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => panic!("tokio runtime: {e}"),
+    };
+    runtime.block_on(async {
+        // Warm up (lazy statics, first sockets), then the baseline.
+        match lib {
+            "antiphon" => drop(peers::antiphon_run().await),
+            _ => drop(peers::webrtc_run(&peers::webrtc_api()).await),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (rss_before, _, threads_before) = memory();
+        let fds_before = open_fds();
+        let start = Instant::now();
+        let (mut samples, held): (Vec<_>, Vec<Box<dyn std::any::Any + Send>>) = match lib {
+            "antiphon" => {
+                let tasks: Vec<_> = (0..pairs)
+                    .map(|_| {
+                        let (offerer, answerer) = peers::antiphon_peers();
+                        tokio::spawn(peers::antiphon_connect(offerer, answerer))
+                    })
+                    .collect();
+                let mut out = (Vec::new(), Vec::new());
+                for task in tasks {
+                    let (pair, sample) = match task.await {
+                        Ok(done) => done,
+                        Err(e) => panic!("connection task: {e}"),
+                    };
+                    out.0.push(sample.open);
+                    out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
+                }
+                out
+            }
+            _ => {
+                let api = std::sync::Arc::new(peers::webrtc_api());
+                let mut tasks = Vec::new();
+                for _ in 0..pairs {
+                    let offerer = peers::webrtc_peer(&api).await;
+                    let answerer = peers::webrtc_peer(&api).await;
+                    tasks.push(tokio::spawn(peers::webrtc_connect(offerer, answerer)));
+                }
+                let mut out = (Vec::new(), Vec::new());
+                for task in tasks {
+                    let (pair, sample) = match task.await {
+                        Ok(done) => done,
+                        Err(e) => panic!("connection task: {e}"),
+                    };
+                    out.0.push(sample.open);
+                    out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
+                }
+                out
+            }
+        };
+        let all_open = start.elapsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (rss_idle, hwm, threads) = memory();
+        let fds = open_fds();
+        samples.sort_unstable();
+        let connections = 2 * pairs;
+        let per_connection = (rss_idle.saturating_sub(rss_before)) as f64 / connections as f64;
+        println!(
+            "scale/connections/{lib}/{pairs}: {connections} peer connections, all open in {:.1} ms, \
+             per-pair offer-to-open p50 {:.2} ms p99 {:.2} ms max {:.2} ms; idle RSS {} KiB -> {} KiB \
+             ({per_connection:.1} KiB per peer connection), VmHWM {hwm} KiB; fds {fds_before} -> {fds} \
+             (limit {}); threads {threads_before} -> {threads}",
+            ms(all_open),
+            ms(percentile(&samples, 50.0)),
+            ms(percentile(&samples, 99.0)),
+            ms(samples.last().copied().unwrap_or_default()),
+            rss_before,
+            rss_idle,
+            fd_limit(),
+        );
+        drop(held);
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let lib = args.get(i + 1).map_or("antiphon", String::as_str);
+        let pairs = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(1);
+        child(lib, pairs);
+        return;
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    println!(
+        "load average before: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    if only.as_deref().is_none_or(|o| o == "answer") {
+        answer_scaling(full);
+    }
+    let counts: &[usize] = if full { &[1, 10, 100, 1000] } else { &[1, 10] };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => panic!("own executable: {e}"),
+    };
+    for lib in ["antiphon", "webrtc-rs"] {
+        if only
+            .as_deref()
+            .is_some_and(|o| o != lib && o != "connections")
+        {
+            continue;
+        }
+        for &pairs in counts {
+            let output = Command::new(&exe)
+                .args(["--child", lib, &pairs.to_string()])
+                .output();
+            match output {
+                Ok(output) if output.status.success() => {
+                    print!("{}", String::from_utf8_lossy(&output.stdout));
+                }
+                Ok(output) => panic!(
+                    "{lib} with {pairs} pairs failed: {}\n{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+                Err(e) => panic!("running the {lib} child: {e}"),
+            }
+        }
+    }
+    println!(
+        "load average after: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+}

@@ -1,0 +1,298 @@
+//! Peer connection setup shared by the `latency` and `scale` benches: two Antiphon peers, or
+//! two webrtc-rs 0.17 peers, connected over loopback UDP with one data channel open.
+
+// Each bench binary uses a different subset.
+#![allow(dead_code)]
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use antiphon_peer::{
+    PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
+    RTCPeerConnectionState,
+};
+use tokio::sync::mpsc;
+use webrtc::api::API;
+use webrtc::api::APIBuilder;
+use webrtc::api::media_engine::MediaEngine;
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::peer_connection::RTCPeerConnection as WebrtcRsPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration as WebrtcRsConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState as WebrtcRsState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+
+/// Bounds a hang; a loopback setup takes milliseconds.
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub(crate) async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(STEP_TIMEOUT, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+pub(crate) fn antiphon_peer() -> RTCPeerConnection {
+    let options = PeerOptions {
+        bind: vec![IpAddr::from([127, 0, 0, 1])],
+        ..PeerOptions::default()
+    };
+    match RTCPeerConnection::with_options(RTCConfiguration::default(), options) {
+        Ok(pc) => pc,
+        Err(e) => panic!("Antiphon peer connection: {e}"),
+    }
+}
+
+/// `result`'s value, or a panic naming the step.
+pub(crate) fn ok<T>(what: &str, result: Result<T, antiphon_peer::Error>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// One run: offer received to the offerer's connection state `connected` (ICE and DTLS up),
+/// and to the data channel open on both peers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample {
+    pub(crate) connected: Duration,
+    pub(crate) open: Duration,
+}
+
+/// Two connected Antiphon peers and their open data channel, kept alive while held.
+pub(crate) struct AntiphonPair {
+    pub(crate) offerer: RTCPeerConnection,
+    pub(crate) answerer: RTCPeerConnection,
+    pub(crate) channels: (RTCDataChannel, RTCDataChannel),
+}
+
+impl AntiphonPair {
+    pub(crate) async fn close(self) {
+        self.offerer.close().await;
+        self.answerer.close().await;
+    }
+}
+
+/// Two fresh Antiphon peers (certificates generated), not yet negotiating.
+pub(crate) fn antiphon_peers() -> (RTCPeerConnection, RTCPeerConnection) {
+    (antiphon_peer(), antiphon_peer())
+}
+
+/// One Antiphon run: connect, then close.
+pub(crate) async fn antiphon_run() -> Sample {
+    let (offerer, answerer) = antiphon_peers();
+    let (pair, sample) = antiphon_connect(offerer, answerer).await;
+    pair.close().await;
+    sample
+}
+
+/// Negotiates `offerer` with `answerer` and opens a data channel; the sample is timed from
+/// the offer reaching the answerer.
+pub(crate) async fn antiphon_connect(
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection,
+) -> (AntiphonPair, Sample) {
+    ok(
+        "data channel section",
+        offerer.create_data_channel_section().await,
+    );
+    let offer = ok("create_offer", offerer.create_offer().await);
+    ok(
+        "offerer set_local_description",
+        offerer.set_local_description(Some(offer.clone())).await,
+    );
+
+    let start = Instant::now();
+    ok(
+        "answerer set_remote_description",
+        answerer.set_remote_description(offer).await,
+    );
+    let answer = ok("create_answer", answerer.create_answer().await);
+    ok(
+        "answerer set_local_description",
+        answerer.set_local_description(Some(answer.clone())).await,
+    );
+    ok(
+        "offerer set_remote_description",
+        offerer.set_remote_description(answer).await,
+    );
+    let connected = |s| {
+        matches!(
+            s,
+            RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
+        )
+    };
+    let (connected_at, opened, accepted) = within("Antiphon data channel open", async {
+        tokio::join!(
+            async {
+                offerer.wait_for_state(connected).await;
+                start.elapsed()
+            },
+            offerer.open_data_channel("bench", RTCDataChannelInit::default()),
+            answerer.accept_data_channel()
+        )
+    })
+    .await;
+    let elapsed = start.elapsed();
+    let channel = ok("open_data_channel", opened);
+    let Some(accepted) = accepted else {
+        panic!("the answerer does not see the channel");
+    };
+    assert_eq!(
+        offerer.connection_state(),
+        RTCPeerConnectionState::Connected
+    );
+    (
+        AntiphonPair {
+            offerer,
+            answerer,
+            channels: (channel, accepted),
+        },
+        Sample {
+            connected: connected_at,
+            open: elapsed,
+        },
+    )
+}
+
+/// webrtc-rs: default codecs, no interceptors (no media flows), IPv4 UDP loopback host
+/// candidates only, no mDNS: the same network as the Antiphon peers get.
+pub(crate) fn webrtc_api() -> API {
+    let mut media = MediaEngine::default();
+    if let Err(e) = media.register_default_codecs() {
+        panic!("webrtc-rs default codecs: {e}");
+    }
+    let mut settings = SettingEngine::default();
+    settings.set_network_types(vec![NetworkType::Udp4]);
+    settings.set_include_loopback_candidate(true);
+    settings.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
+    settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    APIBuilder::new()
+        .with_media_engine(media)
+        .with_setting_engine(settings)
+        .build()
+}
+
+pub(crate) async fn webrtc_peer(api: &API) -> Arc<WebrtcRsPeerConnection> {
+    match api
+        .new_peer_connection(WebrtcRsConfiguration::default())
+        .await
+    {
+        Ok(pc) => Arc::new(pc),
+        Err(e) => panic!("webrtc-rs peer connection: {e}"),
+    }
+}
+
+/// Applies a local description and waits for ICE gathering to complete (non-trickle).
+pub(crate) async fn set_local_and_gather(
+    pc: &WebrtcRsPeerConnection,
+    description: RTCSessionDescription,
+) -> RTCSessionDescription {
+    let mut gathered = pc.gathering_complete_promise().await;
+    if let Err(e) = pc.set_local_description(description).await {
+        panic!("webrtc-rs set_local_description: {e}");
+    }
+    within("webrtc-rs gathering", gathered.recv()).await;
+    match pc.local_description().await {
+        Some(description) => description,
+        None => panic!("webrtc-rs has no local description"),
+    }
+}
+
+/// Two connected webrtc-rs peers (their data channels live inside them).
+pub(crate) struct WebrtcRsPair {
+    pub(crate) offerer: Arc<WebrtcRsPeerConnection>,
+    pub(crate) answerer: Arc<WebrtcRsPeerConnection>,
+}
+
+impl WebrtcRsPair {
+    pub(crate) async fn close(self) {
+        let _ = self.offerer.close().await;
+        let _ = self.answerer.close().await;
+    }
+}
+
+/// One webrtc-rs run: connect, then close.
+pub(crate) async fn webrtc_run(api: &API) -> Sample {
+    let offerer = webrtc_peer(api).await;
+    let answerer = webrtc_peer(api).await;
+    let (pair, sample) = webrtc_connect(offerer, answerer).await;
+    pair.close().await;
+    sample
+}
+
+/// Negotiates two webrtc-rs peers and opens a data channel; timed from the offer reaching the
+/// answerer.
+pub(crate) async fn webrtc_connect(
+    offerer: Arc<WebrtcRsPeerConnection>,
+    answerer: Arc<WebrtcRsPeerConnection>,
+) -> (WebrtcRsPair, Sample) {
+    let (state_tx, mut states) = tokio::sync::watch::channel(WebrtcRsState::New);
+    offerer.on_peer_connection_state_change(Box::new(move |state| {
+        let _ = state_tx.send(state);
+        Box::pin(async {})
+    }));
+    let (open_tx, mut opened) = mpsc::unbounded_channel::<&'static str>();
+    let channel = match offerer.create_data_channel("bench", None).await {
+        Ok(channel) => channel,
+        Err(e) => panic!("webrtc-rs create_data_channel: {e}"),
+    };
+    let tx = open_tx.clone();
+    channel.on_open(Box::new(move || {
+        let _ = tx.send("offerer");
+        Box::pin(async {})
+    }));
+    let tx = open_tx;
+    answerer.on_data_channel(Box::new(move |channel| {
+        let tx = tx.clone();
+        channel.on_open(Box::new(move || {
+            let _ = tx.send("answerer");
+            Box::pin(async {})
+        }));
+        Box::pin(async {})
+    }));
+    let offer = match offerer.create_offer(None).await {
+        Ok(offer) => offer,
+        Err(e) => panic!("webrtc-rs create_offer: {e}"),
+    };
+    let offer = set_local_and_gather(&offerer, offer).await;
+
+    let start = Instant::now();
+    if let Err(e) = answerer.set_remote_description(offer).await {
+        panic!("webrtc-rs answerer set_remote_description: {e}");
+    }
+    let answer = match answerer.create_answer(None).await {
+        Ok(answer) => answer,
+        Err(e) => panic!("webrtc-rs create_answer: {e}"),
+    };
+    let answer = set_local_and_gather(&answerer, answer).await;
+    if let Err(e) = offerer.set_remote_description(answer).await {
+        panic!("webrtc-rs offerer set_remote_description: {e}");
+    }
+    let (connected_at, ()) = within("webrtc-rs both channels open", async {
+        tokio::join!(
+            async {
+                let _ = states
+                    .wait_for(|s| matches!(s, WebrtcRsState::Connected | WebrtcRsState::Failed))
+                    .await;
+                start.elapsed()
+            },
+            async {
+                for _ in 0..2 {
+                    opened.recv().await;
+                }
+            }
+        )
+    })
+    .await;
+    let elapsed = start.elapsed();
+    (
+        WebrtcRsPair { offerer, answerer },
+        Sample {
+            connected: connected_at,
+            open: elapsed,
+        },
+    )
+}
