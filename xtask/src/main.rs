@@ -4,7 +4,8 @@
 //!   the benches in test mode, and a short run of every fuzz target.
 //! * `fuzz [--smoke | TARGET [--time SECONDS]]`: cargo-fuzz targets, seeded from the shared
 //!   corpus.
-//! * `bench [--smoke]`: the criterion benches (`--smoke` runs each once, as a test).
+//! * `bench [--smoke]`: every bench of `antiphon-benches`: the criterion benches and the `latency`
+//!   and `scale` binaries (`--smoke` runs each once / with a few small runs, as a test).
 //!
 //! The tasks are plain `std::process::Command` calls, so `xtask` builds in seconds and needs no
 //! dependencies.
@@ -58,7 +59,7 @@ fn print_help() {
          ci                                 fmt, clippy (-D warnings), tests, bench and fuzz smoke runs\n  \
          fuzz --smoke                       every fuzz target for {SMOKE_SECONDS} s\n  \
          fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
-         bench [--smoke]                    criterion benches (--smoke: each once, as a test)"
+         bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)"
     );
 }
 
