@@ -165,7 +165,13 @@ fn a_long_candidate_without_prefix_round_trips() {
     let candidate = Candidate::parse(&value).expect("a value at the limit parses");
     let written = candidate.to_string();
     assert!(written.starts_with("candidate:"));
-    assert_eq!(Candidate::parse(&written).expect("written form parses"), candidate);
+    assert_eq!(
+        Candidate::parse(&written).expect("written form parses"),
+        candidate
+    );
     let over = format!("{value}y");
-    assert!(Candidate::parse(&over).is_err(), "one byte over the limit is refused");
+    assert!(
+        Candidate::parse(&over).is_err(),
+        "one byte over the limit is refused"
+    );
 }
