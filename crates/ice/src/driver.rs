@@ -331,7 +331,17 @@ struct Run {
 impl Run {
     async fn run(mut self) {
         loop {
-            let deadline = self.agent.poll_timeout().map(TokioInstant::from_std);
+            let mut deadline = self.agent.poll_timeout().map(TokioInstant::from_std);
+            let now = TokioInstant::now();
+            if deadline.is_some_and(|d| d <= now) {
+                // Due now (e.g. the first check right after remote candidates arrive): handle
+                // it here. A past deadline given to `sleep_until` waits for the timer wheel's
+                // next millisecond tick, which added up to 1 ms per step of connection setup.
+                // Anything still due afterwards goes through the timer as before (no busy loop).
+                self.agent.handle_timeout(now.into_std());
+                self.publish().await;
+                deadline = self.agent.poll_timeout().map(TokioInstant::from_std);
+            }
             tokio::select! {
                 command = self.commands.recv() => match command {
                     Some(Command::Close) | None => {
