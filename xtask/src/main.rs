@@ -21,6 +21,8 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     ("create_answer_structured", &[]),
     ("candidate_parse", &[]),
     ("stun_agent", &[]),
+    // Seeded from fuzz/seeds/dtls_records: flights recorded from a real handshake.
+    ("dtls_records", &[]),
 ];
 
 /// Seconds each target runs in `fuzz --smoke`.
@@ -128,6 +130,7 @@ fn fuzz(args: &[&str]) -> Result<(), String> {
         };
         let corpus = fuzz_dir.join("corpus").join(target);
         seed(&corpus, seeds)?;
+        seed_own(&corpus, &fuzz_dir.join("seeds").join(target))?;
         let max_time = format!("-max_total_time={seconds}");
         run(Command::new(cargo_bin())
             .current_dir(&fuzz_dir)
@@ -154,6 +157,21 @@ fn seed(corpus: &Path, seeds: &[&str]) -> Result<(), String> {
                 let target = corpus.join(entry.file_name());
                 std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Copies every file of `fuzz/seeds/<target>/` (seeds kept in this repository), if any.
+fn seed_own(corpus: &Path, seeds: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(seeds) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            let target = corpus.join(entry.file_name());
+            std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())
