@@ -414,3 +414,175 @@ fn nomination_does_not_wait_for_the_next_pacing_slot() {
         w.elapsed()
     );
 }
+
+/// Each fault on its own, heavier than the combined lossy link above, over several seeds.
+#[test]
+fn connects_under_each_fault_alone() {
+    let faults = [
+        // 30% loss, no reordering.
+        (
+            "loss",
+            LinkConfig {
+                loss: 0.30,
+                ..LinkConfig::default()
+            },
+        ),
+        // Heavy reordering: jitter twelve times the base delay, nothing lost.
+        (
+            "reorder",
+            LinkConfig {
+                delay: Duration::from_millis(5),
+                jitter: Duration::from_millis(60),
+                ..LinkConfig::default()
+            },
+        ),
+        // Half of all datagrams arrive twice.
+        (
+            "duplicate",
+            LinkConfig {
+                duplicate: 0.5,
+                ..LinkConfig::default()
+            },
+        ),
+    ];
+    for (name, link) in faults {
+        for seed in 0..8 {
+            let mut w = World::new(300 + seed, link, IceRole::Controlling, IceRole::Controlled);
+            w.exchange_candidates();
+            assert!(
+                w.run_until(Duration::from_secs(30), World::both_connected),
+                "{name} seed {seed}: {:?} {:?}",
+                w.a.states,
+                w.b.states
+            );
+            w.assert_consistent_selection();
+            // Duplicated and reordered responses are absorbed: the selection holds and both
+            // sides stay connected through a minute of consent checks.
+            assert!(
+                !w.run_until(Duration::from_secs(60), |w| !w.both_connected()
+                    && link.loss == 0.0),
+                "{name} seed {seed}: lost connection: {:?} {:?}",
+                w.a.states,
+                w.b.states
+            );
+            if link.loss == 0.0 {
+                w.assert_consistent_selection();
+            }
+        }
+    }
+}
+
+/// B vanishes after A's first check left and before any answer came back: without
+/// end-of-candidates A fails at `checking_timeout` (30 s), never having connected.
+#[test]
+fn a_peer_that_vanishes_mid_checks_fails_at_the_checking_timeout() {
+    let mut w = World::new(
+        310,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(1), |w| w.a.sent > 0 && w.b.sent > 0));
+    assert!(!w.both_connected());
+    let vanished_at = w.now;
+    w.net.block(w.b.addr);
+    assert!(
+        w.run_until(Duration::from_secs(40), |w| w.a.agent.state()
+            == State::Failed),
+        "{:?}",
+        w.a.states
+    );
+    let states: Vec<State> = w.a.states.iter().map(|(_, s)| *s).collect();
+    assert_eq!(states, [State::Checking, State::Failed]);
+    let failed_after = w.a.states[1].0 - vanished_at;
+    assert!(
+        failed_after >= Duration::from_secs(29) && failed_after <= Duration::from_secs(31),
+        "failed after {failed_after:?}"
+    );
+    assert_eq!(w.a.agent.selected_pair(), None);
+    // Failed means quiet.
+    let sent = w.a.sent;
+    w.run_until(Duration::from_secs(30), |_| false);
+    assert_eq!(w.a.sent, sent, "a failed agent kept sending");
+}
+
+/// The same with end-of-candidates signalled: A fails once its only pair exhausts its
+/// retransmissions (RTO 250 ms doubling to 1.6 s, 6 retransmissions: about 8 s), well before
+/// the checking timeout.
+#[test]
+fn a_peer_that_vanishes_mid_checks_fails_when_its_pairs_fail() {
+    let mut w = World::new(
+        311,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    w.a.agent.end_of_remote_candidates();
+    assert!(w.run_until(Duration::from_secs(1), |w| w.a.sent > 0 && w.b.sent > 0));
+    let vanished_at = w.now;
+    w.net.block(w.b.addr);
+    assert!(
+        w.run_until(Duration::from_secs(40), |w| w.a.agent.state()
+            == State::Failed),
+        "{:?}",
+        w.a.states
+    );
+    let failed_after = w.a.states.last().expect("states").0 - vanished_at;
+    assert!(
+        failed_after >= Duration::from_secs(5) && failed_after <= Duration::from_secs(12),
+        "failed after {failed_after:?}"
+    );
+    assert_eq!(
+        w.a.agent.pair_state(w.a.addr, w.b.addr),
+        Some(PairState::Failed)
+    );
+}
+
+/// B's address changes (say Wi-Fi to cellular): the old pair loses consent on A, then both
+/// restart ICE with new credentials, B's new candidate is signalled, and they reconnect on
+/// the new path.
+#[test]
+fn ice_restart_after_a_path_change_reconnects_on_the_new_path() {
+    for seed in [320, 321, 322] {
+        let mut w = World::new(seed, lossy(0.02), IceRole::Controlling, IceRole::Controlled);
+        w.exchange_candidates();
+        assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+        let old_b = w.b.addr;
+        let new_b = addr("10.0.1.2:7000");
+        // The old address is gone; B's datagrams now come from and go to the new one.
+        w.net.block(old_b);
+        w.b.addr = new_b;
+        assert!(
+            w.run_until(Duration::from_secs(20), |w| w.a.agent.state()
+                == State::Disconnected),
+            "seed {seed}: {:?}",
+            w.a.states
+        );
+        // Restart: new credentials both ways, B gathers on its new socket, candidates again.
+        let (new_a_creds, new_b_creds) = (creds(seed * 10 + 1), creds(seed * 10 + 2));
+        w.a.agent.restart(new_a_creds.clone());
+        w.b.agent.restart(new_b_creds.clone());
+        w.b.agent.gather(&[new_b]);
+        w.a.agent.set_remote_credentials(new_b_creds);
+        w.b.agent.set_remote_credentials(new_a_creds);
+        w.exchange_candidates();
+        assert!(
+            w.run_until(Duration::from_secs(20), |w| {
+                w.both_connected() && w.a.agent.selected_pair() == Some((w.a.addr, new_b))
+            }),
+            "seed {seed}: {:?} {:?} selected {:?}",
+            w.a.states,
+            w.b.states,
+            w.a.agent.selected_pair()
+        );
+        assert_eq!(w.b.agent.selected_pair(), Some((new_b, w.a.addr)));
+        // And it stays up on the new path.
+        assert!(
+            !w.run_until(Duration::from_secs(40), |w| !w.both_connected()),
+            "seed {seed}: lost the new path: {:?}",
+            w.a.states
+        );
+    }
+}
