@@ -12,6 +12,7 @@ use webrtc_util::{Conn, KeyingMaterialExporter};
 use crate::certificate::Certificate;
 use crate::error::{DtlsError, FingerprintMismatch};
 use crate::fingerprint::{Fingerprint, HashAlgorithm};
+use crate::guard::GuardedConn;
 use crate::role::DtlsRole;
 use crate::srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpProfile};
 use crate::state::{ConnectingGuard, DtlsTransportState, StatePublisher};
@@ -169,6 +170,8 @@ impl DtlsTransport {
         let dtls_config = self.dtls_config(remote, Arc::clone(&mismatch));
         let is_client = remote.role == DtlsRole::Client;
         let timeout = self.config.handshake_timeout;
+        // Drops hellos that would panic inside `dtls` 0.17 (see `crate::guard`).
+        let conn: Arc<dyn Conn + Send + Sync> = Arc::new(GuardedConn::new(conn));
         let handshake = DTLSConn::new(conn, dtls_config, is_client, None);
         let dtls_conn = match tokio::time::timeout(timeout, handshake).await {
             Err(_elapsed) => return Err(DtlsError::HandshakeTimeout { timeout }),

@@ -67,6 +67,7 @@
 mod certificate;
 mod error;
 mod fingerprint;
+pub mod guard;
 mod handshake;
 mod role;
 mod srtp;
