@@ -4,6 +4,7 @@ mod answer;
 mod input;
 mod sdp;
 mod serve;
+mod ws;
 
 use std::process::ExitCode;
 

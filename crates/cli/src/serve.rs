@@ -1,9 +1,11 @@
 //! `antiphon serve`: a small signaling server and demo page. The page offers a data channel
-//! (and camera/microphone tracks with `?media=1`), POSTs its offer as browser JSON to `/offer`,
-//! and applies Antiphon's answer; Antiphon connects and echoes every data channel message.
+//! (and camera/microphone tracks with `?media=1`), sends its offer as browser JSON over a
+//! WebSocket (`/ws`), and applies Antiphon's answer; Antiphon connects, reports its states over
+//! the same WebSocket, and echoes every data channel message. Later offers on the same
+//! WebSocket (an ICE restart) renegotiate the same connection.
 //!
-//! Signaling is plain HTTP: the page sends its offer once gathering is complete and the answer
-//! carries our candidates, so no trickle channel is needed.
+//! The page sends its offer once gathering is complete and the answer carries our candidates,
+//! so no trickle messages are needed.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -14,13 +16,17 @@ use antiphon_peer::{
     PeerConnectionEvent, RTCConfiguration, RTCPeerConnection, RTCSessionDescriptionInit,
 };
 use clap::Args;
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::ws;
 
 const PAGE: &str = include_str!("../web/index.html");
 
-/// Largest request body accepted (an offer is a few KiB).
-const MAX_BODY: usize = 256 * 1024;
+/// Largest WebSocket message accepted, over all its frames (an offer is a few KiB).
+const MAX_MESSAGE: usize = 256 * 1024;
 
 /// Arguments of `antiphon serve`.
 #[derive(Debug, Args)]
@@ -64,20 +70,34 @@ async fn serve(addr: SocketAddr) -> Result<(), String> {
 struct Request {
     method: String,
     path: String,
-    body: Vec<u8>,
+    /// Header names lowercased.
+    headers: Vec<(String, String)>,
 }
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Most header lines accepted in one request.
+const MAX_HEADERS: usize = 64;
 
 async fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader
+    (&mut reader)
+        .take(8 * 1024)
         .read_line(&mut line)
         .await
         .map_err(|e| e.to_string())?;
     let mut parts = line.split_whitespace();
     let method = parts.next().ok_or("empty request")?.to_owned();
     let path = parts.next().ok_or("no path")?.to_owned();
-    let mut length = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         reader
@@ -88,21 +108,20 @@ async fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().map_err(|_| "bad content-length")?;
+        if headers.len() >= MAX_HEADERS {
+            return Err("too many headers".to_owned());
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            headers.push((name, value.trim().to_owned()));
         }
     }
-    if length > MAX_BODY {
-        return Err("request body too large".to_owned());
-    }
-    let mut body = vec![0; length];
-    reader
-        .read_exact(&mut body)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Request { method, path, body })
+    // Only GET requests are served: a body, if any, is never read.
+    Ok(Request {
+        method,
+        path,
+        headers,
+    })
 }
 
 async fn respond(
@@ -135,37 +154,188 @@ async fn handle(mut stream: TcpStream) -> Result<(), String> {
             )
             .await
         }
-        ("POST", "/offer") => match answer(&request.body).await {
-            Ok(json) => respond(&mut stream, "200 OK", "application/json", json.as_bytes()).await,
-            Err(error) => {
-                say(&format!("offer refused: {error}"));
-                respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "text/plain",
-                    error.as_bytes(),
-                )
-                .await
+        ("GET", "/ws") => {
+            let upgrade = request
+                .header("upgrade")
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+            match (upgrade, request.header("sec-websocket-key")) {
+                (true, Some(key)) => {
+                    let head = format!(
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                        ws::accept_key(key)
+                    );
+                    stream
+                        .write_all(head.as_bytes())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    websocket(stream).await
+                }
+                _ => {
+                    respond(
+                        &mut stream,
+                        "400 Bad Request",
+                        "text/plain",
+                        b"expected a WebSocket upgrade",
+                    )
+                    .await
+                }
             }
-        },
-        ("POST", "/log") => {
-            say(&format!(
-                "browser: {}",
-                String::from_utf8_lossy(&request.body)
-            ));
-            respond(&mut stream, "204 No Content", "text/plain", b"").await
         }
         _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found").await,
     }
 }
 
-/// Answers a browser offer and runs the connection: every data channel the browser opens is
-/// echoed (`echo: ` before text messages; binary messages come back unchanged).
-async fn answer(body: &[u8]) -> Result<String, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "offer is not UTF-8")?;
+/// Sends one JSON text message to the page.
+fn send_json(out: &mpsc::UnboundedSender<Vec<u8>>, value: &serde_json::Value) {
+    let _ = out.send(ws::encode(ws::Opcode::Text, value.to_string().as_bytes()));
+}
+
+/// W3C state names are the lowercased variant names.
+fn state_name(state: impl std::fmt::Debug) -> String {
+    format!("{state:?}").to_ascii_lowercase()
+}
+
+/// One signaling session: the page's offers (the first, then ICE restarts or renegotiation)
+/// go to one `RTCPeerConnection`; answers, state updates and errors go back as JSON.
+async fn websocket(stream: TcpStream) -> Result<(), String> {
+    let (mut reader, mut writer) = stream.into_split();
+    let (out, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
+    let writer_task = tokio::spawn(async move {
+        while let Some(frame) = outgoing.recv().await {
+            let closing = frame.first() == Some(&0x88);
+            if writer.write_all(&frame).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    let mut pc: Option<Arc<RTCPeerConnection>> = None;
+    let mut buffer = Vec::new();
+    let mut message: Option<Vec<u8>> = None;
+    let mut chunk = vec![0u8; 16 * 1024];
+    'read: loop {
+        loop {
+            let frame = match ws::decode(&buffer, MAX_MESSAGE) {
+                Ok(Some((frame, used))) => {
+                    buffer.drain(..used);
+                    frame
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    say(&format!("websocket closed: {error:?}"));
+                    let _ = out.send(ws::close(error.close_code()));
+                    break 'read;
+                }
+            };
+            match frame.opcode {
+                ws::Opcode::Ping => {
+                    let _ = out.send(ws::encode(ws::Opcode::Pong, &frame.payload));
+                }
+                ws::Opcode::Pong => {}
+                ws::Opcode::Close => {
+                    let _ = out.send(ws::close(1000));
+                    break 'read;
+                }
+                ws::Opcode::Text | ws::Opcode::Binary | ws::Opcode::Continuation => {
+                    let started = frame.opcode != ws::Opcode::Continuation;
+                    let mut data = match (message.take(), started) {
+                        (None, true) => frame.payload,
+                        (Some(mut data), false) => {
+                            data.extend_from_slice(&frame.payload);
+                            data
+                        }
+                        _ => {
+                            let _ = out.send(ws::close(1002));
+                            break 'read;
+                        }
+                    };
+                    if data.len() > MAX_MESSAGE {
+                        let _ = out.send(ws::close(1009));
+                        break 'read;
+                    }
+                    if !frame.fin {
+                        message = Some(data);
+                        continue;
+                    }
+                    let text = std::mem::take(&mut data);
+                    on_message(&text, &mut pc, &out).await;
+                }
+            }
+        }
+        match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    drop(out);
+    let _ = writer_task.await;
+    if let Some(pc) = pc {
+        pc.close().await;
+    }
+    Ok(())
+}
+
+/// A message from the page: `{"type":"offer","sdp":...}` or `{"type":"log","text":...}`.
+async fn on_message(
+    data: &[u8],
+    pc: &mut Option<Arc<RTCPeerConnection>>,
+    out: &mpsc::UnboundedSender<Vec<u8>>,
+) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        send_json(
+            out,
+            &json!({"type": "error", "message": "message is not UTF-8"}),
+        );
+        return;
+    };
+    let kind = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| Some((v.get("type")?.as_str()?.to_owned(), v)));
+    match kind {
+        Some((kind, value)) if kind == "log" => {
+            let line = value.get("text").and_then(|t| t.as_str()).unwrap_or("");
+            say(&format!("browser: {line}"));
+        }
+        Some((kind, _)) if kind == "offer" => match answer(text, pc, out).await {
+            Ok(json) => {
+                let _ = out.send(ws::encode(ws::Opcode::Text, json.as_bytes()));
+            }
+            Err(error) => {
+                say(&format!("offer refused: {error}"));
+                send_json(out, &json!({"type": "error", "message": error}));
+            }
+        },
+        _ => send_json(
+            out,
+            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"log\", ...}"}),
+        ),
+    }
+}
+
+/// Answers a browser offer. The first offer creates the connection, which echoes every data
+/// channel the browser opens (`echo: ` before text messages; binary messages come back
+/// unchanged) and reports its states to the page; later offers (an ICE restart) go to the same
+/// connection.
+async fn answer(
+    text: &str,
+    slot: &mut Option<Arc<RTCPeerConnection>>,
+    out: &mpsc::UnboundedSender<Vec<u8>>,
+) -> Result<String, String> {
     let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
+    if let Some(pc) = slot.as_ref() {
+        pc.set_remote_description(offer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = pc.create_answer().await.map_err(|e| e.to_string())?;
+        pc.set_local_description(Some(answer.clone()))
+            .await
+            .map_err(|e| e.to_string())?;
+        say("answered a new offer");
+        return Ok(answer.to_json());
+    }
     let pc =
         Arc::new(RTCPeerConnection::new(RTCConfiguration::default()).map_err(|e| e.to_string())?);
+    let mut events = pc.subscribe();
     pc.set_remote_description(offer)
         .await
         .map_err(|e| e.to_string())?;
@@ -173,18 +343,28 @@ async fn answer(body: &[u8]) -> Result<String, String> {
     pc.set_local_description(Some(answer.clone()))
         .await
         .map_err(|e| e.to_string())?;
-    let mut events = pc.subscribe();
-    let watcher = Arc::clone(&pc);
+    let states = out.clone();
     tokio::spawn(async move {
-        while let Ok(event) = events.recv().await {
-            if let PeerConnectionEvent::ConnectionState(state) = event {
-                say(&format!("connection {state:?}"));
+        loop {
+            match events.recv().await {
+                Ok(PeerConnectionEvent::ConnectionState(state)) => {
+                    say(&format!("connection {state:?}"));
+                    send_json(
+                        &states,
+                        &json!({"type": "state", "connection": state_name(state)}),
+                    );
+                }
+                Ok(PeerConnectionEvent::IceConnectionState(state)) => {
+                    send_json(&states, &json!({"type": "state", "ice": state_name(state)}));
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
             }
         }
-        drop(watcher);
     });
+    let channels = Arc::clone(&pc);
     tokio::spawn(async move {
-        while let Some(channel) = pc.accept_data_channel().await {
+        while let Some(channel) = channels.accept_data_channel().await {
             say(&format!("data channel {:?} open", channel.label()));
             tokio::spawn(async move {
                 while let Some(message) = channel.recv().await {
@@ -201,5 +381,6 @@ async fn answer(body: &[u8]) -> Result<String, String> {
             });
         }
     });
+    *slot = Some(pc);
     Ok(answer.to_json())
 }

@@ -1,8 +1,9 @@
-//! Real-browser interop end to end: headless Chromium loads `antiphon serve`'s page, offers a
-//! data channel (alone; with fake camera and microphone tracks; with three-layer simulcast
-//! video; with receive-only audio and video), applies Antiphon's
-//! answer, and must reach `connected` (ICE, then DTLS with the fingerprint checked) and get its
-//! text and binary messages echoed back over the data channel.
+//! Real-browser interop end to end: headless Chromium loads `antiphon serve`'s page and offers a
+//! data channel over the `/ws` WebSocket (its log lines come back as the server's
+//! `browser: ...`), alone, with fake camera and microphone tracks, with three-layer simulcast
+//! video, or with receive-only audio and video; it applies Antiphon's answer, and must reach
+//! `connected` (ICE, then DTLS with the fingerprint checked) and get its text and binary
+//! messages echoed back over the data channel.
 //!
 //! Needs Chromium (`/usr/bin/chromium`; `CHROMIUM` overrides): fails, never skips, without it.
 

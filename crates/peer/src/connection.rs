@@ -490,7 +490,9 @@ impl RTCPeerConnection {
         if let Some(ice) = inner.ice.as_mut() {
             ice.close();
         }
-        if let Some(sctp) = self.sctp.borrow().clone() {
+        // The watch guard is dropped before the await: `close()` must be a Send future.
+        let sctp = self.sctp.borrow().clone();
+        if let Some(sctp) = sctp {
             let _ = sctp.close().await;
         }
         self.set_state(RTCPeerConnectionState::Closed);
