@@ -158,3 +158,28 @@ fn chromium_connects_and_exchanges_data_channel_messages() {
         "{joined}"
     );
 }
+
+/// Scenario (e): after data flows, the page calls `pc.restartIce()` and sends the new offer over
+/// the same WebSocket; Antiphon answers with new ICE credentials on the same connection and
+/// restarts its ICE agent; Chromium's selected pair must move to the new credentials, stay
+/// connected, and messages must echo again both ways.
+#[test]
+fn chromium_ice_restart_keeps_the_data_channel() {
+    let server = serve();
+    let seen = run_browser(&server, "auto=1&restart=1");
+    let joined = seen.join("\n");
+    assert!(
+        joined.contains("browser: result ok"),
+        "ICE restart:\n{joined}"
+    );
+    assert!(joined.contains("answered a new offer"), "{joined}");
+    assert!(
+        joined.contains("browser: restart new credentials"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("browser: restart selected pair new connected"),
+        "Chromium's selected pair uses the restarted credentials:\n{joined}"
+    );
+    assert!(!joined.contains("browser: connection failed"), "{joined}");
+}

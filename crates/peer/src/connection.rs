@@ -103,6 +103,8 @@ struct Inner {
     negotiator: Negotiator,
     ice: Option<IceDriver>,
     started: bool,
+    /// `restartIce()` was called: the next offer carries new ICE credentials.
+    restart_ice: bool,
 }
 
 /// Slots of the event broadcast channel ([`RTCPeerConnection::subscribe`]).
@@ -160,6 +162,7 @@ impl RTCPeerConnection {
                 negotiator,
                 ice: None,
                 started: false,
+                restart_ice: false,
             })),
             certificate,
             bind: options.bind,
@@ -289,11 +292,25 @@ impl RTCPeerConnection {
         let mut inner = self.inner.lock().await;
         inner.negotiator.signaling_state_allows_offer()?;
         self.ensure_ice(&mut inner, IceRole::Controlling).await?;
+        if std::mem::take(&mut inner.restart_ice)
+            && inner.negotiator.current_remote_description().is_some()
+            && let Some(ice) = inner.ice.as_mut()
+        {
+            // RFC 8445 §9: new local credentials; the agent drops its pairs and waits for the
+            // answer's credentials and candidates.
+            ice.restart(IceCredentials::generate());
+        }
         let transport = match inner.ice.as_ref() {
             Some(ice) => self.local_transport(ice, 0),
             None => return Err(Error::Operation(OperationReason::IceFailed)),
         };
         inner.negotiator.create_offer(transport)
+    }
+
+    /// `restartIce()`: the next [`create_offer`](Self::create_offer) restarts ICE with new
+    /// credentials (the connection keeps its DTLS and SCTP state across the restart).
+    pub async fn restart_ice(&self) {
+        self.inner.lock().await.restart_ice = true;
     }
 
     /// `createAnswer()`.
@@ -350,6 +367,10 @@ impl RTCPeerConnection {
             let state = inner.negotiator.signaling_state();
             state.apply(crate::signaling::Side::Remote, RTCSdpType::Offer)?;
         }
+        let previous_ufrag = inner
+            .negotiator
+            .current_remote_description()
+            .and_then(|d| transport_ufrag(&d.parsed));
         let applied = inner.negotiator.set_remote_description(&description)?;
         if description.sdp_type == RTCSdpType::Rollback {
             return Ok(());
@@ -360,6 +381,15 @@ impl RTCPeerConnection {
             .remote_description()
             .map(|d| d.parsed.clone())
             .ok_or(Error::InvalidState(InvalidStateReason::NoRemoteDescription))?;
+        if description.sdp_type == RTCSdpType::Offer
+            && let Some(previous) = previous_ufrag
+            && transport_ufrag(&remote).is_some_and(|ufrag| ufrag != previous)
+            && let Some(ice) = inner.ice.as_mut()
+        {
+            // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials too, and
+            // the agent starts over with the offer's credentials and candidates below.
+            ice.restart(IceCredentials::generate());
+        }
         if let (Some(ice), Some(index)) = (inner.ice.as_ref(), transport_section(&remote)) {
             let section = &remote.media[index];
             let ufrag = section.ice_ufrag().or_else(|| remote.ice_ufrag());
@@ -691,6 +721,15 @@ impl IceEvents {
             }
         }
     }
+}
+
+/// The `a=ice-ufrag` of the transport section (or the session's).
+fn transport_ufrag(description: &SessionDescription) -> Option<String> {
+    let index = transport_section(description)?;
+    description.media[index]
+        .ice_ufrag()
+        .or_else(|| description.ice_ufrag())
+        .map(str::to_owned)
 }
 
 /// The section whose transport is used: the first mid of the first BUNDLE group, or the first
