@@ -9,6 +9,8 @@ use antiphon_ice::{
     IceConnectionState, IceCredentials, IceRole, PairState, RemoteCandidateError,
 };
 use proptest::prelude::*;
+
+mod support;
 use stun_rs::attributes::ice::{IceControlling, Priority};
 use stun_rs::attributes::stun::{Fingerprint, MessageIntegrity, UserName, XorMappedAddress};
 use stun_rs::methods::BINDING;
@@ -343,4 +345,158 @@ proptest! {
             }
         }
     }
+}
+
+/// A success response to `tx` from B, with MESSAGE-INTEGRITY under `key` (none if `None`) and
+/// a FINGERPRINT if `fingerprint`.
+fn response_with(tx: &[u8], key: Option<&str>, fingerprint: bool) -> Vec<u8> {
+    let mut id = [0u8; 12];
+    id.copy_from_slice(&tx[8..20]);
+    let mut b = StunMessageBuilder::new(BINDING, MessageClass::SuccessResponse)
+        .with_transaction_id(TransactionId::from(id))
+        .with_attribute(XorMappedAddress::from(addr(A_ADDR)));
+    if let Some(key) = key {
+        b = b.with_attribute(MessageIntegrity::new(
+            HMACKey::new_short_term(key).expect("key"),
+        ));
+    }
+    if fingerprint {
+        b = b.with_attribute(Fingerprint::default());
+    }
+    encode(&b.build())
+}
+
+#[test]
+fn responses_without_integrity_or_fingerprint_do_not_validate_pairs() {
+    let now = Instant::now();
+    let (mut a, check) = controlling_with_check(now);
+    let mut bad_fingerprint = response_with(&check.contents, Some(b_creds().pwd()), true);
+    let last = bad_fingerprint.len() - 1;
+    bad_fingerprint[last] ^= 0x55;
+    let cases = [
+        (
+            "no MESSAGE-INTEGRITY",
+            response_with(&check.contents, None, true),
+            DropReason::MissingIntegrity,
+        ),
+        (
+            "wrong key",
+            response_with(&check.contents, Some(a_creds().pwd()), true),
+            DropReason::BadIntegrity,
+        ),
+        (
+            "no FINGERPRINT",
+            response_with(&check.contents, Some(b_creds().pwd()), false),
+            DropReason::MissingFingerprint,
+        ),
+        (
+            "bad FINGERPRINT",
+            bad_fingerprint,
+            DropReason::BadFingerprint,
+        ),
+    ];
+    for (name, bytes, reason) in &cases {
+        let d = Datagram {
+            source: addr(B_ADDR),
+            destination: addr(A_ADDR),
+            contents: bytes,
+        };
+        assert_eq!(a.handle_receive(now, d), Err(*reason), "{name}");
+        assert_eq!(
+            a.pair_state(addr(A_ADDR), addr(B_ADDR)),
+            Some(PairState::InProgress),
+            "{name}"
+        );
+        assert_eq!(a.selected_pair(), None, "{name}");
+        assert_eq!(a.state(), IceConnectionState::Checking, "{name}");
+    }
+    // The genuine response, with both attributes, still matches the transaction: the forged
+    // ones consumed nothing.
+    let genuine = response_with(&check.contents, Some(b_creds().pwd()), true);
+    let d = Datagram {
+        source: addr(B_ADDR),
+        destination: addr(A_ADDR),
+        contents: &genuine,
+    };
+    assert_eq!(a.handle_receive(now, d), Ok(()));
+    assert_eq!(
+        a.pair_state(addr(A_ADDR), addr(B_ADDR)),
+        Some(PairState::Succeeded)
+    );
+}
+
+/// RFC 7675: consent is refreshed only by authenticated responses. B stops answering; an
+/// attacker on B's address answers every consent check of A with a forged response (wrong key,
+/// no MESSAGE-INTEGRITY, no FINGERPRINT, in turn). A still goes disconnected then failed at
+/// the consent timeout, deselects the pair, and sends nothing more to B.
+#[test]
+fn forged_consent_responses_do_not_keep_consent_and_a_failed_agent_stops_sending() {
+    use antiphon_ice::sim::LinkConfig;
+    use std::time::Duration;
+    use support::World;
+
+    let mut w = World::new(
+        500,
+        LinkConfig::default(),
+        IceRole::Controlling,
+        IceRole::Controlled,
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    let b_pwd = w.b.agent.local_credentials().pwd().to_owned();
+    let wrong = "zzzzzzzzzzzzzzzzzzzzzzzz";
+    // From here on A alone, driven by hand: every datagram it sends is answered by the forger.
+    let silent_since = w.now;
+    let mut now = w.now;
+    let mut states = Vec::new();
+    let mut forged = 0u32;
+    let mut sent_after_failure = 0u32;
+    while now < silent_since + Duration::from_secs(60) {
+        let Some(next) = w.a.agent.poll_timeout() else {
+            break;
+        };
+        now = now.max(next);
+        w.a.agent.handle_timeout(now);
+        while let Some(t) = w.a.agent.poll_transmit() {
+            if w.a.agent.state() == IceConnectionState::Failed {
+                sent_after_failure += 1;
+            }
+            if t.contents.first().is_some_and(|b| *b < 2) && t.contents.len() >= 20 {
+                let reply = match forged % 3 {
+                    0 => response_with(&t.contents, Some(wrong), true),
+                    1 => response_with(&t.contents, None, true),
+                    _ => response_with(&t.contents, Some(&b_pwd), false),
+                };
+                forged += 1;
+                let d = Datagram {
+                    source: t.destination,
+                    destination: t.source,
+                    contents: &reply,
+                };
+                assert!(
+                    w.a.agent.handle_receive(now, d).is_err(),
+                    "a forged response was accepted"
+                );
+            }
+        }
+        while let Some(e) = w.a.agent.poll_event() {
+            if let antiphon_ice::IceEvent::ConnectionStateChanged(s) = e {
+                states.push((now - silent_since, s));
+            }
+        }
+    }
+    assert!(forged >= 3, "A sent only {forged} consent checks");
+    let seen: Vec<IceConnectionState> = states.iter().map(|(_, s)| *s).collect();
+    assert_eq!(
+        seen,
+        [IceConnectionState::Disconnected, IceConnectionState::Failed],
+        "{states:?}"
+    );
+    assert!(states[1].0 <= Duration::from_secs(31), "{states:?}");
+    assert_eq!(w.a.agent.selected_pair(), None);
+    assert_eq!(sent_after_failure, 0, "a failed agent kept sending");
+    let drops = w.a.agent.drops();
+    assert!(drops.get(DropReason::BadIntegrity) > 0, "{drops:?}");
+    assert!(drops.get(DropReason::MissingIntegrity) > 0, "{drops:?}");
+    assert!(drops.get(DropReason::MissingFingerprint) > 0, "{drops:?}");
 }
