@@ -3,7 +3,9 @@
 //! `browser: ...`), alone, with fake camera and microphone tracks, with three-layer simulcast
 //! video, or with receive-only audio and video; it applies Antiphon's answer, and must reach
 //! `connected` (ICE, then DTLS with the fingerprint checked) and get its text and binary
-//! messages echoed back over the data channel.
+//! messages echoed back over the data channel. With media, every sending section's first
+//! codec in Antiphon's answer must be the one Chromium's sender reports and sends (getStats).
+//! A separate test restarts ICE after the echoes (scenario (e)).
 //!
 //! Needs Chromium (`/usr/bin/chromium`; `CHROMIUM` overrides): fails, never skips, without it.
 
@@ -100,6 +102,32 @@ fn run_browser(server: &Server, query: &str) -> Vec<String> {
     seen
 }
 
+/// The page's `negotiated mid=.. answer=.. sender=.. stats=..` lines: per sending section, the
+/// first codec of Antiphon's answer (`kind/name/pt`), Chromium's sender's first negotiated codec
+/// (`getParameters().codecs[0]`) and the codec of the RTP it sends (`getStats()` outbound-rtp ->
+/// codec). All three must agree; returns the answer's codec per section.
+fn negotiated_codecs(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("browser: negotiated "))
+        .map(|line| {
+            let field = |name: &str| {
+                line.split(' ')
+                    .find_map(|f| f.strip_prefix(name))
+                    .unwrap_or_else(|| panic!("{name} in {line}"))
+                    .to_owned()
+            };
+            let (answer, sender, stats) = (field("answer="), field("sender="), field("stats="));
+            assert_eq!(
+                answer, sender,
+                "Chromium's sender codec is the answer's: {line}"
+            );
+            assert_eq!(answer, stats, "Chromium sends the answer's codec: {line}");
+            answer
+        })
+        .collect()
+}
+
 #[test]
 fn chromium_connects_and_exchanges_data_channel_messages() {
     let server = serve();
@@ -136,6 +164,13 @@ fn chromium_connects_and_exchanges_data_channel_messages() {
         "Chromium sends VP8 first: {codecs}"
     );
 
+    let negotiated = negotiated_codecs(&media);
+    assert_eq!(negotiated.len(), 2, "audio and video:\n{joined}");
+    assert!(
+        negotiated[0].starts_with("audio/opus/") && negotiated[1].starts_with("video/vp8/"),
+        "{negotiated:?}"
+    );
+
     let simulcast = run_browser(&server, "auto=1&media=simulcast");
     let joined = simulcast.join("\n");
     assert!(
@@ -146,6 +181,9 @@ fn chromium_connects_and_exchanges_data_channel_messages() {
         joined.contains("video:sendonly:video/VP8/video/rtx/video/H264:rids=h,m,l"),
         "{joined}"
     );
+    let negotiated = negotiated_codecs(&simulcast);
+    assert_eq!(negotiated.len(), 1, "{joined}");
+    assert!(negotiated[0].starts_with("video/vp8/"), "{negotiated:?}");
 
     let recvonly = run_browser(&server, "auto=1&media=recvonly");
     let joined = recvonly.join("\n");
