@@ -14,8 +14,26 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "antiphon", version, about)]
 struct Cli {
+    /// More logs on stderr: -v info, -vv debug, -vvv trace (default: warnings only).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Logs (`tracing` events from antiphon-ice, -dtls, -peer and the CLI) go to stderr, so
+/// stdout stays the command's output.
+fn init_logs(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +51,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(cli.verbose);
     let outcome = match cli.command {
         Command::Answer(args) => answer::run(&args),
         Command::Serve(args) => serve::run(&args),

@@ -198,6 +198,7 @@ fn state_name(state: impl std::fmt::Debug) -> String {
 /// One signaling session: the page's offers (the first, then ICE restarts or renegotiation)
 /// go to one `RTCPeerConnection`; answers, state updates and errors go back as JSON.
 async fn websocket(stream: TcpStream) -> Result<(), String> {
+    tracing::debug!(peer = ?stream.peer_addr().ok(), "WebSocket session");
     let (mut reader, mut writer) = stream.into_split();
     let (out, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
     let writer_task = tokio::spawn(async move {

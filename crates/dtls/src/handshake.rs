@@ -153,7 +153,14 @@ impl DtlsTransport {
             .map_err(|state| DtlsError::InvalidState { state })?;
         // If this future is dropped mid-handshake the state still ends `failed`.
         let _guard = ConnectingGuard::new(&self.state);
+        tracing::debug!(role = ?remote.role, "DTLS handshake starts");
         let outcome = self.handshake(conn, &remote).await;
+        match &outcome {
+            Ok(session) => {
+                tracing::info!(role = ?remote.role, profile = ?session.profile, "DTLS connected");
+            }
+            Err(error) => tracing::warn!(%error, "DTLS handshake failed"),
+        }
         self.state.set(match outcome {
             Ok(_) => DtlsTransportState::Connected,
             Err(_) => DtlsTransportState::Failed,

@@ -360,12 +360,18 @@ impl Run {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::SetRemoteCredentials(c) => self.agent.set_remote_credentials(c),
+            Command::SetRemoteCredentials(c) => {
+                tracing::debug!(ufrag = c.ufrag(), "ICE remote credentials");
+                self.agent.set_remote_credentials(c);
+            }
             Command::AddRemoteCandidate(c, reply) => {
                 let _ = reply.send(self.agent.add_remote_candidate(&c));
             }
             Command::EndOfRemoteCandidates => self.agent.end_of_remote_candidates(),
-            Command::Restart(c) => self.agent.restart(c),
+            Command::Restart(c) => {
+                tracing::info!(ufrag = c.ufrag(), "ICE restart with new local credentials");
+                self.agent.restart(c);
+            }
             Command::Close => self.agent.close(),
         }
     }
@@ -416,16 +422,27 @@ impl Run {
         }
         // The selected pair first: whoever sees `connected` must also see the pair.
         let selected = self.agent.selected_pair();
-        self.selected.send_if_modified(|s| {
+        let selected_changed = self.selected.send_if_modified(|s| {
             let changed = *s != selected;
             *s = selected;
             changed
         });
-        self.state.send_if_modified(|s| {
-            let changed = *s != self.agent.state();
-            *s = self.agent.state();
+        if selected_changed {
+            match selected {
+                Some((local, remote)) => {
+                    tracing::info!(%local, %remote, "ICE selected pair");
+                }
+                None => tracing::debug!("ICE has no selected pair"),
+            }
+        }
+        let state = self.agent.state();
+        if self.state.send_if_modified(|s| {
+            let changed = *s != state;
+            *s = state;
             changed
-        });
+        }) {
+            tracing::info!(?state, "ICE connection state");
+        }
     }
 }
 

@@ -435,6 +435,11 @@ impl Negotiator {
             RTCSdpType::Rollback => {}
         }
         self.signaling_state = transition.state;
+        tracing::debug!(
+            sdp_type = ?description.sdp_type,
+            state = ?transition.state,
+            "remote description applied"
+        );
         Ok(Applied {
             signaling_state_changed: before != transition.state,
             negotiation_complete: description.sdp_type == RTCSdpType::Answer,
@@ -498,6 +503,16 @@ impl Negotiator {
         }
         self.last_local_sdp = Some(text.clone());
         self.last_created_answer = Some(text.clone());
+        for section in &written.explanation.sections {
+            tracing::debug!(
+                index = section.index,
+                mid = section.mid.as_deref().unwrap_or(""),
+                kind = %section.kind,
+                outcome = ?section.outcome,
+                "answer section"
+            );
+        }
+        tracing::trace!(explanation = %written.explanation, "answer created");
         self.last_explanation = Some(written.explanation);
         Ok(RTCSessionDescriptionInit::answer(text))
     }
