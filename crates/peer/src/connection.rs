@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use antiphon_codec::{Capabilities, MediaKind};
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
-    Fingerprint,
+    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsSession,
+    DtlsTransport, Fingerprint,
 };
 use antiphon_ice::driver::{DriverConfig, IceDriver};
 use antiphon_ice::{Candidate, IceConnectionState, IceCredentials, IceRole};
@@ -120,6 +120,9 @@ pub struct RTCPeerConnection {
     events: broadcast::Sender<PeerConnectionEvent>,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
+    /// The DTLS session once the handshake is done, so `close()` can end it (its reader and
+    /// writer tasks hold the ICE connection, and so the sockets, until it is closed).
+    dtls: watch::Sender<Option<Arc<DtlsSession>>>,
     // Boxed in the channel: its blocks hold 32 elements each for the connection's lifetime.
     remote_channels: Mutex<mpsc::UnboundedReceiver<Box<RTCDataChannel>>>,
     remote_channels_tx: mpsc::UnboundedSender<Box<RTCDataChannel>>,
@@ -169,6 +172,7 @@ impl RTCPeerConnection {
             events,
             state: watch::channel(RTCPeerConnectionState::New).0,
             sctp: watch::channel(None).0,
+            dtls: watch::channel(None).0,
             remote_channels: Mutex::new(remote_channels),
             remote_channels_tx,
         })
@@ -388,7 +392,6 @@ impl RTCPeerConnection {
         {
             // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials too, and
             // the agent starts over with the offer's credentials and candidates below.
-            tracing::info!("the remote offer restarts ICE");
             ice.restart(IceCredentials::generate());
         }
         if let (Some(ice), Some(index)) = (inner.ice.as_ref(), transport_section(&remote)) {
@@ -518,15 +521,22 @@ impl RTCPeerConnection {
     pub async fn close(&self) {
         let mut inner = self.inner.lock().await;
         inner.negotiator.close();
-        if let Some(ice) = inner.ice.as_mut() {
-            ice.close();
-        }
-        // The watch guard is dropped before the await: `close()` must be a Send future.
-        let sctp = self.sctp.borrow().clone();
+        // Closed first: a connection task still in the DTLS or SCTP handshake sees it when it
+        // publishes its session and closes that itself.
+        self.set_state(RTCPeerConnectionState::Closed);
+        // Top down, so close_notify and the SCTP ABORT still have a path to the peer. The watch
+        // values are taken out before awaiting: `close()` must be a Send future.
+        let sctp = self.sctp.send_replace(None);
         if let Some(sctp) = sctp {
             let _ = sctp.close().await;
         }
-        self.set_state(RTCPeerConnectionState::Closed);
+        let dtls = self.dtls.send_replace(None);
+        if let Some(dtls) = dtls {
+            let _ = dtls.close().await;
+        }
+        if let Some(ice) = inner.ice.as_mut() {
+            ice.close();
+        }
     }
 
     fn set_state(&self, state: RTCPeerConnectionState) {
@@ -539,7 +549,6 @@ impl RTCPeerConnection {
             }
         });
         if changed {
-            tracing::info!(?state, "connection state");
             let _ = self
                 .events
                 .send(PeerConnectionEvent::ConnectionState(state));
@@ -582,6 +591,7 @@ impl RTCPeerConnection {
         let state = self.state.clone();
         let events = self.events.clone();
         let sctp_slot = self.sctp.clone();
+        let dtls_slot = self.dtls.clone();
         let channels = self.remote_channels_tx.clone();
         tokio::spawn(async move {
             let report = |s: RTCPeerConnectionState| {
@@ -594,7 +604,6 @@ impl RTCPeerConnection {
                     }
                 });
                 if changed {
-                    tracing::info!(state = ?s, "connection state");
                     let _ = events.send(PeerConnectionEvent::ConnectionState(s));
                 }
             };
@@ -623,23 +632,42 @@ impl RTCPeerConnection {
                     return;
                 }
             };
+            let session = Arc::new(session);
+            dtls_slot.send_replace(Some(Arc::clone(&session)));
+            if *state.borrow() == RTCPeerConnectionState::Closed {
+                // close() ran during the handshake and found no session to close.
+                dtls_slot.send_replace(None);
+                let _ = session.close().await;
+                return;
+            }
             report(RTCPeerConnectionState::Connected);
             tokio::spawn(ice_events.forward(events.clone(), state.clone()));
             let Some(parameters) = sctp else { return };
-            let association =
-                match Box::pin(SctpTransport::start(session.conn(), role, parameters)).await {
-                    Ok(association) => association,
-                    Err(error) => {
-                        tracing::warn!(%error, "SCTP association failed");
-                        report(RTCPeerConnectionState::Failed);
-                        return;
-                    }
-                };
-            tracing::debug!("SCTP association up");
+            let Ok(association) =
+                Box::pin(SctpTransport::start(session.conn(), role, parameters)).await
+            else {
+                report(RTCPeerConnectionState::Failed);
+                return;
+            };
+            drop(session);
             let association = Arc::new(association);
             sctp_slot.send_replace(Some(Arc::clone(&association)));
-            while let Some(channel) = association.accept().await {
-                tracing::debug!(label = channel.label(), "remote data channel");
+            if *state.borrow() == RTCPeerConnectionState::Closed {
+                sctp_slot.send_replace(None);
+                let _ = association.close().await;
+                return;
+            }
+            // `accept` does not return after the association is closed (webrtc-sctp keeps its
+            // accept queue open while the association lives, and this task holds it), so the
+            // loop also ends when the connection closes; dropping the association then lets
+            // its tasks and the DTLS connection under it go.
+            let mut closed = state.subscribe();
+            loop {
+                let channel = tokio::select! {
+                    channel = association.accept() => channel,
+                    _ = closed.wait_for(|s| *s == RTCPeerConnectionState::Closed) => None,
+                };
+                let Some(channel) = channel else { break };
                 let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
                 let _ = channels.send(Box::new(channel));
             }
@@ -725,7 +753,6 @@ impl IceEvents {
                 }
             });
             if changed {
-                tracing::info!(state = ?mapped, "connection state");
                 let _ = events.send(PeerConnectionEvent::ConnectionState(mapped));
             }
         }

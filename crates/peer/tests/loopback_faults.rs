@@ -143,14 +143,10 @@ fn a_remote_that_vanishes_after_connecting_goes_disconnected_then_failed() {
 /// After `close()` on both sides of a connected pair, the runtime is back to the tasks it had
 /// before, and the UDP ports are free to bind again.
 ///
-/// Fails today (2026-11-25): 19-20 tasks while connected, 4 (two per connection) still alive
-/// after `close()`, after dropping the channels and after dropping both connections, and both
-/// UDP ports still bound. `RTCPeerConnection::close()` closes ICE and SCTP but never the DTLS
-/// session; `dtls` 0.17's `DTLSConn` spawns a reader and a writer task that only end on
-/// `DTLSConn::close()` or when the last `DTLSConn` is dropped, and they hold the `IceConn`,
-/// which holds the sockets. Ignored until `close()` also closes the `DtlsSession`.
+/// Regression (2026-11-25): `close()` used to leave two tasks per connection and both UDP ports
+/// bound: it never closed the DTLS session (whose reader and writer tasks hold the `IceConn`, and
+/// so the sockets), and the connection task waiting in SCTP `accept` kept the association alive.
 #[test]
-#[ignore = "finding: close() leaves the DTLS reader/writer tasks and the UDP sockets behind"]
 fn close_leaves_no_task_or_socket_behind() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
