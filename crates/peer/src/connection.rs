@@ -392,6 +392,7 @@ impl RTCPeerConnection {
         {
             // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials too, and
             // the agent starts over with the offer's credentials and candidates below.
+            tracing::info!("the remote offer restarts ICE");
             ice.restart(IceCredentials::generate());
         }
         if let (Some(ice), Some(index)) = (inner.ice.as_ref(), transport_section(&remote)) {
@@ -549,6 +550,7 @@ impl RTCPeerConnection {
             }
         });
         if changed {
+            tracing::info!(?state, "connection state");
             let _ = self
                 .events
                 .send(PeerConnectionEvent::ConnectionState(state));
@@ -604,6 +606,7 @@ impl RTCPeerConnection {
                     }
                 });
                 if changed {
+                    tracing::info!(state = ?s, "connection state");
                     let _ = events.send(PeerConnectionEvent::ConnectionState(s));
                 }
             };
@@ -643,12 +646,16 @@ impl RTCPeerConnection {
             report(RTCPeerConnectionState::Connected);
             tokio::spawn(ice_events.forward(events.clone(), state.clone()));
             let Some(parameters) = sctp else { return };
-            let Ok(association) =
-                Box::pin(SctpTransport::start(session.conn(), role, parameters)).await
-            else {
-                report(RTCPeerConnectionState::Failed);
-                return;
-            };
+            let association =
+                match Box::pin(SctpTransport::start(session.conn(), role, parameters)).await {
+                    Ok(association) => association,
+                    Err(error) => {
+                        tracing::warn!(%error, "SCTP association failed");
+                        report(RTCPeerConnectionState::Failed);
+                        return;
+                    }
+                };
+            tracing::debug!("SCTP association up");
             drop(session);
             let association = Arc::new(association);
             sctp_slot.send_replace(Some(Arc::clone(&association)));
@@ -668,6 +675,7 @@ impl RTCPeerConnection {
                     _ = closed.wait_for(|s| *s == RTCPeerConnectionState::Closed) => None,
                 };
                 let Some(channel) = channel else { break };
+                tracing::debug!(label = channel.label(), "remote data channel");
                 let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
                 let _ = channels.send(Box::new(channel));
             }
@@ -753,6 +761,7 @@ impl IceEvents {
                 }
             });
             if changed {
+                tracing::info!(state = ?mapped, "connection state");
                 let _ = events.send(PeerConnectionEvent::ConnectionState(mapped));
             }
         }
