@@ -1,0 +1,104 @@
+"""aiortc offers a data channel to `antiphon serve` over its WebSocket signaling.
+
+Usage: offer_data_channel.py HOST PORT
+
+Sends {"type":"offer","sdp":...} to ws://HOST:PORT/ws (a minimal RFC 6455 client: masked text
+frames), applies the answer, opens the "chat" channel, sends a text and a binary message and
+prints what comes back: `received text echo: ...`, `received binary ...`, then `state ...`.
+Exits non-zero on any failure.
+"""
+
+import asyncio
+import base64
+import json
+import os
+import struct
+import sys
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+
+async def ws_connect(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    if b" 101 " not in head.split(b"\r\n")[0]:
+        raise RuntimeError(f"no WebSocket upgrade: {head!r}")
+    return reader, writer
+
+
+def ws_send(writer, text):
+    data = text.encode()
+    mask = os.urandom(4)
+    n = len(data)
+    if n < 126:
+        header = bytes([0x81, 0x80 | n])
+    elif n < 65536:
+        header = bytes([0x81, 0x80 | 126]) + struct.pack(">H", n)
+    else:
+        header = bytes([0x81, 0x80 | 127]) + struct.pack(">Q", n)
+    writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
+async def ws_recv(reader):
+    while True:
+        b0, b1 = await reader.readexactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            (n,) = struct.unpack(">H", await reader.readexactly(2))
+        elif n == 127:
+            (n,) = struct.unpack(">Q", await reader.readexactly(8))
+        payload = await reader.readexactly(n)
+        if b0 & 0x0F == 0x1:
+            return json.loads(payload.decode())
+        if b0 & 0x0F == 0x8:
+            raise RuntimeError("the server closed the WebSocket")
+
+
+async def main(host, port):
+    reader, writer = await ws_connect(host, port)
+    pc = RTCPeerConnection()
+    channel = pc.createDataChannel("chat")
+    received = []
+    done = asyncio.get_running_loop().create_future()
+
+    @channel.on("open")
+    def on_open():
+        channel.send("hello from aiortc")
+        channel.send(b"\x01\x02\x03")
+
+    @channel.on("message")
+    def on_message(message):
+        received.append(message)
+        if len(received) == 2 and not done.done():
+            done.set_result(None)
+
+    # aiortc gathers all its candidates in setLocalDescription: the offer carries them.
+    await pc.setLocalDescription(await pc.createOffer())
+    ws_send(writer, json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+    while True:
+        message = await ws_recv(reader)
+        if message["type"] == "answer":
+            break
+        if message["type"] == "error":
+            raise RuntimeError("Antiphon refused the offer: " + message["message"])
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
+    await asyncio.wait_for(done, 20)
+    for message in received:
+        if isinstance(message, str):
+            print("received text", message, flush=True)
+        else:
+            print("received binary", ",".join(str(b) for b in message), flush=True)
+    print("state", pc.connectionState, flush=True)
+    await pc.close()
+    writer.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))

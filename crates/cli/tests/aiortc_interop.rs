@@ -1,0 +1,120 @@
+//! Interop with aiortc (Python, PyPI) as the offerer: a Python script
+//! (`tests/aiortc/offer_data_channel.py`) offers a data channel to `antiphon serve` over its
+//! WebSocket signaling, applies Antiphon's answer, connects (ICE, DTLS, SCTP), and sends a text
+//! and a binary message; Antiphon echoes both back.
+//!
+//! Needs `python3` with aiortc (`.ci/run` installs the pinned version): fails, never skips,
+//! without it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The aiortc version `.ci/run` installs.
+const AIORTC: &str = "1.16.0";
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start antiphon serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("serve prints its address");
+    let addr = first
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .expect("listening line")
+        .to_owned();
+    Server { child, lines, addr }
+}
+
+#[test]
+fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let check = Command::new(&python)
+        .args(["-c", "import aiortc; print(aiortc.__version__)"])
+        .output();
+    let version = match check {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+        _ => panic!(
+            "aiortc is required for this test: {python} -m pip install aiortc=={AIORTC} \
+             (.ci/run does this)"
+        ),
+    };
+    let server = serve();
+    let (host, port) = server.addr.rsplit_once(':').expect("host:port");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/aiortc/offer_data_channel.py"
+    );
+    let mut child = Command::new(&python)
+        .args([script, host, port])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the aiortc script");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("aiortc script status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().expect("aiortc script status");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().expect("aiortc script output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let server_lines: Vec<String> = server.lines.try_iter().collect();
+    let report = format!(
+        "aiortc {version}, exit {status}\nstdout:\n{stdout}\nstderr:\n{stderr}\nantiphon serve:\n{}",
+        server_lines.join("\n")
+    );
+    assert!(status.success(), "{report}");
+    assert!(
+        stdout.contains("received text echo: hello from aiortc"),
+        "{report}"
+    );
+    assert!(stdout.contains("received binary 1,2,3"), "{report}");
+    assert!(stdout.contains("state connected"), "{report}");
+    assert!(
+        server_lines.iter().any(|l| l == "connection Connected"),
+        "{report}"
+    );
+    assert!(
+        server_lines
+            .iter()
+            .any(|l| l == "data channel \"chat\" open"),
+        "{report}"
+    );
+}
