@@ -86,24 +86,36 @@ impl Request {
 /// Most header lines accepted in one request.
 const MAX_HEADERS: usize = 64;
 
+/// Longest request or header line accepted.
+const MAX_LINE: u64 = 8 * 1024;
+
+/// Reads one CRLF-terminated line of at most [`MAX_LINE`] bytes.
+async fn read_line(
+    reader: &mut BufReader<&mut TcpStream>,
+    line: &mut String,
+) -> Result<(), String> {
+    let read = reader
+        .take(MAX_LINE)
+        .read_line(line)
+        .await
+        .map_err(|e| e.to_string())?;
+    if read > 0 && !line.ends_with('\n') {
+        return Err("request line or header too long".to_owned());
+    }
+    Ok(())
+}
+
 async fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    (&mut reader)
-        .take(8 * 1024)
-        .read_line(&mut line)
-        .await
-        .map_err(|e| e.to_string())?;
+    read_line(&mut reader, &mut line).await?;
     let mut parts = line.split_whitespace();
     let method = parts.next().ok_or("empty request")?.to_owned();
     let path = parts.next().ok_or("no path")?.to_owned();
     let mut headers = Vec::new();
     loop {
         let mut header = String::new();
-        reader
-            .read_line(&mut header)
-            .await
-            .map_err(|e| e.to_string())?;
+        read_line(&mut reader, &mut header).await?;
         let header = header.trim_end();
         if header.is_empty() {
             break;

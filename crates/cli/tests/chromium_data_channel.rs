@@ -144,6 +144,10 @@ fn chromium_connects_and_exchanges_data_channel_messages() {
         "Antiphon's side connected too:\n{joined}"
     );
     assert!(joined.contains("data channel \"chat\" open"), "{joined}");
+    assert!(
+        joined.contains("browser: antiphon connection connected"),
+        "the page got Antiphon's state over the WebSocket:\n{joined}"
+    );
 
     let media = run_browser(&server, "auto=1&media=1");
     let joined = media.join("\n");
