@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -42,9 +42,11 @@ static EXPECTED: LazyLock<Fingerprint> =
     LazyLock::new(|| Fingerprint::of_der(HashAlgorithm::Sha256, b"no certificate hashes to this"));
 
 /// An in-memory `Conn`: `recv` hands out the queued datagrams, then reports the connection
-/// closed; `send` counts and discards.
+/// closed once, then stays silent (dtls's reader retries a failing `recv` at once, so an error
+/// on every call would spin it until the handshake timeout); `send` counts and discards.
 struct FeedConn {
     incoming: Mutex<VecDeque<Vec<u8>>>,
+    closed_reported: AtomicBool,
     sent: AtomicUsize,
 }
 
@@ -63,6 +65,9 @@ impl Conn for FeedConn {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let next = self.incoming.lock().expect("lock").pop_front();
         let Some(datagram) = next else {
+            if self.closed_reported.swap(true, Ordering::Relaxed) {
+                std::future::pending::<()>().await;
+            }
             return Err(closed());
         };
         let n = datagram.len().min(buf.len());
@@ -134,10 +139,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let conn = Arc::new(FeedConn {
         incoming: Mutex::new(datagrams(rest)),
+        closed_reported: AtomicBool::new(false),
         sent: AtomicUsize::new(0),
     });
     let mut config = DtlsConfig::new(CERTIFICATE.clone());
-    config.handshake_timeout = Duration::from_secs(5);
+    config.handshake_timeout = Duration::from_secs(2);
     config.retransmit_interval = Duration::from_millis(100);
     let transport = DtlsTransport::new(config);
     let parameters = DtlsParameters {
@@ -148,17 +154,23 @@ fuzz_target!(|data: &[u8]| {
         let outcome = transport
             .start(Arc::clone(&conn) as Arc<dyn Conn + Send + Sync>, parameters)
             .await;
-        // Let the dtls crate's own tasks see the closed conn and end before the next input.
+        // Let the dtls crate's own tasks see the dropped connection and end.
         tokio::time::sleep(Duration::from_millis(10)).await;
         outcome
     });
+    // Nothing of this input outlives it: the dtls reader and writer tasks have ended.
+    assert_eq!(
+        RUNTIME.metrics().num_alive_tasks(),
+        0,
+        "tasks left behind by a failed handshake"
+    );
     match outcome {
         Ok(session) => panic!("handshake connected on fuzz input: {session:?}"),
         Err(DtlsError::InvalidState { .. }) => panic!("a fresh transport refused to start"),
         Err(_) => {}
     }
     assert_eq!(transport.state(), DtlsTransportState::Failed);
-    // 5 s of 100 ms retransmissions (doubling) plus one reply per datagram, at most.
+    // 2 s of 100 ms retransmissions (doubling) plus a few replies per datagram, at most.
     assert!(
         conn.sent.load(Ordering::Relaxed) < 10_000,
         "unbounded sends"
