@@ -23,9 +23,11 @@ const HANDSHAKE_HEADER: usize = 12;
 const CONTENT_HANDSHAKE: u8 = 22;
 const CLIENT_HELLO: u8 = 1;
 const SERVER_HELLO: u8 = 2;
+const SERVER_KEY_EXCHANGE: u8 = 12;
 
 /// False when `datagram` holds an epoch-0 ClientHello or ServerHello that is fragmented or
-/// whose extension list `dtls` 0.17 would index out of bounds. Records `dtls` rejects on
+/// whose extension list `dtls` 0.17 would index out of bounds, or a ServerKeyExchange shorter
+/// than 2 bytes. Records `dtls` rejects on
 /// its own (short headers, lengths past the end) are left to it.
 pub fn hellos_are_safe(datagram: &[u8]) -> bool {
     let mut rest = datagram;
@@ -54,6 +56,11 @@ fn handshake_record_is_safe(mut body: &[u8]) -> bool {
         let Some(fragment) = body.get(HANDSHAKE_HEADER..HANDSHAKE_HEADER + fragment_length) else {
             return true;
         };
+        // dtls reads `data[0]` and `data[1]` of a ServerKeyExchange before any length check.
+        // The declared length is in every fragment's header, so fragments are covered too.
+        if msg_type == SERVER_KEY_EXCHANGE && length < 2 {
+            return false;
+        }
         if msg_type == CLIENT_HELLO || msg_type == SERVER_HELLO {
             if fragment_offset != 0 || fragment_length != length {
                 return false;
