@@ -72,6 +72,8 @@ fn root() -> PathBuf {
 /// Formatting, lints, every test, the benches as tests, and the fuzz smoke run.
 fn ci() -> Result<(), String> {
     ensure_chromium()?;
+    ensure_aiortc()?;
+    ensure_cargo_fuzz()?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
         "clippy",
@@ -98,6 +100,34 @@ fn ensure_chromium() -> Result<(), String> {
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .args(["install", "-y", "-qq", "chromium", "chromium-driver"]))
+}
+
+/// The aiortc version the interop test (`crates/cli/tests/aiortc_interop.rs`) is run against.
+const AIORTC: &str = "aiortc==1.16.0";
+
+/// The aiortc interop test needs aiortc from PyPI; install the pinned version when it is missing
+/// (the test fails rather than skips without it).
+fn ensure_aiortc() -> Result<(), String> {
+    let present = Command::new("python3")
+        .args(["-c", "import aiortc"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if present {
+        return Ok(());
+    }
+    run(Command::new("python3").args(["-m", "pip", "install", "--quiet", AIORTC]))
+}
+
+/// The fuzz smoke run needs cargo-fuzz.
+fn ensure_cargo_fuzz() -> Result<(), String> {
+    let present = Command::new(cargo_bin())
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if present {
+        return Ok(());
+    }
+    cargo(&["install", "cargo-fuzz", "--locked"])
 }
 
 fn bench(args: &[&str]) -> Result<(), String> {
