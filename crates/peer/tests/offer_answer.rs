@@ -238,3 +238,43 @@ fn syntax_errors_carry_the_line() {
     }
     assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
 }
+
+#[test]
+fn rule_77_changed_fingerprint_in_a_re_answer_without_ice_restart_is_refused() {
+    // The same rule for the other direction: we re-offer without an ICE restart and the
+    // answer comes back with a different certificate fingerprint.
+    let mut offerer = negotiator(AnswerOptions::default());
+    let mut answerer = negotiator(AnswerOptions::default());
+    offerer.request_data_channel().unwrap();
+    let offer = offerer.create_offer(transport(0)).unwrap();
+    offerer.set_local_description(&offer).unwrap();
+    answerer.set_remote_description(&offer).unwrap();
+    let answer = answerer.create_answer(|_| transport(1)).unwrap();
+    answerer.set_local_description(&answer).unwrap();
+    offerer.set_remote_description(&answer).unwrap();
+
+    let re_offer = offerer.create_offer(transport(0)).unwrap();
+    offerer.set_local_description(&re_offer).unwrap();
+    answerer.set_remote_description(&re_offer).unwrap();
+    let re_answer = answerer.create_answer(|_| transport(1)).unwrap();
+    let fingerprint = "AB:".repeat(31) + "AB";
+    assert!(re_answer.sdp.contains(&fingerprint));
+    let mut changed = re_answer.clone();
+    changed.sdp = re_answer
+        .sdp
+        .replace(&fingerprint, &("CD:".repeat(31) + "CD"));
+    let result = offerer.set_remote_description(&changed);
+    assert!(
+        matches!(
+            result,
+            Err(Error::InvalidAccess(
+                antiphon_peer::InvalidAccessReason::FingerprintChangedWithoutIceRestart
+            ))
+        ),
+        "{result:?}"
+    );
+    // Refused without effect: still waiting for the answer, and the genuine one applies.
+    assert_eq!(offerer.signaling_state(), RTCSignalingState::HaveLocalOffer);
+    offerer.set_remote_description(&re_answer).unwrap();
+    assert_eq!(offerer.signaling_state(), RTCSignalingState::Stable);
+}
