@@ -4,7 +4,8 @@
 //!
 //! Input: one role byte (even: we are the server, odd: the client), then datagrams, each a
 //! big-endian u16 length and that many bytes (a short tail is one last datagram). The
-//! datagrams are delivered one per virtual millisecond, then the connection reports closed.
+//! datagrams are delivered one per virtual millisecond, then the connection reports closed once
+//! and stays silent. No runtime task may outlive an input (dtls's reader and writer end).
 //! The runtime's clock is paused, so retransmission timers and the handshake timeout cost no
 //! wall time: a tokio current-thread runtime built once, reused by every input.
 #![no_main]
