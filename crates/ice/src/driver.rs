@@ -330,6 +330,9 @@ struct Run {
 
 impl Run {
     async fn run(mut self) {
+        // What `gather` produced before the task started (host candidates, and with no STUN
+        // servers `GatheringComplete`) goes out now, not with the first packet or timeout.
+        self.publish().await;
         loop {
             let mut deadline = self.agent.poll_timeout().map(TokioInstant::from_std);
             let now = TokioInstant::now();
