@@ -1,6 +1,9 @@
 //! `RTCConfiguration` and its policies.
 
+use antiphon_dtls::Certificate;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, NotSupportedReason, SyntaxReason};
 
 /// `RTCIceServer`: a STUN or TURN server.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -54,7 +57,7 @@ pub enum RTCRtcpMuxPolicy {
 }
 
 /// `RTCConfiguration`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RTCConfiguration {
     /// STUN/TURN servers used for gathering.
     pub ice_servers: Vec<RTCIceServer>,
@@ -64,4 +67,163 @@ pub struct RTCConfiguration {
     pub bundle_policy: RTCBundlePolicy,
     /// The RTCP mux policy.
     pub rtcp_mux_policy: RTCRtcpMuxPolicy,
+    /// The DTLS certificates (`RTCCertificate`s); the first is used. Empty: one is generated.
+    pub certificates: Vec<Certificate>,
+}
+
+impl std::fmt::Debug for RTCConfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RTCConfiguration")
+            .field("ice_servers", &self.ice_servers)
+            .field("ice_transport_policy", &self.ice_transport_policy)
+            .field("bundle_policy", &self.bundle_policy)
+            .field("rtcp_mux_policy", &self.rtcp_mux_policy)
+            .field("certificates", &self.certificates.len())
+            .finish()
+    }
+}
+
+/// A STUN server from an `RTCIceServer` URL: `stun:host[:port]` (RFC 7064), port 3478 by
+/// default; IPv6 literals in brackets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StunServer {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+impl RTCConfiguration {
+    /// The STUN servers of `ice_servers`, checked as the W3C constructor does: a URL that does
+    /// not parse is a `SyntaxError`; `turn:`, `turns:` and `stuns:` (not implemented) and the
+    /// relay policy are `NotSupportedError`, never silently ignored.
+    pub(crate) fn stun_servers(&self) -> Result<Vec<StunServer>, Error> {
+        if self.ice_transport_policy == RTCIceTransportPolicy::Relay {
+            return Err(Error::NotSupported(NotSupportedReason::RelayPolicy));
+        }
+        let mut servers = Vec::new();
+        for url in self.ice_servers.iter().flat_map(|server| &server.urls) {
+            servers.push(parse_stun_url(url)?);
+        }
+        Ok(servers)
+    }
+}
+
+fn parse_stun_url(url: &str) -> Result<StunServer, Error> {
+    let syntax = || Error::Syntax(SyntaxReason::InvalidIceServerUrl(url.to_owned()));
+    let (scheme, rest) = url.split_once(':').ok_or_else(syntax)?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "stun" => {}
+        "stuns" | "turn" | "turns" => {
+            return Err(Error::NotSupported(NotSupportedReason::IceServerScheme(
+                scheme.to_owned(),
+            )));
+        }
+        _ => return Err(syntax()),
+    }
+    // RFC 7064: no path, query or user info on a stun: URI.
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
+        return Err(syntax());
+    }
+    let (host, port) = if let Some(literal) = rest.strip_prefix('[') {
+        let (host, after) = literal.split_once(']').ok_or_else(syntax)?;
+        host.parse::<std::net::Ipv6Addr>().map_err(|_| syntax())?;
+        match after {
+            "" => (host, None),
+            port => (host, Some(port.strip_prefix(':').ok_or_else(syntax)?)),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(syntax());
+    }
+    let port = match port {
+        None => 3478,
+        Some(port) => match port.parse::<u16>() {
+            Ok(port) if port != 0 => port,
+            _ => return Err(syntax()),
+        },
+    };
+    Ok(StunServer {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(urls: &[&str]) -> RTCConfiguration {
+        RTCConfiguration {
+            ice_servers: vec![RTCIceServer {
+                urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+                ..RTCIceServer::default()
+            }],
+            ..RTCConfiguration::default()
+        }
+    }
+
+    #[test]
+    fn stun_urls_parse_with_default_and_explicit_ports() {
+        let servers = config(&[
+            "stun:stun.example.org",
+            "stun:192.0.2.1:19302",
+            "stun:[2001:db8::1]:5000",
+            "STUN:[::1]",
+        ])
+        .stun_servers()
+        .expect("valid URLs");
+        let got: Vec<(&str, u16)> = servers.iter().map(|s| (s.host.as_str(), s.port)).collect();
+        assert_eq!(
+            got,
+            [
+                ("stun.example.org", 3478),
+                ("192.0.2.1", 19302),
+                ("2001:db8::1", 5000),
+                ("::1", 3478)
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_syntax_errors() {
+        for url in [
+            "stun:",
+            "stun:host:0",
+            "stun:host:99999",
+            "stun:host:x",
+            "stun:[::1",
+            "stun:[nothost]:1",
+            "stun://host",
+            "host:3478",
+            "stun:user@host",
+            "stun:host/path",
+        ] {
+            let error = config(&[url]).stun_servers().expect_err(url);
+            assert_eq!(error.name(), "SyntaxError", "{url}");
+        }
+    }
+
+    #[test]
+    fn turn_stuns_and_relay_are_not_supported() {
+        for url in [
+            "turn:turn.example.org?transport=udp",
+            "turns:turn.example.org",
+            "stuns:stun.example.org",
+        ] {
+            let error = config(&[url]).stun_servers().expect_err(url);
+            assert_eq!(error.name(), "NotSupportedError", "{url}");
+        }
+        let relay = RTCConfiguration {
+            ice_transport_policy: RTCIceTransportPolicy::Relay,
+            ..RTCConfiguration::default()
+        };
+        assert!(matches!(
+            relay.stun_servers(),
+            Err(Error::NotSupported(NotSupportedReason::RelayPolicy))
+        ));
+    }
 }

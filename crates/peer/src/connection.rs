@@ -14,12 +14,14 @@ use antiphon_dtls::{
     DtlsTransport, Fingerprint,
 };
 use antiphon_ice::driver::{DriverConfig, IceDriver};
-use antiphon_ice::{Candidate, IceConnectionState, IceCredentials, IceRole};
+use antiphon_ice::{
+    Candidate, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, IceRole,
+};
 use antiphon_sdp::{MediaDescription, SessionDescription};
 use tokio::sync::{Mutex, broadcast, mpsc, watch};
 
 use crate::answer::{AnswerOptions, LocalTransport};
-use crate::configuration::RTCConfiguration;
+use crate::configuration::{RTCConfiguration, StunServer};
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::error::{
@@ -73,6 +75,8 @@ pub enum PeerConnectionEvent {
     ConnectionState(RTCPeerConnectionState),
     /// `datachannel`: the remote opened a channel.
     DataChannel(RTCDataChannel),
+    /// `icegatheringstatechange`.
+    IceGatheringState(IceGatheringState),
 }
 
 /// Settings beyond `RTCConfiguration`.
@@ -102,10 +106,16 @@ impl Default for PeerOptions {
 struct Inner {
     negotiator: Negotiator,
     ice: Option<IceDriver>,
+    /// Every local candidate gathered (host, and server-reflexive from the STUN servers).
+    local_candidates: Vec<Candidate>,
+    gathering: IceGatheringState,
     started: bool,
     /// `restartIce()` was called: the next offer carries new ICE credentials.
     restart_ice: bool,
 }
+
+/// The longest `create_offer`/`create_answer` waits for server-reflexive candidates.
+const GATHERING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Slots of the event broadcast channel ([`RTCPeerConnection::subscribe`]).
 const EVENT_CAPACITY: usize = 16;
@@ -117,6 +127,8 @@ pub struct RTCPeerConnection {
     /// The addresses to gather on (the rest of [`PeerOptions`] lives in the negotiator; the
     /// capabilities are moved there, not copied: one copy per connection is ~10 KiB).
     bind: Vec<IpAddr>,
+    /// STUN servers from the configuration, resolved when the sockets are bound.
+    stun_servers: Vec<StunServer>,
     events: broadcast::Sender<PeerConnectionEvent>,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
@@ -147,8 +159,17 @@ impl RTCPeerConnection {
         configuration: RTCConfiguration,
         options: PeerOptions,
     ) -> Result<Self, Error> {
-        let certificate = Certificate::generate(&CertificateOptions::default())
-            .map_err(|e| Error::Operation(OperationReason::Dtls(e)))?;
+        let stun_servers = configuration.stun_servers()?;
+        let certificate = match configuration.certificates.first() {
+            Some(certificate) if certificate.is_expired(std::time::SystemTime::now()) => {
+                return Err(Error::InvalidAccess(
+                    InvalidAccessReason::CertificateExpired,
+                ));
+            }
+            Some(certificate) => certificate.clone(),
+            None => Certificate::generate(&CertificateOptions::default())
+                .map_err(|e| Error::Operation(OperationReason::Dtls(e)))?,
+        };
         let answer_options = AnswerOptions {
             bundle_policy: configuration.bundle_policy,
             rtcp_mux_policy: configuration.rtcp_mux_policy,
@@ -164,11 +185,14 @@ impl RTCPeerConnection {
             inner: Arc::new(Mutex::new(Inner {
                 negotiator,
                 ice: None,
+                local_candidates: Vec::new(),
+                gathering: IceGatheringState::New,
                 started: false,
                 restart_ice: false,
             })),
             certificate,
             bind: options.bind,
+            stun_servers,
             events,
             state: watch::channel(RTCPeerConnectionState::New).0,
             sctp: watch::channel(None).0,
@@ -223,6 +247,71 @@ impl RTCPeerConnection {
             .map(AppliedDescription::to_init)
     }
 
+    /// `currentLocalDescription`.
+    pub async fn current_local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        let inner = self.inner.lock().await;
+        inner
+            .negotiator
+            .current_local_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// `pendingLocalDescription`.
+    pub async fn pending_local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        let inner = self.inner.lock().await;
+        inner
+            .negotiator
+            .pending_local_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// `currentRemoteDescription`.
+    pub async fn current_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        let inner = self.inner.lock().await;
+        inner
+            .negotiator
+            .current_remote_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// `pendingRemoteDescription`.
+    pub async fn pending_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        let inner = self.inner.lock().await;
+        inner
+            .negotiator
+            .pending_remote_description()
+            .map(AppliedDescription::to_init)
+    }
+
+    /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
+    /// once host candidates and the configured STUN servers' answers (or their timeouts) are in.
+    pub async fn ice_gathering_state(&self) -> IceGatheringState {
+        self.inner.lock().await.gathering
+    }
+
+    /// `iceConnectionState`.
+    pub async fn ice_connection_state(&self) -> IceConnectionState {
+        let inner = self.inner.lock().await;
+        inner
+            .ice
+            .as_ref()
+            .map_or(IceConnectionState::New, IceDriver::state)
+    }
+
+    /// `RTCRtpTransceiver.setCodecPreferences(codecs)` for the transceiver `id`: its codecs in
+    /// this order, in the next offer or answer.
+    pub async fn set_codec_preferences(
+        &self,
+        id: TransceiverId,
+        codecs: Vec<antiphon_codec::Codec>,
+    ) -> Result<(), Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .set_codec_preferences(id, codecs)
+    }
+
     /// The certificate whose fingerprint our descriptions carry.
     pub fn certificate(&self) -> &Certificate {
         &self.certificate
@@ -261,14 +350,61 @@ impl RTCPeerConnection {
         }
         let mut config = DriverConfig::new(role, IceCredentials::generate());
         config.bind = self.bind.clone();
-        let driver = IceDriver::bind(config)
+        for server in &self.stun_servers {
+            // A name that does not resolve gives no server-reflexive candidate, as in browsers.
+            if let Ok(addresses) =
+                tokio::net::lookup_host((server.host.as_str(), server.port)).await
+            {
+                config.agent.stun_servers.extend(addresses);
+            }
+        }
+        let mut driver = IceDriver::bind(config)
             .await
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
+        self.set_gathering(inner, IceGatheringState::Gathering);
+        // Descriptions carry every candidate (no trickle of our own candidates yet), so wait for
+        // gathering to finish: at once with host candidates only, or when every STUN server has
+        // answered or timed out (the agent bounds that by its retransmissions).
+        let mut candidates = Vec::new();
+        let gathered = async {
+            while let Some(event) = driver.next_event().await {
+                match event {
+                    IceEvent::NewLocalCandidate(candidate) => candidates.push(candidate),
+                    IceEvent::GatheringComplete => break,
+                    _ => {}
+                }
+            }
+        };
+        // A bound, not a path: the agent completes gathering when its STUN transactions time
+        // out, well inside this.
+        let _ = tokio::time::timeout(GATHERING_LIMIT, gathered).await;
+        let hosts = driver.local_candidates();
+        for host in hosts.into_iter().rev() {
+            if !candidates.contains(&host) {
+                candidates.insert(0, host);
+            }
+        }
+        inner.local_candidates = candidates;
         inner.ice = Some(driver);
+        self.set_gathering(inner, IceGatheringState::Complete);
         Ok(())
     }
 
-    fn local_transport(&self, ice: &IceDriver, k: usize) -> LocalTransport {
+    fn set_gathering(&self, inner: &mut Inner, state: IceGatheringState) {
+        if inner.gathering != state {
+            inner.gathering = state;
+            let _ = self
+                .events
+                .send(PeerConnectionEvent::IceGatheringState(state));
+        }
+    }
+
+    fn local_transport(
+        &self,
+        ice: &IceDriver,
+        local_candidates: &[Candidate],
+        k: usize,
+    ) -> LocalTransport {
         let credentials = if k == 0 {
             ice.local_credentials().clone()
         } else {
@@ -277,7 +413,7 @@ impl RTCPeerConnection {
         let mut transport =
             LocalTransport::new(credentials.ufrag(), credentials.pwd(), &self.certificate);
         if k == 0 {
-            let candidates = ice.local_candidates();
+            let candidates = &local_candidates;
             transport.default_address = candidates
                 .iter()
                 .filter_map(Candidate::socket_addr)
@@ -305,7 +441,7 @@ impl RTCPeerConnection {
             ice.restart(IceCredentials::generate());
         }
         let transport = match inner.ice.as_ref() {
-            Some(ice) => self.local_transport(ice, 0),
+            Some(ice) => self.local_transport(ice, &inner.local_candidates, 0),
             None => return Err(Error::Operation(OperationReason::IceFailed)),
         };
         inner.negotiator.create_offer(transport)
@@ -321,14 +457,17 @@ impl RTCPeerConnection {
     pub async fn create_answer(&self) -> Result<RTCSessionDescriptionInit, Error> {
         let mut inner = self.inner.lock().await;
         let Inner {
-            negotiator, ice, ..
+            negotiator,
+            ice,
+            local_candidates,
+            ..
         } = &mut *inner;
         let Some(ice) = ice.as_ref() else {
             return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
                 state: negotiator.signaling_state(),
             }));
         };
-        negotiator.create_answer(|k| self.local_transport(ice, k))
+        negotiator.create_answer(|k| self.local_transport(ice, local_candidates, k))
     }
 
     /// `setLocalDescription(description)`; `None` is the implicit form (an answer in

@@ -25,6 +25,10 @@ pub enum Error {
     Type(TypeErrorReason),
     /// `OperationError`: the operation failed for a reason outside the caller's input.
     Operation(OperationReason),
+    /// `SyntaxError`: an ICE server URL does not parse.
+    Syntax(SyntaxReason),
+    /// `NotSupportedError`: the configuration asks for something Antiphon does not implement.
+    NotSupported(NotSupportedReason),
 }
 
 impl Error {
@@ -37,6 +41,8 @@ impl Error {
             Self::SdpSyntax(_) => "RTCError",
             Self::Type(_) => "TypeError",
             Self::Operation(_) => "OperationError",
+            Self::Syntax(_) => "SyntaxError",
+            Self::NotSupported(_) => "NotSupportedError",
         }
     }
 }
@@ -51,6 +57,8 @@ impl fmt::Display for Error {
             Self::SdpSyntax(error) => write!(f, "sdp-syntax-error: {error}"),
             Self::Type(reason) => reason.fmt(f),
             Self::Operation(reason) => reason.fmt(f),
+            Self::Syntax(reason) => reason.fmt(f),
+            Self::NotSupported(reason) => reason.fmt(f),
         }
     }
 }
@@ -168,6 +176,8 @@ pub enum InvalidAccessReason {
     InvalidSetupRole,
     /// The remote candidate could not be used.
     InvalidCandidate,
+    /// A certificate in the configuration has expired.
+    CertificateExpired,
 }
 
 impl fmt::Display for InvalidAccessReason {
@@ -200,6 +210,7 @@ impl fmt::Display for InvalidAccessReason {
             }
             Self::InvalidSetupRole => f.write_str("the a=setup role is not valid here"),
             Self::InvalidCandidate => f.write_str("the ICE candidate is not valid"),
+            Self::CertificateExpired => f.write_str("the configured certificate has expired"),
         }
     }
 }
@@ -303,6 +314,48 @@ impl fmt::Display for OperationReason {
             Self::DataChannel(error) => write!(f, "data channel failed: {error}"),
             Self::NoDataChannelTransport => f.write_str("no data channel transport is negotiated"),
             Self::Io(kind) => write!(f, "I/O error: {kind}"),
+        }
+    }
+}
+
+/// Why an ICE server URL was refused with `SyntaxError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyntaxReason {
+    /// The URL (RFC 7064 / RFC 7065) does not parse: no scheme, no host, or a bad port.
+    InvalidIceServerUrl(String),
+}
+
+impl fmt::Display for SyntaxReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidIceServerUrl(url) => write!(f, "not a valid ICE server URL: {url:?}"),
+        }
+    }
+}
+
+/// What a configuration asked for that Antiphon does not implement (`NotSupportedError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotSupportedReason {
+    /// A URL scheme other than `stun:` (TURN relays and STUN over TLS are not implemented).
+    IceServerScheme(String),
+    /// `iceTransportPolicy: "relay"`: there are no relay candidates without TURN.
+    RelayPolicy,
+}
+
+impl fmt::Display for NotSupportedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::IceServerScheme(scheme) => {
+                write!(
+                    f,
+                    "ICE server scheme {scheme:?} is not supported (only stun:)"
+                )
+            }
+            Self::RelayPolicy => {
+                f.write_str("iceTransportPolicy relay needs TURN, which is not supported")
+            }
         }
     }
 }

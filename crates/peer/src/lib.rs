@@ -78,8 +78,8 @@ pub use connection::{
 pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
 pub use error::{
-    Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, OperationReason,
-    TypeErrorReason,
+    Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
+    OperationReason, SyntaxReason, TypeErrorReason,
 };
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};
