@@ -634,27 +634,46 @@ impl RTCPeerConnection {
             .map(|channel| *channel)
     }
 
-    async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
-        let mut receiver = self.sctp.subscribe();
-        let mut state = self.state.subscribe();
-        loop {
-            if let Some(sctp) = receiver.borrow_and_update().clone() {
-                return Ok(sctp);
+    /// `createDataChannel(label, init)` at any time: the arguments are checked now (TypeError
+    /// for exclusive reliability settings or a negotiated channel without id), a data channel
+    /// section is asked for if none is negotiated yet (so the next offer carries one), and the
+    /// channel opens once the SCTP association is up, after signaling, which the caller drives.
+    /// [`PendingDataChannel::opened`] gives the open channel, or why it never opened.
+    pub async fn create_data_channel(
+        &self,
+        label: &str,
+        init: RTCDataChannelInit,
+    ) -> Result<PendingDataChannel, Error> {
+        init.channel_type()?;
+        if init.negotiated && init.id.is_none() {
+            return Err(Error::Type(TypeErrorReason::NegotiatedWithoutId));
+        }
+        {
+            let mut inner = self.inner.lock().await;
+            if inner.negotiator.signaling_state() == RTCSignalingState::Closed {
+                return Err(Error::InvalidState(InvalidStateReason::Closed));
             }
-            match *state.borrow_and_update() {
-                RTCPeerConnectionState::Failed => {
-                    return Err(Error::Operation(OperationReason::IceFailed));
-                }
-                RTCPeerConnectionState::Closed => {
-                    return Err(Error::InvalidState(InvalidStateReason::Closed));
-                }
-                _ => {}
-            }
-            tokio::select! {
-                changed = receiver.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
-                changed = state.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
+            let negotiated = self.sctp.borrow().is_some();
+            if !negotiated {
+                inner.negotiator.request_data_channel()?;
             }
         }
+        let sctp = self.sctp.subscribe();
+        let state = self.state.subscribe();
+        let label = label.to_owned();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let opened = match wait_for_sctp(sctp, state).await {
+                Ok(sctp) => sctp.open(&label, init).await,
+                Err(error) => Err(error),
+            };
+            let _ = tx.send(opened);
+        });
+        Ok(PendingDataChannel { opened: rx })
+    }
+
+    async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
+        wait_for_sctp(self.sctp.subscribe(), self.state.subscribe()).await
     }
 
     /// `close()`.
@@ -1012,4 +1031,46 @@ fn sctp_parameters(
         // RFC 8841 §6: absent means 64 KiB; 0 means no limit.
         remote_max_message_size: theirs.max_message_size().unwrap_or(65_536),
     })
+}
+
+/// Waits until the SCTP association is up; fails if the connection fails or closes first.
+async fn wait_for_sctp(
+    mut receiver: watch::Receiver<Option<Arc<SctpTransport>>>,
+    mut state: watch::Receiver<RTCPeerConnectionState>,
+) -> Result<Arc<SctpTransport>, Error> {
+    loop {
+        if let Some(sctp) = receiver.borrow_and_update().clone() {
+            return Ok(sctp);
+        }
+        match *state.borrow_and_update() {
+            RTCPeerConnectionState::Failed => {
+                return Err(Error::Operation(OperationReason::IceFailed));
+            }
+            RTCPeerConnectionState::Closed => {
+                return Err(Error::InvalidState(InvalidStateReason::Closed));
+            }
+            _ => {}
+        }
+        tokio::select! {
+            changed = receiver.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
+            changed = state.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
+        }
+    }
+}
+
+/// A data channel from [`RTCPeerConnection::create_data_channel`] that opens once the
+/// connection's SCTP association is up.
+#[derive(Debug)]
+pub struct PendingDataChannel {
+    opened: tokio::sync::oneshot::Receiver<Result<RTCDataChannel, Error>>,
+}
+
+impl PendingDataChannel {
+    /// The open channel (the W3C `open` event), or why it could not open: the connection
+    /// failed or closed first, or the DCEP open failed.
+    pub async fn opened(self) -> Result<RTCDataChannel, Error> {
+        self.opened
+            .await
+            .unwrap_or(Err(Error::InvalidState(InvalidStateReason::Closed)))
+    }
 }

@@ -72,7 +72,7 @@ pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
 };
 pub use connection::{
-    PeerConnectionEvent, PeerOptions, RTCIceCandidateInit, RTCPeerConnection,
+    PeerConnectionEvent, PeerOptions, PendingDataChannel, RTCIceCandidateInit, RTCPeerConnection,
     RTCPeerConnectionState,
 };
 pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};

@@ -240,3 +240,85 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
     offerer.close().await;
     answerer.close().await;
 }
+
+/// `createDataChannel` in the W3C order: the channel is created before any negotiation (which
+/// puts a data section in the offer), and opens once signaling is done and SCTP is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_channel_created_before_negotiation_opens_after_it() {
+    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let answerer =
+        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let pending = offerer
+        .create_data_channel("early", RTCDataChannelInit::default())
+        .await
+        .expect("createDataChannel before negotiation");
+    let offer = offerer.create_offer().await.unwrap();
+    assert!(
+        offer.sdp.contains("m=application "),
+        "the offer carries a data section: {}",
+        offer.sdp
+    );
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .unwrap();
+    answerer.set_remote_description(offer).await.unwrap();
+    let answer = answerer.create_answer().await.unwrap();
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .unwrap();
+    offerer.set_remote_description(answer).await.unwrap();
+    let channel = within("the early channel opens", pending.opened())
+        .await
+        .expect("open");
+    assert_eq!(channel.label(), "early");
+    channel.send_text("created early").await.unwrap();
+    let remote = within("ondatachannel", answerer.accept_data_channel())
+        .await
+        .expect("the remote channel");
+    assert_eq!(remote.label(), "early");
+    let message = within("message", remote.recv()).await.expect("a message");
+    assert_eq!(&message.data[..], b"created early");
+    offerer.close().await;
+    answerer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
+    let pc = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let both = RTCDataChannelInit {
+        max_retransmits: Some(1),
+        max_packet_life_time: Some(100),
+        ..RTCDataChannelInit::default()
+    };
+    let error = pc
+        .create_data_channel("x", both)
+        .await
+        .expect_err("exclusive");
+    assert_eq!(error.name(), "TypeError");
+    let negotiated = RTCDataChannelInit {
+        negotiated: true,
+        ..RTCDataChannelInit::default()
+    };
+    let error = pc
+        .create_data_channel("x", negotiated)
+        .await
+        .expect_err("negotiated without id");
+    assert_eq!(error.name(), "TypeError");
+    // A channel waiting for a connection that closes never opens, and says why.
+    let pending = pc
+        .create_data_channel("never", RTCDataChannelInit::default())
+        .await
+        .unwrap();
+    pc.close().await;
+    let error = within("the pending channel gives up", pending.opened())
+        .await
+        .expect_err("closed before connecting");
+    assert_eq!(error.name(), "InvalidStateError");
+    let error = pc
+        .create_data_channel("late", RTCDataChannelInit::default())
+        .await
+        .expect_err("closed");
+    assert_eq!(error.name(), "InvalidStateError");
+}
