@@ -229,58 +229,44 @@ impl RTCPeerConnection {
 
     /// `localDescription`.
     pub async fn local_description(&self) -> Option<RTCSessionDescriptionInit> {
-        self.inner
-            .lock()
-            .await
-            .negotiator
-            .local_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::local_description).await
     }
 
     /// `remoteDescription`.
     pub async fn remote_description(&self) -> Option<RTCSessionDescriptionInit> {
-        self.inner
-            .lock()
-            .await
-            .negotiator
-            .remote_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::remote_description).await
     }
 
     /// `currentLocalDescription`.
     pub async fn current_local_description(&self) -> Option<RTCSessionDescriptionInit> {
-        let inner = self.inner.lock().await;
-        inner
-            .negotiator
-            .current_local_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::current_local_description)
+            .await
     }
 
     /// `pendingLocalDescription`.
     pub async fn pending_local_description(&self) -> Option<RTCSessionDescriptionInit> {
-        let inner = self.inner.lock().await;
-        inner
-            .negotiator
-            .pending_local_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::pending_local_description)
+            .await
     }
 
     /// `currentRemoteDescription`.
     pub async fn current_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
-        let inner = self.inner.lock().await;
-        inner
-            .negotiator
-            .current_remote_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::current_remote_description)
+            .await
     }
 
     /// `pendingRemoteDescription`.
     pub async fn pending_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
-        let inner = self.inner.lock().await;
-        inner
-            .negotiator
-            .pending_remote_description()
-            .map(AppliedDescription::to_init)
+        self.description(Negotiator::pending_remote_description)
+            .await
+    }
+
+    /// One of the negotiator's descriptions, in browser JSON shape.
+    async fn description(
+        &self,
+        pick: fn(&Negotiator) -> Option<&AppliedDescription>,
+    ) -> Option<RTCSessionDescriptionInit> {
+        pick(&self.inner.lock().await.negotiator).map(AppliedDescription::to_init)
     }
 
     /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
@@ -365,11 +351,14 @@ impl RTCPeerConnection {
         // Descriptions carry every candidate (no trickle of our own candidates yet), so wait for
         // gathering to finish: at once with host candidates only, or when every STUN server has
         // answered or timed out (the agent bounds that by its retransmissions).
-        let mut candidates = Vec::new();
+        // Host candidates first; the events repeat them, then add server-reflexive ones.
+        let mut candidates = driver.local_candidates();
         let gathered = async {
             while let Some(event) = driver.next_event().await {
                 match event {
-                    IceEvent::NewLocalCandidate(candidate) => candidates.push(candidate),
+                    IceEvent::NewLocalCandidate(candidate) if !candidates.contains(&candidate) => {
+                        candidates.push(candidate);
+                    }
                     IceEvent::GatheringComplete => break,
                     _ => {}
                 }
@@ -378,12 +367,6 @@ impl RTCPeerConnection {
         // A bound, not a path: the agent completes gathering when its STUN transactions time
         // out, well inside this.
         let _ = tokio::time::timeout(GATHERING_LIMIT, gathered).await;
-        let hosts = driver.local_candidates();
-        for host in hosts.into_iter().rev() {
-            if !candidates.contains(&host) {
-                candidates.insert(0, host);
-            }
-        }
         inner.local_candidates = candidates;
         inner.ice = Some(driver);
         self.set_gathering(inner, IceGatheringState::Complete);
@@ -699,20 +682,7 @@ impl RTCPeerConnection {
     }
 
     fn set_state(&self, state: RTCPeerConnectionState) {
-        let changed = self.state.send_if_modified(|current| {
-            if *current == state || *current == RTCPeerConnectionState::Closed {
-                false
-            } else {
-                *current = state;
-                true
-            }
-        });
-        if changed {
-            tracing::info!(?state, "connection state");
-            let _ = self
-                .events
-                .send(PeerConnectionEvent::ConnectionState(state));
-        }
+        publish_state(&self.state, &self.events, state);
     }
 
     /// After the first complete offer/answer: connect ICE, then DTLS, then SCTP.
@@ -754,20 +724,7 @@ impl RTCPeerConnection {
         let dtls_slot = self.dtls.clone();
         let channels = self.remote_channels_tx.clone();
         tokio::spawn(async move {
-            let report = |s: RTCPeerConnectionState| {
-                let changed = state.send_if_modified(|current| {
-                    if *current == s || *current == RTCPeerConnectionState::Closed {
-                        false
-                    } else {
-                        *current = s;
-                        true
-                    }
-                });
-                if changed {
-                    tracing::info!(state = ?s, "connection state");
-                    let _ = events.send(PeerConnectionEvent::ConnectionState(s));
-                }
-            };
+            let report = |s: RTCPeerConnectionState| publish_state(&state, &events, s);
             let ice_state = ice_events.connected(&events).await;
             if !matches!(
                 ice_state,
@@ -910,19 +867,29 @@ impl IceEvents {
                 IceConnectionState::Closed => RTCPeerConnectionState::Closed,
                 IceConnectionState::New | IceConnectionState::Checking => continue,
             };
-            let changed = state.send_if_modified(|current| {
-                if *current == mapped || *current == RTCPeerConnectionState::Closed {
-                    false
-                } else {
-                    *current = mapped;
-                    true
-                }
-            });
-            if changed {
-                tracing::info!(state = ?mapped, "connection state");
-                let _ = events.send(PeerConnectionEvent::ConnectionState(mapped));
-            }
+            publish_state(&state, &events, mapped);
         }
+    }
+}
+
+/// Moves the connection state to `new` and emits `connectionstatechange` if it changed;
+/// `closed` is final.
+fn publish_state(
+    state: &watch::Sender<RTCPeerConnectionState>,
+    events: &broadcast::Sender<PeerConnectionEvent>,
+    new: RTCPeerConnectionState,
+) {
+    let changed = state.send_if_modified(|current| {
+        if *current == new || *current == RTCPeerConnectionState::Closed {
+            false
+        } else {
+            *current = new;
+            true
+        }
+    });
+    if changed {
+        tracing::info!(state = ?new, "connection state");
+        let _ = events.send(PeerConnectionEvent::ConnectionState(new));
     }
 }
 
