@@ -6,53 +6,15 @@
 //! Needs `python3` with aiortc (`.ci/run` installs the pinned version): fails, never skips,
 //! without it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::serve;
 use std::time::{Duration, Instant};
 
 /// The aiortc version `.ci/run` installs.
 const AIORTC: &str = "1.16.0";
-
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start antiphon serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = lines
-        .recv_timeout(Duration::from_secs(10))
-        .expect("serve prints its address");
-    let addr = first
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .expect("listening line")
-        .to_owned();
-    Server { child, lines, addr }
-}
 
 #[test]
 fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
@@ -70,7 +32,12 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
         ),
     };
     let server = serve();
-    let (host, port) = server.addr.rsplit_once(':').expect("host:port");
+    let (host, port) = server
+        .url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .and_then(|addr| addr.rsplit_once(':'))
+        .expect("an http://host:port/ URL");
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/aiortc/offer_data_channel.py"

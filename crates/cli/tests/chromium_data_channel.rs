@@ -9,49 +9,12 @@
 //!
 //! Needs Chromium (`/usr/bin/chromium`; `CHROMIUM` overrides): fails, never skips, without it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{Server, serve};
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start antiphon serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = lines
-        .recv_timeout(Duration::from_secs(10))
-        .expect("serve prints its address");
-    let url = first
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_owned();
-    Server { child, lines, url }
-}
 
 /// Runs Chromium on `query` and collects the server's output until `result ok` (or 60 s).
 fn run_browser(server: &Server, query: &str) -> Vec<String> {

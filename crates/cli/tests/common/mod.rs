@@ -1,0 +1,50 @@
+//! Shared by the interop tests that drive `antiphon serve`: start it on a free loopback port
+//! and read its standard output line by line.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `antiphon serve`, killed when dropped.
+pub(crate) struct Server {
+    child: Child,
+    /// Every line the server prints after its first (`listening on ...`).
+    pub(crate) lines: mpsc::Receiver<String>,
+    /// The page's URL, `http://127.0.0.1:PORT/`.
+    pub(crate) url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `antiphon serve --addr 127.0.0.1:0` and waits for the address it prints.
+pub(crate) fn serve() -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start antiphon serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("serve prints its address");
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_owned();
+    Server { child, lines, url }
+}
