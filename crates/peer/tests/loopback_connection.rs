@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use antiphon_peer::{
     PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCPeerConnection, RTCPeerConnectionState,
-    RTCSignalingState,
+    RTCSessionDescriptionInit, RTCSignalingState,
 };
 use bytes::Bytes;
 
@@ -15,6 +15,32 @@ fn loopback() -> PeerOptions {
         bind: vec![IpAddr::from([127, 0, 0, 1])],
         ..PeerOptions::default()
     }
+}
+
+/// A complete offer/answer exchange; returns the offer and the answer that were applied.
+async fn negotiate(
+    offerer: &RTCPeerConnection,
+    answerer: &RTCPeerConnection,
+) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
+    let offer = offerer.create_offer().await.unwrap();
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .unwrap();
+    answerer
+        .set_remote_description(offer.clone())
+        .await
+        .unwrap();
+    let answer = answerer.create_answer().await.unwrap();
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .unwrap();
+    offerer
+        .set_remote_description(answer.clone())
+        .await
+        .unwrap();
+    (offer, answer)
 }
 
 async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
@@ -153,24 +179,7 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
     let answerer =
         RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
     offerer.create_data_channel_section().await.unwrap();
-    let offer = offerer.create_offer().await.unwrap();
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .unwrap();
-    answerer
-        .set_remote_description(offer.clone())
-        .await
-        .unwrap();
-    let answer = answerer.create_answer().await.unwrap();
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .unwrap();
-    offerer
-        .set_remote_description(answer.clone())
-        .await
-        .unwrap();
+    let (offer, answer) = negotiate(&offerer, &answerer).await;
     let settled = |s| {
         matches!(
             s,
@@ -252,23 +261,12 @@ async fn a_data_channel_created_before_negotiation_opens_after_it() {
         .create_data_channel("early", RTCDataChannelInit::default())
         .await
         .expect("createDataChannel before negotiation");
-    let offer = offerer.create_offer().await.unwrap();
+    let (offer, _) = negotiate(&offerer, &answerer).await;
     assert!(
         offer.sdp.contains("m=application "),
         "the offer carries a data section: {}",
         offer.sdp
     );
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .unwrap();
-    answerer.set_remote_description(offer).await.unwrap();
-    let answer = answerer.create_answer().await.unwrap();
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .unwrap();
-    offerer.set_remote_description(answer).await.unwrap();
     let channel = within("the early channel opens", pending.opened())
         .await
         .expect("open");
