@@ -8,7 +8,8 @@
 //!     target/release/examples/count parse-antiphon chromium 200
 //! ```
 //!
-//! Operations: `parse-antiphon`, `parse-antiphon-strict`, `parse-webrtc-sdp`, `parse-sdp`,
+//! Operations: `parse-antiphon`, `parse-antiphon-strict`, `parse-antiphon-view` (the zero-copy
+//! view, lenient), `parse-webrtc-sdp`, `parse-sdp`,
 //! `parse-sdp-types`, `answer-antiphon`, `answer-webrtc-rs`. Offers: `chromium`, `firefox`,
 //! `data-only`, `64`.
 
@@ -17,7 +18,7 @@
 use std::hint::black_box;
 use std::io::Cursor;
 
-use antiphon_sdp::{ParseOptions, parse_with};
+use antiphon_sdp::{ParseOptions, parse_view, parse_with};
 
 fn offer(name: &str) -> String {
     match name {
@@ -39,6 +40,7 @@ fn main() {
     match op.as_str() {
         "parse-antiphon" => measured_parse_antiphon(&sdp, &ParseOptions::lenient(), n),
         "parse-antiphon-strict" => measured_parse_antiphon(&sdp, &ParseOptions::strict(), n),
+        "parse-antiphon-view" => measured_parse_antiphon_view(&sdp, &ParseOptions::lenient(), n),
         "parse-webrtc-sdp" => measured_parse_webrtc_sdp(&sdp, n),
         "parse-sdp" => measured_parse_sdp(&sdp, n),
         "parse-sdp-types" => measured_parse_sdp_types(&sdp, n),
@@ -53,6 +55,13 @@ fn main() {
 fn measured_parse_antiphon(sdp: &str, options: &ParseOptions, n: usize) {
     for _ in 0..n {
         drop(black_box(parse_with(black_box(sdp.as_bytes()), options)));
+    }
+}
+
+#[inline(never)]
+fn measured_parse_antiphon_view(sdp: &str, options: &ParseOptions, n: usize) {
+    for _ in 0..n {
+        drop(black_box(parse_view(black_box(sdp), options)));
     }
 }
 

@@ -13,7 +13,7 @@ use crate::fmtp::Fmtp;
 use crate::model::Connection;
 
 /// What the attribute parser needs to know about where it is.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AttributeContext {
     pub(crate) lenient: bool,
     pub(crate) level: Level,
@@ -46,11 +46,9 @@ pub(crate) fn payload_type<'a>(attribute: &'static str, text: &'a str) -> Res<'a
     }
 }
 
-/// Parses the text after `a=`.
-pub(crate) fn parse_attribute<'a>(
-    text: &'a str,
-    ctx: AttributeContext,
-) -> Res<'a, ParsedAttribute<'a>> {
+/// Splits the text after `a=` into the name (token characters) and the value after `:`, if
+/// any. Both parsers do this in their structural pass.
+pub(crate) fn split_attribute(text: &str) -> Res<'_, (&str, Option<&str>)> {
     // Token characters are ASCII, so the name ends at the first byte that is not one.
     let name_len = text
         .bytes()
@@ -60,11 +58,22 @@ pub(crate) fn parse_attribute<'a>(
         return fail(text, ParseErrorKind::InvalidAttributeName);
     }
     let (name, after) = text.split_at(name_len);
-    let value = match after.strip_prefix(':') {
-        Some(value) => Some(value),
-        None if after.is_empty() => None,
-        None => return fail(after, ParseErrorKind::InvalidAttributeName),
-    };
+    match after.strip_prefix(':') {
+        Some(value) => Ok((name, Some(value))),
+        None if after.is_empty() => Ok((name, None)),
+        None => fail(after, ParseErrorKind::InvalidAttributeName),
+    }
+}
+
+/// Types an attribute that [`split_attribute`] split: `text` is everything after `a=`,
+/// `name` and `value` its parts.
+pub(crate) fn parse_attribute<'a>(
+    text: &'a str,
+    name: &'a str,
+    value: Option<&'a str>,
+    ctx: AttributeContext,
+) -> Res<'a, ParsedAttribute<'a>> {
+    let after = text.get(name.len()..).unwrap_or("");
     let known = AttributeName::lookup(name);
     let parsed = match known {
         Some(known) => Some(parse_known(known, value, after, ctx)?),

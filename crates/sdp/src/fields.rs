@@ -177,6 +177,11 @@ impl<'a> Fields<'a> {
         self.next("field").map(Some)
     }
 
+    /// What is left, verbatim (with any separator before the next field).
+    pub(crate) fn remaining(&self) -> &'a str {
+        self.rest
+    }
+
     /// Whether only (lenient: whitespace) is left.
     pub(crate) fn is_done(&self) -> bool {
         if self.lenient {

@@ -49,12 +49,15 @@ mod checks;
 mod error;
 mod fields;
 mod fmtp;
+mod line_order;
 mod lines;
 mod model;
 mod options;
 mod parser;
 mod proto;
+mod scan;
 mod validate;
+pub mod view;
 mod writer;
 
 pub use attribute::{
@@ -74,3 +77,4 @@ pub use options::{Limits, Mode, ParseOptions};
 pub use parser::{Parsed, parse, parse_with};
 pub use proto::Proto;
 pub use validate::ValidationError;
+pub use view::{ParsedView, parse_view};

@@ -1,12 +1,13 @@
-//! Parsers for the values of the RFC 8866 line types other than `a=`.
+//! Parsers for the values of the RFC 8866 line types other than `a=`. They return the
+//! borrowed line types of [`view`](crate::view); the owned parser converts them into the
+//! model, so each line grammar exists once.
 
 use crate::checks::check_address;
 use crate::error::{ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
-use crate::model::{
-    Bandwidth, Connection, MediaDescription, MediaKind, Origin, Repeat, TimeUnit, Timing, TypedTime,
-};
-use crate::proto::Proto;
+use crate::model::{Repeat, TimeUnit, Timing, TypedTime, is_registered_media_type};
+use crate::proto;
+use crate::view::{BandwidthView, ConnectionView, OriginView};
 
 /// A value with an optional tolerated deviation and the suffix it points at.
 pub(crate) type WithWarning<'a, T> = (T, Option<(&'a str, WarningKind)>);
@@ -15,7 +16,7 @@ pub(crate) fn version(value: &str) -> Res<'_, u32> {
     number(value, "protocol version")
 }
 
-pub(crate) fn origin(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Origin>> {
+pub(crate) fn origin(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, OriginView<'_>>> {
     let mut f = Fields::new(value, lenient);
     let (username, _) = f.next("username")?;
     let (id, at) = f.next("session id")?;
@@ -28,18 +29,21 @@ pub(crate) fn origin(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Orig
     f.finish()?;
     let warning =
         check_address(net_type, addr_type, address, false, lenient)?.map(|w| (address.1, w));
-    let origin = Origin::new(
+    let origin = OriginView {
         username,
         session_id,
         session_version,
-        net_type.0,
-        addr_type.0,
-        address.0,
-    );
+        net_type: net_type.0,
+        addr_type: addr_type.0,
+        address: address.0,
+    };
     Ok((origin, warning))
 }
 
-pub(crate) fn connection(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Connection>> {
+pub(crate) fn connection(
+    value: &str,
+    lenient: bool,
+) -> Res<'_, WithWarning<'_, ConnectionView<'_>>> {
     let mut f = Fields::new(value, lenient);
     let net_type = f.next("network type")?;
     let addr_type = f.next("address type")?;
@@ -47,15 +51,15 @@ pub(crate) fn connection(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, 
     f.finish()?;
     let warning =
         check_address(net_type, addr_type, address, true, lenient)?.map(|w| (address.1, w));
-    let connection = Connection {
-        net_type: net_type.0.to_owned(),
-        addr_type: addr_type.0.to_owned(),
-        address: address.0.to_owned(),
+    let connection = ConnectionView {
+        net_type: net_type.0,
+        addr_type: addr_type.0,
+        address: address.0,
     };
     Ok((connection, warning))
 }
 
-pub(crate) fn bandwidth(value: &str) -> Res<'_, Bandwidth> {
+pub(crate) fn bandwidth(value: &str) -> Res<'_, BandwidthView<'_>> {
     let Some((bwtype, amount)) = value.split_once(':') else {
         return fail(value, ParseErrorKind::MissingField { field: "bandwidth" });
     };
@@ -67,10 +71,7 @@ pub(crate) fn bandwidth(value: &str) -> Res<'_, Bandwidth> {
         },
     )?;
     let bandwidth = number(amount, "bandwidth")?;
-    Ok(Bandwidth {
-        bwtype: bwtype.to_owned(),
-        bandwidth,
-    })
+    Ok(BandwidthView { bwtype, bandwidth })
 }
 
 pub(crate) fn timing(value: &str, lenient: bool) -> Res<'_, Timing> {
@@ -122,8 +123,8 @@ pub(crate) fn repeat(value: &str, lenient: bool) -> Res<'_, Repeat> {
     })
 }
 
-/// `z=`: pairs of `<adjustment time> [-]<typed time>`, kept as text.
-pub(crate) fn time_zones(value: &str, lenient: bool) -> Res<'_, String> {
+/// `z=`: pairs of `<adjustment time> [-]<typed time>`, checked and kept as text.
+pub(crate) fn time_zones(value: &str, lenient: bool) -> Res<'_, &str> {
     let mut f = Fields::new(value, lenient);
     let (time, at) = f.next("adjustment time")?;
     number::<u64>(time, "adjustment time").map_err(|e| Fail { at, ..e })?;
@@ -134,14 +135,36 @@ pub(crate) fn time_zones(value: &str, lenient: bool) -> Res<'_, String> {
         let (offset, _) = f.next("offset")?;
         typed_time(offset.strip_prefix('-').unwrap_or(offset), "offset")?;
     }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
 fn is_proto_char(c: char) -> bool {
     is_token_char(c) || c == '/'
 }
 
-pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, MediaDescription>> {
+/// An `m=` line; the section's other lines come after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MediaLine<'a> {
+    pub(crate) line: usize,
+    pub(crate) kind: &'a str,
+    pub(crate) port: u16,
+    pub(crate) port_count: Option<u16>,
+    pub(crate) proto: &'a str,
+    /// The formats as written, without the separators around them.
+    pub(crate) formats: &'a str,
+}
+
+/// The formats in the `formats` text of an `m=` line, in order.
+pub(crate) fn formats(text: &str) -> impl Iterator<Item = &str> {
+    // Strict mode allows single spaces only; lenient mode runs of spaces and tabs.
+    text.split([' ', '\t']).filter(|format| !format.is_empty())
+}
+
+pub(crate) fn media(
+    value: &str,
+    line: usize,
+    lenient: bool,
+) -> Res<'_, WithWarning<'_, MediaLine<'_>>> {
     let mut f = Fields::new(value, lenient);
     let (kind_text, kind_at) = f.next("media type")?;
     check_chars(
@@ -151,9 +174,8 @@ pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Media
             field: "media type",
         },
     )?;
-    let kind = MediaKind::from_token(kind_text);
     let mut warning = None;
-    if !kind.is_registered() {
+    if !is_registered_media_type(kind_text) {
         if lenient {
             warning = Some((kind_at, WarningKind::UnknownMediaType(kind_text.to_owned())));
         } else {
@@ -181,9 +203,9 @@ pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Media
         is_proto_char,
         ParseErrorKind::InvalidField { field: "protocol" },
     )?;
-    let proto = Proto::from(proto);
-    let rtp = proto.is_rtp();
-    let mut formats = Vec::new();
+    let rtp = proto::is_rtp(proto);
+    let formats = f.remaining().trim_matches([' ', '\t']);
+    let mut has_formats = false;
     while let Some((format, at)) = f.next_opt()? {
         if rtp {
             match number::<u8>(format, "format") {
@@ -198,9 +220,9 @@ pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Media
                 }
             }
         }
-        formats.push(format.to_owned());
+        has_formats = true;
     }
-    if formats.is_empty() {
+    if !has_formats {
         if lenient {
             warning = warning.or(Some((f_end(value), WarningKind::MediaWithoutFormats)));
         } else {
@@ -210,8 +232,14 @@ pub(crate) fn media(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, Media
             );
         }
     }
-    let mut media = MediaDescription::new(kind, port, proto, formats);
-    media.port_count = port_count;
+    let media = MediaLine {
+        line,
+        kind: kind_text,
+        port,
+        port_count,
+        proto,
+        formats,
+    };
     Ok((media, warning))
 }
 

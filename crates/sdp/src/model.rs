@@ -223,6 +223,15 @@ impl MediaKind {
     }
 }
 
+/// Whether IANA registers the media type token `token` for SDP (RFC 8866 section 8.2.2):
+/// the same answer as `MediaKind::from_token(token).is_registered()`, without allocating.
+pub(crate) fn is_registered_media_type(token: &str) -> bool {
+    matches!(
+        token,
+        "audio" | "video" | "application" | "text" | "message" | "image"
+    )
+}
+
 impl fmt::Display for MediaKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

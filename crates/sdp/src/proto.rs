@@ -49,15 +49,12 @@ impl Proto {
     }
 
     fn has_part(&self, part: &str) -> bool {
-        self.0
-            .as_bytes()
-            .split(|&b| b == b'/')
-            .any(|p| p.eq_ignore_ascii_case(part.as_bytes()))
+        has_part(&self.0, part)
     }
 
     /// Whether the section carries RTP (a part is `RTP`).
     pub fn is_rtp(&self) -> bool {
-        self.has_part("RTP")
+        is_rtp(&self.0)
     }
 
     /// Whether the RTP profile is secure (`SAVP` or `SAVPF`).
@@ -91,6 +88,19 @@ impl Proto {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// Whether one of the `/`-separated parts of `text` is `part` (ASCII case-insensitive).
+fn has_part(text: &str, part: &str) -> bool {
+    text.as_bytes()
+        .split(|&b| b == b'/')
+        .any(|p| p.eq_ignore_ascii_case(part.as_bytes()))
+}
+
+/// Whether a `<proto>` field as written carries RTP (a part is `RTP`), without building a
+/// [`Proto`].
+pub(crate) fn is_rtp(text: &str) -> bool {
+    has_part(text, "RTP")
 }
 
 impl Deref for Proto {
