@@ -37,14 +37,15 @@ pub(crate) fn check_address<'a>(
     }
     let v4 = || base.parse::<Ipv4Addr>().is_ok();
     let v6 = || base.parse::<Ipv6Addr>().is_ok();
-    let (matches, other) = match addr_type.0 {
-        "IP4" => (v4(), v6()),
-        "IP6" => (v6(), v4()),
+    // Whether the address is of the stated type, and (only asked if not) of the other.
+    let (matches, other): (bool, &dyn Fn() -> bool) = match addr_type.0 {
+        "IP4" => (v4(), &v6),
+        "IP6" => (v6(), &v4),
         _ => return fail(addr_type.1, ParseErrorKind::UnsupportedAddrType),
     };
     if matches || is_host_name(base) {
         Ok(None)
-    } else if lenient && other {
+    } else if lenient && other() {
         Ok(Some(WarningKind::AddressTypeMismatch))
     } else {
         fail(at, ParseErrorKind::InvalidAddress)

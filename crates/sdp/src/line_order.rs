@@ -71,6 +71,8 @@ pub(crate) struct LineOrder {
     /// The highest-ranked line type of the current media section.
     media_last: Option<LineType>,
     timing_warned: bool,
+    /// The type of the last line checked.
+    previous: Option<LineType>,
     /// Strict mode: the first `m=` line whose section (and the session) has no `c=`.
     uncovered: Option<usize>,
 }
@@ -85,6 +87,7 @@ impl LineOrder {
             media_seen: [false; 15],
             media_last: None,
             timing_warned: false,
+            previous: None,
             uncovered: None,
         }
     }
@@ -105,6 +108,12 @@ impl LineOrder {
         t: LineType,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), SdpError> {
+        // Most lines are `a=` lines after an `a=` line, at either level: that one passed,
+        // and every rule gives the same answer for the next one and changes nothing.
+        if t == LineType::Attribute && self.previous == Some(LineType::Attribute) {
+            return Ok(());
+        }
+        self.previous = Some(t);
         let lenient = self.lenient;
         if !self.seen[index(LineType::Version)] && t != LineType::Version {
             return Err(at_line(
