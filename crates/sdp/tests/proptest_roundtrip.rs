@@ -1,5 +1,7 @@
 //! Property: for generated models, `parse(write(x)) == x` (strict mode, no warnings except
-//! for the generated unknown attributes).
+//! for the generated unknown attributes), and the view of `write(x)` agrees with `x`.
+
+mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -391,9 +393,66 @@ proptest! {
     }
 
     #[test]
+    fn view_of_write_agrees(sdp in description()) {
+        let text = sdp.to_string();
+        let view = parse_view(&text, &ParseOptions::strict())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let d = &view.description;
+        prop_assert_eq!(Origin::from(d.origin), sdp.origin.clone());
+        prop_assert_eq!(d.session_name, sdp.session_name.as_str());
+        prop_assert_eq!(d.connection.map(Connection::from), sdp.connection.clone());
+        prop_assert_eq!(&d.times, &sdp.times);
+        prop_assert_eq!(d.attributes.len(), sdp.attributes.len());
+        for (view, attribute) in d.attributes.iter().zip(&sdp.attributes) {
+            prop_assert_eq!(view.name(), attribute.name());
+            prop_assert_eq!(&view.parse()?.0, attribute);
+        }
+        prop_assert_eq!(d.media.len(), sdp.media.len());
+        for (view, media) in d.media.iter().zip(&sdp.media) {
+            prop_assert_eq!(view.kind, media.kind.as_str());
+            prop_assert_eq!((view.port, view.port_count), (media.port, media.port_count));
+            prop_assert_eq!(view.proto, media.proto.as_str());
+            prop_assert!(view.formats().eq(media.formats.iter().map(String::as_str)));
+            prop_assert_eq!(view.title, media.title.as_deref());
+            let connections: Vec<Connection> = view.connections.iter().map(|&c| c.into()).collect();
+            prop_assert_eq!(&connections, &media.connections);
+            let bandwidths: Vec<Bandwidth> = view.bandwidths.iter().map(|&b| b.into()).collect();
+            prop_assert_eq!(&bandwidths, &media.bandwidths);
+            prop_assert_eq!(view.mid(), media.mid());
+            prop_assert_eq!(view.attributes.len(), media.attributes.len());
+            for (view, attribute) in view.attributes.iter().zip(&media.attributes) {
+                prop_assert_eq!(view.name(), attribute.name());
+                prop_assert_eq!(&view.parse()?.0, attribute);
+            }
+        }
+        let parsed = view.to_parsed()?;
+        prop_assert_eq!(&parsed.description, &sdp);
+    }
+
+    #[test]
+    fn mutated_lines_view_agrees_with_the_owned_parser(
+        sdp in description(),
+        cuts in vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = sdp.to_string().into_bytes();
+        for (cut, byte) in cuts {
+            if !bytes.is_empty() {
+                let i = cut.index(bytes.len());
+                bytes[i] = byte;
+            }
+        }
+        for options in [ParseOptions::strict(), ParseOptions::lenient()] {
+            common::check(&bytes, &options).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..512)) {
         let _ = parse_with(&bytes, &ParseOptions::lenient());
         let _ = parse_with(&bytes, &ParseOptions::strict());
+        for options in [ParseOptions::strict(), ParseOptions::lenient()] {
+            common::check(&bytes, &options).map_err(TestCaseError::fail)?;
+        }
     }
 
     #[test]
