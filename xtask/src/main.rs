@@ -17,6 +17,7 @@ use std::process::{Command, ExitCode};
 const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     ("sdp_parse", &["sdp/valid", "sdp/invalid"]),
     ("sdp_roundtrip", &["sdp/valid"]),
+    ("sdp_view", &["sdp/valid", "sdp/invalid"]),
     ("create_answer", &["sdp/valid"]),
     ("create_answer_structured", &[]),
     ("candidate_parse", &[]),

@@ -1,5 +1,5 @@
 //! antiphon-sdp: SDP (RFC 8866) with the attributes WebRTC uses, as a typed model with a
-//! nom parser and a writer.
+//! parser and a writer, and a zero-copy view for when attribute values can stay text.
 //!
 //! * [`parse`] / [`parse_with`] read text into a [`SessionDescription`] plus [`Warning`]s.
 //!   Errors carry the 1-based line and column and a typed [`ParseErrorKind`].
@@ -10,9 +10,18 @@
 //!   parse → write → parse yields an equal model.
 //! * [`SessionDescription::validate`] checks rules about one description (duplicate mids,
 //!   BUNDLE naming unknown mids, simulcast naming unknown rids, ...).
+//! * [`parse_view`] (module [`view`]) is the zero-copy layer for code that routes on a few
+//!   attributes (SFUs, gateways): the same structural checks as [`parse_with`] (limits, UTF-8,
+//!   line syntax and order, mandatory lines, `c=` coverage, strict or lenient, the same errors
+//!   and positions), the session and media lines typed but borrowed from the input, and each
+//!   `a=` line split into name and value and typed only on demand
+//!   ([`view::AttributeView::parse`], exactly what `parse_with` gives for that line).
+//!   [`ParsedView::to_parsed`] types everything and equals `parse_with`. A view accepts a
+//!   malformed attribute value that `parse_with` rejects; that attribute's `parse()` reports
+//!   it.
 //!
 //! ```
-//! use antiphon_sdp::{Attribute, MediaKind, parse};
+//! use antiphon_sdp::{Attribute, MediaKind, ParseOptions, parse, parse_view};
 //!
 //! let sdp = "v=0\r\n\
 //!            o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n\
@@ -37,6 +46,14 @@
 //! let err = parse("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 x\r\n").unwrap_err();
 //! assert_eq!((err.line(), err.column()), (Some(4), Some(5)));
 //! assert_eq!(err.to_string(), "line 4, column 5: stop time is not a valid number");
+//!
+//! // The view: nothing copied, attributes typed on demand.
+//! let view = parse_view(sdp, &ParseOptions::strict())?;
+//! let audio = &view.description.media[0];
+//! assert_eq!((audio.kind, audio.port, audio.mid()), ("audio", 9, Some("0")));
+//! let custom = audio.attribute("x-custom").expect("kept");
+//! assert_eq!((custom.value(), custom.line()), (Some("kept"), 10));
+//! assert_eq!(view.to_parsed()?, parsed);
 //! # Ok::<(), antiphon_sdp::SdpError>(())
 //! ```
 

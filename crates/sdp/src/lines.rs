@@ -152,6 +152,8 @@ pub(crate) struct MediaLine<'a> {
     pub(crate) proto: &'a str,
     /// The formats as written, without the separators around them.
     pub(crate) formats: &'a str,
+    /// Whether the protocol carries RTP.
+    pub(crate) rtp: bool,
 }
 
 /// The formats in the `formats` text of an `m=` line, in order.
@@ -239,6 +241,7 @@ pub(crate) fn media(
         port_count,
         proto,
         formats,
+        rtp,
     };
     Ok((media, warning))
 }

@@ -37,7 +37,8 @@ impl std::str::FromStr for SessionDescription {
 /// Parses `input` with `options`.
 ///
 /// `input` is bytes (`&[u8]`, `&str`, `Vec<u8>`, ...) so that invalid UTF-8 is reported as
-/// [`ParseErrorKind::InvalidUtf8`] at its line and column rather than failing earlier.
+/// [`ParseErrorKind::InvalidUtf8`](crate::ParseErrorKind::InvalidUtf8) at its line and column
+/// rather than failing earlier.
 pub fn parse_with(input: impl AsRef<[u8]>, options: &ParseOptions) -> Result<Parsed, SdpError> {
     let mut builder = Builder::new();
     let warnings = scan(input.as_ref(), options, &mut builder)?;

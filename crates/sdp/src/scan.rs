@@ -5,6 +5,9 @@
 //! attributes as they come and builds the model, the view ([`parse_view`](crate::view::parse_view))
 //! keeps them as they are.
 
+use nom::Parser;
+use nom::character::complete::{anychar, char};
+
 use crate::attribute_parse::AttributeContext;
 use crate::error::{
     Level, Limit, LineType, ParseError, ParseErrorKind, SdpError, Warning, WarningKind,
@@ -14,7 +17,6 @@ use crate::line_order::LineOrder;
 use crate::lines::{self, MediaLine};
 use crate::model::{Repeat, Timing};
 use crate::options::ParseOptions;
-use crate::proto;
 use crate::view::{AttributeView, BandwidthView, ConnectionView, OriginView};
 
 /// One accepted line, its value typed as far as the structural pass types it.
@@ -226,12 +228,14 @@ impl<'o> Pass<'o> {
             return Err(error(line_no, 1, ParseErrorKind::EmptyLine));
         }
         // `<type>=<value>`, the type one character.
-        let mut chars = text.chars();
-        let letter = chars.next().unwrap_or('=');
-        let Some(value) = chars.as_str().strip_prefix('=') else {
-            let col = if text.starts_with('=') { 1 } else { 2 };
-            return Err(error(line_no, col, ParseErrorKind::NotTypeValue));
-        };
+        let (value, letter) =
+            match (anychar::<&str, nom::error::Error<&str>>, char('=')).parse(text) {
+                Ok((value, (letter, _))) => (value, letter),
+                Err(_) => {
+                    let col = if text.starts_with('=') { 1 } else { 2 };
+                    return Err(error(line_no, col, ParseErrorKind::NotTypeValue));
+                }
+            };
         let line_type = u8::try_from(letter)
             .ok()
             .and_then(LineType::from_letter)
@@ -331,7 +335,7 @@ impl<'o> Pass<'o> {
                 let (media, warning) = lines::media(value, line_no, lenient)?;
                 self.media_sections += 1;
                 self.attributes = 0;
-                self.media_is_rtp = proto::is_rtp(media.proto);
+                self.media_is_rtp = media.rtp;
                 self.order.start_media(line_no, &mut self.warnings);
                 (Value::Media(media), warning)
             }

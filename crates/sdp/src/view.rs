@@ -220,6 +220,7 @@ impl<'a> MediaView<'a> {
             port_count: self.port_count,
             proto: self.proto,
             formats: self.formats,
+            rtp: self.is_rtp(),
         }
     }
 
