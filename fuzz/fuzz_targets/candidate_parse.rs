@@ -15,5 +15,8 @@ fuzz_target!(|data: &[u8]| {
     let written = candidate.to_string();
     let again = Candidate::parse(&written)
         .unwrap_or_else(|e| panic!("our own candidate does not parse: {e}: {written}"));
-    assert_eq!(candidate, again, "round trip changed the candidate: {written}");
+    assert_eq!(
+        candidate, again,
+        "round trip changed the candidate: {written}"
+    );
 });

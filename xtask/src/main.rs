@@ -76,6 +76,8 @@ fn ci() -> Result<(), String> {
     ensure_aiortc()?;
     ensure_cargo_fuzz()?;
     cargo(&["fmt", "--all", "--check"])?;
+    // The fuzz targets are their own workspace, which `--all` does not reach.
+    cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"])?;
     cargo(&[
         "clippy",
         "--workspace",
