@@ -804,9 +804,7 @@ fn check_fingerprint_change(
 /// `description` as SDP text, written into a buffer of `capacity_hint` bytes (the size of a
 /// comparable description), so the writer does not regrow its `String` line after line.
 fn sdp_text(description: &SessionDescription, capacity_hint: usize) -> String {
-    use std::fmt::Write as _;
     let mut text = String::with_capacity(capacity_hint);
-    // Writing into a `String` cannot fail; `Display` for a description never errors.
-    let _ = write!(text, "{description}");
+    description.write_to(&mut text);
     text
 }

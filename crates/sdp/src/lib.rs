@@ -7,7 +7,8 @@
 //!   accept and reports each deviation as a warning.
 //! * [`Limits`] bound input size, line length, `m=` sections and attributes per section.
 //! * `to_string()` (the [`Display`](std::fmt::Display) impl) writes CRLF SDP back;
-//!   parse → write → parse yields an equal model.
+//!   parse → write → parse yields an equal model. [`SessionDescription::write_to`] appends
+//!   the same text to a `String` without going through `core::fmt` (the fast path).
 //! * [`SessionDescription::validate`] checks rules about one description (duplicate mids,
 //!   BUNDLE naming unknown mids, simulcast naming unknown rids, ...).
 //! * [`parse_view`] (module [`view`]) is the zero-copy layer for code that routes on a few

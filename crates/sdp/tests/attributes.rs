@@ -313,8 +313,12 @@ fn media_attributes_parse_and_write_back() {
         match parse_media_attribute(line) {
             Ok(got) if got == expected => {
                 let written = got.to_string();
-                if written != format!("{line}\r\n") {
-                    failures.push(format!("{line}: written back as {written:?}"));
+                let mut appended = String::new();
+                got.write_to(&mut appended);
+                if written != format!("{line}\r\n") || appended != written {
+                    failures.push(format!(
+                        "{line}: written back as {written:?} (write_to: {appended:?})"
+                    ));
                 }
             }
             Ok(got) => failures.push(format!("{line}: parsed as {got:?}")),

@@ -37,6 +37,13 @@ fn sdp_files(dir: &str) -> BTreeMap<String, Vec<u8>> {
 
 fn round_trip(description: &SessionDescription, options: &ParseOptions) -> Result<(), String> {
     let text = description.to_string();
+    let mut appended = String::new();
+    description.write_to(&mut appended);
+    if appended != text {
+        return Err(format!(
+            "write_to differs from Display:\n{appended}\n---\n{text}"
+        ));
+    }
     match parse_with(text.as_bytes(), options) {
         Ok(again) if again.description == *description => {
             if again.description.to_string() == text {

@@ -384,6 +384,9 @@ proptest! {
     #[test]
     fn parse_of_write_is_identity(sdp in description()) {
         let text = sdp.to_string();
+        let mut appended = String::from("kept:");
+        sdp.write_to(&mut appended);
+        prop_assert_eq!(appended.strip_prefix("kept:"), Some(text.as_str()));
         let parsed = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         prop_assert_eq!(&parsed.description, &sdp);
         let unknown = sdp.attributes.iter().chain(sdp.media.iter().flat_map(|m| &m.attributes))
