@@ -213,13 +213,52 @@ impl FromStr for Fmtp {
     }
 }
 
+impl Fmtp {
+    /// The length of the text [`Fmtp::write_to`] writes.
+    pub fn text_len(&self) -> usize {
+        let separators = self.params.len().saturating_sub(1);
+        separators
+            + self
+                .params
+                .iter()
+                .map(|p| p.name.len() + p.value.as_ref().map_or(0, |v| v.len() + 1))
+                .sum::<usize>()
+    }
+
+    /// Appends the `name=value;...` text (what `to_string()` returns) to `out`, with
+    /// `push_str` rather than `core::fmt`: the answer writes one per negotiated codec.
+    pub fn write_to(&self, out: &mut String) {
+        for (index, param) in self.params.iter().enumerate() {
+            if index > 0 {
+                out.push(';');
+            }
+            out.push_str(&param.name);
+            if let Some(value) = &param.value {
+                out.push('=');
+                out.push_str(value);
+            }
+        }
+    }
+
+    /// The `name=value;...` text in an exactly sized `String` (same as `to_string()`).
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.text_len());
+        self.write_to(&mut out);
+        out
+    }
+}
+
 impl fmt::Display for Fmtp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (index, param) in self.params.iter().enumerate() {
             if index > 0 {
                 f.write_str(";")?;
             }
-            write!(f, "{param}")?;
+            f.write_str(&param.name)?;
+            if let Some(value) = &param.value {
+                f.write_str("=")?;
+                f.write_str(value)?;
+            }
         }
         Ok(())
     }
@@ -264,6 +303,8 @@ mod tests {
         for (input, written) in cases {
             let fmtp = Fmtp::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(fmtp.to_string(), written, "{input:?}");
+            assert_eq!(fmtp.to_text(), written, "{input:?}");
+            assert_eq!(fmtp.text_len(), written.len(), "{input:?}");
             assert_eq!(
                 Fmtp::parse(written).as_ref(),
                 Ok(&fmtp),

@@ -357,8 +357,11 @@ fn negotiated_codec(
     NegotiatedCodec {
         payload_type: offered.payload_type,
         codec: Codec {
+            kind: offered.codec.kind,
+            name: offered.codec.name.clone(),
+            clock_rate: offered.codec.clock_rate,
+            channels: offered.codec.channels,
             fmtp: acceptance.answer_fmtp,
-            ..offered.codec.clone()
         },
         remote_fmtp: offered.codec.fmtp.clone(),
         rtcp_feedback,

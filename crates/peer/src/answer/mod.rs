@@ -246,16 +246,12 @@ impl AnswerPlan {
         origin: SessionOrigin,
         options: &AnswerOptions,
     ) -> Result<Answer, AnswerError> {
-        let description = self.write_description(offer, transports, origin, options)?;
-        Ok(Answer {
-            description,
-            bundle: self.bundle.clone(),
-            explanation: self.explanation.clone(),
-        })
+        self.clone().into_answer(offer, transports, origin, options)
     }
 
-    /// [`AnswerPlan::write`], consuming the plan: the BUNDLE layout and the explanation move
-    /// into the [`Answer`] instead of being copied.
+    /// [`AnswerPlan::write`], consuming the plan: the negotiated codecs and extensions move into
+    /// the answer's attributes, and the BUNDLE layout and the explanation into the [`Answer`],
+    /// instead of being copied.
     pub fn into_answer(
         self,
         offer: &SessionDescription,
@@ -263,21 +259,6 @@ impl AnswerPlan {
         origin: SessionOrigin,
         options: &AnswerOptions,
     ) -> Result<Answer, AnswerError> {
-        let description = self.write_description(offer, transports, origin, options)?;
-        Ok(Answer {
-            description,
-            bundle: self.bundle,
-            explanation: self.explanation,
-        })
-    }
-
-    fn write_description(
-        &self,
-        offer: &SessionDescription,
-        transports: &[LocalTransport],
-        origin: SessionOrigin,
-        options: &AnswerOptions,
-    ) -> Result<SessionDescription, AnswerError> {
         if transports.len() < self.transports_needed() {
             return Err(AnswerError::NotEnoughTransports {
                 needed: self.transports_needed(),
@@ -295,6 +276,9 @@ impl AnswerPlan {
             },
             "-".to_owned(),
         );
+        description
+            .attributes
+            .reserve(self.bundle.groups.len() + self.session_attributes.len());
         for group in &self.bundle.groups {
             let mids = group
                 .sections
@@ -307,23 +291,23 @@ impl AnswerPlan {
                 mids,
             }));
         }
-        description
-            .attributes
-            .extend(self.session_attributes.iter().cloned());
-        for (index, decision) in self.sections.iter().enumerate() {
-            let Some(offered) = offer.media.get(index) else {
-                continue;
-            };
+        description.attributes.extend(self.session_attributes);
+        description.media.reserve(self.sections.len());
+        for ((decision, transport), offered) in self
+            .sections
+            .into_iter()
+            .zip(&self.bundle.sections)
+            .zip(&offer.media)
+        {
             description.media.push(section::write(
-                offered,
-                offer,
-                decision,
-                &self.bundle.sections[index],
-                transports,
-                options,
+                offered, offer, decision, transport, transports, options,
             ));
         }
-        Ok(description)
+        Ok(Answer {
+            description,
+            bundle: self.bundle,
+            explanation: self.explanation,
+        })
     }
 }
 

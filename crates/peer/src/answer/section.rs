@@ -249,11 +249,11 @@ pub(crate) fn session_attributes(offer: &SessionDescription) -> Vec<Attribute> {
     attributes
 }
 
-/// Writes one answered section.
+/// Writes one answered section; the negotiated codecs and extensions move into its attributes.
 pub(crate) fn write(
     offered: &MediaDescription,
     offer: &SessionDescription,
-    decision: &Decision,
+    decision: Decision,
     transport: &SectionTransport,
     transports: &[LocalTransport],
     options: &AnswerOptions,
@@ -295,13 +295,20 @@ pub(crate) fn write(
     if let Some(mid) = offered.mid() {
         attributes.push(Attribute::Mid(mid.to_owned()));
     }
-    match &decision.verdict {
+    match decision.verdict {
         Verdict::Rtp {
             negotiated,
             direction,
             simulcast,
             sender,
         } => {
+            let Negotiated {
+                codecs,
+                header_extensions,
+                ..
+            } = *negotiated;
+            // About 8 lines per codec (rtpmap, rtcp-fb, fmtp) and one per extension.
+            attributes.reserve(codecs.len() * 8 + header_extensions.len() + 8);
             if offered
                 .attributes
                 .iter()
@@ -309,9 +316,9 @@ pub(crate) fn write(
             {
                 attributes.push(Attribute::ExtmapAllowMixed);
             }
-            rtp::write_extmaps(negotiated, attributes);
-            attributes.push(Attribute::Direction(rtp::to_sdp_direction(*direction)));
-            if let Some(sender) = sender {
+            rtp::write_extmaps(header_extensions, attributes);
+            attributes.push(Attribute::Direction(rtp::to_sdp_direction(direction)));
+            if let Some(sender) = &sender {
                 write_msid(sender, attributes);
             }
             if offered.has_rtcp_mux() {
@@ -324,19 +331,22 @@ pub(crate) fn write(
             {
                 attributes.push(Attribute::RtcpRsize);
             }
-            rtp::write_codecs(negotiated, attributes);
+            let rtx = codecs
+                .iter()
+                .any(|c| c.codec.role() == CodecRole::Retransmission);
+            rtp::write_codecs(codecs, attributes);
             if offered.kind == MediaKind::Audio {
                 attributes.push(Attribute::Maxptime(120));
             }
-            if let Some(sender) = sender {
-                write_ssrcs(sender, negotiated, simulcast.is_some(), attributes);
+            if let Some(sender) = &sender {
+                write_ssrcs(sender, rtx, simulcast.is_some(), attributes);
             }
             if let Some(simulcast) = simulcast {
                 simulcast.write(attributes);
             }
         }
         Verdict::Data { legacy } => {
-            if *legacy {
+            if legacy {
                 attributes.push(Attribute::Sctpmap(sdp::Sctpmap {
                     port: options.sctp_port,
                     protocol: "webrtc-datachannel".to_owned(),
@@ -415,19 +425,10 @@ fn write_msid(sender: &LocalSender, attributes: &mut Vec<Attribute>) {
 
 /// `a=ssrc` (cname) for the media SSRC, and for the rtx SSRC with `a=ssrc-group:FID` when rtx
 /// is negotiated; none with simulcast, where rids identify the streams.
-fn write_ssrcs(
-    sender: &LocalSender,
-    negotiated: &Negotiated,
-    simulcast: bool,
-    attributes: &mut Vec<Attribute>,
-) {
+fn write_ssrcs(sender: &LocalSender, rtx: bool, simulcast: bool, attributes: &mut Vec<Attribute>) {
     if simulcast {
         return;
     }
-    let rtx = negotiated
-        .codecs
-        .iter()
-        .any(|c| c.codec.role() == CodecRole::Retransmission);
     let rtx_ssrc = sender.rtx_ssrc.filter(|_| rtx);
     if let Some(rtx_ssrc) = rtx_ssrc {
         attributes.push(Attribute::SsrcGroup(sdp::SsrcGroup {
@@ -444,8 +445,8 @@ fn write_ssrcs(
     }
 }
 
-/// The explanation of one section's decision. The codec verdicts move out of `decision`
-/// (only the explanation reads them).
+/// The explanation of one section's decision. The codec verdicts and ignored formats move out
+/// of `decision` (only the explanation reads them).
 pub(crate) fn explain(
     offer: &SessionDescription,
     index: usize,
@@ -482,6 +483,6 @@ pub(crate) fn explain(
         kind: offered.kind.to_string(),
         outcome,
         codecs: decision.codecs.take(),
-        ignored_formats: decision.ignored.clone(),
+        ignored_formats: std::mem::take(&mut decision.ignored),
     }
 }
