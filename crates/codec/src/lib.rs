@@ -13,7 +13,8 @@
 //!   [`H265Fmtp`], plus [`OpusFmtp`].
 //! * [`negotiate`]: a pure function from an [`OfferedMedia`] section, our [`Capabilities`] and
 //!   [`NegotiationOptions`] to a [`Negotiated`] answer with an [`Explanation`] for every offered
-//!   codec and extension.
+//!   codec and extension. [`negotiate_owned`] does the same consuming the offer, moving what
+//!   the answer keeps instead of copying it.
 //!
 //! ```
 //! use antiphon_codec::{
@@ -77,7 +78,7 @@ pub use fmtp::{Fmtp, FmtpParam, MAX_FMTP_LEN, MAX_FMTP_PARAMS};
 pub use h264::{DEFAULT_PROFILE_LEVEL_ID, H264Fmtp, H264Level, H264Profile, ProfileLevelId};
 pub use negotiate::{
     Negotiated, NegotiatedCodec, NegotiatedHeaderExtension, NegotiationOptions, OfferedCodec,
-    OfferedHeaderExtension, OfferedMedia, negotiate,
+    OfferedHeaderExtension, OfferedMedia, negotiate, negotiate_owned,
 };
 pub use opus::OpusFmtp;
 pub use types::{Codec, CodecRole, Direction, MediaKind, RtcpFeedback};

@@ -1,10 +1,10 @@
 //! Property tests: negotiation never returns a codec we do not support, never changes an offered
-//! payload type, never returns an rtx whose apt is not in the result, and never panics; fmtp text
-//! round-trips.
+//! payload type, never returns an rtx whose apt is not in the result, and never panics;
+//! `negotiate_owned` returns what `negotiate` does; fmtp text round-trips.
 
 use antiphon_codec::{
     Capabilities, Codec, CodecRole, Direction, Fmtp, FmtpParam, MediaKind, NegotiationOptions,
-    OfferedCodec, OfferedHeaderExtension, OfferedMedia, RtcpFeedback, negotiate,
+    OfferedCodec, OfferedHeaderExtension, OfferedMedia, RtcpFeedback, negotiate, negotiate_owned,
 };
 use proptest::prelude::*;
 
@@ -186,6 +186,8 @@ proptest! {
     #[test]
     fn negotiation_invariants(offer in offered_media(), local in local_capabilities(), options in options()) {
         let result = negotiate(&offer, &local, &options);
+        // Consuming the offer moves instead of copying and changes nothing else.
+        prop_assert_eq!(&negotiate_owned(offer.clone(), &local, &options), &result);
         prop_assert_eq!(result.explanation.codecs.len(), offer.codecs.len());
         let accepted_verdicts = result.explanation.codecs.iter().filter(|v| v.verdict.is_accepted()).count();
         prop_assert_eq!(accepted_verdicts, result.codecs.len());

@@ -51,27 +51,102 @@ pub(super) fn red_references(fmtp: &Fmtp) -> Result<Vec<u8>, CodecError> {
 }
 
 /// What we decided about one accepted offered codec.
-struct Acceptance<'a> {
-    capability: &'a CodecCapability,
+struct Acceptance<'c> {
+    capability: &'c CodecCapability,
     answer_fmtp: Fmtp,
     preference: usize,
 }
 
-struct Negotiation<'a> {
+struct Negotiation<'a, 'c> {
     offer: &'a OfferedMedia,
-    local: &'a MediaCapabilities,
+    local: &'c MediaCapabilities,
     options: &'a NegotiationOptions,
     /// Index of the first offered codec per payload type.
     first_with_pt: [Option<usize>; 128],
     verdicts: Vec<Option<Verdict<RejectionReason>>>,
-    accepted: Vec<Option<Acceptance<'a>>>,
+    accepted: Vec<Option<Acceptance<'c>>>,
 }
 
-pub(super) fn negotiate_codecs(
+/// One accepted offered codec, in answer order, before it becomes a [`NegotiatedCodec`] (by
+/// copying from the offer, or by moving out of it).
+pub(super) struct Accepted<'c> {
+    /// Its index in the offered codecs.
+    pub(super) index: usize,
+    capability: &'c CodecCapability,
+    answer_fmtp: Fmtp,
+}
+
+impl Accepted<'_> {
+    /// The answer's codec, copying what it keeps from `offered`.
+    pub(super) fn copying_from(
+        self,
+        offered: &OfferedCodec,
+        wildcard: &[RtcpFeedback],
+    ) -> NegotiatedCodec {
+        let mut rtcp_feedback = Vec::new();
+        for feedback in offered.rtcp_feedback.iter().chain(wildcard) {
+            if self.keeps(&rtcp_feedback, feedback) {
+                rtcp_feedback.push(feedback.clone());
+            }
+        }
+        NegotiatedCodec {
+            payload_type: offered.payload_type,
+            codec: Codec {
+                kind: offered.codec.kind,
+                name: offered.codec.name.clone(),
+                clock_rate: offered.codec.clock_rate,
+                channels: offered.codec.channels,
+                fmtp: self.answer_fmtp,
+            },
+            remote_fmtp: offered.codec.fmtp.clone(),
+            rtcp_feedback,
+        }
+    }
+
+    /// The answer's codec, moving what it keeps out of `offered`.
+    pub(super) fn moving_from(
+        self,
+        offered: OfferedCodec,
+        wildcard: &[RtcpFeedback],
+    ) -> NegotiatedCodec {
+        let mut rtcp_feedback = Vec::new();
+        for feedback in offered.rtcp_feedback {
+            if self.keeps(&rtcp_feedback, &feedback) {
+                rtcp_feedback.push(feedback);
+            }
+        }
+        for feedback in wildcard {
+            if self.keeps(&rtcp_feedback, feedback) {
+                rtcp_feedback.push(feedback.clone());
+            }
+        }
+        NegotiatedCodec {
+            payload_type: offered.payload_type,
+            codec: Codec {
+                fmtp: self.answer_fmtp,
+                ..offered.codec
+            },
+            remote_fmtp: offered.codec.fmtp,
+            rtcp_feedback,
+        }
+    }
+
+    /// Offered feedback goes in the answer when we support it with this codec and it is not
+    /// already there (per payload type and `*` may repeat each other).
+    fn keeps(&self, kept: &[RtcpFeedback], feedback: &RtcpFeedback) -> bool {
+        self.capability
+            .rtcp_feedback
+            .iter()
+            .any(|ours| ours.same_as(feedback))
+            && !kept.iter().any(|k| k.same_as(feedback))
+    }
+}
+
+pub(super) fn negotiate_codecs<'c>(
     offer: &OfferedMedia,
-    local: &MediaCapabilities,
+    local: &'c MediaCapabilities,
     options: &NegotiationOptions,
-) -> (Vec<NegotiatedCodec>, Vec<CodecVerdict>) {
+) -> (Vec<Accepted<'c>>, Vec<CodecVerdict>) {
     let count = offer.codecs.len();
     let mut state = Negotiation {
         offer,
@@ -94,7 +169,7 @@ pub(super) fn negotiate_codecs(
     state.finish()
 }
 
-impl<'a> Negotiation<'a> {
+impl<'a, 'c> Negotiation<'a, 'c> {
     fn check_payload_types(&mut self) {
         for (index, offered) in self.offer.codecs.iter().enumerate() {
             let pt = offered.payload_type;
@@ -148,7 +223,7 @@ impl<'a> Negotiation<'a> {
         }
     }
 
-    fn decide(&self, offered: &OfferedCodec) -> Result<Acceptance<'a>, RejectionReason> {
+    fn decide(&self, offered: &OfferedCodec) -> Result<Acceptance<'c>, RejectionReason> {
         let codec = &offered.codec;
         let (capability, local_fmtp) = self.find_capability(codec)?;
         let answer_fmtp = match codec.role() {
@@ -186,8 +261,8 @@ impl<'a> Negotiation<'a> {
     fn find_capability(
         &self,
         offered: &Codec,
-    ) -> Result<(&'a CodecCapability, Fmtp), RejectionReason> {
-        let local: &'a MediaCapabilities = self.local;
+    ) -> Result<(&'c CodecCapability, Fmtp), RejectionReason> {
+        let local: &'c MediaCapabilities = self.local;
         let needed = self.options.direction;
         let is_media = offered.role() == CodecRole::Media;
         // The most specific failure so far: 0 name, 1 clock rate, 2 channels, 3 fmtp, 4 direction.
@@ -290,7 +365,7 @@ impl<'a> Negotiation<'a> {
     }
 
     /// The offered codec and its acceptance at `payload_type`, if accepted so far.
-    fn accepted_at_pt(&self, payload_type: u8) -> Option<(&'a Codec, &Acceptance<'a>)> {
+    fn accepted_at_pt(&self, payload_type: u8) -> Option<(&'a Codec, &Acceptance<'c>)> {
         let index = (*self.first_with_pt.get(usize::from(payload_type))?)?;
         let acceptance = self.accepted.get(index)?.as_ref()?;
         Some((&self.offer.codecs.get(index)?.codec, acceptance))
@@ -304,24 +379,31 @@ impl<'a> Negotiation<'a> {
             .any(|(offered, acceptance)| acceptance.is_some() && predicate(&offered.codec))
     }
 
-    fn finish(self) -> (Vec<NegotiatedCodec>, Vec<CodecVerdict>) {
-        let mut negotiated: Vec<(usize, NegotiatedCodec)> = Vec::new();
+    /// The accepted codecs in answer order (offer order, or preference order when preferences
+    /// are set; the sort is stable) and a verdict for every offered codec.
+    fn finish(self) -> (Vec<Accepted<'c>>, Vec<CodecVerdict>) {
+        let mut accepted: Vec<(usize, Accepted<'c>)> = Vec::with_capacity(self.offer.codecs.len());
         let mut verdicts = Vec::with_capacity(self.offer.codecs.len());
-        for ((offered, verdict), acceptance) in self
+        for (index, ((offered, verdict), acceptance)) in self
             .offer
             .codecs
             .iter()
             .zip(self.verdicts)
             .zip(self.accepted)
+            .enumerate()
         {
             // Every codec gets a verdict above; an undecided one can only be of a role no pass
             // covers, which `CodecRole` rules out. Treat it as unsupported rather than panic.
             let verdict =
                 verdict.unwrap_or(Verdict::Rejected(RejectionReason::UnsupportedMimeType));
             if let (Verdict::Accepted, Some(acceptance)) = (&verdict, acceptance) {
-                negotiated.push((
+                accepted.push((
                     acceptance.preference,
-                    negotiated_codec(offered, acceptance, &self.offer.rtcp_feedback_wildcard),
+                    Accepted {
+                        index,
+                        capability: acceptance.capability,
+                        answer_fmtp: acceptance.answer_fmtp,
+                    },
                 ));
             }
             verdicts.push(CodecVerdict {
@@ -330,40 +412,10 @@ impl<'a> Negotiation<'a> {
                 verdict,
             });
         }
-        negotiated.sort_by_key(|(preference, _)| *preference);
+        accepted.sort_by_key(|(preference, _)| *preference);
         (
-            negotiated.into_iter().map(|(_, codec)| codec).collect(),
+            accepted.into_iter().map(|(_, accepted)| accepted).collect(),
             verdicts,
         )
-    }
-}
-
-fn negotiated_codec(
-    offered: &OfferedCodec,
-    acceptance: Acceptance<'_>,
-    wildcard: &[RtcpFeedback],
-) -> NegotiatedCodec {
-    let mut rtcp_feedback: Vec<RtcpFeedback> = Vec::new();
-    for feedback in offered.rtcp_feedback.iter().chain(wildcard) {
-        let supported = acceptance
-            .capability
-            .rtcp_feedback
-            .iter()
-            .any(|ours| ours.same_as(feedback));
-        if supported && !rtcp_feedback.iter().any(|kept| kept.same_as(feedback)) {
-            rtcp_feedback.push(feedback.clone());
-        }
-    }
-    NegotiatedCodec {
-        payload_type: offered.payload_type,
-        codec: Codec {
-            kind: offered.codec.kind,
-            name: offered.codec.name.clone(),
-            clock_rate: offered.codec.clock_rate,
-            channels: offered.codec.channels,
-            fmtp: acceptance.answer_fmtp,
-        },
-        remote_fmtp: offered.codec.fmtp.clone(),
-        rtcp_feedback,
     }
 }

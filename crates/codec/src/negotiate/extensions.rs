@@ -1,38 +1,39 @@
 //! Header extension intersection (RFC 8285): keep the offerer's ids, reverse its direction and
 //! narrow it by ours.
 
-use std::collections::HashSet;
-
-use crate::negotiate::{NegotiatedHeaderExtension, OfferedHeaderExtension};
+use crate::negotiate::OfferedHeaderExtension;
 use crate::{
     Direction, ExtensionRejection, HeaderExtensionCapability, HeaderExtensionVerdict, Verdict,
 };
 
+/// The accepted extensions (index in `offered` and our direction), in offer order, and a
+/// verdict for every offered one.
 pub(super) fn negotiate_extensions(
     offered: &[OfferedHeaderExtension],
     local: &[HeaderExtensionCapability],
-) -> (Vec<NegotiatedHeaderExtension>, Vec<HeaderExtensionVerdict>) {
-    let mut accepted: Vec<NegotiatedHeaderExtension> = Vec::new();
+) -> (Vec<(usize, Direction)>, Vec<HeaderExtensionVerdict>) {
+    let mut accepted = Vec::with_capacity(offered.len());
     let mut verdicts = Vec::with_capacity(offered.len());
-    let mut seen_ids: HashSet<u16> = HashSet::new();
-    let mut seen_uris: HashSet<&str> = HashSet::new();
-    for extension in offered {
+    // Valid ids are below 256 (checked before an id is marked).
+    let mut seen_ids = [false; 256];
+    let mut seen_uris: Vec<&str> = Vec::with_capacity(offered.len());
+    for (index, extension) in offered.iter().enumerate() {
         let decision = if !is_valid_id(extension.id) {
             Err(ExtensionRejection::InvalidId)
-        } else if !seen_ids.insert(extension.id) {
+        } else if seen_ids
+            .get_mut(usize::from(extension.id))
+            .is_none_or(|seen| std::mem::replace(seen, true))
+        {
             Err(ExtensionRejection::DuplicateId)
-        } else if !seen_uris.insert(&extension.uri) {
+        } else if seen_uris.contains(&extension.uri.as_str()) {
             Err(ExtensionRejection::DuplicateUri)
         } else {
+            seen_uris.push(&extension.uri);
             decide(extension, local)
         };
         let verdict = match decision {
             Ok(direction) => {
-                accepted.push(NegotiatedHeaderExtension {
-                    id: extension.id,
-                    uri: extension.uri.clone(),
-                    direction,
-                });
+                accepted.push((index, direction));
                 Verdict::Accepted
             }
             Err(reason) => Verdict::Rejected(reason),

@@ -256,12 +256,84 @@ pub fn negotiate(
     local: &Capabilities,
     options: &NegotiationOptions,
 ) -> Negotiated {
-    let (codecs, codec_verdicts) =
+    let (accepted, codec_verdicts) =
         codecs::negotiate_codecs(offer, local.of_kind(offer.kind), options);
-    let (header_extensions, extension_verdicts) = extensions::negotiate_extensions(
+    let codecs = accepted
+        .into_iter()
+        .filter_map(|accepted| {
+            let offered = offer.codecs.get(accepted.index)?;
+            Some(accepted.copying_from(offered, &offer.rtcp_feedback_wildcard))
+        })
+        .collect();
+    let (accepted_extensions, extension_verdicts) = extensions::negotiate_extensions(
         &offer.header_extensions,
         &local.of_kind(offer.kind).header_extensions,
     );
+    let header_extensions = accepted_extensions
+        .into_iter()
+        .filter_map(|(index, direction)| {
+            let offered = offer.header_extensions.get(index)?;
+            Some(NegotiatedHeaderExtension {
+                id: offered.id,
+                uri: offered.uri.clone(),
+                direction,
+            })
+        })
+        .collect();
+    Negotiated {
+        codecs,
+        header_extensions,
+        explanation: Explanation {
+            codecs: codec_verdicts,
+            header_extensions: extension_verdicts,
+        },
+    }
+}
+
+/// [`negotiate`], consuming the offer: what the answer keeps (codec names, the offered fmtp,
+/// feedback, extension URIs) moves out of `offer` instead of being copied. The result is the
+/// same.
+pub fn negotiate_owned(
+    offer: OfferedMedia,
+    local: &Capabilities,
+    options: &NegotiationOptions,
+) -> Negotiated {
+    let (accepted, codec_verdicts) =
+        codecs::negotiate_codecs(&offer, local.of_kind(offer.kind), options);
+    let (accepted_extensions, extension_verdicts) = extensions::negotiate_extensions(
+        &offer.header_extensions,
+        &local.of_kind(offer.kind).header_extensions,
+    );
+    let OfferedMedia {
+        codecs: offered_codecs,
+        rtcp_feedback_wildcard,
+        header_extensions: offered_extensions,
+        ..
+    } = offer;
+    // Each offered codec is accepted at most once, but in answer order, which preferences may
+    // make differ from offer order: take them out of slots.
+    let mut slots: Vec<Option<OfferedCodec>> = offered_codecs.into_iter().map(Some).collect();
+    let codecs = accepted
+        .into_iter()
+        .filter_map(|accepted| {
+            let offered = slots.get_mut(accepted.index)?.take()?;
+            Some(accepted.moving_from(offered, &rtcp_feedback_wildcard))
+        })
+        .collect();
+    // Extensions are accepted in offer order.
+    let mut accepted_extensions = accepted_extensions.into_iter().peekable();
+    let header_extensions = offered_extensions
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, offered)| {
+            let (_, direction) = accepted_extensions.next_if(|(i, _)| *i == index)?;
+            Some(NegotiatedHeaderExtension {
+                id: offered.id,
+                uri: offered.uri,
+                direction,
+            })
+        })
+        .collect();
     Negotiated {
         codecs,
         header_extensions,

@@ -129,7 +129,7 @@ pub(crate) fn examine(
     let negotiation = NegotiationOptions::send_recv()
         .with_direction(direction)
         .with_codec_preferences(local.codec_preferences.clone());
-    let mut negotiated = codec::negotiate(&offered_media, capabilities, &negotiation);
+    let mut negotiated = codec::negotiate_owned(offered_media, capabilities, &negotiation);
     // The explanation moves into the decision; nothing reads it from `negotiated` again.
     let explanation = std::mem::take(&mut negotiated.explanation);
     if !negotiated.has_media_codec() {
