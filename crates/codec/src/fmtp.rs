@@ -65,11 +65,11 @@ impl Fmtp {
         if text.len() > MAX_FMTP_LEN {
             return Err(CodecError::FmtpTooLong { len: text.len() });
         }
-        let mut params = Vec::new();
         if text.trim().is_empty() {
-            return Ok(Self { params });
+            return Ok(Self { params: Vec::new() });
         }
-        let segment_count = text.split(';').count();
+        let segment_count = text.bytes().filter(|&b| b == b';').count() + 1;
+        let mut params = Vec::with_capacity(segment_count.min(MAX_FMTP_PARAMS));
         let mut offset = 0;
         for (index, segment) in text.split(';').enumerate() {
             let segment_offset = offset;
@@ -195,6 +195,21 @@ fn check_token(
     allow_spaces: bool,
 ) -> Result<(), CodecError> {
     let is_allowed_space = |c: char| allow_spaces && (c == ' ' || c == '\t');
+    if token.is_ascii() {
+        // The same rule on bytes: ASCII whitespace is also `char::is_whitespace` (tab, LF, VT,
+        // FF, CR, space), ASCII control is below 0x20 and DEL.
+        let bad = token.bytes().position(|b| {
+            !is_allowed_space(char::from(b))
+                && (matches!(b, b'\t'..=b'\r' | b' ' | 0..0x20 | 0x7f)
+                    || (b == b'=' && !allow_equals))
+        });
+        return match bad {
+            Some(at) => Err(CodecError::InvalidFmtpCharacter {
+                offset: offset + at,
+            }),
+            None => Ok(()),
+        };
+    }
     match token.char_indices().find(|&(_, c)| {
         !is_allowed_space(c) && (c.is_whitespace() || c.is_control() || (c == '=' && !allow_equals))
     }) {
@@ -366,5 +381,37 @@ mod tests {
             Fmtp::parse("111/111").unwrap().tokens().collect::<Vec<_>>(),
             ["111/111"]
         );
+    }
+
+    #[test]
+    fn ascii_token_check_is_the_char_rule() {
+        // The char-by-char rule the ASCII fast path of `check_token` must agree with.
+        fn reference(token: &str, allow_equals: bool, allow_spaces: bool) -> Option<usize> {
+            let allowed_space = |c: char| allow_spaces && (c == ' ' || c == '\t');
+            token
+                .char_indices()
+                .find(|&(_, c)| {
+                    !allowed_space(c)
+                        && (c.is_whitespace() || c.is_control() || (c == '=' && !allow_equals))
+                })
+                .map(|(at, _)| at)
+        }
+        for byte in 0..=0x7fu8 {
+            let token = format!("ab{}c", char::from(byte));
+            for (allow_equals, allow_spaces) in
+                [(false, false), (false, true), (true, false), (true, true)]
+            {
+                let got = match check_token(&token, 10, allow_equals, allow_spaces) {
+                    Ok(()) => None,
+                    Err(CodecError::InvalidFmtpCharacter { offset }) => Some(offset - 10),
+                    Err(other) => panic!("{other:?}"),
+                };
+                assert_eq!(
+                    got,
+                    reference(&token, allow_equals, allow_spaces),
+                    "byte {byte:#x} equals {allow_equals} spaces {allow_spaces}"
+                );
+            }
+        }
     }
 }

@@ -225,17 +225,20 @@ impl<'a, 'c> Negotiation<'a, 'c> {
 
     fn decide(&self, offered: &OfferedCodec) -> Result<Acceptance<'c>, RejectionReason> {
         let codec = &offered.codec;
-        let (capability, local_fmtp) = self.find_capability(codec)?;
-        let answer_fmtp = match codec.role() {
-            CodecRole::Media => local_fmtp,
+        let role = codec.role();
+        let (capability, media_fmtp) = self.find_capability(codec, role == CodecRole::Media)?;
+        // Our own fmtp for the helpers, copied only when it goes in the answer.
+        let local_fmtp = || capability.codec.fmtp.clone();
+        let answer_fmtp = match role {
+            CodecRole::Media => media_fmtp.unwrap_or_else(local_fmtp),
             CodecRole::Redundancy => self.check_red(codec)?,
             CodecRole::ForwardErrorCorrection => {
                 if !self.any_accepted(|c| c.role() == CodecRole::Media) {
                     return Err(RejectionReason::NoPrimaryCodec);
                 }
-                local_fmtp
+                local_fmtp()
             }
-            CodecRole::Retransmission => self.check_rtx(codec, &local_fmtp)?,
+            CodecRole::Retransmission => self.check_rtx(codec, &capability.codec.fmtp)?,
             CodecRole::ComfortNoise | CodecRole::TelephoneEvent => {
                 let clock_rate = codec.clock_rate;
                 if !self.any_accepted(|c| {
@@ -245,7 +248,7 @@ impl<'a, 'c> Negotiation<'a, 'c> {
                 }) {
                     return Err(RejectionReason::NoCodecAtClockRate { clock_rate });
                 }
-                local_fmtp
+                local_fmtp()
             }
         };
         let preference = self.preference_index(codec)?;
@@ -256,15 +259,16 @@ impl<'a, 'c> Negotiation<'a, 'c> {
         })
     }
 
-    /// The first local capability that supports `offered` in the needed direction, and the fmtp
-    /// for our answer; or the most specific reason none does.
+    /// The first local capability that supports `offered` in the needed direction, and for a
+    /// media codec the fmtp for our answer (the fmtp rules decide which capability matches);
+    /// or the most specific reason none does.
     fn find_capability(
         &self,
         offered: &Codec,
-    ) -> Result<(&'c CodecCapability, Fmtp), RejectionReason> {
+        is_media: bool,
+    ) -> Result<(&'c CodecCapability, Option<Fmtp>), RejectionReason> {
         let local: &'c MediaCapabilities = self.local;
         let needed = self.options.direction;
-        let is_media = offered.role() == CodecRole::Media;
         // The most specific failure so far: 0 name, 1 clock rate, 2 channels, 3 fmtp, 4 direction.
         let mut failure = (0u8, RejectionReason::UnsupportedMimeType);
         let mut fmtp_depth: Option<u8> = None;
@@ -279,9 +283,9 @@ impl<'a, 'c> Negotiation<'a, 'c> {
                 (2, RejectionReason::ChannelsMismatch)
             } else {
                 let answer = if is_media {
-                    answer_fmtp(ours, offered)
+                    answer_fmtp(ours, offered).map(Some)
                 } else {
-                    Ok(ours.fmtp.clone())
+                    Ok(None)
                 };
                 match answer {
                     Err(FmtpMismatch { reason, depth }) => {
