@@ -269,12 +269,35 @@ impl Default for Origin {
 impl Connection {
     /// `IN IP4 <address>` or `IN IP6 <address>`.
     pub fn from_ip(address: IpAddr) -> Self {
+        let (addr_type, address) = match address {
+            IpAddr::V4(v4) => ("IP4", ipv4_text(v4)),
+            IpAddr::V6(v6) => ("IP6", v6.to_string()),
+        };
         Self {
             net_type: "IN".to_owned(),
-            addr_type: if address.is_ipv4() { "IP4" } else { "IP6" }.to_owned(),
-            address: address.to_string(),
+            addr_type: addr_type.to_owned(),
+            address,
         }
     }
+}
+
+/// Dotted-quad text of `address`, as its `Display` writes it, without `core::fmt` (answers
+/// write a `c=` line per section).
+fn ipv4_text(address: std::net::Ipv4Addr) -> String {
+    let mut text = String::with_capacity(15);
+    for (index, octet) in address.octets().into_iter().enumerate() {
+        if index > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
 }
 
 impl Timing {

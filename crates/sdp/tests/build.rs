@@ -132,3 +132,23 @@ fn validation_errors_convert_into_sdp_error() {
     assert_eq!(error.to_string(), "m-section 1 repeats mid \"0\"");
     assert!(std::error::Error::source(&error).is_some());
 }
+
+#[test]
+fn connection_from_ip_writes_the_address_as_display_does() {
+    for octet in 0..=255u8 {
+        for ip in [
+            std::net::Ipv4Addr::new(octet, 0, 100, 9),
+            std::net::Ipv4Addr::new(255, octet, 10, octet),
+        ] {
+            let connection = Connection::from_ip(ip.into());
+            assert_eq!(connection.address, ip.to_string());
+            assert_eq!(connection.addr_type, "IP4");
+        }
+    }
+    let v6: std::net::IpAddr = "2001:db8::1".parse().expect("IPv6 literal");
+    let connection = Connection::from_ip(v6);
+    assert_eq!(
+        (connection.addr_type.as_str(), connection.address.as_str()),
+        ("IP6", "2001:db8::1")
+    );
+}

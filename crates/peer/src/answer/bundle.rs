@@ -80,10 +80,11 @@ pub(crate) fn plan(
     // taken again (a mid in two BUNDLE groups is invalid; the first group wins).
     let mut grouped = vec![false; count];
     let mut offered_groups: Vec<Vec<usize>> = Vec::new();
+    let mids = section_mids(offer);
     for group in offer.bundle_groups() {
         let mut sections = Vec::new();
         for mid in &group.mids {
-            if let Some(index) = section_with_mid(&offer.media, mid)
+            if let Some(index) = section_with_mid(&mids, mid)
                 && !grouped[index]
             {
                 grouped[index] = true;
@@ -194,6 +195,13 @@ pub(crate) fn plan(
     }
 }
 
-fn section_with_mid(media: &[MediaDescription], mid: &str) -> Option<usize> {
-    media.iter().position(|section| section.mid() == Some(mid))
+/// The `a=mid` of every section, read once (looking each BUNDLE mid up by scanning every
+/// section's attributes was quadratic in the number of sections).
+pub(crate) fn section_mids(offer: &SessionDescription) -> Vec<Option<&str>> {
+    offer.media.iter().map(MediaDescription::mid).collect()
+}
+
+/// The first section whose mid is `mid`.
+pub(crate) fn section_with_mid(mids: &[Option<&str>], mid: &str) -> Option<usize> {
+    mids.iter().position(|m| *m == Some(mid))
 }

@@ -48,10 +48,11 @@ pub(crate) enum Verdict {
 /// The BUNDLE membership of every offered section.
 pub(crate) fn bundle_membership(offer: &SessionDescription) -> Vec<Membership> {
     let mut membership = vec![Membership::Ungrouped; offer.media.len()];
+    let mids = super::bundle::section_mids(offer);
     for group in offer.bundle_groups() {
         let mut tagged = false;
         for mid in &group.mids {
-            let Some(index) = offer.media.iter().position(|m| m.mid() == Some(mid)) else {
+            let Some(index) = super::bundle::section_with_mid(&mids, mid) else {
                 continue;
             };
             if membership[index] != Membership::Ungrouped {
