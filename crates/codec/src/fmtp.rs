@@ -12,8 +12,9 @@ pub const MAX_FMTP_LEN: usize = 4096;
 /// Most parameters [`Fmtp::parse`] accepts in one fmtp text.
 pub const MAX_FMTP_PARAMS: usize = 64;
 
-/// One fmtp parameter: `name=value`, or a bare token such as red's `111/111` or
-/// telephone-event's `0-15` (then `value` is `None` and `name` holds the token).
+/// One fmtp parameter, owned: `name=value`, or a bare token such as red's `111/111` or
+/// telephone-event's `0-15` (then `value` is `None` and `name` holds the token). What
+/// [`Fmtp::push`] and `collect()` take.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FmtpParam {
     /// Parameter name (or the whole bare token).
@@ -24,17 +25,48 @@ pub struct FmtpParam {
 
 impl fmt::Display for FmtpParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
         match &self.value {
-            Some(value) => write!(f, "{}={}", self.name, value),
-            None => f.write_str(&self.name),
+            Some(value) => write!(f, "={value}"),
+            None => Ok(()),
         }
     }
+}
+
+/// One parameter of an [`Fmtp`], borrowed from it (what [`Fmtp::params`] yields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FmtpParamRef<'a> {
+    /// Parameter name (or the whole bare token).
+    pub name: &'a str,
+    /// Parameter value; `None` for a bare token.
+    pub value: Option<&'a str>,
+}
+
+impl FmtpParamRef<'_> {
+    /// The owned form.
+    pub fn to_param(self) -> FmtpParam {
+        FmtpParam {
+            name: self.name.to_owned(),
+            value: self.value.map(str::to_owned),
+        }
+    }
+}
+
+/// Where one parameter's name and value are in [`Fmtp`]'s text (byte ranges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Span {
+    name: (usize, usize),
+    value: Option<(usize, usize)>,
 }
 
 /// Ordered format parameters. Order and unknown parameters survive parse and write, so a value
 /// written back is the value read (modulo whitespace around `;` and `=`).
 ///
 /// Names are matched ASCII-case-insensitively, as RFC 6184 and friends require.
+///
+/// The parameters are kept as their written text (`name=value;name=value`) plus the position
+/// of each name and value in it: parsing, copying and writing an fmtp cost one or two
+/// allocations, not two per parameter.
 ///
 /// ```
 /// use antiphon_codec::Fmtp;
@@ -43,15 +75,30 @@ impl fmt::Display for FmtpParam {
 /// assert_eq!(fmtp.to_string(), "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f");
 /// # Ok::<(), antiphon_codec::CodecError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Fmtp {
-    params: Vec<FmtpParam>,
+    /// The parameters joined with `;`, each `name=value` or a bare token: the `Display` text.
+    text: String,
+    /// One entry per parameter, in order. Two fmtps with equal parameter lists have equal
+    /// text and spans, and the other way round, so the derived equality is parameter-wise.
+    spans: Vec<Span>,
+}
+
+impl fmt::Debug for Fmtp {
+    /// As a list of parameters: `Fmtp { params: [FmtpParam { .. }, ..] }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params: Vec<FmtpParam> = self.params().map(FmtpParamRef::to_param).collect();
+        f.debug_struct("Fmtp").field("params", &params).finish()
+    }
 }
 
 impl Fmtp {
     /// No parameters.
     pub const fn new() -> Self {
-        Self { params: Vec::new() }
+        Self {
+            text: String::new(),
+            spans: Vec::new(),
+        }
     }
 
     /// Parses `name=value;name=value` text. Whitespace around separators is ignored, a trailing
@@ -66,10 +113,13 @@ impl Fmtp {
             return Err(CodecError::FmtpTooLong { len: text.len() });
         }
         if text.trim().is_empty() {
-            return Ok(Self { params: Vec::new() });
+            return Ok(Self::new());
         }
         let segment_count = text.bytes().filter(|&b| b == b';').count() + 1;
-        let mut params = Vec::with_capacity(segment_count.min(MAX_FMTP_PARAMS));
+        let mut fmtp = Self {
+            text: String::with_capacity(text.len()),
+            spans: Vec::with_capacity(segment_count.min(MAX_FMTP_PARAMS)),
+        };
         let mut offset = 0;
         for (index, segment) in text.split(';').enumerate() {
             let segment_offset = offset;
@@ -83,67 +133,86 @@ impl Fmtp {
                     offset: segment_offset,
                 });
             }
-            if params.len() == MAX_FMTP_PARAMS {
+            if fmtp.spans.len() == MAX_FMTP_PARAMS {
                 return Err(CodecError::TooManyFmtpParameters);
             }
-            params.push(parse_param(segment, segment_offset)?);
+            let (name, value) = parse_param(segment, segment_offset)?;
+            fmtp.append(name, value);
         }
-        Ok(Self { params })
+        Ok(fmtp)
     }
 
     /// The parameters in order.
-    pub fn params(&self) -> &[FmtpParam] {
-        &self.params
+    pub fn params(&self) -> impl ExactSizeIterator<Item = FmtpParamRef<'_>> + '_ {
+        self.spans.iter().map(|span| FmtpParamRef {
+            name: self.slice(span.name),
+            value: span.value.map(|range| self.slice(range)),
+        })
     }
 
     /// True when there are no parameters.
     pub fn is_empty(&self) -> bool {
-        self.params.is_empty()
+        self.spans.is_empty()
     }
 
     /// The value of the first `name=value` parameter called `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|p| p.value.is_some() && p.name.eq_ignore_ascii_case(name))
-            .and_then(|p| p.value.as_deref())
+        let text = self.text.as_bytes();
+        self.spans.iter().find_map(|span| {
+            let value = span.value?;
+            let (start, end) = span.name;
+            text.get(start..end)?
+                .eq_ignore_ascii_case(name.as_bytes())
+                .then(|| self.slice(value))
+        })
     }
 
     /// The bare tokens (parameters without `=`), in order, e.g. red's `111/111`.
     pub fn tokens(&self) -> impl Iterator<Item = &str> {
-        self.params
-            .iter()
-            .filter(|p| p.value.is_none())
-            .map(|p| p.name.as_str())
+        self.params().filter(|p| p.value.is_none()).map(|p| p.name)
     }
 
     /// Sets `name=value`: replaces the first parameter of that name in place, or appends.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let value = Some(value.into());
-        match self
-            .params
-            .iter_mut()
-            .find(|p| p.value.is_some() && p.name.eq_ignore_ascii_case(name))
-        {
-            Some(param) => param.value = value,
-            None => self.params.push(FmtpParam {
-                name: name.to_owned(),
-                value,
-            }),
+        let value = value.into();
+        let found = self.spans.iter().position(|span| {
+            span.value.is_some() && self.slice(span.name).eq_ignore_ascii_case(name)
+        });
+        let Some(index) = found else {
+            self.append(name, Some(&value));
+            return;
+        };
+        let Some(Some((start, end))) = self.spans.get(index).map(|span| span.value) else {
+            return;
+        };
+        self.text.replace_range(start..end, &value);
+        let new_end = start + value.len();
+        if let Some(span) = self.spans.get_mut(index) {
+            span.value = Some((start, new_end));
+        }
+        // Shift everything after the replaced value by the change in length.
+        let shift = |(a, b): (usize, usize)| (a - end + new_end, b - end + new_end);
+        for span in self.spans.iter_mut().skip(index + 1) {
+            span.name = shift(span.name);
+            span.value = span.value.map(shift);
         }
     }
 
     /// Appends a parameter as given (no de-duplication).
     pub fn push(&mut self, param: FmtpParam) {
-        self.params.push(param);
+        self.append(&param.name, param.value.as_deref());
     }
 
     /// Removes every `name=value` parameter called `name`; returns whether any was removed.
     pub fn remove(&mut self, name: &str) -> bool {
-        let before = self.params.len();
-        self.params
-            .retain(|p| !(p.value.is_some() && p.name.eq_ignore_ascii_case(name)));
-        before != self.params.len()
+        let kept: Self = self
+            .params()
+            .filter(|p| !(p.value.is_some() && p.name.eq_ignore_ascii_case(name)))
+            .map(FmtpParamRef::to_param)
+            .collect();
+        let removed = kept.spans.len() != self.spans.len();
+        *self = kept;
+        removed
     }
 
     /// Builder form of [`Fmtp::set`].
@@ -152,9 +221,54 @@ impl Fmtp {
         self.set(name, value);
         self
     }
+
+    /// The `name=value;...` text (what `to_string()` returns), without copying.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The length of the text [`Fmtp::write_to`] writes.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Appends the `name=value;...` text (what `to_string()` returns) to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        out.push_str(&self.text);
+    }
+
+    /// The `name=value;...` text in an exactly sized `String` (same as `to_string()`).
+    pub fn to_text(&self) -> String {
+        self.text.clone()
+    }
+
+    /// Appends `name` or `name=value` to the text and records where they are.
+    pub(crate) fn append(&mut self, name: &str, value: Option<&str>) {
+        if !self.spans.is_empty() {
+            self.text.push(';');
+        }
+        let name_start = self.text.len();
+        self.text.push_str(name);
+        let name_range = (name_start, self.text.len());
+        let value_range = value.map(|value| {
+            self.text.push('=');
+            let start = self.text.len();
+            self.text.push_str(value);
+            (start, self.text.len())
+        });
+        self.spans.push(Span {
+            name: name_range,
+            value: value_range,
+        });
+    }
+
+    fn slice(&self, (start, end): (usize, usize)) -> &str {
+        self.text.get(start..end).unwrap_or_default()
+    }
 }
 
-fn parse_param(segment: &str, segment_offset: usize) -> Result<FmtpParam, CodecError> {
+/// One `;`-separated segment: its trimmed name (or bare token) and value, checked.
+fn parse_param(segment: &str, segment_offset: usize) -> Result<(&str, Option<&str>), CodecError> {
     let leading = segment.len() - segment.trim_start().len();
     let (name, value) = match segment.find('=') {
         Some(eq) => (
@@ -178,14 +292,11 @@ fn parse_param(segment: &str, segment_offset: usize) -> Result<FmtpParam, CodecE
             let value = raw.trim();
             let value_offset = raw_offset + (raw.len() - raw.trim_start().len());
             check_token(value, value_offset, true, false)?;
-            Some(value.to_owned())
+            Some(value)
         }
         None => None,
     };
-    Ok(FmtpParam {
-        name: name.to_owned(),
-        value,
-    })
+    Ok((name, value))
 }
 
 fn check_token(
@@ -196,12 +307,11 @@ fn check_token(
 ) -> Result<(), CodecError> {
     let is_allowed_space = |c: char| allow_spaces && (c == ' ' || c == '\t');
     if token.is_ascii() {
-        // The same rule on bytes: ASCII whitespace is also `char::is_whitespace` (tab, LF, VT,
-        // FF, CR, space), ASCII control is below 0x20 and DEL.
+        // The same rule on bytes: ASCII whitespace (tab, LF, VT, FF, CR, space) and control
+        // characters (below 0x20, DEL) are exactly the bytes up to 0x20 and 0x7f.
         let bad = token.bytes().position(|b| {
-            !is_allowed_space(char::from(b))
-                && (matches!(b, b'\t'..=b'\r' | b' ' | 0..0x20 | 0x7f)
-                    || (b == b'=' && !allow_equals))
+            (b <= b' ' || b == 0x7f || (b == b'=' && !allow_equals))
+                && !(allow_spaces && (b == b' ' || b == b'\t'))
         });
         return match bad {
             Some(at) => Err(CodecError::InvalidFmtpCharacter {
@@ -228,62 +338,19 @@ impl FromStr for Fmtp {
     }
 }
 
-impl Fmtp {
-    /// The length of the text [`Fmtp::write_to`] writes.
-    pub fn text_len(&self) -> usize {
-        let separators = self.params.len().saturating_sub(1);
-        separators
-            + self
-                .params
-                .iter()
-                .map(|p| p.name.len() + p.value.as_ref().map_or(0, |v| v.len() + 1))
-                .sum::<usize>()
-    }
-
-    /// Appends the `name=value;...` text (what `to_string()` returns) to `out`, with
-    /// `push_str` rather than `core::fmt`: the answer writes one per negotiated codec.
-    pub fn write_to(&self, out: &mut String) {
-        for (index, param) in self.params.iter().enumerate() {
-            if index > 0 {
-                out.push(';');
-            }
-            out.push_str(&param.name);
-            if let Some(value) = &param.value {
-                out.push('=');
-                out.push_str(value);
-            }
-        }
-    }
-
-    /// The `name=value;...` text in an exactly sized `String` (same as `to_string()`).
-    pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(self.text_len());
-        self.write_to(&mut out);
-        out
-    }
-}
-
 impl fmt::Display for Fmtp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, param) in self.params.iter().enumerate() {
-            if index > 0 {
-                f.write_str(";")?;
-            }
-            f.write_str(&param.name)?;
-            if let Some(value) = &param.value {
-                f.write_str("=")?;
-                f.write_str(value)?;
-            }
-        }
-        Ok(())
+        f.write_str(&self.text)
     }
 }
 
 impl FromIterator<FmtpParam> for Fmtp {
     fn from_iter<I: IntoIterator<Item = FmtpParam>>(iter: I) -> Self {
-        Self {
-            params: iter.into_iter().collect(),
+        let mut fmtp = Self::new();
+        for param in iter {
+            fmtp.push(param);
         }
+        fmtp
     }
 }
 
@@ -413,5 +480,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn set_push_and_remove_keep_every_parameter_readable() {
+        let mut fmtp = Fmtp::parse("a=1; b=22 ;token;c=3").unwrap();
+        fmtp.set("B", "4444");
+        assert_eq!(fmtp.to_string(), "a=1;b=4444;token;c=3");
+        assert_eq!(fmtp.get("c"), Some("3"));
+        assert_eq!(fmtp.tokens().collect::<Vec<_>>(), ["token"]);
+        fmtp.set("a", "");
+        assert_eq!((fmtp.get("a"), fmtp.get("b")), (Some(""), Some("4444")));
+        fmtp.push(FmtpParam {
+            name: "d".into(),
+            value: Some("x=y".into()),
+        });
+        assert_eq!(fmtp.as_str(), "a=;b=4444;token;c=3;d=x=y");
+        assert_eq!(fmtp, "a=;b=4444;token;c=3;d=x=y".parse().unwrap());
+        let rebuilt: Fmtp = fmtp.params().map(FmtpParamRef::to_param).collect();
+        assert_eq!(rebuilt, fmtp);
+        assert!(fmtp.remove("b"));
+        assert_eq!(fmtp.as_str(), "a=;token;c=3;d=x=y");
+        assert_eq!(fmtp.get("d"), Some("x=y"));
+        assert_eq!(
+            format!("{:?}", Fmtp::parse("x=1;t").unwrap()),
+            "Fmtp { params: [FmtpParam { name: \"x\", value: Some(\"1\") }, \
+             FmtpParam { name: \"t\", value: None }] }"
+        );
     }
 }

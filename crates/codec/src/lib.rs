@@ -74,7 +74,7 @@ pub use error::CodecError;
 pub use explain::{
     CodecVerdict, Explanation, ExtensionRejection, HeaderExtensionVerdict, RejectionReason, Verdict,
 };
-pub use fmtp::{Fmtp, FmtpParam, MAX_FMTP_LEN, MAX_FMTP_PARAMS};
+pub use fmtp::{Fmtp, FmtpParam, FmtpParamRef, MAX_FMTP_LEN, MAX_FMTP_PARAMS};
 pub use h264::{DEFAULT_PROFILE_LEVEL_ID, H264Fmtp, H264Level, H264Profile, ProfileLevelId};
 pub use negotiate::{
     Negotiated, NegotiatedCodec, NegotiatedHeaderExtension, NegotiationOptions, OfferedCodec,

@@ -215,13 +215,9 @@ impl Codec {
     /// into one exactly sized `String`: negotiation describes every offered codec for the
     /// explanation, and going through `core::fmt` for each piece was a visible cost.
     pub(crate) fn describe(&self) -> String {
-        let params = self.fmtp.params();
-        let params_len: usize = params
-            .iter()
-            .map(|p| p.name.len() + p.value.as_ref().map_or(0, |v| v.len() + 1) + 1)
-            .sum();
+        let params = self.fmtp.as_str();
         let kind = self.kind.as_str();
-        let mut out = String::with_capacity(kind.len() + self.name.len() + 20 + params_len);
+        let mut out = String::with_capacity(kind.len() + self.name.len() + 20 + params.len());
         out.push_str(kind);
         out.push('/');
         out.push_str(&self.name);
@@ -231,13 +227,9 @@ impl Codec {
             out.push('/');
             push_decimal(&mut out, u64::from(channels));
         }
-        for (index, param) in params.iter().enumerate() {
-            out.push(if index == 0 { ' ' } else { ';' });
-            out.push_str(&param.name);
-            if let Some(value) = &param.value {
-                out.push('=');
-                out.push_str(value);
-            }
+        if !self.fmtp.is_empty() {
+            out.push(' ');
+            out.push_str(params);
         }
         out
     }

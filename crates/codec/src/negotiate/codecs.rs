@@ -344,10 +344,11 @@ impl<'a, 'c> Negotiation<'a, 'c> {
         if primary.clock_rate != rtx.clock_rate {
             return Err(RejectionReason::RtxClockRateMismatch { apt });
         }
-        let mut answer = Fmtp::new().with("apt", apt.to_string());
+        let mut answer = Fmtp::new();
+        answer.append("apt", Some(&apt.to_string()));
         for param in local_fmtp.params() {
             if !param.name.eq_ignore_ascii_case("apt") {
-                answer.push(param.clone());
+                answer.append(param.name, param.value);
             }
         }
         Ok(answer)
