@@ -242,6 +242,11 @@ impl Fmtp {
         self.text.clone()
     }
 
+    /// The `name=value;...` text (what `to_string()` returns), consuming the fmtp.
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
     /// Appends `name` or `name=value` to the text and records where they are.
     pub(crate) fn append(&mut self, name: &str, value: Option<&str>) {
         if !self.spans.is_empty() {
@@ -386,6 +391,7 @@ mod tests {
             let fmtp = Fmtp::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(fmtp.to_string(), written, "{input:?}");
             assert_eq!(fmtp.to_text(), written, "{input:?}");
+            assert_eq!(fmtp.clone().into_text(), written, "{input:?}");
             assert_eq!(fmtp.text_len(), written.len(), "{input:?}");
             assert_eq!(
                 Fmtp::parse(written).as_ref(),

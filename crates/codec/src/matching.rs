@@ -1,6 +1,8 @@
 //! Codec-specific fmtp matching: does an offered codec agree with one we support, and what fmtp
 //! goes in our answer.
 
+use std::cell::OnceCell;
+
 use crate::{Av1Fmtp, Codec, CodecError, Fmtp, H264Fmtp, H265Fmtp, RejectionReason, Vp9Fmtp};
 
 /// Why an fmtp did not match, plus how many deciding parameters matched before the mismatch, so
@@ -32,11 +34,33 @@ fn invalid(error: CodecError) -> FmtpMismatch {
 /// codec of the same format, and returns the fmtp for our answer: our own parameters (unknown
 /// ones included) with the levels computed per codec.
 pub(crate) fn answer_fmtp(local: &Codec, offered: &Codec) -> Result<Fmtp, FmtpMismatch> {
+    answer_fmtp_cached(local, &H264Reading::new(), offered, &H264Reading::new())
+}
+
+/// The H.264 reading of one codec's fmtp, parsed on first use: negotiation matches an offered
+/// H.264 codec against every local H.264 capability, and each side is read once instead of
+/// once per pair.
+pub(crate) type H264Reading = OnceCell<Result<H264Fmtp, CodecError>>;
+
+/// [`answer_fmtp`] with the H.264 readings of both sides kept in `local_h264` and
+/// `offered_h264` (which must belong to `local` and `offered`).
+pub(crate) fn answer_fmtp_cached(
+    local: &Codec,
+    local_h264: &H264Reading,
+    offered: &Codec,
+    offered_h264: &H264Reading,
+) -> Result<Fmtp, FmtpMismatch> {
     let name = offered.name.as_str();
     let (ours, theirs) = (&local.fmtp, &offered.fmtp);
     if name.eq_ignore_ascii_case("H264") {
-        let remote = H264Fmtp::from_fmtp(theirs).map_err(invalid)?;
-        let mine = H264Fmtp::from_fmtp(ours).map_err(invalid)?;
+        let remote = offered_h264
+            .get_or_init(|| H264Fmtp::from_fmtp(theirs))
+            .clone()
+            .map_err(invalid)?;
+        let mine = local_h264
+            .get_or_init(|| H264Fmtp::from_fmtp(ours))
+            .clone()
+            .map_err(invalid)?;
         if mine.profile_level_id.profile() != remote.profile_level_id.profile() {
             return Err(mismatch("profile-level-id", theirs, 0));
         }

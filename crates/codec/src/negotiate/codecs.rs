@@ -1,7 +1,7 @@
 //! Codec intersection: media codecs first, then the helpers that depend on them (red and FEC,
 //! then rtx, then CN and telephone-event).
 
-use crate::matching::{FmtpMismatch, answer_fmtp};
+use crate::matching::{FmtpMismatch, H264Reading, answer_fmtp, answer_fmtp_cached};
 use crate::negotiate::{
     NegotiatedCodec, NegotiationOptions, OfferedCodec, OfferedMedia, check_payload_type,
 };
@@ -65,6 +65,8 @@ struct Negotiation<'a, 'c> {
     first_with_pt: [Option<usize>; 128],
     verdicts: Vec<Option<Verdict<RejectionReason>>>,
     accepted: Vec<Option<Acceptance<'c>>>,
+    /// The H.264 reading of each local capability's fmtp, parsed when first needed.
+    local_h264: Vec<H264Reading>,
 }
 
 /// One accepted offered codec, in answer order, before it becomes a [`NegotiatedCodec`] (by
@@ -155,6 +157,7 @@ pub(super) fn negotiate_codecs<'c>(
         first_with_pt: [None; 128],
         verdicts: (0..count).map(|_| None).collect(),
         accepted: (0..count).map(|_| None).collect(),
+        local_h264: local.codecs.iter().map(|_| H264Reading::new()).collect(),
     };
     state.check_payload_types();
     for role in [
@@ -272,7 +275,8 @@ impl<'a, 'c> Negotiation<'a, 'c> {
         // The most specific failure so far: 0 name, 1 clock rate, 2 channels, 3 fmtp, 4 direction.
         let mut failure = (0u8, RejectionReason::UnsupportedMimeType);
         let mut fmtp_depth: Option<u8> = None;
-        for capability in &local.codecs {
+        let offered_h264 = H264Reading::new();
+        for (capability, local_h264) in local.codecs.iter().zip(&self.local_h264) {
             let ours = &capability.codec;
             if ours.kind != offered.kind || !ours.name.eq_ignore_ascii_case(&offered.name) {
                 continue;
@@ -283,7 +287,7 @@ impl<'a, 'c> Negotiation<'a, 'c> {
                 (2, RejectionReason::ChannelsMismatch)
             } else {
                 let answer = if is_media {
-                    answer_fmtp(ours, offered).map(Some)
+                    answer_fmtp_cached(ours, local_h264, offered, &offered_h264).map(Some)
                 } else {
                     Ok(None)
                 };

@@ -176,7 +176,7 @@ pub(crate) fn write_extmaps(
 pub(crate) fn write_codecs(codecs: Vec<NegotiatedCodec>, attributes: &mut Vec<Attribute>) {
     for accepted in codecs {
         let payload_type = accepted.payload_type;
-        let fmtp = (!accepted.codec.fmtp.is_empty()).then(|| accepted.codec.fmtp.to_text());
+        let fmtp = (!accepted.codec.fmtp.is_empty()).then(|| accepted.codec.fmtp.into_text());
         attributes.push(Attribute::Rtpmap(sdp::Rtpmap {
             payload_type,
             encoding: accepted.codec.name,
