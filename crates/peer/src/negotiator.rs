@@ -2,6 +2,8 @@
 //! transceivers, and answer creation. [`crate::RTCPeerConnection`] wraps it with ICE, DTLS
 //! and SCTP; tests drive it directly.
 
+use std::sync::Arc;
+
 use antiphon_codec::{Capabilities, Direction, MediaKind as CodecKind};
 use antiphon_sdp::{self as sdp, MediaKind, ParseOptions, SessionDescription};
 
@@ -84,13 +86,13 @@ pub struct Negotiator {
     current_local: Option<AppliedDescription>,
     pending_remote: Option<AppliedDescription>,
     current_remote: Option<AppliedDescription>,
-    last_created_answer: Option<String>,
-    last_created_offer: Option<String>,
+    last_created_answer: Option<Arc<str>>,
+    last_created_offer: Option<Arc<str>>,
     data_channel: Option<DataSection>,
     last_explanation: Option<AnswerExplanation>,
     session_id: u64,
     session_version: u64,
-    last_local_sdp: Option<String>,
+    last_local_sdp: Option<Arc<str>>,
     cname: String,
 }
 
@@ -325,7 +327,8 @@ impl Negotiator {
         };
         let mut offer =
             crate::offer::create_offer(&sections, &self.capabilities, &transport, origin);
-        let mut text = offer.to_string();
+        let capacity_hint = self.last_local_sdp.as_deref().map_or(2048, str::len);
+        let mut text = sdp_text(&offer, capacity_hint);
         if self
             .last_local_sdp
             .as_deref()
@@ -333,10 +336,12 @@ impl Negotiator {
         {
             self.session_version += 1;
             offer.origin.session_version = self.session_version;
-            text = offer.to_string();
+            text = sdp_text(&offer, text.len());
         }
-        self.last_local_sdp = Some(text.clone());
-        self.last_created_offer = Some(text.clone());
+        // One shared copy of the text serves both checks.
+        let shared: Arc<str> = Arc::from(text.as_str());
+        self.last_local_sdp = Some(Arc::clone(&shared));
+        self.last_created_offer = Some(shared);
         Ok(RTCSessionDescriptionInit::offer(text))
     }
 
@@ -501,8 +506,10 @@ impl Negotiator {
             written.description.origin.session_version = self.session_version;
             text = sdp_text(&written.description, text.len());
         }
-        self.last_local_sdp = Some(text.clone());
-        self.last_created_answer = Some(text.clone());
+        // One shared copy of the text serves both checks.
+        let shared: Arc<str> = Arc::from(text.as_str());
+        self.last_local_sdp = Some(Arc::clone(&shared));
+        self.last_created_answer = Some(shared);
         for section in &written.explanation.sections {
             tracing::debug!(
                 index = section.index,
