@@ -77,7 +77,7 @@ struct DataSection {
 
 /// The JSEP state of one connection.
 pub struct Negotiator {
-    capabilities: Capabilities,
+    capabilities: Arc<Capabilities>,
     options: AnswerOptions,
     entropy: Box<dyn Entropy>,
     signaling_state: RTCSignalingState,
@@ -108,15 +108,18 @@ impl std::fmt::Debug for Negotiator {
 
 impl Negotiator {
     /// A negotiator answering with `capabilities` and `options`.
+    ///
+    /// `capabilities` is an owned [`Capabilities`] or an `Arc` of one: negotiators that hold
+    /// clones of one `Arc` share a single copy (as [`crate::PeerOptions::default`] does).
     pub fn new(
-        capabilities: Capabilities,
+        capabilities: impl Into<Arc<Capabilities>>,
         options: AnswerOptions,
         mut entropy: Box<dyn Entropy>,
     ) -> Self {
         let session_id = entropy.next_u64() >> 2; // below 2^62, well under the 2^63-1 limit
         let cname = format!("{:08x}{:08x}", entropy.next_u32(), entropy.next_u32());
         Self {
-            capabilities,
+            capabilities: capabilities.into(),
             options,
             entropy,
             signaling_state: RTCSignalingState::Stable,
