@@ -16,8 +16,9 @@ use webrtc_util::Conn;
 /// The selected pair, as the driver publishes it.
 pub(crate) type Selected = Option<(SocketAddr, SocketAddr)>;
 
-/// A DTLS datagram and where it came from.
-pub(crate) type DtlsDatagram = (SocketAddr, Vec<u8>);
+/// A DTLS datagram and where it came from. Boxed: the queue allocates its slots (32 per block)
+/// at the element size for the connection's life.
+pub(crate) type DtlsDatagram = Box<(SocketAddr, Vec<u8>)>;
 
 /// The DTLS transport over ICE. Obtain it from [`crate::driver::IceDriver::dtls_conn`].
 #[derive(Debug)]
@@ -60,7 +61,7 @@ impl IceConn {
             return Err(webrtc_util::Error::ErrAlreadyClosed);
         }
         let mut incoming = self.incoming.lock().await;
-        let (source, datagram) = incoming
+        let (source, datagram) = *incoming
             .recv()
             .await
             .ok_or(webrtc_util::Error::ErrAlreadyClosed)?;
