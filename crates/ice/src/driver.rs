@@ -346,7 +346,10 @@ struct Run {
 impl Run {
     /// The driver task. An `async` block rather than an `async fn`: the `async fn` future kept
     /// its argument and the local it is moved into both (the agent twice: 3.2 KiB, now 2.0 KiB).
-    #[expect(clippy::manual_async_fn, reason = "the async fn future holds `self` twice")]
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "the async fn future holds `self` twice"
+    )]
     fn run(mut self) -> impl std::future::Future<Output = ()> {
         async move {
             // What `gather` produced before the task started (host candidates, and with no STUN

@@ -7,6 +7,7 @@ use antiphon_dtls::DtlsRole;
 use tokio::sync::Mutex;
 use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
 use webrtc_sctp::association::{Association, Config as AssociationConfig};
+use webrtc_sctp::chunk::chunk_payload_data::PayloadProtocolIdentifier;
 use webrtc_util::Conn;
 
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
@@ -130,18 +131,27 @@ impl SctpTransport {
 
     /// The next data channel the remote opens (`ondatachannel`), or `None` once the association
     /// is closed.
+    ///
+    /// This is `webrtc-data`'s `DataChannel::accept` in two steps: the wait for a stream, which
+    /// lasts as long as the connection, is a small future; the DCEP open that follows is boxed.
+    /// (`DataChannel::accept` as one future is ~1.3 KiB, held for the connection's life.)
     pub async fn accept(&self) -> Option<RTCDataChannel> {
         loop {
-            let negotiated: Vec<Arc<DataChannel>> = self.negotiated.lock().await.clone();
-            let existing: Vec<&DataChannel> = negotiated.iter().map(|c| c.as_ref()).collect();
-            let config = ChannelConfig::default();
-            match DataChannel::accept(&self.association, config, &existing).await {
+            let stream = self.association.accept_stream().await?;
+            stream.set_default_payload_type(PayloadProtocolIdentifier::Binary);
+            let id = stream.stream_identifier();
+            let negotiated = self
+                .negotiated
+                .lock()
+                .await
+                .iter()
+                .any(|c| c.stream_identifier() == id);
+            if negotiated {
+                // Data on a negotiated channel we already hold: not a new channel.
+                continue;
+            }
+            match Box::pin(DataChannel::server(stream, ChannelConfig::default())).await {
                 Ok(channel) => {
-                    let id = channel.stream_identifier();
-                    if negotiated.iter().any(|c| c.stream_identifier() == id) {
-                        // Data on a negotiated channel we already hold: not a new channel.
-                        continue;
-                    }
                     let init = RTCDataChannelInit::from_channel_type(&channel.config, id);
                     let label = channel.config.label.clone();
                     return Some(RTCDataChannel::new(
@@ -151,7 +161,6 @@ impl SctpTransport {
                         self.parameters.remote_max_message_size,
                     ));
                 }
-                Err(webrtc_data::Error::ErrStreamClosed) => return None,
                 // A stream whose first message is not a DCEP open: skip it.
                 Err(_) => continue,
             }
