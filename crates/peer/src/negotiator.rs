@@ -82,10 +82,12 @@ pub struct Negotiator {
     entropy: Box<dyn Entropy>,
     signaling_state: RTCSignalingState,
     transceivers: Vec<RTCRtpTransceiver>,
-    pending_local: Option<AppliedDescription>,
-    current_local: Option<AppliedDescription>,
-    pending_remote: Option<AppliedDescription>,
-    current_remote: Option<AppliedDescription>,
+    // Boxed: a description is ~0.5 KiB inline, and a connection usually has two of the four.
+    pending_local: Option<Box<AppliedDescription>>,
+    current_local: Option<Box<AppliedDescription>>,
+    pending_remote: Option<Box<AppliedDescription>>,
+    current_remote: Option<Box<AppliedDescription>>,
+    // The last created offer or answer is also `last_local_sdp`: one shared text.
     last_created_answer: Option<Arc<str>>,
     last_created_offer: Option<Arc<str>>,
     data_channel: Option<DataSection>,
@@ -151,34 +153,36 @@ impl Negotiator {
 
     /// `pendingLocalDescription ?? currentLocalDescription`.
     pub fn local_description(&self) -> Option<&AppliedDescription> {
-        self.pending_local.as_ref().or(self.current_local.as_ref())
+        self.pending_local
+            .as_deref()
+            .or(self.current_local.as_deref())
     }
 
     /// `pendingRemoteDescription ?? currentRemoteDescription`.
     pub fn remote_description(&self) -> Option<&AppliedDescription> {
         self.pending_remote
-            .as_ref()
-            .or(self.current_remote.as_ref())
+            .as_deref()
+            .or(self.current_remote.as_deref())
     }
 
     /// `currentLocalDescription`.
     pub fn current_local_description(&self) -> Option<&AppliedDescription> {
-        self.current_local.as_ref()
+        self.current_local.as_deref()
     }
 
     /// `pendingLocalDescription`.
     pub fn pending_local_description(&self) -> Option<&AppliedDescription> {
-        self.pending_local.as_ref()
+        self.pending_local.as_deref()
     }
 
     /// `currentRemoteDescription`.
     pub fn current_remote_description(&self) -> Option<&AppliedDescription> {
-        self.current_remote.as_ref()
+        self.current_remote.as_deref()
     }
 
     /// `pendingRemoteDescription`.
     pub fn pending_remote_description(&self) -> Option<&AppliedDescription> {
-        self.pending_remote.as_ref()
+        self.pending_remote.as_deref()
     }
 
     /// The explanation of the last created answer.
@@ -422,11 +426,11 @@ impl Negotiator {
         if transition.implicit_rollback {
             self.rollback(RTCSignalingState::Stable);
         }
-        let applied = AppliedDescription {
+        let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
             sdp: description.sdp.clone(),
             parsed,
-        };
+        });
         let before = self.signaling_state;
         match description.sdp_type {
             RTCSdpType::Offer => {
@@ -556,11 +560,11 @@ impl Negotiator {
         }
         let parsed = parse_remote(&description.sdp)?;
         let before = self.signaling_state;
-        let applied = AppliedDescription {
+        let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
             sdp: description.sdp.clone(),
             parsed,
-        };
+        });
         let complete = description.sdp_type == RTCSdpType::Answer;
         if description.sdp_type == RTCSdpType::Offer {
             self.pending_local = Some(applied);
@@ -763,13 +767,15 @@ impl Negotiator {
 }
 
 /// Parses a description leniently (browsers' output deviates from RFC 8866 in small ways), as
-/// `RTCError` `sdp-syntax-error` with the line number on failure.
+/// `RTCError` `sdp-syntax-error` with the line number on failure. Applied descriptions are kept
+/// for the connection's life: without the parser's spare capacity.
 fn parse_remote(text: &str) -> Result<SessionDescription, Error> {
     if text.is_empty() {
         return Err(Error::Type(TypeErrorReason::MissingSdp));
     }
-    let parsed = sdp::parse_with(text.as_bytes(), &ParseOptions::lenient())?;
-    Ok(parsed.description)
+    let mut parsed = sdp::parse_with(text.as_bytes(), &ParseOptions::lenient())?.description;
+    parsed.shrink_to_fit();
+    Ok(parsed)
 }
 
 /// RFC 9429 §5.11 / checklist 77: a changed remote fingerprint needs an ICE restart.

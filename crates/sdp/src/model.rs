@@ -339,6 +339,29 @@ impl SessionDescription {
         }
     }
 
+    /// Drops the spare capacity of every list of lines (the parser grows them as lines come),
+    /// for a description kept for long, such as a peer connection's current descriptions.
+    pub fn shrink_to_fit(&mut self) {
+        self.emails.shrink_to_fit();
+        self.phones.shrink_to_fit();
+        self.bandwidths.shrink_to_fit();
+        for timing in &mut self.times {
+            for repeat in &mut timing.repeats {
+                repeat.offsets.shrink_to_fit();
+            }
+            timing.repeats.shrink_to_fit();
+        }
+        self.times.shrink_to_fit();
+        self.attributes.shrink_to_fit();
+        for media in &mut self.media {
+            media.formats.shrink_to_fit();
+            media.connections.shrink_to_fit();
+            media.bandwidths.shrink_to_fit();
+            media.attributes.shrink_to_fit();
+        }
+        self.media.shrink_to_fit();
+    }
+
     /// All `a=group` lines.
     pub fn groups(&self) -> impl Iterator<Item = &Group> {
         self.attributes.iter().filter_map(|a| match a {

@@ -152,3 +152,20 @@ fn connection_from_ip_writes_the_address_as_display_does() {
         ("IP6", "2001:db8::1")
     );
 }
+
+#[test]
+fn shrink_to_fit_keeps_the_description_and_drops_spare_capacity() {
+    let text = answer().to_string();
+    let mut parsed = parse(&text).expect("parses").description;
+    let before = parsed.clone();
+    parsed.shrink_to_fit();
+    assert_eq!(parsed, before);
+    assert_eq!(parsed.to_string(), text);
+    assert_eq!(parsed.media.capacity(), parsed.media.len());
+    assert_eq!(parsed.attributes.capacity(), parsed.attributes.len());
+    for media in &parsed.media {
+        assert_eq!(media.attributes.capacity(), media.attributes.len());
+        assert_eq!(media.connections.capacity(), media.connections.len());
+        assert_eq!(media.formats.capacity(), media.formats.len());
+    }
+}
