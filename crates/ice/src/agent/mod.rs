@@ -288,6 +288,9 @@ impl IceAgent {
         if self.closed {
             return;
         }
+        // One host candidate per socket: room for exactly these (the default growth kept room
+        // for four ~0.25 KiB candidates per agent).
+        self.locals.reserve_exact(hosts.len());
         for &base in hosts {
             if self.locals.len() >= MAX_LOCAL_CANDIDATES
                 || self.locals.iter().any(|l| l.base == base)
