@@ -141,9 +141,8 @@ pub struct RTCPeerConnection {
     /// The DTLS session once the handshake is done, so `close()` can end it (its reader and
     /// writer tasks hold the ICE connection, and so the sockets, until it is closed).
     dtls: watch::Sender<Option<Arc<DtlsSession>>>,
-    // Boxed in the channel: its blocks hold 32 elements each for the connection's lifetime.
-    remote_channels: Mutex<mpsc::UnboundedReceiver<Box<RTCDataChannel>>>,
-    remote_channels_tx: mpsc::UnboundedSender<Box<RTCDataChannel>>,
+    remote_channels: Mutex<mpsc::UnboundedReceiver<RTCDataChannel>>,
+    remote_channels_tx: mpsc::UnboundedSender<RTCDataChannel>,
 }
 
 impl std::fmt::Debug for RTCPeerConnection {
@@ -615,12 +614,7 @@ impl RTCPeerConnection {
 
     /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
     pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
-        self.remote_channels
-            .lock()
-            .await
-            .recv()
-            .await
-            .map(|channel| *channel)
+        self.remote_channels.lock().await.recv().await
     }
 
     /// `createDataChannel(label, init)` at any time: the arguments are checked now (TypeError
@@ -763,7 +757,7 @@ impl RTCPeerConnection {
                 let Some(channel) = channel else { break };
                 tracing::debug!(label = channel.label(), "remote data channel");
                 let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
-                let _ = channels.send(Box::new(channel));
+                let _ = channels.send(channel);
             }
         });
         Ok(())

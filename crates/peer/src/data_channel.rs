@@ -92,10 +92,16 @@ pub struct DataChannelMessage {
     pub data: Bytes,
 }
 
-/// An open data channel.
+/// An open data channel. Clones are handles to the same channel.
 #[derive(Clone)]
 pub struct RTCDataChannel {
-    channel: Arc<DataChannel>,
+    // One pointer: a channel is cloned into events (the `datachannel` event sits in every
+    // connection's event ring, whose slots are sized by the largest event).
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    channel: DataChannel,
     label: String,
     init: RTCDataChannelInit,
     /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
@@ -105,9 +111,9 @@ pub struct RTCDataChannel {
 impl std::fmt::Debug for RTCDataChannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RTCDataChannel")
-            .field("label", &self.label)
+            .field("label", &self.shared.label)
             .field("id", &self.id())
-            .field("init", &self.init)
+            .field("init", &self.shared.init)
             .finish_non_exhaustive()
     }
 }
@@ -117,32 +123,34 @@ const READ_BUFFER: usize = 256 * 1024;
 
 impl RTCDataChannel {
     pub(crate) fn new(
-        channel: Arc<DataChannel>,
+        channel: DataChannel,
         label: String,
         init: RTCDataChannelInit,
         remote_max_message_size: u64,
     ) -> Self {
         Self {
-            channel,
-            label,
-            init,
-            remote_max_message_size,
+            shared: Arc::new(Shared {
+                channel,
+                label,
+                init,
+                remote_max_message_size,
+            }),
         }
     }
 
     /// The label.
     pub fn label(&self) -> &str {
-        &self.label
+        &self.shared.label
     }
 
     /// The SCTP stream id.
     pub fn id(&self) -> u16 {
-        self.channel.stream_identifier()
+        self.shared.channel.stream_identifier()
     }
 
     /// How the channel delivers: ordered, partial reliability, protocol, negotiated.
     pub fn init(&self) -> &RTCDataChannelInit {
-        &self.init
+        &self.shared.init
     }
 
     /// `send(ArrayBuffer)`.
@@ -157,14 +165,15 @@ impl RTCDataChannel {
     }
 
     async fn write(&self, data: Bytes, is_string: bool) -> Result<(), Error> {
-        let limit = self.remote_max_message_size;
+        let limit = self.shared.remote_max_message_size;
         if limit != 0 && data.len() as u64 > limit {
             return Err(Error::Type(TypeErrorReason::MessageTooLarge {
                 size: data.len(),
                 limit: usize::try_from(limit).unwrap_or(usize::MAX),
             }));
         }
-        self.channel
+        self.shared
+            .channel
             .write_data_channel(&data, is_string)
             .await
             .map(|_| ())
@@ -174,7 +183,7 @@ impl RTCDataChannel {
     /// The next message, or `None` once the channel is closed.
     pub async fn recv(&self) -> Option<DataChannelMessage> {
         let mut buffer = vec![0u8; READ_BUFFER];
-        match self.channel.read_data_channel(&mut buffer).await {
+        match self.shared.channel.read_data_channel(&mut buffer).await {
             Ok((n, is_string)) => {
                 buffer.truncate(n);
                 Some(DataChannelMessage {
@@ -188,7 +197,8 @@ impl RTCDataChannel {
 
     /// `close()`: resets the stream (RFC 8831 §6.7).
     pub async fn close(&self) -> Result<(), Error> {
-        self.channel
+        self.shared
+            .channel
             .close()
             .await
             .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))

@@ -33,7 +33,8 @@ pub struct SctpTransport {
     role: DtlsRole,
     parameters: SctpParameters,
     next_stream: Mutex<u16>,
-    negotiated: Mutex<Vec<Arc<DataChannel>>>,
+    /// Stream ids of the negotiated channels we opened: data on them is not a new channel.
+    negotiated: Mutex<Vec<u16>>,
 }
 
 impl std::fmt::Debug for SctpTransport {
@@ -113,9 +114,8 @@ impl SctpTransport {
         let channel = DataChannel::dial(&self.association, id, config)
             .await
             .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))?;
-        let channel = Arc::new(channel);
         if init.negotiated {
-            self.negotiated.lock().await.push(Arc::clone(&channel));
+            self.negotiated.lock().await.push(id);
         }
         let init = RTCDataChannelInit {
             id: Some(id),
@@ -140,13 +140,7 @@ impl SctpTransport {
             let stream = self.association.accept_stream().await?;
             stream.set_default_payload_type(PayloadProtocolIdentifier::Binary);
             let id = stream.stream_identifier();
-            let negotiated = self
-                .negotiated
-                .lock()
-                .await
-                .iter()
-                .any(|c| c.stream_identifier() == id);
-            if negotiated {
+            if self.negotiated.lock().await.contains(&id) {
                 // Data on a negotiated channel we already hold: not a new channel.
                 continue;
             }
@@ -155,7 +149,7 @@ impl SctpTransport {
                     let init = RTCDataChannelInit::from_channel_type(&channel.config, id);
                     let label = channel.config.label.clone();
                     return Some(RTCDataChannel::new(
-                        Arc::new(channel),
+                        channel,
                         label,
                         init,
                         self.parameters.remote_max_message_size,
