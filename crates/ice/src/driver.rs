@@ -227,9 +227,20 @@ impl IceDriver {
         let _ = self.commands.send(Command::Restart(Box::new(credentials)));
     }
 
-    /// The next agent event; `None` once the driver stopped.
+    /// The next agent event; `None` once the driver stopped (or [`stop_events`] was called).
+    ///
+    /// [`stop_events`]: IceDriver::stop_events
     pub async fn next_event(&mut self) -> Option<IceEvent> {
         self.events.recv().await.map(|event| *event)
+    }
+
+    /// Stops the event stream, for a user that no longer reads it and follows the state and
+    /// the selected pair through [`state_receiver`](IceDriver::state_receiver) and
+    /// [`selected_pair`](IceDriver::selected_pair): events queued and later ones are dropped
+    /// instead of kept until read (the stream is unbounded).
+    pub fn stop_events(&mut self) {
+        self.events.close();
+        while self.events.try_recv().is_ok() {}
     }
 
     /// The connection state now.

@@ -372,6 +372,9 @@ impl RTCPeerConnection {
         // A bound, not a path: the agent completes gathering when its STUN transactions time
         // out, well inside this.
         let _ = tokio::time::timeout(GATHERING_LIMIT, gathered).await;
+        // Nothing reads the driver's events after gathering (states come through its watch
+        // channels), and unread they would pile up for the connection's life.
+        driver.stop_events();
         inner.local_candidates = candidates;
         inner.ice = Some(driver);
         self.set_gathering(inner, IceGatheringState::Complete);

@@ -475,7 +475,13 @@ impl IceAgent {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<IceEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            // Events come in small bursts, a few in a connection's life, and an event is
+            // ~0.2 KiB: an agent with none pending keeps no room for them.
+            self.events.shrink_to_fit();
+        }
+        event
     }
 
     fn ordinary_checks(&self) -> bool {
