@@ -57,6 +57,22 @@ fn warn(warnings: &mut Vec<Warning>, line: usize, kind: WarningKind) {
     });
 }
 
+/// A line of type `found` after one of type `after` that must not precede it: an error in strict
+/// mode, a warning in lenient mode.
+fn out_of_order(
+    lenient: bool,
+    warnings: &mut Vec<Warning>,
+    line: usize,
+    found: LineType,
+    after: LineType,
+) -> Result<(), SdpError> {
+    if !lenient {
+        return Err(at_line(line, ParseErrorKind::OutOfOrder { found, after }));
+    }
+    warn(warnings, line, WarningKind::OutOfOrder { found, after });
+    Ok(())
+}
+
 /// Which line types came so far, and in which order.
 pub(crate) struct LineOrder {
     lenient: bool,
@@ -158,23 +174,7 @@ impl LineOrder {
         if let Some(last) = self.last
             && session_rank(t) < session_rank(last)
         {
-            if !lenient {
-                return Err(at_line(
-                    line,
-                    ParseErrorKind::OutOfOrder {
-                        found: t,
-                        after: last,
-                    },
-                ));
-            }
-            warn(
-                warnings,
-                line,
-                WarningKind::OutOfOrder {
-                    found: t,
-                    after: last,
-                },
-            );
+            out_of_order(lenient, warnings, line, t, last)?;
         }
         let single = !matches!(
             t,
@@ -221,23 +221,7 @@ impl LineOrder {
         if let Some(last) = self.media_last
             && media_rank(last).is_some_and(|last_rank| rank < last_rank)
         {
-            if !self.lenient {
-                return Err(at_line(
-                    line,
-                    ParseErrorKind::OutOfOrder {
-                        found: t,
-                        after: last,
-                    },
-                ));
-            }
-            warn(
-                warnings,
-                line,
-                WarningKind::OutOfOrder {
-                    found: t,
-                    after: last,
-                },
-            );
+            out_of_order(self.lenient, warnings, line, t, last)?;
         }
         if matches!(t, LineType::Information | LineType::EncryptionKey) && self.media_seen[index(t)]
         {
