@@ -14,9 +14,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use antiphon_benches::{FixedEntropy, bench_transport};
 use antiphon_codec::Capabilities;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::{Entropy, Negotiator, RTCSessionDescriptionInit};
+use antiphon_peer::{Negotiator, RTCSessionDescriptionInit};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 use webrtc::api::API;
@@ -42,43 +43,19 @@ fn offers() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A fixed-seed entropy source, so every iteration writes the same answer.
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u32(&mut self) -> u32 {
-        self.0 += 1;
-        // Truncation is intended: a cheap deterministic 32-bit mix.
-        (self.0 as u32).wrapping_mul(2_654_435_761)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-}
-
 /// The ICE credentials and DTLS fingerprint both answerers write (webrtc-rs draws its own ICE
 /// credentials; both use the same certificate).
 fn local_transport(certificate: &RTCCertificate) -> LocalTransport {
-    let fingerprints = certificate
-        .get_fingerprints()
-        .into_iter()
-        .map(|f| antiphon_sdp::Fingerprint {
-            algorithm: f.algorithm,
-            value: f.value,
-        })
-        .collect();
-    LocalTransport {
-        ice_ufrag: "BnQx".to_owned(),
-        ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
-        fingerprints,
-        tls_id: None,
-        established_setup: None,
-    }
+    bench_transport(
+        certificate
+            .get_fingerprints()
+            .into_iter()
+            .map(|f| antiphon_sdp::Fingerprint {
+                algorithm: f.algorithm,
+                value: f.value,
+            })
+            .collect(),
+    )
 }
 
 /// Antiphon: `set_remote_description(offer)` + `create_answer` on a fresh [`Negotiator`].
@@ -86,7 +63,7 @@ fn antiphon_answer(offer: &str, transport: &LocalTransport) -> String {
     let mut negotiator = Negotiator::new(
         Capabilities::browser_default(),
         AnswerOptions::default(),
-        Box::new(Counter(7)),
+        Box::new(FixedEntropy(7)),
     );
     let mut elapsed = Duration::ZERO;
     antiphon_timed(&mut negotiator, offer, transport, &mut elapsed)
@@ -182,7 +159,7 @@ fn bench(c: &mut Criterion) {
                     let mut negotiator = Negotiator::new(
                         Capabilities::browser_default(),
                         AnswerOptions::default(),
-                        Box::new(Counter(7)),
+                        Box::new(FixedEntropy(7)),
                     );
                     black_box(antiphon_timed(
                         &mut negotiator,

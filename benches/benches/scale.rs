@@ -23,44 +23,13 @@ use std::time::{Duration, Instant};
 
 use antiphon_codec::Capabilities;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::{Entropy, Negotiator, RTCSessionDescriptionInit};
+use antiphon_peer::{Negotiator, RTCSessionDescriptionInit};
 
 #[path = "support/peers.rs"]
 mod peers;
 
-/// A fixed-seed entropy source, so every iteration writes the same answer.
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u32(&mut self) -> u32 {
-        self.0 += 1;
-        // Truncation is intended: a cheap deterministic 32-bit mix.
-        (self.0 as u32).wrapping_mul(2_654_435_761)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-}
-
 fn transport() -> LocalTransport {
-    LocalTransport {
-        ice_ufrag: "BnQx".to_owned(),
-        ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
-        fingerprints: vec![antiphon_sdp::Fingerprint {
-            algorithm: "sha-256".to_owned(),
-            value: (0..32)
-                .map(|i| format!("{:02X}", i * 7 % 256))
-                .collect::<Vec<_>>()
-                .join(":"),
-        }],
-        tls_id: None,
-        established_setup: None,
-    }
+    antiphon_benches::bench_transport(vec![antiphon_benches::placeholder_fingerprint()])
 }
 
 /// Median time of `setRemoteDescription(offer)` + `createAnswer` over `iterations` fresh
@@ -72,7 +41,7 @@ fn answer_median(offer: &str, iterations: usize) -> Duration {
         let mut negotiator = Negotiator::new(
             Capabilities::browser_default(),
             AnswerOptions::default(),
-            Box::new(Counter(7)),
+            Box::new(antiphon_benches::FixedEntropy(7)),
         );
         let start = Instant::now();
         let answer = negotiator

@@ -17,70 +17,28 @@ use std::alloc::System;
 use std::hint::black_box;
 
 use antiphon_codec::Capabilities;
-use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::{Entropy, Negotiator, RTCSessionDescriptionInit};
+use antiphon_peer::answer::AnswerOptions;
+use antiphon_peer::{Negotiator, RTCSessionDescriptionInit};
 use antiphon_sdp::{ParseOptions, parse_with};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-fn offer(name: &str) -> String {
-    match name {
-        "chromium" => antiphon_benches::chromium_offer(),
-        "firefox" => antiphon_benches::firefox_offer(),
-        "data-only" => antiphon_benches::data_only_offer(),
-        "64" => antiphon_benches::many_sections_offer(32, 32),
-        other => panic!("unknown offer {other}"),
-    }
-}
-
-/// A fixed-seed entropy source, as in `count.rs`.
-struct Counter(u64);
-
-impl Entropy for Counter {
-    fn next_u32(&mut self) -> u32 {
-        self.0 += 1;
-        (self.0 as u32).wrapping_mul(2_654_435_761)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 += 1;
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-}
-
-/// The transport of `count.rs` (one sha-256 fingerprint) without generating a certificate: the
-/// allocations do not depend on the digest.
-fn transport() -> LocalTransport {
-    LocalTransport {
-        ice_ufrag: "BnQx".to_owned(),
-        ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
-        fingerprints: vec![antiphon_sdp::Fingerprint {
-            algorithm: "sha-256".to_owned(),
-            value: "AB:".repeat(31) + "AB",
-        }],
-        tls_id: None,
-        established_setup: None,
-    }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, op, offer_name] = args.as_slice() else {
         panic!("usage: allocations answer|parse OFFER");
     };
-    let sdp = offer(offer_name);
-    let transport = transport();
+    let sdp = antiphon_benches::offer_by_name(offer_name);
+    let transport =
+        antiphon_benches::bench_transport(vec![antiphon_benches::placeholder_fingerprint()]);
     let stats = match op.as_str() {
         "answer" => {
             let mut negotiator = Negotiator::new(
                 Capabilities::browser_default(),
                 AnswerOptions::default(),
-                Box::new(Counter(7)),
+                Box::new(antiphon_benches::FixedEntropy(7)),
             );
             let region = Region::new(GLOBAL);
             let applied = negotiator

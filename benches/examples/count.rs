@@ -20,23 +20,13 @@ use std::io::Cursor;
 
 use antiphon_sdp::{ParseOptions, parse_view, parse_with};
 
-fn offer(name: &str) -> String {
-    match name {
-        "chromium" => antiphon_benches::chromium_offer(),
-        "firefox" => antiphon_benches::firefox_offer(),
-        "data-only" => antiphon_benches::data_only_offer(),
-        "64" => antiphon_benches::many_sections_offer(32, 32),
-        other => panic!("unknown offer {other}"),
-    }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, op, offer_name, n] = args.as_slice() else {
         panic!("usage: count OPERATION OFFER N");
     };
     let n: usize = n.parse().unwrap_or_else(|e| panic!("N: {e}"));
-    let sdp = offer(offer_name);
+    let sdp = antiphon_benches::offer_by_name(offer_name);
     match op.as_str() {
         "parse-antiphon" => measured_parse_antiphon(&sdp, &ParseOptions::lenient(), n),
         "parse-antiphon-strict" => measured_parse_antiphon(&sdp, &ParseOptions::strict(), n),
@@ -95,7 +85,7 @@ mod answer {
 
     use antiphon_codec::Capabilities;
     use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-    use antiphon_peer::{Entropy, Negotiator, RTCSessionDescriptionInit};
+    use antiphon_peer::{Negotiator, RTCSessionDescriptionInit};
     use webrtc::api::APIBuilder;
     use webrtc::api::media_engine::MediaEngine;
     use webrtc::api::setting_engine::SettingEngine;
@@ -104,20 +94,6 @@ mod answer {
     use webrtc::peer_connection::certificate::RTCCertificate;
     use webrtc::peer_connection::configuration::RTCConfiguration;
     use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-
-    struct Counter(u64);
-
-    impl Entropy for Counter {
-        fn next_u32(&mut self) -> u32 {
-            self.0 += 1;
-            (self.0 as u32).wrapping_mul(2_654_435_761)
-        }
-
-        fn next_u64(&mut self) -> u64 {
-            self.0 += 1;
-            self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        }
-    }
 
     fn certificate() -> RTCCertificate {
         match rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
@@ -131,13 +107,8 @@ mod answer {
 
     /// Same transport as `benches/answer.rs`.
     fn transport(certificate: &RTCCertificate) -> LocalTransport {
-        LocalTransport {
-            ice_ufrag: "BnQx".to_owned(),
-            ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
-            candidates: Vec::new(),
-            gathering_complete: false,
-            default_address: None,
-            fingerprints: certificate
+        antiphon_benches::bench_transport(
+            certificate
                 .get_fingerprints()
                 .into_iter()
                 .map(|f| antiphon_sdp::Fingerprint {
@@ -145,9 +116,7 @@ mod answer {
                     value: f.value,
                 })
                 .collect(),
-            tls_id: None,
-            established_setup: None,
-        }
+        )
     }
 
     pub(crate) fn antiphon(sdp: &str, n: usize) {
@@ -156,7 +125,7 @@ mod answer {
             let mut negotiator = Negotiator::new(
                 Capabilities::browser_default(),
                 AnswerOptions::default(),
-                Box::new(Counter(7)),
+                Box::new(antiphon_benches::FixedEntropy(7)),
             );
             black_box(measured_answer_antiphon(&mut negotiator, sdp, &transport));
         }

@@ -1,7 +1,28 @@
-//! Shared helpers for the criterion benches: locating the shared corpus and building the offers
-//! the comparison benches feed to Antiphon and to peer libraries.
+//! Shared helpers for the criterion benches: locating the shared corpus, building the offers
+//! the comparison benches feed to Antiphon and to peer libraries, and the fixed inputs the
+//! answer benches give the negotiator.
 
 use std::path::PathBuf;
+
+mod negotiation;
+
+pub use negotiation::{FixedEntropy, bench_transport, placeholder_fingerprint};
+
+/// The offers the instruction-count examples take by name: `chromium`, `firefox`, `data-only`
+/// and `64` (32 audio + 32 video sections).
+///
+/// # Panics
+///
+/// On any other name.
+pub fn offer_by_name(name: &str) -> String {
+    match name {
+        "chromium" => chromium_offer(),
+        "firefox" => firefox_offer(),
+        "data-only" => data_only_offer(),
+        "64" => many_sections_offer(32, 32),
+        other => panic!("unknown offer {other}: chromium, firefox, data-only or 64"),
+    }
+}
 
 /// The directory holding the shared test corpus (`../shared/corpus` next to the workspace).
 ///
