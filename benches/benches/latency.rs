@@ -23,24 +23,14 @@
 
 use std::time::Duration;
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "support/peers.rs"]
 mod peers;
 
+use measure::{load_average, ms, percentile};
+
 use peers::{Sample, antiphon_run, webrtc_api, webrtc_run};
-
-/// `p`-th percentile (nearest rank) of sorted `values`.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    // Nearest rank: ceil(p/100 * n), 1-based; the float is small and positive.
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 fn report(name: &str, samples: &[Sample]) {
     for (what, pick) in [
@@ -67,12 +57,6 @@ fn report(name: &str, samples: &[Sample]) {
     }
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench");
@@ -87,14 +71,7 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => panic!("tokio runtime: {e}"),
-    };
+    let runtime = measure::runtime();
     println!("load average before: {}", load_average());
     runtime.block_on(async {
         if only.as_deref().is_none_or(|o| o == "antiphon") {

@@ -25,8 +25,12 @@ use antiphon_codec::Capabilities;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
 use antiphon_peer::{Negotiator, RTCSessionDescriptionInit};
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "support/peers.rs"]
 mod peers;
+
+use measure::{load_average, ms, percentile};
 
 fn transport() -> LocalTransport {
     antiphon_benches::bench_transport(vec![antiphon_benches::placeholder_fingerprint()])
@@ -61,10 +65,6 @@ fn answer_median(offer: &str, iterations: usize) -> Duration {
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn answer_scaling(full: bool) {
@@ -132,25 +132,26 @@ fn fd_limit() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
+/// Waits for every connection task; gives each pair's offer-to-open time and the pairs
+/// themselves, to be held open while memory is measured.
+async fn held_open<P: Send + 'static>(
+    tasks: Vec<tokio::task::JoinHandle<(P, peers::Sample)>>,
+) -> (Vec<Duration>, Vec<Box<dyn std::any::Any + Send>>) {
+    let mut out = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (pair, sample) = match task.await {
+            Ok(done) => done,
+            Err(e) => panic!("connection task: {e}"),
+        };
+        out.0.push(sample.open);
+        out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
     }
-    // Nearest rank; the float is small and positive.
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    out
 }
 
 /// Child mode: connect `pairs` pairs of `lib` at once, hold them idle, report.
 fn child(lib: &str, pairs: usize) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => panic!("tokio runtime: {e}"),
-    };
+    let runtime = measure::runtime();
     runtime.block_on(async {
         // Warm up (lazy statics, first sockets), then the baseline.
         match lib {
@@ -169,16 +170,7 @@ fn child(lib: &str, pairs: usize) {
                         tokio::spawn(peers::antiphon_connect(offerer, answerer))
                     })
                     .collect();
-                let mut out = (Vec::new(), Vec::new());
-                for task in tasks {
-                    let (pair, sample) = match task.await {
-                        Ok(done) => done,
-                        Err(e) => panic!("connection task: {e}"),
-                    };
-                    out.0.push(sample.open);
-                    out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
-                }
-                out
+                held_open(tasks).await
             }
             _ => {
                 let api = std::sync::Arc::new(peers::webrtc_api());
@@ -188,16 +180,7 @@ fn child(lib: &str, pairs: usize) {
                     let answerer = peers::webrtc_peer(&api).await;
                     tasks.push(tokio::spawn(peers::webrtc_connect(offerer, answerer)));
                 }
-                let mut out = (Vec::new(), Vec::new());
-                for task in tasks {
-                    let (pair, sample) = match task.await {
-                        Ok(done) => done,
-                        Err(e) => panic!("connection task: {e}"),
-                    };
-                    out.0.push(sample.open);
-                    out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
-                }
-                out
+                held_open(tasks).await
             }
         };
         let all_open = start.elapsed();
@@ -238,12 +221,7 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    println!(
-        "load average before: {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
+    println!("load average before: {}", load_average());
     if only.as_deref().is_none_or(|o| o == "answer") {
         answer_scaling(full);
     }
@@ -276,10 +254,5 @@ fn main() {
             }
         }
     }
-    println!(
-        "load average after: {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
+    println!("load average after: {}", load_average());
 }
