@@ -325,6 +325,21 @@ async fn on_message(
     }
 }
 
+/// `setRemoteDescription(offer)`, `createAnswer()`, `setLocalDescription(answer)`: the answer.
+async fn apply_offer(
+    pc: &RTCPeerConnection,
+    offer: RTCSessionDescriptionInit,
+) -> Result<RTCSessionDescriptionInit, String> {
+    pc.set_remote_description(offer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = pc.create_answer().await.map_err(|e| e.to_string())?;
+    pc.set_local_description(Some(answer.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(answer)
+}
+
 /// Answers a browser offer. The first offer creates the connection, which echoes every data
 /// channel the browser opens (`echo: ` before text messages; binary messages come back
 /// unchanged) and reports its states to the page; later offers (an ICE restart) go to the same
@@ -336,26 +351,14 @@ async fn answer(
 ) -> Result<String, String> {
     let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
     if let Some(pc) = slot.as_ref() {
-        pc.set_remote_description(offer)
-            .await
-            .map_err(|e| e.to_string())?;
-        let answer = pc.create_answer().await.map_err(|e| e.to_string())?;
-        pc.set_local_description(Some(answer.clone()))
-            .await
-            .map_err(|e| e.to_string())?;
+        let answer = apply_offer(pc, offer).await?;
         say("answered a new offer");
         return Ok(answer.to_json());
     }
     let pc =
         Arc::new(RTCPeerConnection::new(RTCConfiguration::default()).map_err(|e| e.to_string())?);
     let mut events = pc.subscribe();
-    pc.set_remote_description(offer)
-        .await
-        .map_err(|e| e.to_string())?;
-    let answer = pc.create_answer().await.map_err(|e| e.to_string())?;
-    pc.set_local_description(Some(answer.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let answer = apply_offer(&pc, offer).await?;
     let states = out.clone();
     tokio::spawn(async move {
         loop {
