@@ -173,6 +173,14 @@ fn first_named<'v, 'a>(
     attributes.iter().find(|a| a.name() == name)
 }
 
+/// Every attribute of `attributes` called `name`, in order.
+fn all_named<'v, 'a>(
+    attributes: &'v [AttributeView<'a>],
+    name: &'v str,
+) -> impl Iterator<Item = &'v AttributeView<'a>> {
+    attributes.iter().filter(move |a| a.name() == name)
+}
+
 impl<'a> SdpView<'a> {
     /// The first session-level attribute called `name` (case-sensitive).
     pub fn attribute(&self, name: &str) -> Option<&AttributeView<'a>> {
@@ -184,7 +192,7 @@ impl<'a> SdpView<'a> {
         &'v self,
         name: &'v str,
     ) -> impl Iterator<Item = &'v AttributeView<'a>> {
-        self.attributes.iter().filter(move |a| a.name() == name)
+        all_named(&self.attributes, name)
     }
 
     /// The first section whose `a=mid` value is `mid`.
@@ -249,7 +257,7 @@ impl<'a> MediaView<'a> {
         &'v self,
         name: &'v str,
     ) -> impl Iterator<Item = &'v AttributeView<'a>> {
-        self.attributes.iter().filter(move |a| a.name() == name)
+        all_named(&self.attributes, name)
     }
 
     /// The value of the first `a=mid`, as written (not checked: see
