@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use antiphon_peer::{
-    PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCPeerConnection, RTCPeerConnectionState,
-    RTCSessionDescriptionInit, RTCSignalingState,
+    PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
+    RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use bytes::Bytes;
 
@@ -48,6 +48,29 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
         Ok(value) => value,
         Err(_) => panic!("timed out: {what}"),
     }
+}
+
+/// Opens a `chat` channel on `offerer`, sends `text` on it, and returns that channel with the
+/// one `answerer` accepted, once the message has arrived there intact.
+async fn open_chat(
+    offerer: &RTCPeerConnection,
+    answerer: &RTCPeerConnection,
+    text: &str,
+) -> (RTCDataChannel, RTCDataChannel) {
+    let channel = within(
+        "open",
+        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
+    )
+    .await
+    .unwrap();
+    channel.send_text(text).await.unwrap();
+    let remote = within("ondatachannel", answerer.accept_data_channel())
+        .await
+        .expect("a channel");
+    assert_eq!(remote.label(), "chat");
+    let message = within("message", remote.recv()).await.expect("a message");
+    assert_eq!(&message.data[..], text.as_bytes());
+    (channel, remote)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,19 +116,7 @@ async fn two_peers_connect_and_exchange_data_channel_messages() {
         RTCPeerConnectionState::Connected
     );
 
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .unwrap();
-    channel.send_text("hello from the offerer").await.unwrap();
-    let remote = within("ondatachannel", answerer.accept_data_channel())
-        .await
-        .expect("a channel");
-    assert_eq!(remote.label(), "chat");
-    let message = within("message", remote.recv()).await.expect("a message");
-    assert_eq!(&message.data[..], b"hello from the offerer");
+    let (channel, remote) = open_chat(&offerer, &answerer, "hello from the offerer").await;
     remote.send(Bytes::from_static(b"and back")).await.unwrap();
     let reply = within("reply", channel.recv()).await.expect("a reply");
     assert_eq!(&reply.data[..], b"and back");
@@ -190,18 +201,7 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
         within("answerer connects", answerer.wait_for_state(settled)).await,
         RTCPeerConnectionState::Connected
     );
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .unwrap();
-    channel.send_text("before").await.unwrap();
-    let remote = within("ondatachannel", answerer.accept_data_channel())
-        .await
-        .expect("a channel");
-    let message = within("before", remote.recv()).await.unwrap();
-    assert_eq!(message.data, Bytes::from_static(b"before"));
+    let (channel, remote) = open_chat(&offerer, &answerer, "before").await;
 
     offerer.restart_ice().await;
     let reoffer = offerer.create_offer().await.unwrap();
