@@ -431,16 +431,10 @@ fn responses_without_integrity_or_fingerprint_do_not_validate_pairs() {
 /// the consent timeout, deselects the pair, and sends nothing more to B.
 #[test]
 fn forged_consent_responses_do_not_keep_consent_and_a_failed_agent_stops_sending() {
-    use antiphon_ice::sim::LinkConfig;
     use std::time::Duration;
     use support::World;
 
-    let mut w = World::new(
-        500,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(500);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
     let b_pwd = w.b.agent.local_credentials().pwd().to_owned();

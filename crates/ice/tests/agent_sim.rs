@@ -19,12 +19,7 @@ fn lossy(loss: f64) -> LinkConfig {
 
 #[test]
 fn controlling_offerer_and_controlled_answerer_connect() {
-    let mut w = World::new(
-        1,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(1);
     w.exchange_candidates();
     assert!(
         w.run_until(Duration::from_secs(5), World::both_connected),
@@ -145,12 +140,7 @@ fn answerer_reaches_an_offerer_whose_only_candidate_is_mdns() {
 
 #[test]
 fn a_peer_that_stops_answering_goes_disconnected_then_failed() {
-    let mut w = World::new(
-        31,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(31);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
     let silent_since = w.now;
@@ -183,19 +173,12 @@ fn a_peer_that_stops_answering_goes_disconnected_then_failed() {
     );
     // Consent lost: nothing more is sent and there is no pair to send data on.
     assert_eq!(w.a.agent.selected_pair(), None);
-    let sent = w.a.sent;
-    w.run_until(Duration::from_secs(30), |_| false);
-    assert_eq!(w.a.sent, sent, "a failed agent kept sending");
+    w.assert_a_sends_nothing_for(Duration::from_secs(30));
 }
 
 #[test]
 fn a_disconnected_peer_that_comes_back_reconnects() {
-    let mut w = World::new(
-        32,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(32);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
     w.net.block(w.b.addr);
@@ -239,12 +222,7 @@ fn ice_restart_builds_a_fresh_checklist() {
 
 #[test]
 fn trickled_candidates_and_end_of_candidates() {
-    let mut w = World::new(
-        51,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(51);
     // Nothing to check yet.
     assert!(!w.run_until(Duration::from_secs(1), World::both_connected));
     // B trickles a candidate that goes nowhere, then its real one a second later.
@@ -268,12 +246,7 @@ fn trickled_candidates_and_end_of_candidates() {
 
 #[test]
 fn all_pairs_failing_after_end_of_candidates_fails() {
-    let mut w = World::new(
-        61,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(61);
     w.net.block(w.b.addr);
     w.exchange_candidates();
     w.a.agent.end_of_remote_candidates();
@@ -328,12 +301,7 @@ fn server_reflexive_candidates_come_from_the_stun_server() {
 
 #[test]
 fn completed_after_end_of_candidates_on_both_sides() {
-    let mut w = World::new(
-        81,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(81);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
     w.a.agent.end_of_remote_candidates();
@@ -365,12 +333,7 @@ fn facing_an_ice_lite_peer_we_are_controlling() {
 
 #[test]
 fn a_restart_the_peer_never_answers_fails_in_time() {
-    let mut w = World::new(
-        95,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(95);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
     w.a.agent.restart(creds(9500));
@@ -476,12 +439,7 @@ fn connects_under_each_fault_alone() {
 /// end-of-candidates A fails at `checking_timeout` (30 s), never having connected.
 #[test]
 fn a_peer_that_vanishes_mid_checks_fails_at_the_checking_timeout() {
-    let mut w = World::new(
-        310,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(310);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(1), |w| w.a.sent > 0 && w.b.sent > 0));
     assert!(!w.both_connected());
@@ -502,9 +460,7 @@ fn a_peer_that_vanishes_mid_checks_fails_at_the_checking_timeout() {
     );
     assert_eq!(w.a.agent.selected_pair(), None);
     // Failed means quiet.
-    let sent = w.a.sent;
-    w.run_until(Duration::from_secs(30), |_| false);
-    assert_eq!(w.a.sent, sent, "a failed agent kept sending");
+    w.assert_a_sends_nothing_for(Duration::from_secs(30));
 }
 
 /// The same with end-of-candidates signalled: A fails once its only pair exhausts its
@@ -512,12 +468,7 @@ fn a_peer_that_vanishes_mid_checks_fails_at_the_checking_timeout() {
 /// the checking timeout.
 #[test]
 fn a_peer_that_vanishes_mid_checks_fails_when_its_pairs_fail() {
-    let mut w = World::new(
-        311,
-        LinkConfig::default(),
-        IceRole::Controlling,
-        IceRole::Controlled,
-    );
+    let mut w = World::controlling_a(311);
     w.exchange_candidates();
     w.a.agent.end_of_remote_candidates();
     assert!(w.run_until(Duration::from_secs(1), |w| w.a.sent > 0 && w.b.sent > 0));

@@ -60,6 +60,24 @@ impl World {
         )
     }
 
+    /// [`World::new`] with A controlling and B controlled on a default link: the pair most
+    /// scenarios start from.
+    pub fn controlling_a(seed: u64) -> World {
+        Self::new(
+            seed,
+            LinkConfig::default(),
+            IceRole::Controlling,
+            IceRole::Controlled,
+        )
+    }
+
+    /// Runs `time` more and checks that A sent nothing in it (a failed agent is quiet).
+    pub fn assert_a_sends_nothing_for(&mut self, time: Duration) {
+        let sent = self.a.sent;
+        self.run_until(time, |_| false);
+        assert_eq!(self.a.sent, sent, "a failed agent kept sending");
+    }
+
     pub fn with_configs(
         seed: u64,
         link: LinkConfig,
