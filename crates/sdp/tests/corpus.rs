@@ -2,38 +2,14 @@
 //! invalid file is rejected where its class says (see each `.txt` sidecar and INDEX.tsv).
 //! Table-driven; every failing file is reported at once.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod corpus_files;
+
+use std::path::Path;
 
 use antiphon_sdp::{
     MediaKind, ParseOptions, SdpError, SessionDescription, ValidationError, Warning, parse_with,
 };
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/sdp");
-
-fn sdp_files(dir: &str) -> BTreeMap<String, Vec<u8>> {
-    let path = Path::new(CORPUS).join(dir);
-    let entries = std::fs::read_dir(&path)
-        .unwrap_or_else(|e| panic!("corpus dir {} missing: {e}", path.display()));
-    let files: BTreeMap<String, Vec<u8>> = entries
-        .map(|entry| entry.expect("readable dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sdp"))
-        .map(|p: PathBuf| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
-            (name, bytes)
-        })
-        .collect();
-    assert!(
-        !files.is_empty(),
-        "corpus dir {} has no .sdp files",
-        path.display()
-    );
-    files
-}
+use corpus_files::{CORPUS, sdp_files};
 
 fn round_trip(description: &SessionDescription, options: &ParseOptions) -> Result<(), String> {
     let text = description.to_string();

@@ -3,9 +3,9 @@
 //! limits.
 
 mod common;
+mod corpus_files;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use antiphon_sdp::view::{BandwidthView, ConnectionView, OriginView};
 use antiphon_sdp::{
@@ -13,28 +13,7 @@ use antiphon_sdp::{
     parse_with,
 };
 use common::{Agreement, check};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/sdp");
-
-fn sdp_files(dir: &str) -> BTreeMap<String, Vec<u8>> {
-    let path = Path::new(CORPUS).join(dir);
-    let entries = std::fs::read_dir(&path)
-        .unwrap_or_else(|e| panic!("corpus dir {} missing: {e}", path.display()));
-    let files: BTreeMap<String, Vec<u8>> = entries
-        .map(|entry| entry.expect("readable dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sdp"))
-        .map(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
-            (name, bytes)
-        })
-        .collect();
-    assert!(!files.is_empty(), "no .sdp files in {}", path.display());
-    files
-}
+use corpus_files::sdp_files;
 
 fn modes() -> [(&'static str, ParseOptions); 2] {
     [
