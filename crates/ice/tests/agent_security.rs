@@ -84,10 +84,20 @@ fn request(r: &Request<'_>, tx: u8) -> Vec<u8> {
     encode(&b.build())
 }
 
+/// `contents` from A's address to B's.
 fn from_a(contents: &[u8]) -> Datagram<'_> {
     Datagram {
         source: addr(A_ADDR),
         destination: addr(B_ADDR),
+        contents,
+    }
+}
+
+/// `contents` from B's address to A's.
+fn from_b(contents: &[u8]) -> Datagram<'_> {
+    Datagram {
+        source: addr(B_ADDR),
+        destination: addr(A_ADDR),
         contents,
     }
 }
@@ -237,27 +247,18 @@ fn forged_responses_do_not_validate_pairs() {
         Some(PairState::InProgress)
     );
     let forged = response(&check.contents, "cccccccccccccccccccccccc", addr(A_ADDR));
-    let d = Datagram {
-        source: addr(B_ADDR),
-        destination: addr(A_ADDR),
-        contents: &forged,
-    };
+    let d = from_b(&forged);
     assert_eq!(a.handle_receive(now, d), Err(DropReason::BadIntegrity));
     let genuine = response(&check.contents, b_creds().pwd(), addr(A_ADDR));
     let elsewhere = genuine.clone();
     let d = Datagram {
         source: addr("10.0.0.66:6000"),
-        destination: addr(A_ADDR),
-        contents: &elsewhere,
+        ..from_b(&elsewhere)
     };
     assert_eq!(a.handle_receive(now, d), Err(DropReason::NonSymmetric));
     let mut unknown = genuine.clone();
     unknown[10] ^= 1;
-    let d = Datagram {
-        source: addr(B_ADDR),
-        destination: addr(A_ADDR),
-        contents: &unknown,
-    };
+    let d = from_b(&unknown);
     assert_eq!(
         a.handle_receive(now, d),
         Err(DropReason::UnknownTransaction)
@@ -267,11 +268,7 @@ fn forged_responses_do_not_validate_pairs() {
         Some(PairState::InProgress)
     );
     // The genuine response validates the pair.
-    let d = Datagram {
-        source: addr(B_ADDR),
-        destination: addr(A_ADDR),
-        contents: &genuine,
-    };
+    let d = from_b(&genuine);
     assert_eq!(a.handle_receive(now, d), Ok(()));
     assert_eq!(
         a.pair_state(addr(A_ADDR), addr(B_ADDR)),
@@ -396,11 +393,7 @@ fn responses_without_integrity_or_fingerprint_do_not_validate_pairs() {
         ),
     ];
     for (name, bytes, reason) in &cases {
-        let d = Datagram {
-            source: addr(B_ADDR),
-            destination: addr(A_ADDR),
-            contents: bytes,
-        };
+        let d = from_b(bytes);
         assert_eq!(a.handle_receive(now, d), Err(*reason), "{name}");
         assert_eq!(
             a.pair_state(addr(A_ADDR), addr(B_ADDR)),
@@ -413,11 +406,7 @@ fn responses_without_integrity_or_fingerprint_do_not_validate_pairs() {
     // The genuine response, with both attributes, still matches the transaction: the forged
     // ones consumed nothing.
     let genuine = response_with(&check.contents, Some(b_creds().pwd()), true);
-    let d = Datagram {
-        source: addr(B_ADDR),
-        destination: addr(A_ADDR),
-        contents: &genuine,
-    };
+    let d = from_b(&genuine);
     assert_eq!(a.handle_receive(now, d), Ok(()));
     assert_eq!(
         a.pair_state(addr(A_ADDR), addr(B_ADDR)),
