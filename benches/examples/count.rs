@@ -11,7 +11,7 @@
 //! Operations: `parse-antiphon`, `parse-antiphon-strict`, `parse-antiphon-view` (the zero-copy
 //! view, lenient), `parse-webrtc-sdp`, `parse-sdp`,
 //! `parse-sdp-types`, `answer-antiphon`, `answer-webrtc-rs`. Offers: `chromium`, `firefox`,
-//! `data-only`, `64`.
+//! `data-only`, `64`, `candidates-N`.
 
 #![allow(clippy::print_stderr)]
 

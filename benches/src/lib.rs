@@ -8,8 +8,9 @@ mod negotiation;
 
 pub use negotiation::{FixedEntropy, bench_transport, placeholder_fingerprint};
 
-/// The offers the instruction-count examples take by name: `chromium`, `firefox`, `data-only`
-/// and `64` (32 audio + 32 video sections).
+/// The offers the instruction-count examples take by name: `chromium`, `firefox`, `data-only`,
+/// `64` (32 audio + 32 video sections) and `candidates-N` (the data-only offer with `N` host
+/// candidates, [`offer_with_candidates`]).
 ///
 /// # Panics
 ///
@@ -20,7 +21,15 @@ pub fn offer_by_name(name: &str) -> String {
         "firefox" => firefox_offer(),
         "data-only" => data_only_offer(),
         "64" => many_sections_offer(32, 32),
-        other => panic!("unknown offer {other}: chromium, firefox, data-only or 64"),
+        other => match other
+            .strip_prefix("candidates-")
+            .and_then(|n| n.parse().ok())
+        {
+            Some(count) => offer_with_candidates(count),
+            None => {
+                panic!("unknown offer {other}: chromium, firefox, data-only, 64 or candidates-N")
+            }
+        },
     }
 }
 

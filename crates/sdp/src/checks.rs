@@ -83,12 +83,88 @@ fn candidate_error<'a>(at: &'a str, field: &'static str) -> Fail<'a> {
     }
 }
 
-/// Checks the RFC 8839 `candidate-attribute` grammar (the text after `a=candidate:`).
+/// A field error inside a candidate, reported as an invalid value of that candidate field.
 fn relabel<'a>(field: &'static str) -> impl Fn(Fail<'a>) -> Fail<'a> {
     move |e| candidate_error(e.at, field)
 }
 
+/// Checks the RFC 8839 `candidate-attribute` grammar (the text after `a=candidate:`).
+///
+/// A valid line is accepted by one pass over its bytes ([`candidate_is_valid`]); only a line
+/// it rejects is walked field by field to say where it fails.
 pub(crate) fn check_candidate(value: &str, lenient: bool) -> Res<'_, ()> {
+    if candidate_is_valid(value.as_bytes(), lenient) {
+        return Ok(());
+    }
+    locate_candidate_error(value, lenient)
+}
+
+/// `check_candidate`'s verdict without its error position: splits the value once on spaces
+/// and tabs and checks each field in place, building no error values. Accepts exactly what
+/// [`locate_candidate_error`] accepts (a property test holds the two together).
+fn candidate_is_valid(value: &[u8], lenient: bool) -> bool {
+    // Strict: fields are separated by exactly one space, so a tab or an empty field (leading,
+    // trailing or doubled space) is an error; lenient: runs of spaces and tabs separate.
+    if !lenient && value.contains(&b'\t') {
+        return false;
+    }
+    let mut index = 0usize;
+    let mut extension_name: &[u8] = b"";
+    for field in value.split(|&b| b == b' ' || b == b'\t') {
+        if field.is_empty() {
+            if lenient {
+                continue;
+            }
+            return false;
+        }
+        let ok = match index {
+            0 => {
+                field.len() <= 32
+                    && field
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+            }
+            1 | 5 => decimal_at_most(field, u64::from(u16::MAX)),
+            2 => field.iter().all(|&b| crate::fields::is_token_byte(b)),
+            3 => decimal_at_most(field, u64::from(u32::MAX)),
+            6 => field == b"typ",
+            // Connection address and candidate type: any field.
+            4 | 7 => true,
+            i if i.is_multiple_of(2) => {
+                extension_name = field;
+                true
+            }
+            _ => extension_name != b"rport" || decimal_at_most(field, u64::from(u16::MAX)),
+        };
+        if !ok {
+            return false;
+        }
+        index += 1;
+    }
+    // Eight fixed fields, then name/value pairs.
+    index >= 8 && index.is_multiple_of(2)
+}
+
+/// ASCII digits only, at least one, with a value no greater than `max` (what [`number`]
+/// accepts for an integer type whose largest value is `max`).
+fn decimal_at_most(digits: &[u8], max: u64) -> bool {
+    let mut value: u64 = 0;
+    !digits.is_empty()
+        && digits.iter().all(|&b| {
+            b.is_ascii_digit()
+                && value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(b - b'0')))
+                    .is_some_and(|v| {
+                        value = v;
+                        v <= max
+                    })
+        })
+}
+
+/// Walks the fields of a candidate value one by one and returns the first error, with the
+/// slice of the value where it starts.
+fn locate_candidate_error(value: &str, lenient: bool) -> Res<'_, ()> {
     let mut fields = Fields::new(value, lenient);
     let (foundation, at) = fields.next("foundation").map_err(relabel("foundation"))?;
     if foundation.len() > 32 {
@@ -183,7 +259,138 @@ pub(crate) fn check_fingerprint<'a>(algorithm: &'a str, value: (&'a str, &'a str
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// One field from a pool of valid and invalid pieces: limits and one past them, the
+    /// fixed words, a foundation of 32 and of 33 characters, non-ASCII.
+    fn field_piece() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("1"),
+            Just("0"),
+            Just("65535"),
+            Just("65536"),
+            Just("4294967295"),
+            Just("4294967296"),
+            Just("18446744073709551616"),
+            Just("udp"),
+            Just("UDP"),
+            Just("typ"),
+            Just("Typ"),
+            Just("host"),
+            Just("rport"),
+            Just("raddr"),
+            Just("generation"),
+            Just("192.0.2.1"),
+            Just("a0+B/3"),
+            Just("abcdefghijklmnopqrstuvwxyz0123456"),
+            Just("abcdefghijklmnopqrstuvwxyz012345"),
+            Just("x,y"),
+            Just("é"),
+            Just("1é"),
+        ]
+    }
+
+    /// Candidate-shaped values: pieces from `field_piece` joined by good and bad separators.
+    fn candidate_like() -> impl Strategy<Value = String> {
+        let separator = prop_oneof![
+            4 => Just(" "),
+            1 => Just("  "),
+            1 => Just("\t"),
+            1 => Just(" \t"),
+        ];
+        (
+            prop::collection::vec((field_piece(), separator), 0..14),
+            prop_oneof![Just(""), Just(" "), Just("\t")],
+        )
+            .prop_map(|(fields, edge)| {
+                let mut value = edge.to_owned();
+                for (i, (field, separator)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        value.push_str(separator);
+                    }
+                    value.push_str(field);
+                }
+                value.push_str(edge);
+                value
+            })
+    }
+
+    /// A valid candidate, cut after 8 or more fields, with each field kept or (one time in
+    /// four) swapped for a `field_piece`, and each separator a space or (one time in eight)
+    /// a bad or lenient-only one.
+    fn near_valid() -> impl Strategy<Value = String> {
+        let base = [
+            "1",
+            "1",
+            "udp",
+            "2130706431",
+            "192.0.2.1",
+            "9",
+            "typ",
+            "host",
+            "raddr",
+            "10.0.0.1",
+            "rport",
+            "9",
+        ];
+        let fields: Vec<_> = base
+            .iter()
+            .map(|&f| prop_oneof![3 => Just(f), 1 => field_piece()])
+            .collect();
+        let separators = prop::collection::vec(
+            prop_oneof![7 => Just(" "), 1 => prop_oneof![Just("  "), Just("\t")]],
+            base.len(),
+        );
+        (fields, separators, 8..=base.len()).prop_map(|(fields, separators, len)| {
+            let mut value = String::new();
+            for (i, (field, separator)) in fields.iter().zip(&separators).take(len).enumerate() {
+                if i > 0 {
+                    value.push_str(separator);
+                }
+                value.push_str(field);
+            }
+            value
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn fast_candidate_check_agrees_with_the_detailed_one(
+            value in prop_oneof![candidate_like(), near_valid(), "[ -~\t]{0,80}"],
+            lenient in any::<bool>(),
+        ) {
+            prop_assert_eq!(
+                candidate_is_valid(value.as_bytes(), lenient),
+                locate_candidate_error(&value, lenient).is_ok(),
+                "{:?} lenient={}", value, lenient
+            );
+        }
+    }
+
+    #[test]
+    fn fast_candidate_check_accepts_what_browsers_send() {
+        for value in [
+            "3960413356 1 udp 2122194687 192.0.2.2 54577 typ host generation 0 network-id 1",
+            "2462121524 1 tcp 1518214911 192.0.2.2 9 typ host tcptype active generation 0 network-id 1",
+            "1 1 UDP 2130706431 fd00::2 57599 typ host",
+            "842163049 1 udp 1677729535 203.0.113.7 47807 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag f8ll network-cost 999",
+        ] {
+            assert!(candidate_is_valid(value.as_bytes(), false), "{value}");
+            assert!(candidate_is_valid(value.as_bytes(), true), "{value}");
+        }
+        assert!(!candidate_is_valid(
+            b"1  1 udp 1 192.0.2.1 9 typ host",
+            false
+        ));
+        assert!(candidate_is_valid(
+            b" 1  1 udp\t1 192.0.2.1 9 typ host ",
+            true
+        ));
+    }
 
     #[test]
     fn host_names() {
