@@ -106,6 +106,14 @@ struct Shared {
     init: RTCDataChannelInit,
     /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
     remote_max_message_size: u64,
+    /// Where `recv` reassembles: empty until the first `recv`, then [`read_buffer_size`] bytes
+    /// for the channel's life (webrtc-sctp drops a message that does not fit the buffer it is
+    /// read into, so the buffer must hold the largest message we accept). Each message is
+    /// copied out at its own size.
+    read_buffer: tokio::sync::Mutex<Vec<u8>>,
+    /// The largest message we accept: our `a=max-message-size`, within what webrtc-sctp can
+    /// reassemble.
+    read_buffer_size: usize,
 }
 
 impl std::fmt::Debug for RTCDataChannel {
@@ -118,14 +126,25 @@ impl std::fmt::Debug for RTCDataChannel {
     }
 }
 
-/// The largest message read at once; webrtc-sctp reassembles messages up to its receive buffer.
-const READ_BUFFER: usize = 256 * 1024;
+/// webrtc-sctp's receive buffer (`INITIAL_RECV_BUF_SIZE`; we leave
+/// `max_receive_buffer_size` at its default): no larger message can be reassembled.
+const SCTP_RECEIVE_BUFFER: usize = 1024 * 1024;
+
+/// The buffer `recv` needs to accept every message up to our `a=max-message-size`
+/// (`local_max_message_size`; 0 = no limit, so as large as webrtc-sctp can reassemble).
+fn read_buffer_size(local_max_message_size: u64) -> usize {
+    match usize::try_from(local_max_message_size) {
+        Ok(size) if size != 0 => size.min(SCTP_RECEIVE_BUFFER),
+        _ => SCTP_RECEIVE_BUFFER,
+    }
+}
 
 impl RTCDataChannel {
     pub(crate) fn new(
         channel: DataChannel,
         label: String,
         init: RTCDataChannelInit,
+        local_max_message_size: u64,
         remote_max_message_size: u64,
     ) -> Self {
         Self {
@@ -134,6 +153,8 @@ impl RTCDataChannel {
                 label,
                 init,
                 remote_max_message_size,
+                read_buffer: tokio::sync::Mutex::new(Vec::new()),
+                read_buffer_size: read_buffer_size(local_max_message_size),
             }),
         }
     }
@@ -181,15 +202,33 @@ impl RTCDataChannel {
     }
 
     /// The next message, or `None` once the channel is closed.
+    ///
+    /// A message larger than our `a=max-message-size` (a remote that ignored it) closes the
+    /// channel: webrtc-data resets the stream when a message does not fit the read buffer.
+    /// Concurrent calls on clones of one channel take turns; each message goes to one of them.
     pub async fn recv(&self) -> Option<DataChannelMessage> {
-        let mut buffer = vec![0u8; READ_BUFFER];
-        match self.shared.channel.read_data_channel(&mut buffer).await {
-            Ok((n, is_string)) => {
-                buffer.truncate(n);
-                Some(DataChannelMessage {
-                    is_string,
-                    data: Bytes::from(buffer),
-                })
+        let mut buffer = self.shared.read_buffer.lock().await;
+        if buffer.is_empty() {
+            // Zeroed allocation: pages no message reaches stay untouched (not resident).
+            *buffer = vec![0u8; self.shared.read_buffer_size];
+        }
+        let channel = &self.shared.channel;
+        let received_before = channel.messages_received();
+        match channel.read_data_channel(&mut buffer).await {
+            // webrtc-data reports a reset or shut-down stream as an empty binary read; an
+            // empty binary message is counted as received, the end of the stream is not.
+            Ok((0, false)) if channel.messages_received() == received_before => None,
+            Ok((n, is_string)) => Some(DataChannelMessage {
+                is_string,
+                data: Bytes::copy_from_slice(buffer.get(..n)?),
+            }),
+            Err(webrtc_data::Error::Sctp(webrtc_sctp::Error::ErrShortBuffer { size })) => {
+                tracing::warn!(
+                    channel = %self.shared.label,
+                    limit = size,
+                    "channel closed: the remote sent a message larger than our max-message-size"
+                );
+                None
             }
             Err(_) => None,
         }

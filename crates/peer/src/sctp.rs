@@ -125,6 +125,7 @@ impl SctpTransport {
             channel,
             label.to_owned(),
             init,
+            self.parameters.local_max_message_size,
             self.parameters.remote_max_message_size,
         ))
     }
@@ -152,6 +153,7 @@ impl SctpTransport {
                         channel,
                         label,
                         init,
+                        self.parameters.local_max_message_size,
                         self.parameters.remote_max_message_size,
                     ));
                 }

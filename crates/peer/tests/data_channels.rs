@@ -21,8 +21,17 @@ const PARAMETERS: SctpParameters = SctpParameters {
     remote_max_message_size: 262_144,
 };
 
-/// Two SCTP transports connected through DTLS over an in-memory pipe.
+/// Two SCTP transports connected through DTLS over an in-memory pipe, both with `parameters`.
 async fn connected(parameters: SctpParameters) -> (SctpTransport, SctpTransport) {
+    connected_with(parameters, parameters).await
+}
+
+/// Two SCTP transports connected through DTLS over an in-memory pipe: `a` (the DTLS client)
+/// with `for_a`, `b` with `for_b`.
+async fn connected_with(
+    for_a: SctpParameters,
+    for_b: SctpParameters,
+) -> (SctpTransport, SctpTransport) {
     let (a, b) = webrtc_util::conn::conn_pipe::pipe();
     let (a, b): (SharedConn, SharedConn) = (Arc::new(a), Arc::new(b));
     let cert_a = Certificate::generate(&CertificateOptions::default()).unwrap();
@@ -49,8 +58,8 @@ async fn connected(parameters: SctpParameters) -> (SctpTransport, SctpTransport)
     );
     let (client, server) = (client.expect("dtls client"), server.expect("dtls server"));
     let (a, b) = tokio::join!(
-        SctpTransport::start(client.conn(), DtlsRole::Client, parameters),
-        SctpTransport::start(server.conn(), DtlsRole::Server, parameters),
+        SctpTransport::start(client.conn(), DtlsRole::Client, for_a),
+        SctpTransport::start(server.conn(), DtlsRole::Server, for_b),
     );
     (a.expect("sctp a"), b.expect("sctp b"))
 }
@@ -172,4 +181,100 @@ async fn messages_up_to_the_remote_limit_pass_and_larger_ones_are_refused() {
             limit: 100_000
         }))
     ));
+}
+
+#[tokio::test]
+async fn messages_up_to_our_limit_arrive_whole_above_256_kib() {
+    let parameters = SctpParameters {
+        local_max_message_size: 600_000,
+        remote_max_message_size: 600_000,
+        ..PARAMETERS
+    };
+    let (a, b) = within(connected(parameters)).await;
+    let opened = within(a.open("big", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    let big: Bytes = (0..500_000u32).map(|i| (i % 251) as u8).collect();
+    opened.send(big.clone()).await.expect("send 500 kB");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    let received = within(accepted.recv()).await.expect("the 500 kB message");
+    assert_eq!(received.data.len(), big.len());
+    assert_eq!(received.data, big);
+}
+
+#[tokio::test]
+async fn a_received_message_holds_only_its_own_bytes() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let opened = within(a.open("small", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    let accepted = async {
+        let accepted = b.accept().await.expect("ondatachannel");
+        (accepted.recv().await, accepted.recv().await)
+    };
+    let (sent, (first, second)) = within(async {
+        tokio::join!(
+            async {
+                opened.send_text("hello").await.expect("send");
+                opened.send_text("again").await.expect("send");
+            },
+            accepted
+        )
+    })
+    .await;
+    let ((), first, second) = (sent, first.expect("first"), second.expect("second"));
+    assert_eq!(&second.data[..], b"again", "the read buffer is reused");
+    // A message keeps its own allocation, not the channel's read buffer (which must hold
+    // max-message-size, 256 KiB here).
+    let buffer = first
+        .data
+        .try_into_mut()
+        .expect("the message owns its bytes");
+    assert_eq!(&buffer[..], b"hello");
+    assert!(buffer.capacity() < 1024, "capacity {}", buffer.capacity());
+}
+
+#[tokio::test]
+async fn a_message_over_our_limit_closes_the_channel() {
+    // `a` was told `b` accepts 1 MB; `b` accepts 64 KiB (a peer that ignores our limit).
+    let for_a = SctpParameters {
+        remote_max_message_size: 1_000_000,
+        ..PARAMETERS
+    };
+    let for_b = SctpParameters {
+        local_max_message_size: 65_536,
+        ..PARAMETERS
+    };
+    let (a, b) = within(connected_with(for_a, for_b)).await;
+    let opened = within(a.open("ignores-limit", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    opened
+        .send(Bytes::from(vec![1u8; 100_000]))
+        .await
+        .expect("our side refuses nothing the remote announced");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    assert_eq!(within(accepted.recv()).await, None);
+    assert_eq!(within(accepted.recv()).await, None, "and stays closed");
+}
+
+#[tokio::test]
+async fn empty_messages_arrive_and_a_closed_channel_ends_recv() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let opened = within(a.open("empty", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    opened.send(Bytes::new()).await.expect("empty binary");
+    opened.send_text("").await.expect("empty text");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    let binary = within(accepted.recv())
+        .await
+        .expect("the empty binary message");
+    assert!(!binary.is_string && binary.data.is_empty());
+    let text = within(accepted.recv())
+        .await
+        .expect("the empty text message");
+    assert!(text.is_string && text.data.is_empty());
+    opened.close().await.expect("close");
+    assert_eq!(within(accepted.recv()).await, None, "the remote closed it");
 }
