@@ -209,7 +209,9 @@ impl RTCDataChannel {
     pub async fn recv(&self) -> Option<DataChannelMessage> {
         let mut buffer = self.shared.read_buffer.lock().await;
         if buffer.is_empty() {
-            // Zeroed allocation: pages no message reaches stay untouched (not resident).
+            // A zeroed allocation (calloc): the allocator can hand out fresh pages without
+            // writing them, so pages no message reaches need not become resident. A waiting
+            // `recv` held a buffer of this size before too; now it is one per channel.
             *buffer = vec![0u8; self.shared.read_buffer_size];
         }
         let channel = &self.shared.channel;
