@@ -10,7 +10,10 @@
 //!   connections have been idle for a second, the resident memory they added
 //!   (`/proc/self/status` `VmRSS` after minus before, divided by 2N) and the peak (`VmHWM`).
 //!   Each N runs in a fresh child process (this binary with `--child`), so memory freed by one
-//!   size does not hide the next one's growth. LIB is `antiphon` or `webrtc-rs` (0.17).
+//!   size does not hide the next one's growth. LIB is `antiphon`, `antiphon-receiving` (the
+//!   same, then one message each way and a `recv` loop waiting on both ends of every channel,
+//!   as in a server that reads what its peers send) or `webrtc-rs` (0.17, whose data channels
+//!   always have a read loop running).
 //!
 //! `cargo bench --bench scale` runs N up to 1,000 connection pairs; without `--bench` (as
 //! `cargo test --benches` runs it) a small smoke pass.
@@ -149,14 +152,35 @@ async fn held_open<P: Send + 'static>(
     out
 }
 
+/// Antiphon with the application reading: connects, sends one message each way, then leaves
+/// a `recv` loop waiting on both ends of the channel.
+async fn antiphon_receiving(
+    offerer: antiphon_peer::RTCPeerConnection,
+    answerer: antiphon_peer::RTCPeerConnection,
+) -> (peers::AntiphonPair, peers::Sample) {
+    let (pair, sample) = peers::antiphon_connect(offerer, answerer).await;
+    let (a, b) = pair.channels.clone();
+    for (from, to) in [(&a, &b), (&b, &a)] {
+        peers::ok("send", from.send_text("ping").await);
+        if peers::within("first message", to.recv()).await.is_none() {
+            panic!("the channel closed before its first message");
+        }
+    }
+    for channel in [a, b] {
+        tokio::spawn(async move { while channel.recv().await.is_some() {} });
+    }
+    (pair, sample)
+}
+
 /// Child mode: connect `pairs` pairs of `lib` at once, hold them idle, report.
 fn child(lib: &str, pairs: usize) {
     let runtime = measure::runtime();
     runtime.block_on(async {
         // Warm up (lazy statics, first sockets), then the baseline.
         match lib {
-            "antiphon" => drop(peers::antiphon_run().await),
-            _ => drop(peers::webrtc_run(&peers::webrtc_api()).await),
+            "antiphon" | "antiphon-receiving" => drop(peers::antiphon_run().await),
+            "webrtc-rs" => drop(peers::webrtc_run(&peers::webrtc_api()).await),
+            other => panic!("unknown library {other}: antiphon, antiphon-receiving or webrtc-rs"),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
         let (rss_before, _, threads_before) = memory();
@@ -168,6 +192,15 @@ fn child(lib: &str, pairs: usize) {
                     .map(|_| {
                         let (offerer, answerer) = peers::antiphon_peers();
                         tokio::spawn(peers::antiphon_connect(offerer, answerer))
+                    })
+                    .collect();
+                held_open(tasks).await
+            }
+            "antiphon-receiving" => {
+                let tasks: Vec<_> = (0..pairs)
+                    .map(|_| {
+                        let (offerer, answerer) = peers::antiphon_peers();
+                        tokio::spawn(antiphon_receiving(offerer, answerer))
                     })
                     .collect();
                 held_open(tasks).await
@@ -230,7 +263,7 @@ fn main() {
         Ok(exe) => exe,
         Err(e) => panic!("own executable: {e}"),
     };
-    for lib in ["antiphon", "webrtc-rs"] {
+    for lib in ["antiphon", "antiphon-receiving", "webrtc-rs"] {
         if only
             .as_deref()
             .is_some_and(|o| o != lib && o != "connections")
