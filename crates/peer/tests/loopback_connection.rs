@@ -320,3 +320,26 @@ async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
         .expect_err("closed");
     assert_eq!(error.name(), "InvalidStateError");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_recv_ends_when_either_connection_closes() {
+    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let answerer =
+        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    offerer.create_data_channel_section().await.unwrap();
+    negotiate(&offerer, &answerer).await;
+    let (channel, remote) = open_chat(&offerer, &answerer, "hello").await;
+    let waiting_here = tokio::spawn(async move { channel.recv().await });
+    let waiting_there = tokio::spawn(async move { remote.recv().await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The answerer closes: its own reader ends, and so does the offerer's (the remote side
+    // went away).
+    answerer.close().await;
+    let there = within("the closing side's recv", waiting_there)
+        .await
+        .unwrap();
+    assert_eq!(there, None);
+    let here = within("the other side's recv", waiting_here).await.unwrap();
+    assert_eq!(here, None);
+    offerer.close().await;
+}
