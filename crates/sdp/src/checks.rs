@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, number};
+use crate::fields::{Fail, Fields, Res, check_chars, fail, is_number, number};
 
 /// Checks `<nettype> <addrtype>` and the address (with an optional multicast `/ttl/count`
 /// suffix when `multicast_suffix`). Returns a warning for a lenient type mismatch.
@@ -83,6 +83,14 @@ fn candidate_error<'a>(at: &'a str, field: &'static str) -> Fail<'a> {
     }
 }
 
+/// RFC 8839 `foundation`: 1 to 32 `ice-char`s.
+const FOUNDATION_MAX_LEN: usize = 32;
+
+/// RFC 8839 `ice-char`: ALPHA / DIGIT / "+" / "/".
+fn is_foundation_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
 /// A field error inside a candidate, reported as an invalid value of that candidate field.
 fn relabel<'a>(field: &'static str) -> impl Fn(Fail<'a>) -> Fail<'a> {
     move |e| candidate_error(e.at, field)
@@ -118,15 +126,10 @@ fn candidate_is_valid(value: &[u8], lenient: bool) -> bool {
             return false;
         }
         let ok = match index {
-            0 => {
-                field.len() <= 32
-                    && field
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-            }
-            1 | 5 => decimal_at_most(field, u64::from(u16::MAX)),
+            0 => field.len() <= FOUNDATION_MAX_LEN && field.iter().all(|&b| is_foundation_byte(b)),
+            1 | 5 => is_number::<u16>(field),
             2 => field.iter().all(|&b| crate::fields::is_token_byte(b)),
-            3 => decimal_at_most(field, u64::from(u32::MAX)),
+            3 => is_number::<u32>(field),
             6 => field == b"typ",
             // Connection address and candidate type: any field.
             4 | 7 => true,
@@ -134,7 +137,7 @@ fn candidate_is_valid(value: &[u8], lenient: bool) -> bool {
                 extension_name = field;
                 true
             }
-            _ => extension_name != b"rport" || decimal_at_most(field, u64::from(u16::MAX)),
+            _ => extension_name != b"rport" || is_number::<u16>(field),
         };
         if !ok {
             return false;
@@ -145,34 +148,17 @@ fn candidate_is_valid(value: &[u8], lenient: bool) -> bool {
     index >= 8 && index.is_multiple_of(2)
 }
 
-/// ASCII digits only, at least one, with a value no greater than `max` (what [`number`]
-/// accepts for an integer type whose largest value is `max`).
-fn decimal_at_most(digits: &[u8], max: u64) -> bool {
-    let mut value: u64 = 0;
-    !digits.is_empty()
-        && digits.iter().all(|&b| {
-            b.is_ascii_digit()
-                && value
-                    .checked_mul(10)
-                    .and_then(|v| v.checked_add(u64::from(b - b'0')))
-                    .is_some_and(|v| {
-                        value = v;
-                        v <= max
-                    })
-        })
-}
-
 /// Walks the fields of a candidate value one by one and returns the first error, with the
 /// slice of the value where it starts.
 fn locate_candidate_error(value: &str, lenient: bool) -> Res<'_, ()> {
     let mut fields = Fields::new(value, lenient);
     let (foundation, at) = fields.next("foundation").map_err(relabel("foundation"))?;
-    if foundation.len() > 32 {
+    if foundation.len() > FOUNDATION_MAX_LEN {
         return Err(candidate_error(at, "foundation"));
     }
     check_chars(
         foundation,
-        |c| c.is_ascii_alphanumeric() || c == '+' || c == '/',
+        |c| u8::try_from(c).is_ok_and(is_foundation_byte),
         ParseErrorKind::InvalidField {
             field: "foundation",
         },

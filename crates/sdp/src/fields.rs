@@ -64,24 +64,30 @@ fn skip_spaces(input: &str) -> &str {
 
 /// `text` as a decimal integer of type `T`: ASCII digits only (no sign, no spaces), in range.
 pub(crate) fn number<'a, T: TryFrom<u64>>(text: &'a str, field: &'static str) -> Res<'a, T> {
-    let invalid = || Fail {
-        at: text,
-        kind: ParseErrorKind::InvalidNumber { field },
-    };
-    if text.is_empty() {
-        return Err(invalid());
+    decimal(text.as_bytes())
+        .and_then(|value| T::try_from(value).ok())
+        .ok_or(Fail {
+            at: text,
+            kind: ParseErrorKind::InvalidNumber { field },
+        })
+}
+
+/// Whether [`number`] accepts `digits` as a `T`, for checks that need only the verdict.
+pub(crate) fn is_number<T: TryFrom<u64>>(digits: &[u8]) -> bool {
+    decimal(digits).is_some_and(|value| T::try_from(value).is_ok())
+}
+
+/// At least one ASCII digit and nothing else, as a `u64`; `None` if not, or on overflow.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
     }
-    let mut value: u64 = 0;
-    for byte in text.bytes() {
+    digits.iter().try_fold(0u64, |value, &byte| {
         if !byte.is_ascii_digit() {
-            return Err(invalid());
+            return None;
         }
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(byte - b'0')))
-            .ok_or_else(invalid)?;
-    }
-    T::try_from(value).map_err(|_| invalid())
+        value.checked_mul(10)?.checked_add(u64::from(byte - b'0'))
+    })
 }
 
 /// The first character of `text` that `allowed` rejects, as a failure.
