@@ -10,11 +10,13 @@ use antiphon_peer::{
 };
 use bytes::Bytes;
 
-fn loopback() -> PeerOptions {
-    PeerOptions {
+/// A peer connection with the default configuration, bound to 127.0.0.1 only.
+fn loopback_peer() -> RTCPeerConnection {
+    let options = PeerOptions {
         bind: vec![IpAddr::from([127, 0, 0, 1])],
         ..PeerOptions::default()
-    }
+    };
+    RTCPeerConnection::with_options(RTCConfiguration::default(), options).unwrap()
 }
 
 /// A complete offer/answer exchange; returns the offer and the answer that were applied.
@@ -75,9 +77,8 @@ async fn open_chat(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_peers_connect_and_exchange_data_channel_messages() {
-    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
-    let answerer =
-        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let offerer = loopback_peer();
+    let answerer = loopback_peer();
     offerer.create_data_channel_section().await.unwrap();
 
     let offer = offerer.create_offer().await.unwrap();
@@ -128,9 +129,8 @@ async fn two_peers_connect_and_exchange_data_channel_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_fingerprint_fails_the_connection() {
-    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
-    let answerer =
-        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let offerer = loopback_peer();
+    let answerer = loopback_peer();
     offerer.create_data_channel_section().await.unwrap();
     let offer = offerer.create_offer().await.unwrap();
     offerer
@@ -186,9 +186,8 @@ fn ufrag(sdp: &str) -> String {
 /// carries messages each way after it (same DTLS and SCTP association).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() {
-    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
-    let answerer =
-        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let offerer = loopback_peer();
+    let answerer = loopback_peer();
     offerer.create_data_channel_section().await.unwrap();
     let (offer, answer) = negotiate(&offerer, &answerer).await;
     let settled = |s| {
@@ -254,9 +253,8 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
 /// puts a data section in the offer), and opens once signaling is done and SCTP is up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_channel_created_before_negotiation_opens_after_it() {
-    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
-    let answerer =
-        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let offerer = loopback_peer();
+    let answerer = loopback_peer();
     let pending = offerer
         .create_data_channel("early", RTCDataChannelInit::default())
         .await
@@ -284,7 +282,7 @@ async fn a_data_channel_created_before_negotiation_opens_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
-    let pc = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let pc = loopback_peer();
     let both = RTCDataChannelInit {
         max_retransmits: Some(1),
         max_packet_life_time: Some(100),
@@ -323,9 +321,8 @@ async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_recv_ends_when_either_connection_closes() {
-    let offerer = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
-    let answerer =
-        RTCPeerConnection::with_options(RTCConfiguration::default(), loopback()).unwrap();
+    let offerer = loopback_peer();
+    let answerer = loopback_peer();
     offerer.create_data_channel_section().await.unwrap();
     negotiate(&offerer, &answerer).await;
     let (channel, remote) = open_chat(&offerer, &answerer, "hello").await;
