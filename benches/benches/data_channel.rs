@@ -2,17 +2,13 @@
 //! and DTLS on an in-memory pipe (the association and channel are set up once, untimed).
 //! What `RTCDataChannel::send` and `recv` cost per message, SCTP and DTLS included.
 
-use std::sync::Arc;
-
-use antiphon_dtls::{
-    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
-    HashAlgorithm,
-};
+use antiphon_dtls::DtlsRole;
 use antiphon_peer::{RTCDataChannel, RTCDataChannelInit, SctpParameters, SctpTransport};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-type SharedConn = Arc<dyn Conn + Send + Sync>;
+#[path = "support/pipe.rs"]
+mod pipe;
 
 const PARAMETERS: SctpParameters = SctpParameters {
     local_port: 5000,
@@ -23,38 +19,8 @@ const PARAMETERS: SctpParameters = SctpParameters {
 
 /// An open channel: the sending end, the receiving end, and the transports that carry them.
 async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [SctpTransport; 2]) {
-    let (a, b) = webrtc_util::conn::conn_pipe::pipe();
-    let (a, b): (SharedConn, SharedConn) = (Arc::new(a), Arc::new(b));
-    let certificates = [
-        Certificate::generate(&CertificateOptions::default()).expect("certificate"),
-        Certificate::generate(&CertificateOptions::default()).expect("certificate"),
-    ];
-    let fingerprints = certificates
-        .each_ref()
-        .map(|c| c.fingerprint(HashAlgorithm::Sha256));
-    let [cert_a, cert_b] = certificates;
-    let [fp_a, fp_b] = fingerprints;
-    let (dtls_a, dtls_b) = (
-        DtlsTransport::new(DtlsConfig::new(cert_a)),
-        DtlsTransport::new(DtlsConfig::new(cert_b)),
-    );
-    let (client, server) = tokio::join!(
-        dtls_a.start(
-            a,
-            DtlsParameters {
-                role: DtlsRole::Client,
-                remote_fingerprints: vec![fp_b],
-            },
-        ),
-        dtls_b.start(
-            b,
-            DtlsParameters {
-                role: DtlsRole::Server,
-                remote_fingerprints: vec![fp_a],
-            },
-        ),
-    );
-    let (client, server) = (client.expect("dtls client"), server.expect("dtls server"));
+    let (client, server) =
+        pipe::dtls_over_pipe(&pipe::Endpoint::generate(), &pipe::Endpoint::generate()).await;
     let (a, b) = tokio::join!(
         SctpTransport::start(client.conn(), DtlsRole::Client, PARAMETERS),
         SctpTransport::start(server.conn(), DtlsRole::Server, PARAMETERS),

@@ -5,13 +5,12 @@
 //! RSA local keys, so antiphon-dtls offers ECDSA P-256 only.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
-use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
-    Fingerprint, HashAlgorithm,
-};
+use antiphon_dtls::{Certificate, CertificateOptions, Fingerprint, HashAlgorithm};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "support/pipe.rs"]
+mod pipe;
 
 fn certificate() -> Certificate {
     Certificate::generate(&CertificateOptions::default()).expect("certificate")
@@ -41,34 +40,13 @@ fn bench_handshake(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let client_fingerprint = client_cert.fingerprint(HashAlgorithm::Sha256);
-    let server_fingerprint = server_cert.fingerprint(HashAlgorithm::Sha256);
+    let (client, server) = (pipe::Endpoint::generate(), pipe::Endpoint::generate());
     let mut group = c.benchmark_group("dtls");
     group.sample_size(30);
     group.bench_function("handshake_pipe_p256", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let (a, z) = webrtc_util::conn::conn_pipe::pipe();
-                let client = DtlsTransport::new(DtlsConfig::new(client_cert.clone()));
-                let server = DtlsTransport::new(DtlsConfig::new(server_cert.clone()));
-                let (c, s) = tokio::join!(
-                    client.start(
-                        Arc::new(a),
-                        DtlsParameters {
-                            role: DtlsRole::Client,
-                            remote_fingerprints: vec![server_fingerprint],
-                        },
-                    ),
-                    server.start(
-                        Arc::new(z),
-                        DtlsParameters {
-                            role: DtlsRole::Server,
-                            remote_fingerprints: vec![client_fingerprint],
-                        },
-                    ),
-                );
-                let (c, s) = (c.expect("client"), s.expect("server"));
+                let (c, s) = pipe::dtls_over_pipe(&client, &server).await;
                 assert_eq!(c.keying_material(), s.keying_material());
                 black_box((c, s))
             })
