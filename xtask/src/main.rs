@@ -6,6 +6,12 @@
 //!   corpus.
 //! * `bench [--smoke]`: every bench of `antiphon-benches`: the criterion benches and the `latency`
 //!   and `scale` binaries (`--smoke` runs each once / with a few small runs, as a test).
+//! * `test [ARGS...]`: `cargo test ARGS...` inside a loopback-only network namespace.
+//! * `netns COMMAND [ARGS...]`: any command inside a loopback-only network namespace.
+//!
+//! Everything that opens sockets (tests, benches, demo runs) runs inside a network namespace of
+//! its own that holds only `lo` (see [`in_loopback_namespace`]): no packet can reach any address
+//! but 127.0.0.0/8 and ::1, whatever a library default binds.
 //!
 //! The tasks are plain `std::process::Command` calls, so `xtask` builds in seconds and needs no
 //! dependencies.
@@ -36,6 +42,15 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(&rest),
         Some("bench") => bench(&rest),
+        Some("test") => {
+            let mut args = vec!["test"];
+            args.extend(&rest);
+            run(&mut in_loopback_namespace(&cargo_bin(), &args))
+        }
+        Some("netns") => match rest.split_first() {
+            Some((program, args)) => run(&mut in_loopback_namespace(program, args)),
+            None => Err("usage: cargo xtask netns COMMAND [ARGS...]".to_owned()),
+        },
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             Ok(())
@@ -62,11 +77,13 @@ fn print_help() {
          ci                                 fmt, clippy (-D warnings), tests, bench and fuzz smoke runs\n  \
          fuzz --smoke                       every fuzz target for {SMOKE_SECONDS} s\n  \
          fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
-         bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)"
+         bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)\n  \
+         test [ARGS...]                     cargo test ARGS... in a loopback-only network namespace\n  \
+         netns COMMAND [ARGS...]            COMMAND in a loopback-only network namespace"
     );
 }
 
-fn root() -> PathBuf {
+fn root_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
@@ -86,10 +103,45 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
-    cargo(&["test", "--workspace"])?;
+    // Everything below runs offline inside a loopback-only network namespace: fetch (and
+    // build) first, outside it.
+    cargo(&["fetch", "--manifest-path", "fuzz/Cargo.toml"])?;
+    cargo(&["test", "--workspace", "--no-run"])?;
+    run(&mut in_loopback_namespace(
+        &cargo_bin(),
+        &["test", "--workspace", "--offline"],
+    ))?;
     bench(&["--smoke"])?;
     fuzz(&["--smoke"])?;
     Ok(())
+}
+
+/// `program args...` inside a new network namespace that holds only the loopback interface,
+/// brought up, with a default route (IPv4 and IPv6) through it: Firefox gathers no candidates
+/// without a default route, and with one every destination still ends at `lo`, the only
+/// interface there is.
+///
+/// As root (CI) this is `unshare --net`; otherwise a user namespace maps us to root inside it
+/// (`unshare --user --map-root-user --net`), which unprivileged users may create on most
+/// distributions.
+fn in_loopback_namespace(program: &str, args: &[&str]) -> Command {
+    // With `src`, a socket "connected" to any address gets a loopback source address: Firefox
+    // finds its host addresses that way, and gathers nothing when it reads 0.0.0.0.
+    const SETUP: &str = "ip link set lo up && ip route add default dev lo src 127.0.0.1 && \
+        ip -6 route add default dev lo src ::1 && exec \"$@\"";
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    command
+        .current_dir(root_dir())
+        .args(["--net", "--", "sh", "-c", SETUP, "sh", program])
+        .args(args);
+    command
 }
 
 /// The browser interop tests need Chromium; install Debian's package when it is missing (the
@@ -135,8 +187,20 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
 
 fn bench(args: &[&str]) -> Result<(), String> {
     match args {
-        ["--smoke"] => cargo(&["test", "--package", "antiphon-benches", "--benches"]),
-        [] => cargo(&["bench", "--package", "antiphon-benches"]),
+        ["--smoke"] => run(&mut in_loopback_namespace(
+            &cargo_bin(),
+            &[
+                "test",
+                "--offline",
+                "--package",
+                "antiphon-benches",
+                "--benches",
+            ],
+        )),
+        [] => run(&mut in_loopback_namespace(
+            &cargo_bin(),
+            &["bench", "--package", "antiphon-benches"],
+        )),
         _ => Err("usage: cargo xtask bench [--smoke]".to_owned()),
     }
 }
@@ -156,7 +220,7 @@ fn fuzz(args: &[&str]) -> Result<(), String> {
         )],
         _ => return Err("usage: cargo xtask fuzz --smoke | TARGET [--time SECONDS]".to_owned()),
     };
-    let fuzz_dir = root().join("fuzz");
+    let fuzz_dir = root_dir().join("fuzz");
     for (target, seconds) in runs {
         let Some((_, seeds)) = FUZZ_TARGETS.iter().find(|(name, _)| *name == target) else {
             return Err(format!("unknown fuzz target {target:?}"));
@@ -180,7 +244,7 @@ fn fuzz(args: &[&str]) -> Result<(), String> {
 /// Copies the seed files of the shared corpus into a fuzz target's working corpus.
 fn seed(corpus: &Path, seeds: &[&str]) -> Result<(), String> {
     std::fs::create_dir_all(corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-    let shared = root().join("../shared/corpus");
+    let shared = root_dir().join("../shared/corpus");
     for dir in seeds {
         let dir = shared.join(dir);
         let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -216,7 +280,7 @@ fn cargo_bin() -> String {
 
 /// Runs `cargo` with `args` in the workspace root, failing if it fails.
 fn cargo(args: &[&str]) -> Result<(), String> {
-    run(Command::new(cargo_bin()).current_dir(root()).args(args))
+    run(Command::new(cargo_bin()).current_dir(root_dir()).args(args))
 }
 
 fn run(command: &mut Command) -> Result<(), String> {

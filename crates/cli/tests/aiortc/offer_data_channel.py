@@ -15,7 +15,12 @@ import os
 import struct
 import sys
 
+import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
+
+# The tests run in a network namespace that holds only loopback, and aioice gathers no
+# 127.0.0.1 candidate on its own: gather on loopback only.
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
 
 
 async def ws_connect(host, port):
