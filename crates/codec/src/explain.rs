@@ -162,8 +162,14 @@ pub struct CodecVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExtensionRejection {
-    /// The id is 0, 15 (reserved) or above 255.
+    /// The id is 0 or above 255 (RFC 8285 §5).
     InvalidId,
+    /// The id is 15..=255, which needs the two-byte header, and two-byte ids are not allowed
+    /// (the offer has no `a=extmap-allow-mixed`).
+    NeedsTwoByteHeader,
+    /// Another section of the same RTP session (BUNDLE group) already uses this id for another
+    /// URI (RFC 8843 §9.2).
+    IdBoundToOtherUri,
     /// An earlier extension already uses this id.
     DuplicateId,
     /// An earlier extension already has this URI.
@@ -177,7 +183,13 @@ pub enum ExtensionRejection {
 impl fmt::Display for ExtensionRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::InvalidId => "invalid extension id",
+            Self::InvalidId => "invalid extension id (valid ids are 1 to 255)",
+            Self::NeedsTwoByteHeader => {
+                "ids above 14 need the two-byte header, and the offer has no a=extmap-allow-mixed"
+            }
+            Self::IdBoundToOtherUri => {
+                "another section of the BUNDLE group uses this id for another extension"
+            }
             Self::DuplicateId => "duplicate extension id",
             Self::DuplicateUri => "duplicate extension URI",
             Self::Unsupported => "unsupported extension",

@@ -41,7 +41,8 @@ fn header_extensions_keep_ids_and_reverse_directions() {
             (1, uri::SSRC_AUDIO_LEVEL, Direction::SendRecv),
             (2, uri::ABS_SEND_TIME, Direction::RecvOnly),
             (3, uri::TRANSPORT_WIDE_CC, Direction::SendOnly),
-            (7, uri::SDES_MID, Direction::Inactive),
+            // 15 is reserved in the one-byte header only: a valid two-byte id.
+            (15, uri::SDES_MID, Direction::SendRecv),
             (200, uri::ABS_CAPTURE_TIME, Direction::SendRecv),
         ]
     );
@@ -54,15 +55,78 @@ fn header_extensions_keep_ids_and_reverse_directions() {
     assert_eq!(
         rejected,
         [
-            (15, ExtensionRejection::InvalidId),
             (0, ExtensionRejection::InvalidId),
             (300, ExtensionRejection::InvalidId),
             (4, ExtensionRejection::Unsupported),
             (2, ExtensionRejection::DuplicateId),
             (6, ExtensionRejection::DuplicateUri),
+            (7, ExtensionRejection::DuplicateUri),
             (8, ExtensionRejection::Unsupported),
         ]
     );
+}
+
+#[test]
+fn two_byte_ids_only_when_allowed() {
+    let offer = section(
+        MediaKind::Audio,
+        "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level
+         a=extmap:15 urn:ietf:params:rtp-hdrext:sdes:mid
+         a=extmap:255 http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time",
+    );
+    let verdicts = |options: &NegotiationOptions| -> Vec<(u16, Verdict<ExtensionRejection>)> {
+        negotiate(&offer, &Capabilities::browser_default(), options)
+            .explanation
+            .header_extensions
+            .into_iter()
+            .map(|v| (v.id, v.verdict))
+            .collect()
+    };
+    let without = NegotiationOptions::send_recv().with_two_byte_header_ids(false);
+    assert_eq!(
+        verdicts(&without),
+        [
+            (14, Verdict::Accepted),
+            (
+                15,
+                Verdict::Rejected(ExtensionRejection::NeedsTwoByteHeader)
+            ),
+            (
+                255,
+                Verdict::Rejected(ExtensionRejection::NeedsTwoByteHeader)
+            ),
+        ]
+    );
+    let with = NegotiationOptions::send_recv().with_two_byte_header_ids(true);
+    assert!(verdicts(&with).iter().all(|(_, v)| v.is_accepted()));
+}
+
+#[test]
+fn ids_bound_on_the_same_rtp_session_keep_their_uri() {
+    let offer = section(
+        MediaKind::Video,
+        "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid
+         a=extmap:5 urn:3gpp:video-orientation",
+    );
+    let bound = vec![
+        (3, uri::SDES_MID.to_owned()),
+        (5, uri::SSRC_AUDIO_LEVEL.to_owned()),
+    ];
+    let result = negotiate(
+        &offer,
+        &Capabilities::browser_default(),
+        &NegotiationOptions::send_recv().with_bound_extension_ids(bound),
+    );
+    assert_eq!(
+        result.explanation.header_extension(uri::SDES_MID),
+        Some(&Verdict::Accepted),
+        "the same id for the same URI is the point of BUNDLE"
+    );
+    assert_eq!(
+        result.explanation.header_extension(uri::VIDEO_ORIENTATION),
+        Some(&Verdict::Rejected(ExtensionRejection::IdBoundToOtherUri))
+    );
+    assert_eq!(result.header_extensions.len(), 1);
 }
 
 #[test]

@@ -173,10 +173,13 @@ fn options() -> impl Strategy<Value = NegotiationOptions> {
     (
         direction(),
         prop::option::of(prop::sample::subsequence(all.clone(), 0..all.len()).prop_shuffle()),
+        any::<bool>(),
     )
-        .prop_map(|(direction, preferences)| NegotiationOptions {
-            direction,
-            codec_preferences: preferences.unwrap_or_default(),
+        .prop_map(|(direction, preferences, two_byte)| {
+            NegotiationOptions::send_recv()
+                .with_direction(direction)
+                .with_codec_preferences(preferences.unwrap_or_default())
+                .with_two_byte_header_ids(two_byte)
         })
 }
 

@@ -67,7 +67,7 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
             answer,
             answered,
             index,
-            bundled[index],
+            bundled[index].map(|tag| &answer.media[tag]),
             &mut c,
         );
     }
@@ -129,7 +129,7 @@ fn check_section(
     answer: &SessionDescription,
     answered: &MediaDescription,
     index: usize,
-    bundled_into_other: bool,
+    bundled_into: Option<&MediaDescription>,
     c: &mut Checker,
 ) {
     let at = Some(index);
@@ -153,7 +153,7 @@ fn check_section(
         at,
         "m= line needs at least one format",
     );
-    if answered.port == 0 && !bundled_into_other {
+    if answered.port == 0 && bundled_into.is_none() {
         return;
     }
     c.require(
@@ -191,15 +191,7 @@ fn check_section(
                 .any(|a| matches!(a, Attribute::Sctpmap(_)));
         c.require(sctp, 62, at, "data section needs a=sctp-port");
     }
-    check_transport(
-        offer,
-        offered,
-        answer,
-        answered,
-        index,
-        bundled_into_other,
-        c,
-    );
+    check_transport(offer, offered, answer, answered, index, bundled_into, c);
 }
 
 fn check_rtp(
@@ -331,27 +323,46 @@ fn check_transport(
     answer: &SessionDescription,
     answered: &MediaDescription,
     index: usize,
-    bundled_into_other: bool,
+    bundled_into: Option<&MediaDescription>,
     c: &mut Checker,
 ) {
     let at = Some(index);
-    let transport_attribute = answered.attributes.iter().any(|a| {
-        matches!(
-            a,
-            Attribute::IceUfrag(_)
-                | Attribute::IcePwd(_)
-                | Attribute::Fingerprint(_)
-                | Attribute::Setup(_)
-                | Attribute::TlsId(_)
-                | Attribute::Candidate(_)
-        )
-    });
-    if bundled_into_other {
+    if let Some(tag) = bundled_into {
+        // Revised rule 48 (docs/jsep-answer-rules.md): a section bundled into another repeats
+        // the tag's ICE and DTLS attributes, as Chromium and Firefox write them (Firefox and
+        // aiortc refuse a bundled section without them), or carries none; never others, and
+        // never candidates of its own.
+        let transport = |m: &'_ MediaDescription| -> Vec<Attribute> {
+            m.attributes
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a,
+                        Attribute::IceUfrag(_)
+                            | Attribute::IcePwd(_)
+                            | Attribute::Fingerprint(_)
+                            | Attribute::Setup(_)
+                            | Attribute::TlsId(_)
+                    )
+                })
+                .cloned()
+                .collect()
+        };
+        let own = transport(answered);
         c.require(
-            !transport_attribute,
+            own.is_empty() || own == transport(tag),
             48,
             at,
-            "a section bundled into another carries no transport attributes",
+            "a bundled section repeats the tag's transport attributes or carries none",
+        );
+        c.require(
+            !answered
+                .attributes
+                .iter()
+                .any(|a| matches!(a, Attribute::Candidate(_) | Attribute::EndOfCandidates)),
+            55,
+            at,
+            "a section bundled into another carries no candidates",
         );
         return;
     }
@@ -467,18 +478,22 @@ fn check_bundle(offer: &SessionDescription, answer: &SessionDescription, c: &mut
     }
 }
 
-/// For each answer section: bundled into another section of an answer BUNDLE group (not the
-/// group's first, tagged, mid).
-fn bundled_non_tag_sections(answer: &SessionDescription) -> Vec<bool> {
-    let mut bundled = vec![false; answer.media.len()];
+/// For each answer section bundled into another section of an answer BUNDLE group (not the
+/// group's first, tagged, mid): the index of the tagged section.
+fn bundled_non_tag_sections(answer: &SessionDescription) -> Vec<Option<usize>> {
+    let mut bundled = vec![None; answer.media.len()];
     for group in answer.bundle_groups() {
+        let position = |mid: &str| answer.media.iter().position(|m| m.mid() == Some(mid));
+        let Some(tag) = group.mids.first().and_then(|mid| position(mid)) else {
+            continue;
+        };
         for mid in group.mids.iter().skip(1) {
             if let Some(index) = answer
                 .media
                 .iter()
                 .position(|m| m.mid() == Some(mid.as_str()))
             {
-                bundled[index] = true;
+                bundled[index] = Some(tag);
             }
         }
     }

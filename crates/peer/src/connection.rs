@@ -694,20 +694,22 @@ impl RTCPeerConnection {
             return Ok(());
         }
         let (Some(local), Some(remote)) = (
-            inner
-                .negotiator
-                .current_local_description()
-                .map(|d| d.parsed.clone()),
-            inner
-                .negotiator
-                .current_remote_description()
-                .map(|d| d.parsed.clone()),
+            inner.negotiator.current_local_description(),
+            inner.negotiator.current_remote_description(),
         ) else {
             return Ok(());
         };
-        let Some(index) = transport_section(&remote) else {
+        // The answer's tag decides the transport: when the answerer rejected the offerer's
+        // tag, the first section it accepted took its place (RFC 8843 §7.3.1).
+        let answer = if local.sdp_type == RTCSdpType::Answer {
+            &local.parsed
+        } else {
+            &remote.parsed
+        };
+        let Some(index) = transport_section(answer) else {
             return Ok(());
         };
+        let (local, remote) = (local.parsed.clone(), remote.parsed.clone());
         let role = dtls_role(&local, &remote, index)?;
         let remote_fingerprints = remote_fingerprints(&remote, index)?;
         let sctp = sctp_parameters(&local, &remote);

@@ -400,8 +400,10 @@ fn offer_text_of(offer: &SessionDescription) -> String {
     offer.to_string()
 }
 
+/// Rule 48 as revised (docs/jsep-answer-rules.md): bundled sections repeat the tag's ICE and
+/// DTLS attributes, as Chromium and Firefox answer; only the tag carries candidates.
 #[test]
-fn rule_47_48_49_bundle_only_and_transport_attributes() {
+fn rule_47_48_49_bundle_only_and_transport_attributes_in_every_bundled_section() {
     let bundle_only = video("1", "a=bundle-only\r\n").replacen("m=video 9", "m=video 0", 1);
     let text = offer(&[&audio("0", ""), &bundle_only, &data("2")])
         .replace("t=0 0\r\n", "t=0 0\r\na=group:BUNDLE 0 1 2\r\n");
@@ -409,16 +411,61 @@ fn rule_47_48_49_bundle_only_and_transport_attributes() {
     let body = answer.to_string();
     assert!(!body.contains("bundle-only"));
     assert!(body.contains("a=group:BUNDLE 0 1 2\r\n"));
-    assert_eq!(answer.media[0].ice_ufrag(), Some("uf00"));
+    let tag = &answer.media[0];
+    assert_eq!(tag.ice_ufrag(), Some("uf00"));
     for bundled in &answer.media[1..] {
         assert_ne!(bundled.port, 0, "rule 60: bundled sections are not port 0");
-        assert!(
-            bundled.ice_ufrag().is_none()
-                && bundled.fingerprints().next().is_none()
-                && bundled.setup().is_none()
+        assert_eq!(bundled.ice_ufrag(), tag.ice_ufrag());
+        assert_eq!(bundled.ice_pwd(), tag.ice_pwd());
+        assert_eq!(
+            bundled.fingerprints().collect::<Vec<_>>(),
+            tag.fingerprints().collect::<Vec<_>>()
         );
+        assert_eq!(bundled.setup(), tag.setup());
+        assert!(bundled.setup().is_some());
     }
     assert_clean(&offer, &answer);
+
+    // Candidates and end-of-candidates only in the tagged section.
+    let mut gathered = transport(0);
+    gathered.candidates = vec!["1 1 udp 2130706431 127.0.0.1 50000 typ host".into()];
+    gathered.gathering_complete = true;
+    let answer = answer_with_transports(&offer, &[gathered]);
+    assert_eq!(answer.media[0].candidates().count(), 1);
+    for bundled in &answer.media[1..] {
+        assert_eq!(bundled.candidates().count(), 0);
+        assert!(!bundled.has_end_of_candidates());
+    }
+    assert_clean(&offer, &answer);
+}
+
+/// The checker itself holds rule 48 as revised: a bundled section with other credentials than
+/// its tag's, or with candidates, is a violation.
+#[test]
+fn rule_48_55_checker_refuses_differing_or_candidate_carrying_bundled_sections() {
+    let text = offer(&[&audio("0", ""), &video("1", "")])
+        .replace("t=0 0\r\n", "t=0 0\r\na=group:BUNDLE 0 1\r\n");
+    let (offer, answer) = answer_text(&text);
+    let mut other = answer.clone();
+    for attribute in &mut other.media[1].attributes {
+        if let Attribute::IceUfrag(ufrag) = attribute {
+            *ufrag = "other".into();
+        }
+    }
+    let rules: Vec<u16> = check_answer(&offer, &other)
+        .iter()
+        .map(|v| v.rule)
+        .collect();
+    assert_eq!(rules, [48]);
+    let mut candidates = answer.clone();
+    candidates.media[1].attributes.push(Attribute::Candidate(
+        "1 1 udp 2130706431 127.0.0.1 50000 typ host".into(),
+    ));
+    let rules: Vec<u16> = check_answer(&offer, &candidates)
+        .iter()
+        .map(|v| v.rule)
+        .collect();
+    assert_eq!(rules, [55]);
 }
 
 #[test]
@@ -488,19 +535,37 @@ fn rule_55_candidates_and_end_of_candidates() {
     assert!(!initial.to_string().contains("end-of-candidates"));
 }
 
+/// Rule 59 as revised (docs/jsep-answer-rules.md, RFC 8843 §7.3.1): when we reject the
+/// offerer-tagged section for reasons of its own, the next section we accept becomes the tag,
+/// instead of the whole group being rejected.
 #[test]
 fn rule_56_58_59_bundle_groups() {
-    // The tagged section (first mid) is rejected by us: the whole group goes.
-    let unsupported = "m=audio 9 UDP/TLS/RTP/SAVPF 18\r\nc=IN IP4 0.0.0.0\r\n".to_owned()
+    let unsupported_codec = "m=audio 9 UDP/TLS/RTP/SAVPF 18\r\nc=IN IP4 0.0.0.0\r\n".to_owned()
         + TRANSPORT
         + "a=mid:0\r\na=rtcp-mux\r\na=rtpmap:18 G729/8000\r\n";
-    let text = offer(&[&unsupported, &video("1", "")])
-        .replace("t=0 0\r\n", "t=0 0\r\na=group:BUNDLE 0 1\r\n");
-    let (offer, answer) = answer_text(&text);
-    assert_eq!(answer.media[0].port, 0);
-    assert_eq!(answer.media[1].port, 0);
-    assert!(answer.bundle_groups().next().is_none());
-    assert_clean(&offer, &answer);
+    let unsupported_media = "m=text 9 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\n".to_owned()
+        + TRANSPORT
+        + "a=mid:0\r\na=rtcp-mux\r\na=rtpmap:98 t140/1000\r\n";
+    for first in [unsupported_codec, unsupported_media] {
+        let text = offer(&[&first, &video("1", ""), &data("2")])
+            .replace("t=0 0\r\n", "t=0 0\r\na=group:BUNDLE 0 1 2\r\n");
+        let offer = parse(&text);
+        let mut gathered = transport(0);
+        gathered.candidates = vec!["1 1 udp 2130706431 127.0.0.1 50000 typ host".into()];
+        let answer = answer_with_transports(&offer, &[gathered]);
+        assert_eq!(answer.media[0].port, 0, "{answer}");
+        assert_ne!(answer.media[1].port, 0, "{answer}");
+        assert_ne!(answer.media[2].port, 0, "{answer}");
+        let group = answer.bundle_groups().next().expect("a group");
+        assert_eq!(group.mids, ["1", "2"]);
+        assert_eq!(answer.media[1].ice_ufrag(), Some("uf00"));
+        assert_eq!(answer.media[1].candidates().count(), 1, "the new tag");
+        assert_eq!(answer.media[2].candidates().count(), 0);
+        assert_clean(&offer, &answer);
+        let plan = plan(&offer);
+        assert_eq!(plan.bundle().groups[0].sections, [1, 2]);
+        assert_eq!(plan.bundle().groups[0].offerer_tag, Some(0));
+    }
 
     // The offerer rejected the first mid: the next one is tagged.
     let rejected = audio("0", "").replacen("m=audio 9", "m=audio 0", 1);
@@ -512,7 +577,8 @@ fn rule_56_58_59_bundle_groups() {
     let group = answer.bundle_groups().next().expect("a group");
     assert_eq!(group.mids, ["1", "2"]);
     assert_eq!(answer.media[1].ice_ufrag(), Some("uf00"));
-    assert!(answer.media[2].ice_ufrag().is_none());
+    assert_eq!(answer.media[2].ice_ufrag(), Some("uf00"));
+    assert_eq!(answer.media[2].candidates().count(), 0);
     assert_clean(&offer, &answer);
 }
 
@@ -641,4 +707,149 @@ fn explanation_names_every_section_and_codec() {
         text.contains("m=video #1 mid=1: accepted recvonly, bundled into mid 0"),
         "{text}"
     );
+}
+
+/// RFC 9429 §5.1.3 (docs/jsep-answer-rules.md, rule 20a): every RTP profile an answerer MUST
+/// accept is accepted when the section has a fingerprint, and answered with the offered
+/// profile exactly; `TCP/DTLS/SCTP` and the pre-RFC `DTLS/SCTP` likewise for data.
+#[test]
+fn rule_20a_legacy_profiles_accepted_and_repeated() {
+    for profile in [
+        "UDP/TLS/RTP/SAVPF",
+        "UDP/TLS/RTP/SAVP",
+        "TCP/DTLS/RTP/SAVPF",
+        "TCP/DTLS/RTP/SAVP",
+        "RTP/SAVPF",
+        "RTP/SAVP",
+        "RTP/AVPF",
+        "RTP/AVP",
+    ] {
+        let section = audio("0", "").replacen("UDP/TLS/RTP/SAVPF", profile, 1);
+        let (offered, answer) = answer_text(&offer(&[&section]));
+        assert_ne!(answer.media[0].port, 0, "{profile} is accepted:\n{answer}");
+        assert_eq!(answer.media[0].proto, profile);
+        assert_clean(&offered, &answer);
+        // Without a fingerprint there is no DTLS-SRTP: rejected, whatever the profile says.
+        let plain = section.replace(
+            "a=fingerprint:sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2\r\n",
+            "",
+        );
+        let (_, answer) = answer_text(&offer(&[&plain]));
+        assert_eq!(answer.media[0].port, 0, "{profile} without a fingerprint");
+    }
+    for profile in ["UDP/DTLS/SCTP", "TCP/DTLS/SCTP"] {
+        let section = data("0").replacen("UDP/DTLS/SCTP", profile, 1);
+        let (offered, answer) = answer_text(&offer(&[&section]));
+        assert_ne!(answer.media[0].port, 0, "{profile}");
+        assert_eq!(answer.media[0].proto, profile);
+        assert_clean(&offered, &answer);
+    }
+    let (_, answer) = answer_text(&offer(&[&audio("0", "").replacen(
+        "UDP/TLS/RTP/SAVPF",
+        "RTP/FOO",
+        1,
+    )]));
+    assert_eq!(answer.media[0].port, 0, "an unknown profile is rejected");
+}
+
+/// RFC 8843 §9.2 (rule 43a): one id names one extension across a BUNDLE group. Id 5 names
+/// audio level in audio and video orientation in video: the video section's answer drops its
+/// id 5, and the explanation says why; the same id for the same URI stays.
+#[test]
+fn rule_43a_extension_ids_unique_across_a_bundle_group() {
+    let text = offer(&[
+        &audio(
+            "0",
+            "a=extmap:5 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n",
+        ),
+        &video(
+            "1",
+            "a=extmap:5 urn:3gpp:video-orientation\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n",
+        ),
+    ])
+    .replace("t=0 0\r\n", "t=0 0\r\na=group:BUNDLE 0 1\r\n");
+    let offer = parse(&text);
+    let answer = answer_with(&offer, &[], &AnswerOptions::default());
+    let extmaps = |index: usize| -> Vec<(u16, String)> {
+        answer.description.media[index]
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                Attribute::Extmap(e) => Some((e.id, e.uri.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        extmaps(0),
+        [
+            (5, "urn:ietf:params:rtp-hdrext:ssrc-audio-level".to_owned()),
+            (4, "urn:ietf:params:rtp-hdrext:sdes:mid".to_owned())
+        ]
+    );
+    assert_eq!(
+        extmaps(1),
+        [(4, "urn:ietf:params:rtp-hdrext:sdes:mid".to_owned())]
+    );
+    let video = answer.explanation.sections[1].codecs.as_ref().unwrap();
+    assert_eq!(
+        video.header_extension("urn:3gpp:video-orientation"),
+        Some(&antiphon_codec::Verdict::Rejected(
+            antiphon_codec::ExtensionRejection::IdBoundToOtherUri
+        ))
+    );
+    assert!(
+        answer
+            .explanation
+            .to_string()
+            .contains("extmap 5 urn:3gpp:video-orientation: rejected, another section of the BUNDLE group uses this id"),
+        "{}",
+        answer.explanation
+    );
+    // Without BUNDLE, each section is its own RTP session: both keep id 5.
+    let unbundled = parse(&text.replace("a=group:BUNDLE 0 1\r\n", ""));
+    let options = AnswerOptions {
+        bundle_policy: RTCBundlePolicy::MaxCompat,
+        ..AnswerOptions::default()
+    };
+    let answer = answer_with(&unbundled, &[], &options);
+    assert!(answer.description.media[1].attributes.iter().any(
+        |a| matches!(a, Attribute::Extmap(e) if e.id == 5 && e.uri == "urn:3gpp:video-orientation")
+    ));
+}
+
+/// RFC 8285 §4.3, §6 (rule 43b): ids 15 and up need the two-byte header, which needs
+/// a=extmap-allow-mixed; without it they are dropped and the explanation says why.
+#[test]
+fn rule_43b_two_byte_extension_ids_need_extmap_allow_mixed() {
+    let extra = "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:15 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:16 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n";
+    let ids = |answer: &SessionDescription| -> Vec<u16> {
+        answer.media[0]
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                Attribute::Extmap(e) => Some(e.id),
+                _ => None,
+            })
+            .collect()
+    };
+    let (_, answer) = answer_text(&offer(&[&audio("0", extra)]));
+    assert_eq!(ids(&answer), [14]);
+    let offer_text = offer(&[&audio("0", extra)]);
+    let explained = answer_with(&parse(&offer_text), &[], &AnswerOptions::default())
+        .explanation
+        .to_string();
+    assert!(
+        explained.contains("extmap 15 urn:ietf:params:rtp-hdrext:sdes:mid: rejected, ids above 14 need the two-byte header"),
+        "{explained}"
+    );
+    for mixed in [
+        offer_text.replace("t=0 0\r\n", "t=0 0\r\na=extmap-allow-mixed\r\n"),
+        offer(&[&audio("0", &format!("a=extmap-allow-mixed\r\n{extra}"))]),
+    ] {
+        let (offer, answer) = answer_text(&mixed);
+        assert_eq!(ids(&answer), [14, 15, 16], "{answer}");
+        assert!(answer.to_string().contains("a=extmap-allow-mixed\r\n"));
+        assert_clean(&offer, &answer);
+    }
 }

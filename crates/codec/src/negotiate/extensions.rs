@@ -1,7 +1,7 @@
 //! Header extension intersection (RFC 8285): keep the offerer's ids, reverse its direction and
 //! narrow it by ours.
 
-use crate::negotiate::OfferedHeaderExtension;
+use crate::negotiate::{NegotiationOptions, OfferedHeaderExtension};
 use crate::{
     Direction, ExtensionRejection, HeaderExtensionCapability, HeaderExtensionVerdict, Verdict,
 };
@@ -11,6 +11,7 @@ use crate::{
 pub(super) fn negotiate_extensions(
     offered: &[OfferedHeaderExtension],
     local: &[HeaderExtensionCapability],
+    options: &NegotiationOptions,
 ) -> (Vec<(usize, Direction)>, Vec<HeaderExtensionVerdict>) {
     let mut accepted = Vec::with_capacity(offered.len());
     let mut verdicts = Vec::with_capacity(offered.len());
@@ -20,6 +21,14 @@ pub(super) fn negotiate_extensions(
     for (index, extension) in offered.iter().enumerate() {
         let decision = if !is_valid_id(extension.id) {
             Err(ExtensionRejection::InvalidId)
+        } else if extension.id > ONE_BYTE_MAX_ID && !options.two_byte_header_ids {
+            Err(ExtensionRejection::NeedsTwoByteHeader)
+        } else if options
+            .bound_extension_ids
+            .iter()
+            .any(|(id, uri)| *id == extension.id && *uri != extension.uri)
+        {
+            Err(ExtensionRejection::IdBoundToOtherUri)
         } else if seen_ids
             .get_mut(usize::from(extension.id))
             .is_none_or(|seen| std::mem::replace(seen, true))
@@ -47,9 +56,13 @@ pub(super) fn negotiate_extensions(
     (accepted, verdicts)
 }
 
-/// Ids 1..=14 (one-byte header) and 16..=255 (two-byte header); 15 is reserved.
+/// The largest id the one-byte header can carry (15 is reserved there, RFC 8285 §4.2).
+const ONE_BYTE_MAX_ID: u16 = 14;
+
+/// Ids 1..=255: 1..=14 fit the one-byte header, 15..=255 need the two-byte header, where only
+/// 0 is reserved (RFC 8285 §4.3, §5).
 fn is_valid_id(id: u16) -> bool {
-    matches!(id, 1..=14 | 16..=255)
+    matches!(id, 1..=255)
 }
 
 fn decide(

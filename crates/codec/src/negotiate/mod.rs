@@ -167,6 +167,16 @@ pub struct NegotiationOptions {
     /// RTCRtpTransceiver.setCodecPreferences: when not empty, only offered codecs compatible
     /// with one of these (rtx, red and FEC included) are accepted, in this order.
     pub codec_preferences: Vec<Codec>,
+    /// Header extension ids 15..=255 need the two-byte header (RFC 8285 §4.3), which a WebRTC
+    /// sender uses only when `a=extmap-allow-mixed` is negotiated; without it such ids are
+    /// rejected with [`ExtensionRejection::NeedsTwoByteHeader`](crate::ExtensionRejection).
+    /// Default: allowed.
+    pub two_byte_header_ids: bool,
+    /// Header extension ids already bound to a URI on the same RTP session (the other sections
+    /// of a BUNDLE group, RFC 8843 §9.2): an offered extension that uses one of these ids for
+    /// another URI is rejected with
+    /// [`ExtensionRejection::IdBoundToOtherUri`](crate::ExtensionRejection).
+    pub bound_extension_ids: Vec<(u16, String)>,
 }
 
 impl Default for NegotiationOptions {
@@ -174,6 +184,8 @@ impl Default for NegotiationOptions {
         Self {
             direction: Direction::SendRecv,
             codec_preferences: Vec::new(),
+            two_byte_header_ids: true,
+            bound_extension_ids: Vec::new(),
         }
     }
 }
@@ -195,6 +207,20 @@ impl NegotiationOptions {
     #[must_use]
     pub fn with_codec_preferences(mut self, codec_preferences: Vec<Codec>) -> Self {
         self.codec_preferences = codec_preferences;
+        self
+    }
+
+    /// Builder: whether header extension ids 15..=255 (two-byte header) may be used.
+    #[must_use]
+    pub fn with_two_byte_header_ids(mut self, allowed: bool) -> Self {
+        self.two_byte_header_ids = allowed;
+        self
+    }
+
+    /// Builder: header extension ids already bound to a URI on the same RTP session.
+    #[must_use]
+    pub fn with_bound_extension_ids(mut self, bound: Vec<(u16, String)>) -> Self {
+        self.bound_extension_ids = bound;
         self
     }
 }
@@ -268,6 +294,7 @@ pub fn negotiate(
     let (accepted_extensions, extension_verdicts) = extensions::negotiate_extensions(
         &offer.header_extensions,
         &local.of_kind(offer.kind).header_extensions,
+        options,
     );
     let header_extensions = accepted_extensions
         .into_iter()
@@ -303,6 +330,7 @@ pub fn negotiate_owned(
     let (accepted_extensions, extension_verdicts) = extensions::negotiate_extensions(
         &offer.header_extensions,
         &local.of_kind(offer.kind).header_extensions,
+        options,
     );
     let OfferedMedia {
         codecs: offered_codecs,

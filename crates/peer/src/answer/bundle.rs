@@ -45,6 +45,9 @@ impl SectionTransport {
 pub struct AnsweredGroup {
     /// Section indices in the group, tag first, then the others in offer order.
     pub sections: Vec<usize>,
+    /// The section the offerer tagged, when we rejected it and the first section we accept
+    /// took its place as the tag; `None` when the answer keeps the offerer's tag.
+    pub offerer_tag: Option<usize>,
 }
 
 /// The transport layout of an answer.
@@ -99,28 +102,25 @@ pub(crate) fn plan(
     let mut groups = Vec::new();
     let mut tags_by_section: Vec<Option<usize>> = vec![None; count];
     for sections in offered_groups {
-        // The offerer-tagged section: the first listed section the offerer did not reject.
-        let tag = sections.iter().copied().find(|&index| {
+        // The offerer-tagged section is the first listed section the offerer did not reject.
+        // When we reject it for reasons of its own (an unsupported media type, say), the next
+        // section we accept takes its place (RFC 8843 §7.3.1: the answerer-tagged section is
+        // the first accepted one; libwebrtc and Firefox answer so): rejecting the whole group,
+        // as a literal reading of RFC 9429 §5.3.1 would, loses every section for one we cannot
+        // use.
+        let offerer_tag = sections.iter().copied().find(|&index| {
             !matches!(
                 decided[index],
                 Some(SectionTransport::Rejected(RejectReason::RejectedByOfferer))
             )
         });
-        let Some(tag) = tag else { continue };
-        if let Some(SectionTransport::Rejected(_)) = decided[tag] {
-            // The tagged section cannot be rejected alone: reject the whole group.
-            let tag_mid = offer.media[tag].mid().map(str::to_owned);
-            for &index in &sections {
-                if decided[index].is_none() {
-                    decided[index] = Some(SectionTransport::Rejected(
-                        RejectReason::BundleTagRejected {
-                            tag_mid: tag_mid.clone(),
-                        },
-                    ));
-                }
-            }
+        let Some(tag) = sections
+            .iter()
+            .copied()
+            .find(|&index| decided[index].is_none())
+        else {
             continue;
-        }
+        };
         let mut members = vec![tag];
         members.extend(
             sections
@@ -131,7 +131,10 @@ pub(crate) fn plan(
         for &index in &members {
             tags_by_section[index] = Some(tag);
         }
-        groups.push(AnsweredGroup { sections: members });
+        groups.push(AnsweredGroup {
+            sections: members,
+            offerer_tag: offerer_tag.filter(|&offered| offered != tag),
+        });
     }
 
     // Sections outside every group: the policy may force rejection.
@@ -193,6 +196,23 @@ pub(crate) fn plan(
         transports,
         groups,
     }
+}
+
+/// For every offered section, the index of the offered BUNDLE group that names it (in
+/// [`SessionDescription::bundle_groups`] order; a mid named twice belongs to its first group).
+pub(crate) fn group_of_sections(offer: &SessionDescription) -> Vec<Option<usize>> {
+    let mids = section_mids(offer);
+    let mut group_of = vec![None; offer.media.len()];
+    for (group, offered) in offer.bundle_groups().enumerate() {
+        for mid in &offered.mids {
+            if let Some(index) = section_with_mid(&mids, mid)
+                && group_of[index].is_none()
+            {
+                group_of[index] = Some(group);
+            }
+        }
+    }
+    group_of
 }
 
 /// The `a=mid` of every section, read once (looking each BUNDLE mid up by scanning every

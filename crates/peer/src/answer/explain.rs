@@ -35,11 +35,6 @@ pub enum RejectReason {
     DuplicateDataSection,
     /// The bundle policy allows no transport for this section.
     BundlePolicy(RTCBundlePolicy),
-    /// The section is in a BUNDLE group whose offerer-tagged section is rejected.
-    BundleTagRejected {
-        /// The mid of the tagged section.
-        tag_mid: Option<String>,
-    },
 }
 
 impl fmt::Display for RejectReason {
@@ -57,11 +52,6 @@ impl fmt::Display for RejectReason {
             Self::MissingSctpPort => f.write_str("data section without a=sctp-port"),
             Self::DuplicateDataSection => f.write_str("only one data channel section is used"),
             Self::BundlePolicy(policy) => write!(f, "bundle policy {policy:?} allows no transport"),
-            Self::BundleTagRejected { tag_mid } => write!(
-                f,
-                "the BUNDLE-tagged section {} is rejected",
-                tag_mid.as_deref().unwrap_or("?")
-            ),
         }
     }
 }

@@ -316,19 +316,31 @@ pub fn plan_answer(context: &AnswerContext<'_>) -> AnswerPlan {
     let offer = context.offer;
     let default_local = LocalSection::default();
     let membership = section::bundle_membership(offer);
+    let group_of = bundle::group_of_sections(offer);
+    // Per offered BUNDLE group: the header extension ids its accepted sections use so far.
+    let mut bound_ids: Vec<Vec<(u16, String)>> = vec![Vec::new(); offer.bundle_groups().count()];
     let mut decisions = Vec::with_capacity(offer.media.len());
     let mut data_section_taken = false;
     for (index, offered) in offer.media.iter().enumerate() {
         let local = context.local_sections.get(index).unwrap_or(&default_local);
+        let group = group_of[index].and_then(|g| bound_ids.get_mut(g));
         let mut decision = section::examine(
             offer,
-            index,
             offered,
             local,
             context.capabilities,
             context.options,
             membership[index],
+            group.as_deref().cloned().unwrap_or_default(),
         );
+        if let (section::Verdict::Rtp { negotiated, .. }, Some(bound)) = (&decision.verdict, group)
+        {
+            for extension in &negotiated.header_extensions {
+                if !bound.iter().any(|(id, _)| *id == extension.id) {
+                    bound.push((extension.id, extension.uri.clone()));
+                }
+            }
+        }
         if let section::Verdict::Data { .. } = decision.verdict {
             if data_section_taken {
                 decision.verdict = section::Verdict::Rejected(RejectReason::DuplicateDataSection);

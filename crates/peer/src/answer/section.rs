@@ -71,15 +71,17 @@ pub(crate) fn bundle_membership(offer: &SessionDescription) -> Vec<Membership> {
     membership
 }
 
-/// Decides one offered section on its own merits.
+/// Decides one offered section on its own merits; `bound_extension_ids` are the header
+/// extension ids the sections before it in its BUNDLE group already use (RFC 8843 §9.2).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn examine(
     offer: &SessionDescription,
-    _index: usize,
     offered: &MediaDescription,
     local: &LocalSection,
     capabilities: &Capabilities,
     options: &AnswerOptions,
     membership: Membership,
+    bound_extension_ids: Vec<(u16, String)>,
 ) -> Decision {
     let rejected = |reason| Decision {
         verdict: Verdict::Rejected(reason),
@@ -127,9 +129,17 @@ pub(crate) fn examine(
         .map_or(codec::Direction::SendRecv, rtp::to_codec_direction);
     let direction = offered_direction.reversed().intersect(local.direction);
     let (offered_media, ignored) = rtp::offered_media(offered, kind, &offer.attributes);
+    // Ids above 14 need the two-byte header, which WebRTC senders use only with
+    // a=extmap-allow-mixed (RFC 8285 §6); the answer repeats it where it was offered.
+    let allow_mixed = [&offer.attributes, &offered.attributes]
+        .into_iter()
+        .flatten()
+        .any(|a| matches!(a, Attribute::ExtmapAllowMixed));
     let negotiation = NegotiationOptions::send_recv()
         .with_direction(direction)
-        .with_codec_preferences(local.codec_preferences.clone());
+        .with_codec_preferences(local.codec_preferences.clone())
+        .with_two_byte_header_ids(allow_mixed)
+        .with_bound_extension_ids(bound_extension_ids);
     let mut negotiated = codec::negotiate_owned(offered_media, capabilities, &negotiation);
     // The explanation moves into the decision; nothing reads it from `negotiated` again.
     let explanation = std::mem::take(&mut negotiated.explanation);
@@ -154,17 +164,27 @@ pub(crate) fn examine(
     }
 }
 
+/// The RTP profiles an answerer MUST accept (RFC 9429 §5.1.3): the answer repeats the offered
+/// one exactly. DTLS-SRTP is used whatever the profile says (a section without `a=fingerprint`
+/// is rejected by [`missing_transport`]); AVP or AVPF only says which RTCP timing rules apply.
+const RTP_PROFILES: &[&str] = &[
+    "UDP/TLS/RTP/SAVPF",
+    "UDP/TLS/RTP/SAVP",
+    "TCP/DTLS/RTP/SAVPF",
+    "TCP/DTLS/RTP/SAVP",
+    "RTP/SAVPF",
+    "RTP/SAVP",
+    "RTP/AVPF",
+    "RTP/AVP",
+    // Not a JSEP profile, but written by some older gateways for DTLS-SRTP over TCP.
+    "TCP/TLS/RTP/SAVPF",
+];
+
+/// The data channel profiles (RFC 8841 and the pre-RFC `DTLS/SCTP` form).
+const SCTP_PROFILES: &[&str] = &["UDP/DTLS/SCTP", "TCP/DTLS/SCTP", "DTLS/SCTP"];
+
 fn unsupported_proto(rtp: bool, proto: &str) -> Option<RejectReason> {
-    let supported: &[&str] = if rtp {
-        &[
-            "UDP/TLS/RTP/SAVPF",
-            "TCP/DTLS/RTP/SAVPF",
-            "UDP/TLS/RTP/SAVP",
-            "TCP/TLS/RTP/SAVPF",
-        ]
-    } else {
-        &["UDP/DTLS/SCTP", "TCP/DTLS/SCTP", "DTLS/SCTP"]
-    };
+    let supported = if rtp { RTP_PROFILES } else { SCTP_PROFILES };
     (!supported.iter().any(|p| p.eq_ignore_ascii_case(proto)))
         .then(|| RejectReason::UnsupportedProto(proto.to_owned()))
 }
@@ -259,9 +279,10 @@ pub(crate) fn write(
     transports: &[LocalTransport],
     options: &AnswerOptions,
 ) -> MediaDescription {
-    let (transport_index, own) = match transport {
-        SectionTransport::Own { transport } => (*transport, true),
-        SectionTransport::Bundled { transport, .. } => (*transport, false),
+    // The offered section whose transport this one uses: itself, or its BUNDLE tag.
+    let (transport_index, owner) = match transport {
+        SectionTransport::Own { transport } => (*transport, None),
+        SectionTransport::Bundled { transport, tag } => (*transport, offer.media.get(*tag)),
         SectionTransport::Rejected(_) => return rejected_section(offered),
     };
     let (Some(local), false) = (
@@ -290,9 +311,18 @@ pub(crate) fn write(
     if rtp && !offered.has_rtcp_mux() {
         attributes.push(Attribute::Rtcp(sdp::Rtcp::discard()));
     }
-    if own {
-        write_transport(offer, offered, local, options, attributes);
-    }
+    // Every accepted section carries the ICE and DTLS attributes of its transport, bundled or
+    // not, as Chromium and Firefox answer (Firefox's content process crashes on, and aiortc
+    // refuses, a bundled section without them); only the section that owns the transport
+    // lists candidates.
+    write_transport(
+        offer,
+        owner.unwrap_or(offered),
+        local,
+        options,
+        owner.is_none(),
+        attributes,
+    );
     if let Some(mid) = offered.mid() {
         attributes.push(Attribute::Mid(mid.to_owned()));
     }
@@ -380,12 +410,14 @@ fn rejected_section(offered: &MediaDescription) -> MediaDescription {
     section
 }
 
-/// ICE and DTLS attributes of a section that carries its own transport.
+/// ICE and DTLS attributes of a section's transport; the candidates only when the section
+/// owns the transport (`with_candidates`).
 fn write_transport(
     offer: &SessionDescription,
     offered: &MediaDescription,
     local: &LocalTransport,
     options: &AnswerOptions,
+    with_candidates: bool,
     attributes: &mut Vec<Attribute>,
 ) {
     attributes.push(Attribute::IceUfrag(local.ice_ufrag.clone()));
@@ -399,6 +431,9 @@ fn write_transport(
     attributes.push(Attribute::Setup(setup));
     if let Some(tls_id) = &local.tls_id {
         attributes.push(Attribute::TlsId(tls_id.clone()));
+    }
+    if !with_candidates {
+        return;
     }
     for candidate in &local.candidates {
         attributes.push(Attribute::Candidate(candidate.clone()));

@@ -170,3 +170,39 @@ pub fn data(mid: &str) -> String {
         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n{TRANSPORT}a=mid:{mid}\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n"
     )
 }
+
+/// The plan of the answer to `offer` with default options and transceivers.
+pub fn plan(offer: &SessionDescription) -> answer::AnswerPlan {
+    let capabilities = Capabilities::browser_default();
+    let options = AnswerOptions::default();
+    answer::plan_answer(&AnswerContext {
+        offer,
+        local_sections: &[],
+        capabilities: &capabilities,
+        options: &options,
+    })
+}
+
+/// Answers `offer` with default options and transceivers on the given transports, and re-parses
+/// the written answer strictly.
+pub fn answer_with_transports(
+    offer: &SessionDescription,
+    transports: &[LocalTransport],
+) -> SessionDescription {
+    let written = plan(offer)
+        .write(
+            offer,
+            transports,
+            SessionOrigin {
+                session_id: 42,
+                session_version: 1,
+            },
+            &AnswerOptions::default(),
+        )
+        .expect("enough transports")
+        .description
+        .to_string();
+    antiphon_sdp::parse(&written)
+        .unwrap_or_else(|e| panic!("our answer does not parse strictly: {e}\n{written}"))
+        .description
+}
