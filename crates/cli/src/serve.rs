@@ -383,6 +383,8 @@ async fn answer(
         while let Some(channel) = channels.accept_data_channel().await {
             say(&format!("data channel {:?} open", channel.label()));
             tokio::spawn(async move {
+                // One refused send (a message over the page's max-message-size, say) is
+                // reported and the echo goes on; the loop ends when the channel closes.
                 while let Some(message) = channel.recv().await {
                     let sent = if message.is_string {
                         let text = String::from_utf8_lossy(&message.data);
@@ -390,8 +392,8 @@ async fn answer(
                     } else {
                         channel.send(message.data).await
                     };
-                    if sent.is_err() {
-                        break;
+                    if let Err(error) = sent {
+                        say(&format!("echo on {:?} failed: {error}", channel.label()));
                     }
                 }
             });

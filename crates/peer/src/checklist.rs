@@ -178,18 +178,34 @@ fn check_section(
     if rtp {
         check_rtp(offered, answered, index, c);
     } else if offered.proto.contains("SCTP") {
-        c.require(
-            answered.formats == offered.formats,
-            62,
-            at,
-            "data section fmt copied from the offer",
-        );
-        let sctp = answered.sctp_port().is_some()
-            || answered
-                .attributes
-                .iter()
-                .any(|a| matches!(a, Attribute::Sctpmap(_)));
-        c.require(sctp, 62, at, "data section needs a=sctp-port");
+        let sctpmap = answered.attributes.iter().find_map(|a| match a {
+            Attribute::Sctpmap(map) => Some(map.port),
+            _ => None,
+        });
+        match sctpmap {
+            // Pre-RFC 8841 `DTLS/SCTP <port>`: the fmt is the answerer's own SCTP port, the
+            // one its a=sctpmap names (rule 62 as revised in docs/jsep-answer-rules.md).
+            Some(port) => c.require(
+                answered.formats == [port.to_string()],
+                62,
+                at,
+                "a legacy data section's fmt is the port its a=sctpmap names",
+            ),
+            None => {
+                c.require(
+                    answered.formats == offered.formats,
+                    62,
+                    at,
+                    "data section fmt copied from the offer",
+                );
+                c.require(
+                    answered.sctp_port().is_some(),
+                    62,
+                    at,
+                    "data section needs a=sctp-port",
+                );
+            }
+        }
     }
     check_transport(offer, offered, answer, answered, index, bundled_into, c);
 }

@@ -712,7 +712,7 @@ impl RTCPeerConnection {
         let (local, remote) = (local.parsed.clone(), remote.parsed.clone());
         let role = dtls_role(&local, &remote, index)?;
         let remote_fingerprints = remote_fingerprints(&remote, index)?;
-        let sctp = sctp_parameters(&local, &remote);
+        let sctp = SctpParameters::negotiated(&local, &remote);
         let Some(ice) = inner.ice.as_mut() else {
             return Ok(());
         };
@@ -1019,33 +1019,6 @@ fn remote_fingerprints(
         ));
     }
     Ok(parsed)
-}
-
-/// The SCTP parameters, if a data section was negotiated on both sides.
-fn sctp_parameters(
-    local: &SessionDescription,
-    remote: &SessionDescription,
-) -> Option<SctpParameters> {
-    let position = remote
-        .media
-        .iter()
-        .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
-    let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
-    if ours.port == 0 && !is_bundled(local, position) {
-        return None;
-    }
-    let port = |m: &MediaDescription| {
-        m.sctp_port()
-            .or_else(|| m.formats.first().and_then(|f| f.parse().ok()))
-            .unwrap_or(5000)
-    };
-    Some(SctpParameters {
-        local_port: port(ours),
-        remote_port: port(theirs),
-        local_max_message_size: ours.max_message_size().unwrap_or(65_536),
-        // RFC 8841 §6: absent means 64 KiB; 0 means no limit.
-        remote_max_message_size: theirs.max_message_size().unwrap_or(65_536),
-    })
 }
 
 /// Waits until the SCTP association is up; fails if the connection fails or closes first.

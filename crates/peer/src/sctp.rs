@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use antiphon_dtls::DtlsRole;
+use antiphon_sdp::{Attribute, MediaDescription, SessionDescription};
 use tokio::sync::Mutex;
 use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
 use webrtc_sctp::association::{Association, Config as AssociationConfig};
@@ -25,6 +26,47 @@ pub struct SctpParameters {
     /// The remote `a=max-message-size` (what we may send; 0 = no limit, absent = 64 KiB per
     /// RFC 8841 §6).
     pub remote_max_message_size: u64,
+}
+
+impl SctpParameters {
+    /// The parameters our applied `local` and `remote` descriptions negotiated, if both kept a
+    /// data section. Ports come from `a=sctp-port` (RFC 8841), else the legacy `a=sctpmap`,
+    /// else the legacy `DTLS/SCTP <port>` fmt, else 5000; an absent `a=max-message-size` is
+    /// 64 KiB (RFC 8841 §6).
+    pub fn negotiated(local: &SessionDescription, remote: &SessionDescription) -> Option<Self> {
+        let position = remote
+            .media
+            .iter()
+            .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
+        let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
+        let bundled = ours.mid().is_some_and(|mid| {
+            local
+                .bundle_groups()
+                .any(|group| group.mids.iter().any(|m| m == mid))
+        });
+        if ours.port == 0 && !bundled {
+            return None;
+        }
+        Some(Self {
+            local_port: sctp_port(ours),
+            remote_port: sctp_port(theirs),
+            local_max_message_size: ours.max_message_size().unwrap_or(65_536),
+            remote_max_message_size: theirs.max_message_size().unwrap_or(65_536),
+        })
+    }
+}
+
+fn sctp_port(section: &MediaDescription) -> u16 {
+    section
+        .sctp_port()
+        .or_else(|| {
+            section.attributes.iter().find_map(|a| match a {
+                Attribute::Sctpmap(map) => Some(map.port),
+                _ => None,
+            })
+        })
+        .or_else(|| section.formats.first().and_then(|f| f.parse().ok()))
+        .unwrap_or(5000)
 }
 
 /// An established SCTP association and its data channels.
@@ -57,7 +99,12 @@ impl SctpTransport {
         let config = AssociationConfig {
             net_conn: conn,
             max_receive_buffer_size: 0,
-            max_message_size: u32::try_from(parameters.local_max_message_size).unwrap_or(u32::MAX),
+            // webrtc-sctp's max_message_size bounds what we *send*: the remote's limit (0 there
+            // means none). What we accept is bounded by each channel's read buffer.
+            max_message_size: match parameters.remote_max_message_size {
+                0 => u32::MAX,
+                limit => u32::try_from(limit).unwrap_or(u32::MAX),
+            },
             mtu: 0,
             name: "antiphon".to_owned(),
             remote_port: parameters.remote_port,

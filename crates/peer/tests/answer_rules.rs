@@ -621,6 +621,34 @@ fn rule_62_63_data_channel_section() {
     assert_clean(&offer, &answer);
 }
 
+/// Rule 62 as revised: in the legacy form each side names its own SCTP port in the m= line and
+/// its a=sctpmap. An offer on port 5001 is answered on our port, 5000, consistently.
+#[test]
+fn rule_62a_legacy_sctpmap_answered_with_our_port_in_both_places() {
+    let legacy = format!(
+        "m=application 9 DTLS/SCTP 5001\r\nc=IN IP4 0.0.0.0\r\n{TRANSPORT}a=mid:d\r\na=sctpmap:5001 webrtc-datachannel 1024\r\n"
+    );
+    let (offer, answer) = answer_text(&offer_of(&legacy));
+    let text = answer.to_string();
+    assert!(
+        text.contains("m=application 9 DTLS/SCTP 5000\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a=sctpmap:5000 webrtc-datachannel 1024\r\n"),
+        "{text}"
+    );
+    assert_clean(&offer, &answer);
+    // The checker refuses the old, inconsistent answer (fmt 5001, sctpmap 5000).
+    let mut inconsistent = answer.clone();
+    inconsistent.media[0].formats = vec!["5001".into()];
+    let rules: Vec<u16> = check_answer(&offer, &inconsistent)
+        .iter()
+        .map(|v| v.rule)
+        .collect();
+    assert_eq!(rules, [62]);
+}
+
 fn offer_of(section: &str) -> String {
     offer(&[section])
 }

@@ -278,3 +278,98 @@ async fn empty_messages_arrive_and_a_closed_channel_ends_recv() {
     opened.close().await.expect("close");
     assert_eq!(within(accepted.recv()).await, None, "the remote closed it");
 }
+
+/// Issue 15 (9): what we may send is the remote's a=max-message-size, not ours. Firefox offers
+/// 1073741823; a 400 kB message to it must go even though we accept 262144 ourselves.
+#[tokio::test]
+async fn sends_honour_the_remote_limit_not_ours() {
+    let sender = SctpParameters {
+        local_max_message_size: 262_144,
+        remote_max_message_size: 1_073_741_823,
+        ..PARAMETERS
+    };
+    let receiver = SctpParameters {
+        local_max_message_size: 1_073_741_823,
+        remote_max_message_size: 262_144,
+        ..PARAMETERS
+    };
+    let (a, b) = within(connected_with(sender, receiver)).await;
+    let opened = within(a.open("big", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    let big: Bytes = (0..400_000u32).map(|i| (i % 253) as u8).collect();
+    within(opened.send(big.clone()))
+        .await
+        .expect("400 kB is within the remote's limit");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    let received = within(accepted.recv()).await.expect("the 400 kB message");
+    assert_eq!(received.data, big);
+    // The other way, our limit holds: a clear TypeError, and the channel carries on.
+    let too_big = accepted.send(big.clone()).await;
+    assert!(
+        matches!(
+            too_big,
+            Err(Error::Type(TypeErrorReason::MessageTooLarge {
+                size: 400_000,
+                limit: 262_144
+            }))
+        ),
+        "{too_big:?}"
+    );
+    within(accepted.send_text("still open"))
+        .await
+        .expect("send after a refused one");
+    let message = within(opened.recv())
+        .await
+        .expect("a message after the refused one");
+    assert_eq!(&message.data[..], b"still open");
+}
+
+/// Issue 15 (5): the legacy `DTLS/SCTP <port>` form names each side's own port. An offer on
+/// 5001 answered by Antiphon gives us local 5000 / remote 5001 and the offerer the mirror image,
+/// and the association (which checks both ports of every packet) comes up on them.
+#[tokio::test]
+async fn legacy_sctpmap_ports_negotiate_and_carry_the_association() {
+    use antiphon_peer::{Negotiator, OsEntropy, RTCSessionDescriptionInit};
+    let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        m=application 9 DTLS/SCTP 5001\r\nc=IN IP4 0.0.0.0\r\n\
+        a=ice-ufrag:ufrA\r\na=ice-pwd:0123456789012345678901\r\n\
+        a=fingerprint:sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2\r\n\
+        a=setup:actpass\r\na=mid:d\r\na=sctpmap:5001 webrtc-datachannel 1024\r\n";
+    let mut negotiator = Negotiator::new(
+        antiphon_codec::Capabilities::browser_default(),
+        Default::default(),
+        Box::new(OsEntropy),
+    );
+    negotiator
+        .set_remote_description(&RTCSessionDescriptionInit::offer(offer))
+        .expect("legacy offer");
+    let certificate = Certificate::generate(&CertificateOptions::default()).unwrap();
+    let answer = negotiator
+        .create_answer(|_| {
+            antiphon_peer::answer::LocalTransport::new(
+                "ufrB",
+                "abcdefghijklmnopqrstuvwx",
+                &certificate,
+            )
+        })
+        .expect("answer");
+    let parse = |text: &str| {
+        antiphon_sdp::parse_with(text.as_bytes(), &antiphon_sdp::ParseOptions::lenient())
+            .expect("parses")
+            .description
+    };
+    let (offer, answer) = (parse(offer), parse(&answer.sdp));
+    let ours = SctpParameters::negotiated(&answer, &offer).expect("ours");
+    let theirs = SctpParameters::negotiated(&offer, &answer).expect("theirs");
+    assert_eq!((ours.local_port, ours.remote_port), (5000, 5001));
+    assert_eq!((theirs.local_port, theirs.remote_port), (5001, 5000));
+    let (offerer, answerer) = within(connected_with(theirs, ours)).await;
+    let opened = within(offerer.open("legacy", RTCDataChannelInit::default()))
+        .await
+        .expect("open over distinct ports");
+    opened.send_text("hi").await.expect("send");
+    let accepted = within(answerer.accept()).await.expect("ondatachannel");
+    let message = within(accepted.recv()).await.expect("message");
+    assert_eq!(&message.data[..], b"hi");
+}

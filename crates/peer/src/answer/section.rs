@@ -301,6 +301,9 @@ pub(crate) fn write(
             .iter()
             .map(|c| c.payload_type.to_string())
             .collect(),
+        // The pre-RFC 8841 form names each side's own SCTP port in its m= line, and the
+        // a=sctpmap below repeats it: one port, ours, which the association uses too.
+        Verdict::Data { legacy: true } => vec![options.sctp_port.to_string()],
         _ => offered.formats.clone(),
     };
     let mut section =
