@@ -8,7 +8,7 @@ use antiphon_codec::Capabilities;
 use antiphon_dtls::{Certificate, CertificateOptions};
 use antiphon_ice::IceCredentials;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::{Negotiator, OsEntropy, RTCSessionDescriptionInit};
+use antiphon_peer::{Negotiator, OsEntropy};
 use clap::Args;
 
 use crate::input;
@@ -46,7 +46,7 @@ pub(crate) fn run(args: &AnswerArgs) -> Result<ExitCode, String> {
         }
         None => BUNDLED_OFFER.to_owned(),
     };
-    let offer = input::sdp_of(&offer_text)?;
+    let offer = input::description_of(&offer_text)?;
     let certificate = match &args.certificate {
         Some(path) => {
             let pem =
@@ -65,7 +65,7 @@ pub(crate) fn run(args: &AnswerArgs) -> Result<ExitCode, String> {
         Box::new(OsEntropy),
     );
     negotiator
-        .set_remote_description(&RTCSessionDescriptionInit::offer(offer))
+        .set_remote_description(&offer)
         .map_err(|e| e.to_string())?;
     let answer = negotiator
         .create_answer(|_| {

@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use antiphon_peer::RTCSessionDescriptionInit;
+
 /// Reads all of `path` (`-` = standard input) as bytes.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, String> {
     if path.as_os_str() == "-" {
@@ -29,5 +31,16 @@ pub(crate) fn sdp_of(text: &str) -> Result<String, String> {
             .ok_or_else(|| "JSON input has no \"sdp\" string".to_owned())
     } else {
         Ok(text.to_owned())
+    }
+}
+
+/// The description in `text` for `antiphon answer`: browser JSON as `setRemoteDescription`
+/// takes it (its `type` kept, so an `answer` is refused as a browser refuses it), or raw SDP,
+/// taken as an offer.
+pub(crate) fn description_of(text: &str) -> Result<RTCSessionDescriptionInit, String> {
+    if text.trim_start().starts_with('{') {
+        RTCSessionDescriptionInit::from_json(text).map_err(|error| error.to_string())
+    } else {
+        Ok(RTCSessionDescriptionInit::offer(text))
     }
 }

@@ -168,8 +168,37 @@ pub enum InvalidAccessReason {
         /// Index of the m= section.
         index: usize,
     },
+    /// A section's ICE ufrag or pwd breaks RFC 8839 §5.4: the ufrag must be 4 to 256 and the
+    /// pwd 22 to 256 ice-chars (Chromium refuses such descriptions too).
+    IceCredentialsOutOfRange {
+        /// Index of the m= section.
+        index: usize,
+    },
+    /// A subsequent offer has fewer m= sections than the current description: m= sections are
+    /// never removed, only rejected with port 0 (RFC 9429 §5.2.2, §5.8.3).
+    SectionRemoved {
+        /// Sections in the offer.
+        offered: usize,
+        /// Sections in the current description.
+        current: usize,
+    },
+    /// A subsequent offer changed the media type of an m= section that is in use (only a
+    /// rejected section may be recycled for other media, with a new mid; RFC 9429 §5.2.2).
+    SectionKindChanged {
+        /// Index of the m= section.
+        index: usize,
+    },
+    /// A subsequent offer changed the mid of an m= section that is in use (RFC 9429 §5.2.2).
+    SectionMidChanged {
+        /// Index of the m= section.
+        index: usize,
+    },
     /// The remote fingerprint changed without an ICE restart (RFC 9429 §5.11).
     FingerprintChangedWithoutIceRestart,
+    /// The remote fingerprint changed with an ICE restart: that asks for a new DTLS association
+    /// (RFC 8842 §5), which Antiphon does not set up; the offer is refused rather than the old
+    /// association carried on with a fingerprint that is no longer offered.
+    NewDtlsAssociationUnsupported,
     /// The remote ICE credentials changed in an answer to an offer that did not restart ICE.
     IceCredentialsChangedWithoutRestart,
     /// The `a=setup` value cannot be used by this side (for example `actpass` in an answer).
@@ -202,9 +231,28 @@ impl fmt::Display for InvalidAccessReason {
             Self::MissingFingerprint { index } => {
                 write!(f, "m= section {index} has no usable a=fingerprint")
             }
+            Self::IceCredentialsOutOfRange { index } => write!(
+                f,
+                "m= section {index}: ice-ufrag must be 4 to 256 and ice-pwd 22 to 256 ice-chars"
+            ),
+            Self::SectionRemoved { offered, current } => write!(
+                f,
+                "the offer has {offered} m= sections but the current description has {current}: \
+                 m= sections are never removed, only rejected with port 0"
+            ),
+            Self::SectionKindChanged { index } => write!(
+                f,
+                "m= section {index} changed its media type; only a rejected section may be reused"
+            ),
+            Self::SectionMidChanged { index } => {
+                write!(f, "m= section {index} changed its mid while in use")
+            }
             Self::FingerprintChangedWithoutIceRestart => {
                 f.write_str("the remote DTLS fingerprint changed without an ICE restart")
             }
+            Self::NewDtlsAssociationUnsupported => f.write_str(
+                "the remote DTLS fingerprint changed: a new DTLS association is not supported",
+            ),
             Self::IceCredentialsChangedWithoutRestart => {
                 f.write_str("the remote ICE credentials changed but the offer did not restart ICE")
             }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use antiphon_codec::{Capabilities, Direction, MediaKind as CodecKind};
-use antiphon_sdp::{self as sdp, MediaKind, ParseOptions, SessionDescription};
+use antiphon_sdp::{self as sdp, MediaDescription, MediaKind, ParseOptions, SessionDescription};
 
 use crate::answer::{self, AnswerContext, AnswerExplanation, AnswerOptions, LocalTransport};
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
@@ -636,8 +636,14 @@ impl Negotiator {
                 }
             }
         }
+        check_ice_credentials(parsed)?;
         if let Some(previous) = self.current_remote.as_ref() {
             check_fingerprint_change(&previous.parsed, parsed)?;
+        }
+        if sdp_type == RTCSdpType::Offer
+            && let (Some(local), Some(remote)) = (&self.current_local, &self.current_remote)
+        {
+            check_sections_kept(&local.parsed, &remote.parsed, parsed)?;
         }
         if matches!(sdp_type, RTCSdpType::Answer | RTCSdpType::Pranswer)
             && let Some(offer) = self.pending_local.as_ref()
@@ -769,11 +775,26 @@ impl Negotiator {
 /// Parses a description leniently (browsers' output deviates from RFC 8866 in small ways), as
 /// `RTCError` `sdp-syntax-error` with the line number on failure. Applied descriptions are kept
 /// for the connection's life: without the parser's spare capacity.
+///
+/// Lenient, but not about `t=`: browsers refuse a description without one (Chromium: "Expects
+/// line: t="), and so do we, as the parse error strict mode gives.
 fn parse_remote(text: &str) -> Result<SessionDescription, Error> {
     if text.is_empty() {
         return Err(Error::Type(TypeErrorReason::MissingSdp));
     }
-    let mut parsed = sdp::parse_with(text.as_bytes(), &ParseOptions::lenient())?.description;
+    let parsed = sdp::parse_with(text.as_bytes(), &ParseOptions::lenient())?;
+    if let Some(missing) = parsed
+        .warnings
+        .iter()
+        .find(|w| w.kind == sdp::WarningKind::MissingTiming)
+    {
+        return Err(Error::SdpSyntax(sdp::SdpError::Parse(sdp::ParseError {
+            line: missing.line,
+            column: missing.column,
+            kind: sdp::ParseErrorKind::MissingLine(sdp::LineType::Timing),
+        })));
+    }
+    let mut parsed = parsed.description;
     parsed.shrink_to_fit();
     Ok(parsed)
 }
@@ -807,10 +828,75 @@ fn check_fingerprint_change(
             continue;
         }
         let (before, after) = (fingerprints(previous, index), fingerprints(next, index));
-        let restarted = ufrag(previous, index) != ufrag(next, index);
-        if !before.is_empty() && !after.is_empty() && before != after && !restarted {
+        if !before.is_empty() && !after.is_empty() && before != after {
+            let restarted = ufrag(previous, index) != ufrag(next, index);
+            return Err(Error::InvalidAccess(if restarted {
+                InvalidAccessReason::NewDtlsAssociationUnsupported
+            } else {
+                InvalidAccessReason::FingerprintChangedWithoutIceRestart
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 8839 §5.4: the ICE ufrag and pwd of every section in use (or of the session) have 4 to
+/// 256 and 22 to 256 ice-chars; Chromium refuses anything else.
+fn check_ice_credentials(description: &SessionDescription) -> Result<(), Error> {
+    let ice_chars = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    };
+    for (index, section) in description.media.iter().enumerate() {
+        if section.is_rejected() {
+            continue;
+        }
+        let ufrag = section.ice_ufrag().or_else(|| description.ice_ufrag());
+        let pwd = section.ice_pwd().or_else(|| description.ice_pwd());
+        let ufrag_ok = ufrag.is_none_or(|u| (4..=256).contains(&u.len()) && ice_chars(u));
+        let pwd_ok = pwd.is_none_or(|p| (22..=256).contains(&p.len()) && ice_chars(p));
+        if !ufrag_ok || !pwd_ok {
             return Err(Error::InvalidAccess(
-                InvalidAccessReason::FingerprintChangedWithoutIceRestart,
+                InvalidAccessReason::IceCredentialsOutOfRange { index },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 9429 §5.2.2, §5.8.3: a subsequent offer keeps every m= section of the current
+/// negotiation (`local` and `remote`, the applied offer and answer) in its place, with its media
+/// type and mid, and removes none. A section that either side rejected may be recycled for new
+/// media under a new mid.
+fn check_sections_kept(
+    local: &SessionDescription,
+    remote: &SessionDescription,
+    offer: &SessionDescription,
+) -> Result<(), Error> {
+    let current = local.media.len().max(remote.media.len());
+    if offer.media.len() < current {
+        return Err(Error::InvalidAccess(InvalidAccessReason::SectionRemoved {
+            offered: offer.media.len(),
+            current,
+        }));
+    }
+    for (index, (before, after)) in local.media.iter().zip(&offer.media).enumerate() {
+        let rejected = before.is_rejected()
+            || remote
+                .media
+                .get(index)
+                .is_some_and(MediaDescription::is_rejected);
+        if rejected && before.mid() != after.mid() {
+            continue;
+        }
+        if before.kind != after.kind {
+            return Err(Error::InvalidAccess(
+                InvalidAccessReason::SectionKindChanged { index },
+            ));
+        }
+        if before.mid() != after.mid() {
+            return Err(Error::InvalidAccess(
+                InvalidAccessReason::SectionMidChanged { index },
             ));
         }
     }

@@ -209,9 +209,110 @@ fn rule_77_changed_fingerprint_without_ice_restart_is_refused() {
             antiphon_peer::InvalidAccessReason::FingerprintChangedWithoutIceRestart
         ))
     ));
-    // With an ICE restart (new ufrag) the new fingerprint is accepted.
+    // With an ICE restart (new ufrag) a new fingerprint asks for a new DTLS association
+    // (RFC 8842 §5), which Antiphon does not set up: refused, not carried on silently.
     let restarted = changed.replace("a=ice-ufrag:ufrA", "a=ice-ufrag:ufrB");
-    n.set_remote_description(&RTCSessionDescriptionInit::offer(restarted))
+    let result = n.set_remote_description(&RTCSessionDescriptionInit::offer(restarted));
+    assert!(
+        matches!(
+            result,
+            Err(Error::InvalidAccess(
+                antiphon_peer::InvalidAccessReason::NewDtlsAssociationUnsupported
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+    // An ICE restart that keeps the fingerprint is fine.
+    let restart_only = first.replace("a=ice-ufrag:ufrA", "a=ice-ufrag:ufrB");
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(restart_only))
+        .unwrap();
+}
+
+/// A negotiator that answered `first` and applied its answer: `stable`, both descriptions
+/// current.
+fn answered(first: &str) -> antiphon_peer::Negotiator {
+    let mut n = negotiator(AnswerOptions::default());
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(first))
+        .unwrap();
+    let answer = n.create_answer(transport).unwrap();
+    n.set_local_description(&answer).unwrap();
+    n
+}
+
+/// Refuses `offer` with `reason`, changing nothing: still `stable` with the same descriptions,
+/// and the previous offer applies again.
+fn refuses(
+    n: &mut antiphon_peer::Negotiator,
+    offer: &str,
+    reason: antiphon_peer::InvalidAccessReason,
+) {
+    let before = (
+        n.current_local_description().cloned(),
+        n.current_remote_description().cloned(),
+        n.transceivers().to_vec(),
+    );
+    let result = n.set_remote_description(&RTCSessionDescriptionInit::offer(offer));
+    match result {
+        Err(Error::InvalidAccess(found)) => assert_eq!(found, reason),
+        other => panic!("expected InvalidAccessError {reason:?}, got {other:?}"),
+    }
+    assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
+    let after = (
+        n.current_local_description().cloned(),
+        n.current_remote_description().cloned(),
+        n.transceivers().to_vec(),
+    );
+    assert!(before == after, "a refused offer changed state");
+}
+
+/// RFC 9429 §5.2.2, §5.8.3 (rule 19a in docs/jsep-answer-rules.md): a subsequent offer keeps
+/// every m= section in place with its kind and mid, and removes none.
+#[test]
+fn rule_19a_subsequent_offers_keep_sections_kinds_and_mids() {
+    use antiphon_peer::InvalidAccessReason;
+    let first = offer(&[&data("0")]);
+    let mut n = answered(&first);
+    // m-line 0 became audio: refused.
+    refuses(
+        &mut n,
+        &offer(&[&audio("0", ""), &video("1", ""), &data("2")]),
+        InvalidAccessReason::SectionKindChanged { index: 0 },
+    );
+    // The same kind under another mid: refused.
+    refuses(
+        &mut n,
+        &offer(&[&data("9")]),
+        InvalidAccessReason::SectionMidChanged { index: 0 },
+    );
+    // Adding sections after the existing ones is renegotiation as it should be.
+    let grown = offer(&[&data("0"), &audio("1", ""), &video("2", "")]);
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(grown.clone()))
+        .unwrap();
+    let answer = n.create_answer(transport).unwrap();
+    n.set_local_description(&answer).unwrap();
+    // Removing them again: refused.
+    refuses(
+        &mut n,
+        &offer(&[&data("0")]),
+        InvalidAccessReason::SectionRemoved {
+            offered: 1,
+            current: 3,
+        },
+    );
+    // Rejecting one with port 0 is how a section goes away; then it may be recycled for other
+    // media under a new mid.
+    let rejected = offer(&[
+        &data("0"),
+        &audio("1", "").replacen("m=audio 9", "m=audio 0", 1),
+        &video("2", ""),
+    ]);
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(rejected))
+        .unwrap();
+    let answer = n.create_answer(transport).unwrap();
+    n.set_local_description(&answer).unwrap();
+    let recycled = offer(&[&data("0"), &video("3", ""), &video("2", "")]);
+    n.set_remote_description(&RTCSessionDescriptionInit::offer(recycled))
         .unwrap();
 }
 
