@@ -89,7 +89,7 @@ fn root_dir() -> PathBuf {
 
 /// Formatting, lints, every test, the benches as tests, and the fuzz smoke run.
 fn ci() -> Result<(), String> {
-    ensure_chromium()?;
+    ensure_browsers()?;
     ensure_aiortc()?;
     ensure_cargo_fuzz()?;
     cargo(&["fmt", "--all", "--check"])?;
@@ -144,17 +144,18 @@ fn in_loopback_namespace(program: &str, args: &[&str]) -> Command {
     command
 }
 
-/// The browser interop tests need Chromium; install Debian's package when it is missing (the
-/// tests fail rather than skip without it).
-fn ensure_chromium() -> Result<(), String> {
+/// The browser interop tests need Chromium and Firefox ESR; install Debian's packages when one
+/// is missing (the tests fail rather than skip without them).
+fn ensure_browsers() -> Result<(), String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    if Path::new(&chromium).exists() {
+    let firefox = std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".to_owned());
+    if Path::new(&chromium).exists() && Path::new(&firefox).exists() {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "chromium", "chromium-driver"]))
+        .args(["install", "-y", "-qq", "chromium", "firefox-esr"]))
 }
 
 /// The aiortc version the interop test (`crates/cli/tests/aiortc_interop.rs`) is run against.

@@ -18,9 +18,6 @@ pub(crate) enum Browser {
 }
 
 impl Browser {
-    /// Both browsers, for tests that run once per browser.
-    pub(crate) const ALL: [Browser; 2] = [Browser::Chromium, Browser::Firefox];
-
     /// A short lowercase name for messages and file names.
     pub(crate) fn name(self) -> &'static str {
         match self {

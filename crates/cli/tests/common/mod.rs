@@ -1,5 +1,9 @@
 //! Shared by the interop tests that drive `antiphon serve`: start it on a free loopback port
-//! and read its standard output line by line.
+//! and read its standard output line by line; [`browser`] launches real browsers.
+
+#![allow(dead_code)]
+
+pub(crate) mod browser;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,9 +1,14 @@
-//! Real-browser interop: headless Chromium creates offers (data channel only; audio + video +
-//! data with fake devices; recvonly transceivers; three-layer simulcast), `antiphon answer`
-//! answers each, and Chromium must accept every answer with `setRemoteDescription`.
+//! Real-browser interop: headless Chromium and Firefox ESR create offers (data channel only;
+//! audio + video + data with fake devices; recvonly transceivers; three-layer simulcast),
+//! `antiphon answer` answers each, and the browser must accept every answer with
+//! `setRemoteDescription` (Firefox's content process crashed there on multi-section answers
+//! whose bundled sections had no ICE and DTLS attributes).
 //!
-//! Needs Chromium (`/usr/bin/chromium`, Debian's package; `CHROMIUM` overrides). It fails,
-//! never skips, when Chromium is missing: `.ci/run` and `cargo xtask ci` install it.
+//! Needs Chromium and Firefox ESR (Debian's packages; `CHROMIUM` and `FIREFOX` override). It
+//! fails, never skips, when one is missing: `.ci/run` and `cargo xtask ci` install them.
+
+#[path = "common/browser.rs"]
+mod browser;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -12,15 +17,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 const PAGE: &str = include_str!("browser/answer-acceptance.html");
-
-fn chromium() -> String {
-    let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "Chromium is required for this test: apt-get install chromium (or set CHROMIUM)"
-    );
-    path
-}
 
 /// Reads one HTTP/1.1 request: (method, path, body).
 fn read_request(stream: &mut TcpStream) -> Option<(String, String, Vec<u8>)> {
@@ -80,9 +76,7 @@ fn answer(offer: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     }
 }
 
-#[test]
-fn chromium_accepts_antiphon_answers() {
-    let chromium = chromium();
+fn accepts_antiphon_answers(browser: browser::Browser) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
     let (results_tx, results_rx) = mpsc::channel::<String>();
@@ -111,37 +105,17 @@ fn chromium_accepts_antiphon_answers() {
             }
         }
     });
-    let profile = std::env::temp_dir().join(format!("antiphon-chromium-{}", std::process::id()));
-    let mut browser = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("http://{address}/"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
+    let running = browser.open(&format!("http://{address}/"));
     let results = results_rx.recv_timeout(Duration::from_secs(60));
-    let _ = browser.kill();
-    let _ = browser.wait();
-    let _ = std::fs::remove_dir_all(&profile);
-    let results = results.expect("Chromium reported no result within 60 s");
+    drop(running);
+    let name = browser.name();
+    let results = results.unwrap_or_else(|_| panic!("{name} reported no result within 60 s"));
     let lines: Vec<&str> = results.lines().collect();
     assert_eq!(lines.len(), 4, "{results}");
     for line in &lines {
         assert!(
             line.contains(": OK stable"),
-            "Chromium refused an answer: {results}"
+            "{name} refused an answer: {results}"
         );
     }
     assert!(
@@ -152,4 +126,14 @@ fn chromium_accepts_antiphon_answers() {
         lines[2].contains("audio:inactive,video:inactive"),
         "{results}"
     );
+}
+
+#[test]
+fn chromium_accepts_antiphon_answers() {
+    accepts_antiphon_answers(browser::Browser::Chromium);
+}
+
+#[test]
+fn firefox_accepts_antiphon_answers() {
+    accepts_antiphon_answers(browser::Browser::Firefox);
 }
