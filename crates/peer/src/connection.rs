@@ -341,6 +341,12 @@ impl RTCPeerConnection {
         }
         let mut config = DriverConfig::new(role, IceCredentials::generate());
         config.bind = self.bind.clone();
+        // An ICE-lite offerer never checks or nominates: we take the controlling role even as
+        // the answerer (RFC 8445 §6.1.1, RFC 8839 §5.3).
+        config.agent.remote_ice_lite = inner
+            .negotiator
+            .remote_description()
+            .is_some_and(|d| d.parsed.ice_lite());
         for server in &self.stun_servers {
             // A name that does not resolve gives no server-reflexive candidate, as in browsers.
             if let Ok(addresses) =

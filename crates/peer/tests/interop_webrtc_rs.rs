@@ -55,6 +55,14 @@ fn antiphon_done(state: RTCPeerConnectionState) -> bool {
 /// A webrtc-rs peer connection that gathers only IPv4 UDP loopback host candidates (no mDNS),
 /// so the test stays on 127.0.0.1, and its connection states as a watch channel.
 async fn webrtc_rs_peer() -> (Arc<WebrtcRsPeerConnection>, watch::Receiver<WebrtcRsState>) {
+    webrtc_rs_peer_with(false).await
+}
+
+/// [`webrtc_rs_peer`], as an ICE-lite agent when `lite` (`a=ice-lite`, host candidates only;
+/// it answers checks but never sends its own nor nominates).
+async fn webrtc_rs_peer_with(
+    lite: bool,
+) -> (Arc<WebrtcRsPeerConnection>, watch::Receiver<WebrtcRsState>) {
     let mut media = MediaEngine::default();
     media
         .register_default_codecs()
@@ -66,6 +74,7 @@ async fn webrtc_rs_peer() -> (Arc<WebrtcRsPeerConnection>, watch::Receiver<Webrt
     settings.set_include_loopback_candidate(true);
     settings.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
     settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    settings.set_lite(lite);
     let api = APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
@@ -157,7 +166,22 @@ fn candidate_lines(sdp: &str) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webrtc_rs_offers_antiphon_answers_and_they_exchange_messages() {
-    let (remote, mut remote_states) = webrtc_rs_peer().await;
+    offer_from_webrtc_rs_answered_by_antiphon(false).await;
+}
+
+/// Issue 15 (6), RFC 8445 §6.1.1: facing an ICE-lite offerer, Antiphon answers but takes the
+/// controlling role. A lite agent never sends checks nor nominates, so as the usual controlled
+/// answerer Antiphon would wait for a nomination that never comes and the connection would
+/// fail; it connects only because Antiphon checks and nominates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ice_lite_offerer_makes_antiphon_controlling() {
+    offer_from_webrtc_rs_answered_by_antiphon(true).await;
+}
+
+/// webrtc-rs (an ICE-lite agent when `lite`) offers a data channel, Antiphon answers, both
+/// connect and a message goes each way.
+async fn offer_from_webrtc_rs_answered_by_antiphon(lite: bool) {
+    let (remote, mut remote_states) = webrtc_rs_peer_with(lite).await;
     let channel = remote
         .create_data_channel("chat", None)
         .await
@@ -166,6 +190,12 @@ async fn webrtc_rs_offers_antiphon_answers_and_they_exchange_messages() {
 
     let offer = remote.create_offer(None).await.expect("webrtc-rs offers");
     let offer = set_local_and_gather(&remote, offer).await;
+    assert_eq!(
+        offer.sdp.contains("a=ice-lite"),
+        lite,
+        "lite offers say so:\n{}",
+        offer.sdp
+    );
     let candidates = candidate_lines(&offer.sdp);
     assert!(
         !candidates.is_empty() && candidates.iter().all(|c| c.contains(" 127.0.0.1 ")),

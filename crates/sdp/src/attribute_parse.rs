@@ -122,21 +122,9 @@ fn parse_known<'a>(
     let attribute = known.as_str();
     let lenient = ctx.lenient;
     let mut warning = None;
-    let attr = match (known, value) {
-        (N::SendRecv, None) => Attribute::Direction(Direction::SendRecv),
-        (N::SendOnly, None) => Attribute::Direction(Direction::SendOnly),
-        (N::RecvOnly, None) => Attribute::Direction(Direction::RecvOnly),
-        (N::Inactive, None) => Attribute::Direction(Direction::Inactive),
-        (N::IceLite, None) => Attribute::IceLite,
-        (N::IceMismatch, None) => Attribute::IceMismatch,
-        (N::EndOfCandidates, None) => Attribute::EndOfCandidates,
-        (N::RtcpMux, None) => Attribute::RtcpMux,
-        (N::RtcpMuxOnly, None) => Attribute::RtcpMuxOnly,
-        (N::RtcpRsize, None) => Attribute::RtcpRsize,
-        (N::ExtmapAllowMixed, None) => Attribute::ExtmapAllowMixed,
-        (N::BundleOnly, None) => Attribute::BundleOnly,
-        (
-            N::SendRecv
+    let flag = matches!(
+        known,
+        N::SendRecv
             | N::SendOnly
             | N::RecvOnly
             | N::Inactive
@@ -147,14 +135,30 @@ fn parse_known<'a>(
             | N::RtcpMuxOnly
             | N::RtcpRsize
             | N::ExtmapAllowMixed
-            | N::BundleOnly,
-            Some(value),
-        ) => {
-            return fail(
-                value,
-                ParseErrorKind::UnexpectedAttributeValue { attribute },
-            );
+            | N::BundleOnly
+    );
+    if let (true, Some(value)) = (flag, value) {
+        // A flag with a value (webrtc-rs writes `a=ice-lite:ice-lite`): lenient mode keeps the
+        // flag and drops the value, with a warning; strict mode refuses it.
+        let kind = ParseErrorKind::UnexpectedAttributeValue { attribute };
+        if !lenient {
+            return fail(value, kind);
         }
+        warning = Some((value, WarningKind::Tolerated(kind)));
+    }
+    let attr = match (known, value) {
+        (N::SendRecv, _) => Attribute::Direction(Direction::SendRecv),
+        (N::SendOnly, _) => Attribute::Direction(Direction::SendOnly),
+        (N::RecvOnly, _) => Attribute::Direction(Direction::RecvOnly),
+        (N::Inactive, _) => Attribute::Direction(Direction::Inactive),
+        (N::IceLite, _) => Attribute::IceLite,
+        (N::IceMismatch, _) => Attribute::IceMismatch,
+        (N::EndOfCandidates, _) => Attribute::EndOfCandidates,
+        (N::RtcpMux, _) => Attribute::RtcpMux,
+        (N::RtcpMuxOnly, _) => Attribute::RtcpMuxOnly,
+        (N::RtcpRsize, _) => Attribute::RtcpRsize,
+        (N::ExtmapAllowMixed, _) => Attribute::ExtmapAllowMixed,
+        (N::BundleOnly, _) => Attribute::BundleOnly,
         (_, None) => return fail(end, ParseErrorKind::MissingAttributeValue { attribute }),
         (N::Group, Some(value)) => {
             let mut f = Fields::new(value, lenient);

@@ -581,3 +581,39 @@ impl OwnedLine for Rtpmap {
         Attribute::Rtpmap(self.clone()).to_string()
     }
 }
+
+/// webrtc-rs writes its ICE-lite flag as `a=ice-lite:ice-lite`: lenient mode keeps the flag
+/// (written back as `a=ice-lite`) with a warning at the value; strict mode refuses it there.
+#[test]
+fn a_flag_with_a_value_is_tolerated_only_in_lenient_mode() {
+    let text = format!("{HEAD}a=ice-lite:ice-lite\r\n{MEDIA}a=rtcp-mux:yes\r\n");
+    let parsed = parse_with(text.as_bytes(), &ParseOptions::lenient()).expect("lenient");
+    assert!(parsed.description.ice_lite());
+    assert!(parsed.description.media[0].has_rtcp_mux());
+    let tolerated: Vec<(usize, usize)> = parsed
+        .warnings
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.kind,
+                WarningKind::Tolerated(ParseErrorKind::UnexpectedAttributeValue { .. })
+            )
+        })
+        .map(|w| (w.line, w.column))
+        .collect();
+    assert_eq!(tolerated, [(5, 12), (8, 12)]);
+    let written = parsed.description.to_string();
+    assert!(written.contains("a=ice-lite\r\n") && written.contains("a=rtcp-mux\r\n"));
+    match parse(&text) {
+        Err(SdpError::Parse(error)) => {
+            assert_eq!((error.line, error.column), (5, 12));
+            assert!(matches!(
+                error.kind,
+                ParseErrorKind::UnexpectedAttributeValue {
+                    attribute: "ice-lite"
+                }
+            ));
+        }
+        other => panic!("strict mode refuses a flag with a value: {other:?}"),
+    }
+}
