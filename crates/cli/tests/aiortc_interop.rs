@@ -1,7 +1,12 @@
 //! Interop with aiortc (Python, PyPI) as the offerer: a Python script
-//! (`tests/aiortc/offer_data_channel.py`) offers a data channel to `antiphon serve` over its
-//! WebSocket signaling, applies Antiphon's answer, connects (ICE, DTLS, SCTP), and sends a text
-//! and a binary message; Antiphon echoes both back.
+//! (`tests/aiortc/offer_data_channel.py`) offers a data channel, alone or with an audio and a
+//! video track, to `antiphon serve` over its WebSocket signaling, applies Antiphon's answer
+//! (aiortc refused multi-section answers whose bundled sections had no ICE and DTLS
+//! attributes), connects (ICE, DTLS, SCTP), and sends a text and a binary message; Antiphon
+//! echoes both back.
+//!
+//! aiortc gathers no 127.0.0.1 candidate on its own; the script makes it gather on loopback,
+//! as the tests run in a loopback-only network namespace (`cargo xtask test`).
 //!
 //! Needs `python3` with aiortc (`.ci/run` installs the pinned version): fails, never skips,
 //! without it.
@@ -16,8 +21,9 @@ use std::time::{Duration, Instant};
 /// The aiortc version `.ci/run` installs.
 const AIORTC: &str = "1.16.0";
 
-#[test]
-fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
+/// Runs the aiortc script against a fresh `antiphon serve` with `args`; checks that it
+/// connected and got both echoes, and returns its standard output.
+fn aiortc_offers(args: &[&str]) -> String {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let check = Command::new(&python)
         .args(["-c", "import aiortc; print(aiortc.__version__)"])
@@ -44,6 +50,7 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
     );
     let mut child = Command::new(&python)
         .args([script, host, port])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -60,7 +67,7 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let output = child.wait_with_output().expect("aiortc script output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     let server_lines: Vec<String> = server.lines.try_iter().collect();
     let report = format!(
@@ -83,5 +90,26 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
             .iter()
             .any(|l| l == "data channel \"chat\" open"),
         "{report}"
+    );
+    stdout
+}
+
+#[test]
+fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
+    aiortc_offers(&[]);
+}
+
+/// Audio + video + data: Antiphon has no tracks to send, so it answers both media sections
+/// recvonly (aiortc sends: `sendonly` from its side) with opus and VP8, aiortc's first codecs.
+#[test]
+fn aiortc_offers_audio_video_and_data_and_antiphon_answers() {
+    let stdout = aiortc_offers(&["--media"]);
+    assert!(
+        stdout.contains("transceiver audio sendonly audio/opus"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("transceiver video sendonly video/VP8"),
+        "{stdout}"
     );
 }

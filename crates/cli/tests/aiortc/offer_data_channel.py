@@ -1,11 +1,14 @@
-"""aiortc offers a data channel to `antiphon serve` over its WebSocket signaling.
+"""aiortc offers a data channel, or audio + video + a data channel, to `antiphon serve` over
+its WebSocket signaling.
 
-Usage: offer_data_channel.py HOST PORT
+Usage: offer_data_channel.py HOST PORT [--media]
 
 Sends {"type":"offer","sdp":...} to ws://HOST:PORT/ws (a minimal RFC 6455 client: masked text
 frames), applies the answer, opens the "chat" channel, sends a text and a binary message and
 prints what comes back: `received text echo: ...`, `received binary ...`, then `state ...`.
-Exits non-zero on any failure.
+With --media it also sends an audio and a video track (aiortc's generated silence and frames)
+and prints `transceiver KIND DIRECTION CODEC` for each as negotiated. Exits non-zero on any
+failure.
 """
 
 import asyncio
@@ -17,6 +20,7 @@ import sys
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 # The tests run in a network namespace that holds only loopback, and aioice gathers no
 # 127.0.0.1 candidate on its own: gather on loopback only.
@@ -66,9 +70,12 @@ async def ws_recv(reader):
             raise RuntimeError("the server closed the WebSocket")
 
 
-async def main(host, port):
+async def main(host, port, media):
     reader, writer = await ws_connect(host, port)
     pc = RTCPeerConnection()
+    if media:
+        pc.addTrack(AudioStreamTrack())
+        pc.addTrack(VideoStreamTrack())
     channel = pc.createDataChannel("chat")
     received = []
     done = asyncio.get_running_loop().create_future()
@@ -100,10 +107,14 @@ async def main(host, port):
             print("received text", message, flush=True)
         else:
             print("received binary", ",".join(str(b) for b in message), flush=True)
+    for transceiver in pc.getTransceivers():
+        codecs = transceiver._codecs  # aiortc keeps the negotiated codecs here
+        first = codecs[0].mimeType if codecs else "none"
+        print("transceiver", transceiver.kind, transceiver.currentDirection, first, flush=True)
     print("state", pc.connectionState, flush=True)
     await pc.close()
     writer.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), "--media" in sys.argv[3:]))
