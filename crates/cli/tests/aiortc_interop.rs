@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 const AIORTC: &str = "1.16.0";
 
 /// Runs the aiortc script against a fresh `antiphon serve` with `args`; checks that it
-/// connected and got both echoes, and returns its standard output.
-fn aiortc_offers(args: &[&str]) -> String {
+/// connected and got both echoes, and returns its standard output and the server's lines.
+fn aiortc_offers(args: &[&str]) -> (String, Vec<String>) {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let check = Command::new(&python)
         .args(["-c", "import aiortc; print(aiortc.__version__)"])
@@ -91,7 +91,7 @@ fn aiortc_offers(args: &[&str]) -> String {
             .any(|l| l == "data channel \"chat\" open"),
         "{report}"
     );
-    stdout
+    (stdout, server_lines)
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
 /// recvonly (aiortc sends: `sendonly` from its side) with opus and VP8, aiortc's first codecs.
 #[test]
 fn aiortc_offers_audio_video_and_data_and_antiphon_answers() {
-    let stdout = aiortc_offers(&["--media"]);
+    let (stdout, _) = aiortc_offers(&["--media"]);
     assert!(
         stdout.contains("transceiver audio sendonly audio/opus"),
         "{stdout}"
@@ -111,5 +111,27 @@ fn aiortc_offers_audio_video_and_data_and_antiphon_answers() {
     assert!(
         stdout.contains("transceiver video sendonly video/VP8"),
         "{stdout}"
+    );
+}
+
+/// Issue 15 (9): the offer Antiphon sees allows messages of 1000 bytes at most; aiortc sends
+/// 2000, whose echo Antiphon must refuse (a `TypeError`, as browsers throw), and the echo loop
+/// must go on: the text sent next still comes back.
+#[test]
+fn a_refused_echo_does_not_stop_the_channel() {
+    let (stdout, server_lines) = aiortc_offers(&["--small-limit"]);
+    assert!(
+        stdout.contains("received text echo: after the refused echo"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("received binary of 2000 bytes"),
+        "{stdout}"
+    );
+    assert!(
+        server_lines
+            .iter()
+            .any(|l| l.starts_with("echo on \"chat\" failed: TypeError")),
+        "{server_lines:#?}"
     );
 }

@@ -1,27 +1,11 @@
 //! `antiphon answer` as a user runs it: what it answers, and what it refuses the way Chromium
 //! refuses it, with the W3C error name on standard error and exit status 1 (issue 15, point 7).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
 /// Runs `antiphon answer [args] -` on `input`: (exit code, stdout, stderr).
 fn answer(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
-        .arg("answer")
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run antiphon");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write input");
-    let output = child.wait_with_output().expect("antiphon output");
+    let output = common::antiphon_answer(args, input.as_bytes());
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -7,12 +7,12 @@
 //! Needs Chromium and Firefox ESR (Debian's packages; `CHROMIUM` and `FIREFOX` override). It
 //! fails, never skips, when one is missing: `.ci/run` and `cargo xtask ci` install them.
 
-#[path = "common/browser.rs"]
-mod browser;
+mod common;
+
+use common::browser;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -53,22 +53,9 @@ fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]
     let _ = stream.write_all(body);
 }
 
-/// `antiphon answer -` on `offer`.
+/// `antiphon answer -` on `offer`: the answer JSON, or the error on standard error.
 fn answer(offer: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
-        .args(["answer", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run antiphon");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(offer)
-        .expect("write offer");
-    let output = child.wait_with_output().expect("antiphon output");
+    let output = common::antiphon_answer(&[], offer);
     if output.status.success() {
         Ok(output.stdout)
     } else {

@@ -705,19 +705,19 @@ impl RTCPeerConnection {
         ) else {
             return Ok(());
         };
-        // The answer's tag decides the transport: when the answerer rejected the offerer's
-        // tag, the first section it accepted took its place (RFC 8843 §7.3.1).
-        let answer = if local.sdp_type == RTCSdpType::Answer {
-            &local.parsed
-        } else {
-            &remote.parsed
-        };
-        let Some(index) = transport_section(answer) else {
+        // Each description describes its side of the transport in its own tagged section. They
+        // differ when the answerer rejected the offerer's tag: the answer's tag is then the
+        // first section it accepted (RFC 8843 §7.3.1), while the offer's still carries the
+        // offerer's transport attributes.
+        let (Some(local_index), Some(remote_index)) = (
+            transport_section(&local.parsed),
+            transport_section(&remote.parsed),
+        ) else {
             return Ok(());
         };
         let (local, remote) = (local.parsed.clone(), remote.parsed.clone());
-        let role = dtls_role(&local, &remote, index)?;
-        let remote_fingerprints = remote_fingerprints(&remote, index)?;
+        let role = dtls_role(&local, local_index, &remote, remote_index)?;
+        let remote_fingerprints = remote_fingerprints(&remote, remote_index)?;
         let sctp = SctpParameters::negotiated(&local, &remote);
         let Some(ice) = inner.ice.as_mut() else {
             return Ok(());
@@ -982,16 +982,17 @@ fn is_bundled(description: &SessionDescription, index: usize) -> bool {
 /// Our DTLS role from the negotiated `a=setup` values.
 fn dtls_role(
     local: &SessionDescription,
+    local_index: usize,
     remote: &SessionDescription,
-    index: usize,
+    remote_index: usize,
 ) -> Result<DtlsRole, Error> {
-    let setup = |d: &SessionDescription| -> Option<antiphon_sdp::Setup> {
+    let setup = |d: &SessionDescription, index: usize| -> Option<antiphon_sdp::Setup> {
         d.media
             .get(index)
             .and_then(MediaDescription::setup)
             .or_else(|| d.setup())
     };
-    match (setup(local), setup(remote)) {
+    match (setup(local, local_index), setup(remote, remote_index)) {
         (Some(antiphon_sdp::Setup::Active), _) => Ok(DtlsRole::Client),
         (Some(antiphon_sdp::Setup::Passive), _) => Ok(DtlsRole::Server),
         (_, Some(antiphon_sdp::Setup::Active)) => Ok(DtlsRole::Server),

@@ -1,14 +1,16 @@
 """aiortc offers a data channel, or audio + video + a data channel, to `antiphon serve` over
 its WebSocket signaling.
 
-Usage: offer_data_channel.py HOST PORT [--media]
+Usage: offer_data_channel.py HOST PORT [--media] [--small-limit]
 
 Sends {"type":"offer","sdp":...} to ws://HOST:PORT/ws (a minimal RFC 6455 client: masked text
 frames), applies the answer, opens the "chat" channel, sends a text and a binary message and
 prints what comes back: `received text echo: ...`, `received binary ...`, then `state ...`.
 With --media it also sends an audio and a video track (aiortc's generated silence and frames)
-and prints `transceiver KIND DIRECTION CODEC` for each as negotiated. Exits non-zero on any
-failure.
+and prints `transceiver KIND DIRECTION CODEC` for each as negotiated. With --small-limit the
+offer Antiphon sees says `a=max-message-size:1000`: a 2000-byte message then has an echo that
+Antiphon must refuse to send, and the text sent after it must still come back (`received text
+echo: after the refused echo`). Exits non-zero on any failure.
 """
 
 import asyncio
@@ -70,7 +72,7 @@ async def ws_recv(reader):
             raise RuntimeError("the server closed the WebSocket")
 
 
-async def main(host, port, media):
+async def main(host, port, media, small_limit):
     reader, writer = await ws_connect(host, port)
     pc = RTCPeerConnection()
     if media:
@@ -85,15 +87,28 @@ async def main(host, port, media):
         channel.send("hello from aiortc")
         channel.send(b"\x01\x02\x03")
 
+    expected = 2
+
     @channel.on("message")
     def on_message(message):
+        nonlocal expected
         received.append(message)
-        if len(received) == 2 and not done.done():
+        if len(received) == 2 and small_limit:
+            # Antiphon may send us at most 1000 bytes: the echo of this one is refused.
+            channel.send(b"\x07" * 2000)
+            channel.send("after the refused echo")
+            expected = 3
+        if len(received) == expected and not done.done():
             done.set_result(None)
 
     # aiortc gathers all its candidates in setLocalDescription: the offer carries them.
     await pc.setLocalDescription(await pc.createOffer())
-    ws_send(writer, json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+    offer = pc.localDescription.sdp
+    if small_limit:
+        offer = offer.replace("a=max-message-size:262144", "a=max-message-size:1000")
+        if "a=max-message-size:1000" not in offer:
+            raise RuntimeError("aiortc's offer has no a=max-message-size:262144 to lower")
+    ws_send(writer, json.dumps({"type": "offer", "sdp": offer}))
     while True:
         message = await ws_recv(reader)
         if message["type"] == "answer":
@@ -105,8 +120,10 @@ async def main(host, port, media):
     for message in received:
         if isinstance(message, str):
             print("received text", message, flush=True)
-        else:
+        elif len(message) <= 16:
             print("received binary", ",".join(str(b) for b in message), flush=True)
+        else:
+            print("received binary of", len(message), "bytes", flush=True)
     for transceiver in pc.getTransceivers():
         codecs = transceiver._codecs  # aiortc keeps the negotiated codecs here
         first = codecs[0].mimeType if codecs else "none"
@@ -117,4 +134,5 @@ async def main(host, port, media):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), "--media" in sys.argv[3:]))
+    flags = sys.argv[3:]
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), "--media" in flags, "--small-limit" in flags))

@@ -5,8 +5,8 @@
 
 pub(crate) mod browser;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -51,4 +51,24 @@ pub(crate) fn serve() -> Server {
         .expect("listening line")
         .to_owned();
     Server { child, lines, url }
+}
+
+/// Runs `antiphon answer ARGS -` with `input` on its standard input.
+pub(crate) fn antiphon_answer(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
+        .arg("answer")
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run antiphon");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write the offer");
+    child.wait_with_output().expect("antiphon output")
 }

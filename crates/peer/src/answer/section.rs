@@ -176,7 +176,7 @@ const RTP_PROFILES: &[&str] = &[
     "RTP/SAVP",
     "RTP/AVPF",
     "RTP/AVP",
-    // Not a JSEP profile, but written by some older gateways for DTLS-SRTP over TCP.
+    // Not in RFC 9429's list; accepted (and repeated) as before that list was followed.
     "TCP/TLS/RTP/SAVPF",
 ];
 
