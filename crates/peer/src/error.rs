@@ -170,9 +170,11 @@ pub enum InvalidAccessReason {
     },
     /// A section's ICE ufrag or pwd breaks RFC 8839 §5.4: the ufrag must be 4 to 256 and the
     /// pwd 22 to 256 ice-chars (Chromium refuses such descriptions too).
-    IceCredentialsOutOfRange {
+    InvalidIceCredentials {
         /// Index of the m= section.
         index: usize,
+        /// What is wrong with them.
+        error: antiphon_ice::CredentialsError,
     },
     /// A subsequent offer has fewer m= sections than the current description: m= sections are
     /// never removed, only rejected with port 0 (RFC 9429 §5.2.2, §5.8.3).
@@ -231,9 +233,10 @@ impl fmt::Display for InvalidAccessReason {
             Self::MissingFingerprint { index } => {
                 write!(f, "m= section {index} has no usable a=fingerprint")
             }
-            Self::IceCredentialsOutOfRange { index } => write!(
+            Self::InvalidIceCredentials { index, error } => write!(
                 f,
-                "m= section {index}: ice-ufrag must be 4 to 256 and ice-pwd 22 to 256 ice-chars"
+                "m= section {index}: {error} (RFC 8839: ice-ufrag 4 to 256, ice-pwd 22 to 256 \
+                 ice-chars)"
             ),
             Self::SectionRemoved { offered, current } => write!(
                 f,

@@ -841,24 +841,19 @@ fn check_fingerprint_change(
 }
 
 /// RFC 8839 §5.4: the ICE ufrag and pwd of every section in use (or of the session) have 4 to
-/// 256 and 22 to 256 ice-chars; Chromium refuses anything else.
+/// 256 and 22 to 256 ice-chars, as [`antiphon_ice::IceCredentials::new`] checks; Chromium
+/// refuses anything else. (A section missing one of them is rejected in the answer instead.)
 fn check_ice_credentials(description: &SessionDescription) -> Result<(), Error> {
-    let ice_chars = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-    };
     for (index, section) in description.media.iter().enumerate() {
         if section.is_rejected() {
             continue;
         }
         let ufrag = section.ice_ufrag().or_else(|| description.ice_ufrag());
         let pwd = section.ice_pwd().or_else(|| description.ice_pwd());
-        let ufrag_ok = ufrag.is_none_or(|u| (4..=256).contains(&u.len()) && ice_chars(u));
-        let pwd_ok = pwd.is_none_or(|p| (22..=256).contains(&p.len()) && ice_chars(p));
-        if !ufrag_ok || !pwd_ok {
-            return Err(Error::InvalidAccess(
-                InvalidAccessReason::IceCredentialsOutOfRange { index },
-            ));
+        if let (Some(ufrag), Some(pwd)) = (ufrag, pwd) {
+            antiphon_ice::IceCredentials::new(ufrag, pwd).map_err(|error| {
+                Error::InvalidAccess(InvalidAccessReason::InvalidIceCredentials { index, error })
+            })?;
         }
     }
     Ok(())
