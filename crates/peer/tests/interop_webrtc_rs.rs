@@ -178,9 +178,65 @@ async fn an_ice_lite_offerer_makes_antiphon_controlling() {
     offer_from_webrtc_rs_answered_by_antiphon(true).await;
 }
 
+/// Issue 15 (3), RFC 8843 §7.3.1: the offerer-tagged section is one Antiphon rejects (an
+/// `m=text` section put first in webrtc-rs's BUNDLE group, carrying webrtc-rs's transport
+/// attributes and candidates, as an offerer-tagged section does). Antiphon answers it with port
+/// 0 and makes the data section its tag; it must still read the offerer's transport from the
+/// offer's tag and its own from the answer's, and connect. webrtc-rs, which never offered the
+/// text section, gets the answer without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_offerer_tag_leaves_the_rest_of_the_group_connected() {
+    offer_from_webrtc_rs_answered_by_antiphon_with(false, true).await;
+}
+
 /// webrtc-rs (an ICE-lite agent when `lite`) offers a data channel, Antiphon answers, both
 /// connect and a message goes each way.
 async fn offer_from_webrtc_rs_answered_by_antiphon(lite: bool) {
+    offer_from_webrtc_rs_answered_by_antiphon_with(lite, false).await;
+}
+
+/// webrtc-rs's offer with an `m=text` section first in its BUNDLE group that takes over the
+/// group's transport lines (credentials, fingerprint, setup, candidates).
+fn with_unsupported_tag_first(offer: &str) -> String {
+    let (session, data) = offer.split_at(offer.find("m=application").expect("a data section"));
+    let transport = |line: &str| {
+        [
+            "a=ice-ufrag:",
+            "a=ice-pwd:",
+            "a=fingerprint:",
+            "a=setup:",
+            "a=candidate:",
+        ]
+        .iter()
+        .any(|p| line.starts_with(p))
+            || line == "a=end-of-candidates"
+    };
+    let lines: Vec<&str> = data.split("\r\n").collect();
+    let moved: String = lines
+        .iter()
+        .filter(|l| transport(l))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let kept: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !(l.starts_with("a=candidate:") || *l == "a=end-of-candidates"))
+        .collect();
+    let text = format!(
+        "m=text 9 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\n{moved}a=mid:t\r\na=rtcp-mux\r\na=rtpmap:98 t140/1000\r\n"
+    );
+    let session = session.replacen("a=group:BUNDLE ", "a=group:BUNDLE t ", 1);
+    format!("{session}{text}{}", kept.join("\r\n"))
+}
+
+/// Antiphon's answer without its (rejected) first section, for a peer that never offered it.
+fn without_first_section(answer: &str) -> String {
+    let first = answer.find("m=").expect("an m= section");
+    let second = first + 2 + answer[first + 2..].find("m=").expect("a second m= section");
+    format!("{}{}", &answer[..first], &answer[second..])
+}
+
+async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_first: bool) {
     let (remote, mut remote_states) = webrtc_rs_peer_with(lite).await;
     let channel = remote
         .create_data_channel("chat", None)
@@ -203,12 +259,25 @@ async fn offer_from_webrtc_rs_answered_by_antiphon(lite: bool) {
     );
 
     let local = antiphon_peer();
+    let offered = if unsupported_first {
+        with_unsupported_tag_first(&offer.sdp)
+    } else {
+        offer.sdp.clone()
+    };
     local
-        .set_remote_description(RTCSessionDescriptionInit::offer(offer.sdp))
+        .set_remote_description(RTCSessionDescriptionInit::offer(offered.clone()))
         .await
-        .expect("Antiphon accepts webrtc-rs's offer");
-    let answer = local.create_answer().await.expect("Antiphon answers");
+        .unwrap_or_else(|e| panic!("Antiphon accepts the offer: {e}\n{offered}"));
+    let mut answer = local.create_answer().await.expect("Antiphon answers");
     assert_eq!(answer.sdp_type, RTCSdpType::Answer);
+    if unsupported_first {
+        assert!(answer.sdp.contains("m=text 0 "), "{}", answer.sdp);
+        assert!(
+            answer.sdp.contains("a=group:BUNDLE 0\r\n"),
+            "{}",
+            answer.sdp
+        );
+    }
     assert!(
         !candidate_lines(&answer.sdp).is_empty(),
         "the answer carries our host candidates:\n{}",
@@ -218,6 +287,9 @@ async fn offer_from_webrtc_rs_answered_by_antiphon(lite: bool) {
         .set_local_description(Some(answer.clone()))
         .await
         .expect("Antiphon applies its answer");
+    if unsupported_first {
+        answer.sdp = without_first_section(&answer.sdp);
+    }
     remote
         .set_remote_description(
             RTCSessionDescription::answer(answer.sdp.clone()).expect("an answer description"),
