@@ -40,6 +40,27 @@ use crate::conn::{DtlsDatagram, IceConn, Selected};
 use crate::credentials::IceCredentials;
 use crate::error::Error;
 
+/// The receive buffer asked for on every socket. The kernel's default (`rmem_default`, 208 KiB
+/// on Linux, of which each loopback datagram costs ~2 KiB of accounting) overflowed when a peer
+/// sent a 256 KiB data channel message as one SCTP burst while the driver task waited for a
+/// core, and SCTP then waited a whole retransmission timeout (1 s, doubling) for the lost tail.
+/// The kernel caps the request at `rmem_max`; it is a bound, not an allocation.
+const RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
+
+/// A non-blocking UDP socket bound to `address`, with [`RECEIVE_BUFFER`] asked for.
+fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    // A smaller buffer than asked for (or none) is not an error: the default still works.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
 /// Largest datagram read from a socket.
 const MAX_DATAGRAM: usize = 2048;
 /// DTLS datagrams queued for the DTLS layer before new ones are dropped.
@@ -138,7 +159,7 @@ impl IceDriver {
     pub async fn bind(config: DriverConfig) -> Result<IceDriver, Error> {
         let mut sockets = HashMap::new();
         for ip in &config.bind {
-            let socket = UdpSocket::bind(SocketAddr::new(*ip, 0)).await?;
+            let socket = bind_udp(SocketAddr::new(*ip, 0))?;
             sockets.insert(socket.local_addr()?, Arc::new(socket));
         }
         let now = TokioInstant::now().into_std();
