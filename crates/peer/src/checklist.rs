@@ -178,11 +178,7 @@ fn check_section(
     if rtp {
         check_rtp(offered, answered, index, c);
     } else if offered.proto.contains("SCTP") {
-        let sctpmap = answered.attributes.iter().find_map(|a| match a {
-            Attribute::Sctpmap(map) => Some(map.port),
-            _ => None,
-        });
-        match sctpmap {
+        match answered.sctpmap().map(|map| map.port) {
             // Pre-RFC 8841 `DTLS/SCTP <port>`: the fmt is the answerer's own SCTP port, the
             // one its a=sctpmap names (rule 62 as revised in docs/jsep-answer-rules.md).
             Some(port) => c.require(

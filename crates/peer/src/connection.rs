@@ -970,7 +970,8 @@ fn transport_section(description: &SessionDescription) -> Option<usize> {
     tagged.or_else(|| description.media.iter().position(|m| m.port != 0))
 }
 
-fn is_bundled(description: &SessionDescription, index: usize) -> bool {
+/// The section at `index` is named by a BUNDLE group of `description`.
+pub(crate) fn is_bundled(description: &SessionDescription, index: usize) -> bool {
     let Some(mid) = description.media.get(index).and_then(MediaDescription::mid) else {
         return false;
     };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use antiphon_dtls::DtlsRole;
-use antiphon_sdp::{Attribute, MediaDescription, SessionDescription};
+use antiphon_sdp::{MediaDescription, SessionDescription};
 use tokio::sync::Mutex;
 use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
 use webrtc_sctp::association::{Association, Config as AssociationConfig};
@@ -39,12 +39,7 @@ impl SctpParameters {
             .iter()
             .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
         let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
-        let bundled = ours.mid().is_some_and(|mid| {
-            local
-                .bundle_groups()
-                .any(|group| group.mids.iter().any(|m| m == mid))
-        });
-        if ours.port == 0 && !bundled {
+        if ours.port == 0 && !crate::connection::is_bundled(local, position) {
             return None;
         }
         Some(Self {
@@ -59,12 +54,7 @@ impl SctpParameters {
 fn sctp_port(section: &MediaDescription) -> u16 {
     section
         .sctp_port()
-        .or_else(|| {
-            section.attributes.iter().find_map(|a| match a {
-                Attribute::Sctpmap(map) => Some(map.port),
-                _ => None,
-            })
-        })
+        .or_else(|| section.sctpmap().map(|map| map.port))
         .or_else(|| section.formats.first().and_then(|f| f.parse().ok()))
         .unwrap_or(5000)
 }

@@ -4,7 +4,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::attribute::{
-    Attribute, Direction, Extmap, Fingerprint, Group, Rid, RtcpFb, Rtpmap, Setup, Simulcast,
+    Attribute, Direction, Extmap, Fingerprint, Group, Rid, RtcpFb, Rtpmap, Sctpmap, Setup,
+    Simulcast,
 };
 use crate::fmtp::Fmtp;
 use crate::proto::Proto;
@@ -621,6 +622,14 @@ impl MediaDescription {
     pub fn sctp_port(&self) -> Option<u16> {
         self.attributes.iter().find_map(|a| match a {
             Attribute::SctpPort(port) => Some(*port),
+            _ => None,
+        })
+    }
+
+    /// The legacy (pre-RFC 8841) `a=sctpmap`, if any.
+    pub fn sctpmap(&self) -> Option<&Sctpmap> {
+        self.attributes.iter().find_map(|a| match a {
+            Attribute::Sctpmap(map) => Some(map),
             _ => None,
         })
     }

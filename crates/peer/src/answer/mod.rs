@@ -323,7 +323,6 @@ pub fn plan_answer(context: &AnswerContext<'_>) -> AnswerPlan {
     let mut data_section_taken = false;
     for (index, offered) in offer.media.iter().enumerate() {
         let local = context.local_sections.get(index).unwrap_or(&default_local);
-        let group = group_of[index].and_then(|g| bound_ids.get_mut(g));
         let mut decision = section::examine(
             offer,
             offered,
@@ -331,16 +330,8 @@ pub fn plan_answer(context: &AnswerContext<'_>) -> AnswerPlan {
             context.capabilities,
             context.options,
             membership[index],
-            group.as_deref().cloned().unwrap_or_default(),
+            group_of[index].and_then(|g| bound_ids.get_mut(g)),
         );
-        if let (section::Verdict::Rtp { negotiated, .. }, Some(bound)) = (&decision.verdict, group)
-        {
-            for extension in &negotiated.header_extensions {
-                if !bound.iter().any(|(id, _)| *id == extension.id) {
-                    bound.push((extension.id, extension.uri.clone()));
-                }
-            }
-        }
         if let section::Verdict::Data { .. } = decision.verdict {
             if data_section_taken {
                 decision.verdict = section::Verdict::Rejected(RejectReason::DuplicateDataSection);

@@ -71,8 +71,9 @@ pub(crate) fn bundle_membership(offer: &SessionDescription) -> Vec<Membership> {
     membership
 }
 
-/// Decides one offered section on its own merits; `bound_extension_ids` are the header
-/// extension ids the sections before it in its BUNDLE group already use (RFC 8843 §9.2).
+/// Decides one offered section on its own merits. `bound_extension_ids`, for a section in a
+/// BUNDLE group, holds the header extension ids the group's sections accepted so far (RFC 8843
+/// §9.2): an id bound to another URI is refused, and an accepted section adds its own.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn examine(
     offer: &SessionDescription,
@@ -81,7 +82,7 @@ pub(crate) fn examine(
     capabilities: &Capabilities,
     options: &AnswerOptions,
     membership: Membership,
-    bound_extension_ids: Vec<(u16, String)>,
+    mut bound_extension_ids: Option<&mut Vec<(u16, String)>>,
 ) -> Decision {
     let rejected = |reason| Decision {
         verdict: Verdict::Rejected(reason),
@@ -106,7 +107,7 @@ pub(crate) fn examine(
         return rejected(reason);
     }
     let Some(kind) = kind else {
-        if offered.sctp_port().is_none() && !has_sctpmap(offered) {
+        if offered.sctp_port().is_none() && offered.sctpmap().is_none() {
             return rejected(RejectReason::MissingSctpPort);
         }
         return Decision {
@@ -135,15 +136,33 @@ pub(crate) fn examine(
         .into_iter()
         .flatten()
         .any(|a| matches!(a, Attribute::ExtmapAllowMixed));
-    let negotiation = NegotiationOptions::send_recv()
+    let mut negotiation = NegotiationOptions::send_recv()
         .with_direction(direction)
         .with_codec_preferences(local.codec_preferences.clone())
         .with_two_byte_header_ids(allow_mixed)
-        .with_bound_extension_ids(bound_extension_ids);
+        .with_bound_extension_ids(
+            bound_extension_ids
+                .as_deref_mut()
+                .map(std::mem::take)
+                .unwrap_or_default(),
+        );
     let mut negotiated = codec::negotiate_owned(offered_media, capabilities, &negotiation);
+    // The group's ids come back out of the options (moved, not copied, per section).
+    let mut bound = std::mem::take(&mut negotiation.bound_extension_ids);
     // The explanation moves into the decision; nothing reads it from `negotiated` again.
     let explanation = std::mem::take(&mut negotiated.explanation);
-    if !negotiated.has_media_codec() {
+    let accepted = negotiated.has_media_codec();
+    if accepted {
+        for extension in &negotiated.header_extensions {
+            if !bound.iter().any(|(id, _)| *id == extension.id) {
+                bound.push((extension.id, extension.uri.clone()));
+            }
+        }
+    }
+    if let Some(group) = bound_extension_ids {
+        *group = bound;
+    }
+    if !accepted {
         return Decision {
             verdict: Verdict::Rejected(RejectReason::NoCommonCodec),
             ignored,
@@ -220,13 +239,6 @@ fn session_direction(offer: &SessionDescription) -> Option<sdp::Direction> {
         Attribute::Direction(direction) => Some(*direction),
         _ => None,
     })
-}
-
-fn has_sctpmap(offered: &MediaDescription) -> bool {
-    offered
-        .attributes
-        .iter()
-        .any(|a| matches!(a, Attribute::Sctpmap(_)))
 }
 
 /// The answer's role for an offered `a=setup` (RFC 5763 §5, RFC 9429 §5.3.1): actpass ->
