@@ -342,8 +342,10 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
     assert!(reply.is_string);
     assert_eq!(&reply.data[..], b"hello from Antiphon");
 
-    local.close().await;
+    // webrtc-rs first: its close() resets every data channel stream and fails with "sending
+    // reset packet in non-Established state" when our close has already ended the association.
     remote.close().await.expect("webrtc-rs closes");
+    local.close().await;
     assert_eq!(local.connection_state(), RTCPeerConnectionState::Closed);
 }
 
@@ -435,7 +437,9 @@ async fn antiphon_offers_webrtc_rs_answers_and_they_exchange_messages() {
     assert!(reply.is_string);
     assert_eq!(&reply.data[..], b"hello from webrtc-rs");
 
-    local.close().await;
+    // webrtc-rs first: its close() resets every data channel stream and fails with "sending
+    // reset packet in non-Established state" when our close has already ended the association.
     remote.close().await.expect("webrtc-rs closes");
+    local.close().await;
     assert_eq!(local.connection_state(), RTCPeerConnectionState::Closed);
 }
