@@ -255,6 +255,20 @@ impl IceDriver {
         self.events.recv().await.map(|event| *event)
     }
 
+    /// Takes the event stream out of the driver, for a task that reads the events without
+    /// holding the driver (the peer connection's gathering task, which trickles candidates
+    /// while the connection keeps the driver). Afterwards [`next_event`] returns `None`.
+    /// Dropping the stream stops the events, as [`stop_events`] does.
+    ///
+    /// [`next_event`]: IceDriver::next_event
+    /// [`stop_events`]: IceDriver::stop_events
+    pub fn take_events(&mut self) -> IceEventStream {
+        let (_, closed) = mpsc::unbounded_channel();
+        IceEventStream {
+            events: std::mem::replace(&mut self.events, closed),
+        }
+    }
+
     /// Stops the event stream, for a user that no longer reads it and follows the state and
     /// the selected pair through [`state_receiver`](IceDriver::state_receiver) and
     /// [`selected_pair`](IceDriver::selected_pair): events queued and later ones are dropped
@@ -319,6 +333,19 @@ impl IceDriver {
         for task in self.tasks.drain(..) {
             task.abort();
         }
+    }
+}
+
+/// The driver's events, taken out with [`IceDriver::take_events`].
+#[derive(Debug)]
+pub struct IceEventStream {
+    events: mpsc::UnboundedReceiver<Box<IceEvent>>,
+}
+
+impl IceEventStream {
+    /// The next agent event; `None` once the driver stopped.
+    pub async fn next(&mut self) -> Option<IceEvent> {
+        self.events.recv().await.map(|event| *event)
     }
 }
 

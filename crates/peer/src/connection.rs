@@ -5,20 +5,18 @@
 //! One ICE/DTLS transport carries everything (the BUNDLE transport, or the first transport of a
 //! non-bundled answer); sections on further transports are negotiated but not connected.
 
-use std::net::IpAddr;
-use std::sync::{Arc, LazyLock};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, LazyLock, Weak};
 
 use antiphon_codec::{Capabilities, MediaKind};
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsSession,
-    DtlsTransport, Fingerprint,
+    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsSession, DtlsTransport,
 };
-use antiphon_ice::driver::{DriverConfig, IceDriver};
+use antiphon_ice::driver::{DriverConfig, IceDriver, IceEventStream};
 use antiphon_ice::{
     Candidate, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, IceRole,
 };
-use antiphon_sdp::{MediaDescription, SessionDescription};
-use tokio::sync::{Mutex, broadcast, mpsc, watch};
+use tokio::sync::{Mutex, OnceCell, broadcast, mpsc, watch};
 
 use crate::answer::{AnswerOptions, LocalTransport};
 use crate::configuration::{RTCConfiguration, StunServer};
@@ -27,10 +25,14 @@ use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::error::{
     Error, InvalidAccessReason, InvalidStateReason, OperationReason, TypeErrorReason,
 };
+use crate::gathering::Gathering;
 use crate::negotiator::{AppliedDescription, Negotiator, OsEntropy};
 use crate::sctp::{SctpParameters, SctpTransport};
 use crate::signaling::RTCSignalingState;
 use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
+use crate::transport::{
+    dtls_role, is_bundled, remote_fingerprints, transport_section, transport_ufrag,
+};
 
 /// `RTCPeerConnectionState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +79,12 @@ pub enum PeerConnectionEvent {
     DataChannel(RTCDataChannel),
     /// `icegatheringstatechange`.
     IceGatheringState(IceGatheringState),
+    /// `icecandidate`: a local candidate to trickle to the peer (RFC 8838), already added to
+    /// the local description; `None` is end-of-candidates (the event's `null` candidate).
+    /// Candidates found before `setLocalDescription` are reported when it is applied, unless
+    /// the description already carries them (a description carries every candidate found
+    /// before it was created).
+    IceCandidate(Option<RTCIceCandidateInit>),
 }
 
 /// Settings beyond `RTCConfiguration`.
@@ -113,16 +121,16 @@ impl Default for PeerOptions {
 struct Inner {
     negotiator: Negotiator,
     ice: Option<IceDriver>,
-    /// Every local candidate gathered (host, and server-reflexive from the STUN servers).
-    local_candidates: Vec<Candidate>,
-    gathering: IceGatheringState,
+    /// Our candidates, and what of them the local description and the events carry.
+    gathering: Gathering,
     started: bool,
     /// `restartIce()` was called: the next offer carries new ICE credentials.
     restart_ice: bool,
 }
 
-/// The longest `create_offer`/`create_answer` waits for server-reflexive candidates.
-const GATHERING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest a STUN server's name may take to resolve; an unresolved name gives no
+/// server-reflexive candidate, as in browsers.
+const STUN_LOOKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Slots of the event broadcast channel ([`RTCPeerConnection::subscribe`]).
 const EVENT_CAPACITY: usize = 16;
@@ -133,8 +141,10 @@ pub struct RTCPeerConnection {
     certificate: Certificate,
     /// The addresses to gather on (the rest of [`PeerOptions`] lives in the negotiator).
     bind: Vec<IpAddr>,
-    /// STUN servers from the configuration, resolved when the sockets are bound.
+    /// STUN servers from the configuration, resolved once, before the sockets are bound and
+    /// outside the lock.
     stun_servers: Vec<StunServer>,
+    stun_addresses: OnceCell<Vec<SocketAddr>>,
     events: broadcast::Sender<PeerConnectionEvent>,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
@@ -190,14 +200,14 @@ impl RTCPeerConnection {
             inner: Arc::new(Mutex::new(Inner {
                 negotiator,
                 ice: None,
-                local_candidates: Vec::new(),
-                gathering: IceGatheringState::New,
+                gathering: Gathering::new(),
                 started: false,
                 restart_ice: false,
             })),
             certificate,
             bind: options.bind,
             stun_servers,
+            stun_addresses: OnceCell::new(),
             events,
             state: watch::channel(RTCPeerConnectionState::New).0,
             sctp: watch::channel(None).0,
@@ -277,7 +287,26 @@ impl RTCPeerConnection {
     /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
     /// once host candidates and the configured STUN servers' answers (or their timeouts) are in.
     pub async fn ice_gathering_state(&self) -> IceGatheringState {
-        self.inner.lock().await.gathering
+        self.inner.lock().await.gathering.state
+    }
+
+    /// Waits until gathering is complete (at once if it is), for peers that do not trickle:
+    /// then [`local_description`](Self::local_description) carries every candidate and
+    /// `a=end-of-candidates`. Returns at once if gathering has not started (no description
+    /// was created yet) or the connection is closed.
+    pub async fn gathering_complete(&self) {
+        let mut events = self.events.subscribe();
+        loop {
+            if self.ice_gathering_state().await != IceGatheringState::Gathering
+                || self.connection_state() == RTCPeerConnectionState::Closed
+            {
+                return;
+            }
+            match events.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 
     /// `iceConnectionState`.
@@ -334,8 +363,33 @@ impl RTCPeerConnection {
             .add_transceiver(kind, init)
     }
 
-    /// Starts the ICE driver for `role` if it is not running yet.
-    async fn ensure_ice(&self, inner: &mut Inner, role: IceRole) -> Result<(), Error> {
+    /// The configured STUN servers' addresses, looked up once (a name that does not resolve
+    /// within [`STUN_LOOKUP_LIMIT`] gives none). Called before the lock is taken.
+    async fn stun_addresses(&self) -> &[SocketAddr] {
+        self.stun_addresses
+            .get_or_init(|| async {
+                let mut addresses = Vec::new();
+                for server in &self.stun_servers {
+                    let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
+                    if let Ok(Ok(found)) = tokio::time::timeout(STUN_LOOKUP_LIMIT, lookup).await {
+                        addresses.extend(found);
+                    }
+                }
+                addresses
+            })
+            .await
+    }
+
+    /// Starts the ICE driver for `role` if it is not running yet: binds the sockets, records
+    /// the host candidates and starts the task that trickles the rest. Returns at once:
+    /// descriptions carry the candidates found so far, and the others follow as
+    /// [`PeerConnectionEvent::IceCandidate`].
+    async fn ensure_ice(
+        &self,
+        inner: &mut Inner,
+        role: IceRole,
+        stun_servers: &[SocketAddr],
+    ) -> Result<(), Error> {
         if inner.ice.is_some() {
             return Ok(());
         }
@@ -347,61 +401,32 @@ impl RTCPeerConnection {
             .negotiator
             .remote_description()
             .is_some_and(|d| d.parsed.ice_lite());
-        for server in &self.stun_servers {
-            // A name that does not resolve gives no server-reflexive candidate, as in browsers.
-            if let Ok(addresses) =
-                tokio::net::lookup_host((server.host.as_str(), server.port)).await
-            {
-                config.agent.stun_servers.extend(addresses);
-            }
-        }
+        config.agent.stun_servers.extend_from_slice(stun_servers);
         let mut driver = IceDriver::bind(config)
             .await
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
-        self.set_gathering(inner, IceGatheringState::Gathering);
-        // Descriptions carry every candidate (no trickle of our own candidates yet), so wait for
-        // gathering to finish: at once with host candidates only, or when every STUN server has
-        // answered or timed out (the agent bounds that by its retransmissions).
-        // Host candidates first; the events repeat them, then add server-reflexive ones.
-        let mut candidates = driver.local_candidates();
-        let gathered = async {
-            while let Some(event) = driver.next_event().await {
-                match event {
-                    IceEvent::NewLocalCandidate(candidate) if !candidates.contains(&candidate) => {
-                        candidates.push(candidate);
-                    }
-                    IceEvent::GatheringComplete => break,
-                    _ => {}
-                }
-            }
-        };
-        // A bound, not a path: the agent completes gathering when its STUN transactions time
-        // out, well inside this.
-        let _ = tokio::time::timeout(GATHERING_LIMIT, gathered).await;
-        // Nothing reads the driver's events after gathering (states come through its watch
-        // channels), and unread they would pile up for the connection's life.
-        driver.stop_events();
-        inner.local_candidates = candidates;
+        inner
+            .gathering
+            .set_state(IceGatheringState::Gathering, &self.events);
+        for candidate in driver.local_candidates() {
+            inner.gathering.add(candidate);
+        }
+        if stun_servers.is_empty() {
+            // Host candidates are all there is: the first description is complete.
+            inner
+                .gathering
+                .set_state(IceGatheringState::Complete, &self.events);
+        }
+        tokio::spawn(trickle(
+            driver.take_events(),
+            Arc::downgrade(&self.inner),
+            self.events.clone(),
+        ));
         inner.ice = Some(driver);
-        self.set_gathering(inner, IceGatheringState::Complete);
         Ok(())
     }
 
-    fn set_gathering(&self, inner: &mut Inner, state: IceGatheringState) {
-        if inner.gathering != state {
-            inner.gathering = state;
-            let _ = self
-                .events
-                .send(PeerConnectionEvent::IceGatheringState(state));
-        }
-    }
-
-    fn local_transport(
-        &self,
-        ice: &IceDriver,
-        local_candidates: &[Candidate],
-        k: usize,
-    ) -> LocalTransport {
+    fn local_transport(&self, ice: &IceDriver, gathering: &Gathering, k: usize) -> LocalTransport {
         let credentials = if k == 0 {
             ice.local_credentials().clone()
         } else {
@@ -410,25 +435,24 @@ impl RTCPeerConnection {
         let mut transport =
             LocalTransport::new(credentials.ufrag(), credentials.pwd(), &self.certificate);
         if k == 0 {
-            let candidates = &local_candidates;
-            transport.default_address = candidates
+            transport.default_address = gathering
+                .candidates
                 .iter()
                 .filter_map(Candidate::socket_addr)
                 .find(|a| !a.ip().is_loopback());
-            transport.candidates = candidates
-                .iter()
-                .map(|c| c.to_string().trim_start_matches("candidate:").to_owned())
-                .collect();
-            transport.gathering_complete = true;
+            transport.candidates = gathering.attribute_values();
+            transport.gathering_complete = gathering.state == IceGatheringState::Complete;
         }
         transport
     }
 
     /// `createOffer()`.
     pub async fn create_offer(&self) -> Result<RTCSessionDescriptionInit, Error> {
+        let stun_servers = self.stun_addresses().await;
         let mut inner = self.inner.lock().await;
         inner.negotiator.signaling_state_allows_offer()?;
-        self.ensure_ice(&mut inner, IceRole::Controlling).await?;
+        self.ensure_ice(&mut inner, IceRole::Controlling, stun_servers)
+            .await?;
         if std::mem::take(&mut inner.restart_ice)
             && inner.negotiator.current_remote_description().is_some()
             && let Some(ice) = inner.ice.as_mut()
@@ -438,7 +462,7 @@ impl RTCPeerConnection {
             ice.restart(IceCredentials::generate());
         }
         let transport = match inner.ice.as_ref() {
-            Some(ice) => self.local_transport(ice, &inner.local_candidates, 0),
+            Some(ice) => self.local_transport(ice, &inner.gathering, 0),
             None => return Err(Error::Operation(OperationReason::IceFailed)),
         };
         inner.negotiator.create_offer(transport)
@@ -456,7 +480,7 @@ impl RTCPeerConnection {
         let Inner {
             negotiator,
             ice,
-            local_candidates,
+            gathering,
             ..
         } = &mut *inner;
         let Some(ice) = ice.as_ref() else {
@@ -464,7 +488,7 @@ impl RTCPeerConnection {
                 state: negotiator.signaling_state(),
             }));
         };
-        negotiator.create_answer(|k| self.local_transport(ice, local_candidates, k))
+        negotiator.create_answer(|k| self.local_transport(ice, gathering, k))
     }
 
     /// `setLocalDescription(description)`; `None` is the implicit form (an answer in
@@ -486,6 +510,12 @@ impl RTCPeerConnection {
         };
         let mut inner = self.inner.lock().await;
         let applied = inner.negotiator.set_local_description(&description)?;
+        let Inner {
+            negotiator,
+            gathering,
+            ..
+        } = &mut *inner;
+        gathering.surface(negotiator, &self.events);
         let state = inner.negotiator.signaling_state();
         if applied.signaling_state_changed {
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
@@ -501,6 +531,11 @@ impl RTCPeerConnection {
         &self,
         description: RTCSessionDescriptionInit,
     ) -> Result<(), Error> {
+        let stun_servers = if description.sdp_type == RTCSdpType::Rollback {
+            &[][..]
+        } else {
+            self.stun_addresses().await
+        };
         let mut inner = self.inner.lock().await;
         if description.sdp_type == RTCSdpType::Offer && inner.ice.is_none() {
             // Check before binding sockets: a refused offer leaves nothing behind.
@@ -515,7 +550,8 @@ impl RTCPeerConnection {
         if description.sdp_type == RTCSdpType::Rollback {
             return Ok(());
         }
-        self.ensure_ice(&mut inner, IceRole::Controlled).await?;
+        self.ensure_ice(&mut inner, IceRole::Controlled, stun_servers)
+            .await?;
         let remote = inner
             .negotiator
             .remote_description()
@@ -623,7 +659,14 @@ impl RTCPeerConnection {
 
     /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
     pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
-        self.remote_channels.lock().await.recv().await
+        // The connection holds the channel's sender for its whole life: the wait also ends
+        // when the connection closes, or a waiting task would keep it (and itself) alive.
+        let mut state = self.state.subscribe();
+        let mut channels = self.remote_channels.lock().await;
+        tokio::select! {
+            channel = channels.recv() => channel,
+            _ = state.wait_for(|s| *s == RTCPeerConnectionState::Closed) => None,
+        }
     }
 
     /// `createDataChannel(label, init)` at any time: the arguments are checked now (TypeError
@@ -772,6 +815,44 @@ impl RTCPeerConnection {
             }
         });
         Ok(())
+    }
+}
+
+/// The gathering task: records each candidate the agent finds and surfaces it (into the local
+/// description, and as an `icecandidate` event), then end-of-candidates. It holds the
+/// connection weakly and ends when gathering completes, the driver stops or the connection
+/// goes; dropping the event stream then stops the driver's events.
+async fn trickle(
+    mut stream: IceEventStream,
+    inner: Weak<Mutex<Inner>>,
+    events: broadcast::Sender<PeerConnectionEvent>,
+) {
+    while let Some(event) = stream.next().await {
+        let found = match event {
+            IceEvent::NewLocalCandidate(candidate) => Some(candidate),
+            IceEvent::GatheringComplete => None,
+            _ => continue,
+        };
+        let Some(inner) = inner.upgrade() else { return };
+        let mut inner = inner.lock().await;
+        let Inner {
+            negotiator,
+            gathering,
+            ..
+        } = &mut *inner;
+        let complete = found.is_none();
+        match found {
+            Some(candidate) => {
+                if !gathering.add(candidate) {
+                    continue;
+                }
+            }
+            None => gathering.set_state(IceGatheringState::Complete, &events),
+        }
+        gathering.surface(negotiator, &events);
+        if complete {
+            return;
+        }
     }
 }
 
@@ -945,88 +1026,6 @@ fn publish_state(
         tracing::info!(state = ?new, "connection state");
         let _ = events.send(PeerConnectionEvent::ConnectionState(new));
     }
-}
-
-/// The `a=ice-ufrag` of the transport section (or the session's).
-fn transport_ufrag(description: &SessionDescription) -> Option<String> {
-    let index = transport_section(description)?;
-    description.media[index]
-        .ice_ufrag()
-        .or_else(|| description.ice_ufrag())
-        .map(str::to_owned)
-}
-
-/// The section whose transport is used: the first mid of the first BUNDLE group, or the first
-/// accepted section.
-fn transport_section(description: &SessionDescription) -> Option<usize> {
-    let tagged = description.bundle_groups().find_map(|group| {
-        group.mids.iter().find_map(|mid| {
-            description
-                .media
-                .iter()
-                .position(|m| m.mid() == Some(mid.as_str()) && m.port != 0)
-        })
-    });
-    tagged.or_else(|| description.media.iter().position(|m| m.port != 0))
-}
-
-/// The section at `index` is named by a BUNDLE group of `description`.
-pub(crate) fn is_bundled(description: &SessionDescription, index: usize) -> bool {
-    let Some(mid) = description.media.get(index).and_then(MediaDescription::mid) else {
-        return false;
-    };
-    description
-        .bundle_groups()
-        .any(|group| group.mids.iter().any(|m| m == mid))
-}
-
-/// Our DTLS role from the negotiated `a=setup` values.
-fn dtls_role(
-    local: &SessionDescription,
-    local_index: usize,
-    remote: &SessionDescription,
-    remote_index: usize,
-) -> Result<DtlsRole, Error> {
-    let setup = |d: &SessionDescription, index: usize| -> Option<antiphon_sdp::Setup> {
-        d.media
-            .get(index)
-            .and_then(MediaDescription::setup)
-            .or_else(|| d.setup())
-    };
-    match (setup(local, local_index), setup(remote, remote_index)) {
-        (Some(antiphon_sdp::Setup::Active), _) => Ok(DtlsRole::Client),
-        (Some(antiphon_sdp::Setup::Passive), _) => Ok(DtlsRole::Server),
-        (_, Some(antiphon_sdp::Setup::Active)) => Ok(DtlsRole::Server),
-        (_, Some(antiphon_sdp::Setup::Passive)) => Ok(DtlsRole::Client),
-        _ => Err(Error::InvalidAccess(InvalidAccessReason::InvalidSetupRole)),
-    }
-}
-
-/// Every usable `a=fingerprint` of the remote transport section (or session level).
-fn remote_fingerprints(
-    remote: &SessionDescription,
-    index: usize,
-) -> Result<Vec<Fingerprint>, Error> {
-    let media: Vec<_> = remote
-        .media
-        .get(index)
-        .map(|m| m.fingerprints().collect())
-        .unwrap_or_default();
-    let listed = if media.is_empty() {
-        remote.fingerprints().collect()
-    } else {
-        media
-    };
-    let parsed: Vec<Fingerprint> = listed
-        .into_iter()
-        .filter_map(|f| Fingerprint::parse(&format!("{} {}", f.algorithm, f.value)).ok())
-        .collect();
-    if parsed.is_empty() {
-        return Err(Error::InvalidAccess(
-            InvalidAccessReason::MissingFingerprint { index },
-        ));
-    }
-    Ok(parsed)
 }
 
 /// Waits until the SCTP association is up; fails if the connection fails or closes first.

@@ -62,11 +62,13 @@ mod connection;
 mod data_channel;
 mod description;
 mod error;
+mod gathering;
 mod negotiator;
 pub mod offer;
 mod sctp;
 mod signaling;
 mod transceiver;
+mod transport;
 
 pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,

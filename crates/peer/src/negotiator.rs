@@ -165,6 +165,16 @@ impl Negotiator {
             .or(self.current_remote.as_deref())
     }
 
+    /// The pending and current local descriptions, for the candidates trickled into them.
+    pub(crate) fn local_descriptions_mut(
+        &mut self,
+    ) -> impl Iterator<Item = &mut AppliedDescription> {
+        self.pending_local
+            .as_deref_mut()
+            .into_iter()
+            .chain(self.current_local.as_deref_mut())
+    }
+
     /// `currentLocalDescription`.
     pub fn current_local_description(&self) -> Option<&AppliedDescription> {
         self.current_local.as_deref()

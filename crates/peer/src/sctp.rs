@@ -39,7 +39,7 @@ impl SctpParameters {
             .iter()
             .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
         let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
-        if ours.port == 0 && !crate::connection::is_bundled(local, position) {
+        if ours.port == 0 && !crate::transport::is_bundled(local, position) {
             return None;
         }
         Some(Self {

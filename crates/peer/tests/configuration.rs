@@ -73,7 +73,7 @@ async fn stun_server() -> SocketAddr {
 }
 
 #[tokio::test]
-async fn stun_servers_give_server_reflexive_candidates_in_the_offer() {
+async fn stun_servers_give_server_reflexive_candidates_trickled_after_the_offer() {
     let server = stun_server().await;
     let pc = RTCPeerConnection::with_options(
         configuration(&[&format!("stun:{server}")]),
@@ -85,29 +85,57 @@ async fn stun_servers_give_server_reflexive_candidates_in_the_offer() {
     pc.create_data_channel_section()
         .await
         .expect("a data channel section");
-    let offer = tokio::time::timeout(Duration::from_secs(10), pc.create_offer())
+    // The offer does not wait for the STUN server: it carries the host candidate, and gathering
+    // goes on (the server's answer cannot be taken in while createOffer holds the connection).
+    let offer = pc.create_offer().await.expect("an offer");
+    assert!(offer.sdp.contains(" typ host"), "{}", offer.sdp);
+    assert!(!offer.sdp.contains(" typ srflx"), "{}", offer.sdp);
+    assert!(!offer.sdp.contains("a=end-of-candidates"), "{}", offer.sdp);
+    pc.set_local_description(Some(offer))
         .await
-        .expect("gathering finishes")
-        .expect("an offer");
-    let srflx: Vec<&str> = offer
-        .sdp
-        .lines()
-        .filter(|line| line.starts_with("a=candidate:") && line.contains(" typ srflx"))
-        .collect();
-    assert_eq!(srflx.len(), 1, "{}", offer.sdp);
-    assert!(srflx[0].contains(" 203.0.113.7 "), "{}", srflx[0]);
-    assert!(srflx[0].contains(" raddr 127.0.0.1 "), "{}", srflx[0]);
-    assert!(offer.sdp.contains("a=end-of-candidates"), "{}", offer.sdp);
+        .expect("the offer applies");
+    tokio::time::timeout(Duration::from_secs(10), pc.gathering_complete())
+        .await
+        .expect("gathering finishes");
     assert_eq!(pc.ice_gathering_state().await, IceGatheringState::Complete);
+
     let mut gathering = Vec::new();
+    let mut trickled = Vec::new();
     while let Ok(event) = events.try_recv() {
-        if let PeerConnectionEvent::IceGatheringState(state) = event {
-            gathering.push(state);
+        match event {
+            PeerConnectionEvent::IceGatheringState(state) => gathering.push(state),
+            PeerConnectionEvent::IceCandidate(candidate) => trickled.push(candidate),
+            _ => {}
         }
     }
     assert_eq!(
         gathering,
         [IceGatheringState::Gathering, IceGatheringState::Complete]
+    );
+    assert_eq!(
+        trickled.len(),
+        2,
+        "the srflx candidate, then the end: {trickled:?}"
+    );
+    let srflx = trickled[0].as_ref().expect("a candidate first");
+    assert!(srflx.candidate.starts_with("candidate:"), "{srflx:?}");
+    assert!(srflx.candidate.contains(" 203.0.113.7 "), "{srflx:?}");
+    assert!(
+        srflx.candidate.contains(" typ srflx raddr 127.0.0.1 "),
+        "{srflx:?}"
+    );
+    assert_eq!(srflx.sdp_mid.as_deref(), Some("0"));
+    assert_eq!(srflx.sdp_m_line_index, Some(0));
+    assert_eq!(trickled[1], None, "end-of-candidates last");
+
+    // The local description carries what was trickled (W3C: candidates are added to it).
+    let local = pc.local_description().await.expect("a local description");
+    let line = format!("a={}", srflx.candidate);
+    assert!(local.sdp.contains(&format!("{line}\r\n")), "{}", local.sdp);
+    assert!(
+        local.sdp.contains("a=end-of-candidates\r\n"),
+        "{}",
+        local.sdp
     );
     pc.close().await;
 }

@@ -1,0 +1,284 @@
+//! Trickle ICE of our own candidates (RFC 8838, W3C "surface the candidate"): descriptions are
+//! created with the candidates found so far, and every candidate found later is added to the
+//! local descriptions' transport section and reported as an `icecandidate` event, then
+//! end-of-candidates once gathering is complete.
+
+use std::ops::Range;
+
+use antiphon_ice::{Candidate, IceGatheringState};
+use tokio::sync::broadcast;
+
+use crate::connection::{PeerConnectionEvent, RTCIceCandidateInit};
+use crate::negotiator::{AppliedDescription, Negotiator};
+use crate::signaling::RTCSignalingState;
+use crate::transport::transport_section;
+
+/// What we have gathered, and what of it the local description and the events have carried.
+#[derive(Debug)]
+pub(crate) struct Gathering {
+    /// `iceGatheringState`.
+    pub(crate) state: IceGatheringState,
+    /// Every local candidate found (host, then server-reflexive as STUN servers answer).
+    pub(crate) candidates: Vec<Candidate>,
+    /// End-of-candidates was reported for the current gathering.
+    end_surfaced: bool,
+}
+
+impl Gathering {
+    /// Nothing gathered yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            state: IceGatheringState::New,
+            candidates: Vec::new(),
+            end_surfaced: false,
+        }
+    }
+
+    /// The candidates as `a=candidate` values (without the `candidate:` prefix).
+    pub(crate) fn attribute_values(&self) -> Vec<String> {
+        self.candidates.iter().map(attribute_value).collect()
+    }
+
+    /// Moves to `state`, reporting `icegatheringstatechange` if it changed.
+    pub(crate) fn set_state(
+        &mut self,
+        state: IceGatheringState,
+        events: &broadcast::Sender<PeerConnectionEvent>,
+    ) {
+        if self.state != state {
+            self.state = state;
+            let _ = events.send(PeerConnectionEvent::IceGatheringState(state));
+        }
+    }
+
+    /// Records a candidate the agent found; `false` if it was known already.
+    pub(crate) fn add(&mut self, candidate: Candidate) -> bool {
+        if self.candidates.contains(&candidate) {
+            return false;
+        }
+        self.candidates.push(candidate);
+        true
+    }
+
+    /// Surfaces what the local descriptions lack: each known candidate not in them is added
+    /// and reported (`icecandidate`), and once gathering is complete, end-of-candidates
+    /// (`a=end-of-candidates`, and the `null` candidate event once per gathering). Nothing
+    /// happens before the first `setLocalDescription`: candidates found earlier are surfaced
+    /// then, in the order found.
+    pub(crate) fn surface(
+        &mut self,
+        negotiator: &mut Negotiator,
+        events: &broadcast::Sender<PeerConnectionEvent>,
+    ) {
+        // No events after close(), and none before a local description exists.
+        if negotiator.local_description().is_none()
+            || negotiator.signaling_state() == RTCSignalingState::Closed
+        {
+            return;
+        }
+        for candidate in &self.candidates {
+            let value = attribute_value(candidate);
+            if let Some(init) = add_to_local_descriptions(negotiator, Some(&value)) {
+                let _ = events.send(PeerConnectionEvent::IceCandidate(Some(init)));
+            }
+        }
+        if self.state == IceGatheringState::Complete {
+            add_to_local_descriptions(negotiator, None);
+            if !std::mem::replace(&mut self.end_surfaced, true) {
+                let _ = events.send(PeerConnectionEvent::IceCandidate(None));
+            }
+        }
+    }
+}
+
+/// `candidate.to_string()` without its `candidate:` prefix: the `a=candidate` value.
+fn attribute_value(candidate: &Candidate) -> String {
+    let line = candidate.to_string();
+    match line.strip_prefix("candidate:") {
+        Some(value) => value.to_owned(),
+        None => line,
+    }
+}
+
+/// Adds `value` (`None`: end-of-candidates) to the pending and current local descriptions;
+/// the trickle message for it if a description lacked it.
+fn add_to_local_descriptions(
+    negotiator: &mut Negotiator,
+    value: Option<&str>,
+) -> Option<RTCIceCandidateInit> {
+    let mut added = None;
+    for description in negotiator.local_descriptions_mut() {
+        if let Some(init) = add_candidate(description, value) {
+            added = Some(init);
+        }
+    }
+    added
+}
+
+/// Adds `a=candidate:<value>` (or `a=end-of-candidates` for `None`) to the transport section
+/// of `description`, text and model alike: after its last candidate, else before its
+/// end-of-candidates, else at the end of the section. The trickle message naming that section
+/// if it was added; `None` if it was there already or there is no transport section.
+pub(crate) fn add_candidate(
+    description: &mut AppliedDescription,
+    value: Option<&str>,
+) -> Option<RTCIceCandidateInit> {
+    use antiphon_sdp::Attribute;
+    let index = transport_section(&description.parsed)?;
+    let section = &mut description.parsed.media[index];
+    let present = match value {
+        Some(value) => section.candidates().any(|c| c == value),
+        None => section.has_end_of_candidates(),
+    };
+    if present {
+        return None;
+    }
+    let range = section_range(&description.sdp, index)?;
+    let text = &description.sdp[range.clone()];
+    let (line, attribute) = match value {
+        Some(value) => (
+            format!("a=candidate:{value}\r\n"),
+            Attribute::Candidate(value.to_owned()),
+        ),
+        None => (
+            "a=end-of-candidates\r\n".to_owned(),
+            Attribute::EndOfCandidates,
+        ),
+    };
+    let offset = insertion_offset(text, value.is_some());
+    description.sdp.insert_str(range.start + offset, &line);
+    let attributes = &mut section.attributes;
+    let position = match value {
+        Some(_) => attributes
+            .iter()
+            .rposition(|a| matches!(a, Attribute::Candidate(_)))
+            .map(|p| p + 1)
+            .or_else(|| {
+                attributes
+                    .iter()
+                    .position(|a| matches!(a, Attribute::EndOfCandidates))
+            }),
+        None => None,
+    };
+    attributes.insert(position.unwrap_or(attributes.len()), attribute);
+    let mid = section.mid().map(str::to_owned);
+    Some(RTCIceCandidateInit {
+        candidate: value.map_or_else(String::new, |v| format!("candidate:{v}")),
+        sdp_mid: mid,
+        sdp_m_line_index: u16::try_from(index).ok(),
+    })
+}
+
+/// The byte range of the `index`th `m=` section (its `m=` line to the next one or the end).
+fn section_range(sdp: &str, index: usize) -> Option<Range<usize>> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in sdp.split_inclusive('\n') {
+        if line.starts_with("m=") {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let start = *starts.get(index)?;
+    Some(start..starts.get(index + 1).copied().unwrap_or(sdp.len()))
+}
+
+/// Where in a section's text a new line goes: a candidate after the last candidate line, else
+/// before `a=end-of-candidates`; anything else (or with neither) at the end of the section.
+fn insertion_offset(section: &str, candidate: bool) -> usize {
+    let mut after_candidate = None;
+    let mut before_end = None;
+    let mut offset = 0;
+    for line in section.split_inclusive('\n') {
+        if line.starts_with("a=candidate:") {
+            after_candidate = Some(offset + line.len());
+        } else if line.trim_end() == "a=end-of-candidates" && before_end.is_none() {
+            before_end = Some(offset);
+        }
+        offset += line.len();
+    }
+    let end = if section.ends_with('\n') {
+        section.len()
+    } else {
+        offset
+    };
+    if candidate {
+        after_candidate.or(before_end).unwrap_or(end)
+    } else {
+        end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::description::RTCSdpType;
+
+    const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        a=group:BUNDLE 0 1\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n\
+        a=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\na=rtpmap:111 opus/48000/2\r\n\
+        m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\n";
+
+    fn description() -> AppliedDescription {
+        AppliedDescription {
+            sdp_type: RTCSdpType::Offer,
+            sdp: OFFER.to_owned(),
+            parsed: antiphon_sdp::parse(OFFER).expect("parses").description,
+        }
+    }
+
+    #[test]
+    fn a_trickled_candidate_follows_the_last_candidate_of_the_tag_section() {
+        let mut d = description();
+        let init = add_candidate(
+            &mut d,
+            Some("2 1 udp 1694498815 203.0.113.7 6000 typ srflx"),
+        )
+        .expect("added");
+        assert_eq!(init.sdp_mid.as_deref(), Some("0"));
+        assert_eq!(init.sdp_m_line_index, Some(0));
+        assert!(init.candidate.starts_with("candidate:2 1 udp"));
+        assert!(d.sdp.contains(
+            "typ host\r\na=candidate:2 1 udp 1694498815 203.0.113.7 6000 typ srflx\r\na=rtpmap"
+        ));
+        assert_eq!(
+            d.parsed,
+            antiphon_sdp::parse(&d.sdp).expect("parses").description
+        );
+        assert!(
+            add_candidate(
+                &mut d,
+                Some("2 1 udp 1694498815 203.0.113.7 6000 typ srflx")
+            )
+            .is_none(),
+            "a candidate already there is not added twice"
+        );
+    }
+
+    #[test]
+    fn end_of_candidates_closes_the_tag_section_once() {
+        let mut d = description();
+        let init = add_candidate(&mut d, None).expect("added");
+        assert_eq!(init.candidate, "");
+        assert!(
+            d.sdp
+                .contains("a=rtpmap:111 opus/48000/2\r\na=end-of-candidates\r\nm=application")
+        );
+        assert_eq!(
+            d.parsed,
+            antiphon_sdp::parse(&d.sdp).expect("parses").description
+        );
+        assert!(add_candidate(&mut d, None).is_none());
+        let init = add_candidate(&mut d, Some("3 1 udp 1 127.0.0.1 7 typ host")).expect("added");
+        assert_eq!(init.sdp_m_line_index, Some(0));
+        assert!(
+            d.sdp
+                .contains("5000 typ host\r\na=candidate:3 1 udp 1 127.0.0.1 7 typ host\r\n")
+        );
+        assert_eq!(
+            d.parsed,
+            antiphon_sdp::parse(&d.sdp).expect("parses").description
+        );
+    }
+}
