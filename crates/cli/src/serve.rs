@@ -13,7 +13,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use antiphon_peer::{
-    PeerConnectionEvent, RTCConfiguration, RTCPeerConnection, RTCSessionDescriptionInit,
+    PeerConnectionEvent, RTCConfiguration, RTCIceCandidateInit, RTCPeerConnection,
+    RTCSessionDescriptionInit,
 };
 use clap::Args;
 use serde_json::json;
@@ -288,7 +289,9 @@ async fn websocket(stream: TcpStream) -> Result<(), String> {
     Ok(())
 }
 
-/// A message from the page: `{"type":"offer","sdp":...}` or `{"type":"log","text":...}`.
+/// A message from the page: `{"type":"offer","sdp":...}`, `{"type":"candidate","candidate":
+/// RTCIceCandidateInit | null}` (trickled; `null` is end-of-candidates) or
+/// `{"type":"log","text":...}`.
 async fn on_message(
     data: &[u8],
     pc: &mut Option<Arc<RTCPeerConnection>>,
@@ -309,10 +312,14 @@ async fn on_message(
             let line = value.get("text").and_then(|t| t.as_str()).unwrap_or("");
             say(&format!("browser: {line}"));
         }
-        Some((kind, _)) if kind == "offer" => match answer(text, pc, out).await {
-            Ok(json) => {
-                let _ = out.send(ws::encode(ws::Opcode::Text, json.as_bytes()));
+        Some((kind, value)) if kind == "candidate" => {
+            if let Err(error) = add_candidate(value, pc.as_deref()).await {
+                say(&format!("candidate refused: {error}"));
+                send_json(out, &json!({"type": "error", "message": error}));
             }
+        }
+        Some((kind, _)) if kind == "offer" => match answer(text, pc, out).await {
+            Ok(()) => {}
             Err(error) => {
                 say(&format!("offer refused: {error}"));
                 send_json(out, &json!({"type": "error", "message": error}));
@@ -320,7 +327,7 @@ async fn on_message(
         },
         _ => send_json(
             out,
-            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"log\", ...}"}),
+            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"candidate\"|\"log\", ...}"}),
         ),
     }
 }
@@ -340,25 +347,53 @@ async fn apply_offer(
     Ok(answer)
 }
 
-/// Answers a browser offer. The first offer creates the connection, which echoes every data
-/// channel the browser opens (`echo: ` before text messages; binary messages come back
-/// unchanged) and reports its states to the page; later offers (an ICE restart) go to the same
-/// connection.
+/// `addIceCandidate` with a candidate the page trickled (`{"candidate": null}` or an empty
+/// candidate is end-of-candidates).
+async fn add_candidate(
+    message: serde_json::Value,
+    pc: Option<&RTCPeerConnection>,
+) -> Result<(), String> {
+    let Some(pc) = pc else {
+        return Err("a candidate before the offer".to_owned());
+    };
+    let candidate = match message.get("candidate") {
+        None | Some(serde_json::Value::Null) => RTCIceCandidateInit {
+            candidate: String::new(),
+            sdp_mid: None,
+            sdp_m_line_index: None,
+        },
+        Some(value) => serde_json::from_value::<RTCIceCandidateInit>(value.clone())
+            .map_err(|e| format!("candidate is not an RTCIceCandidateInit: {e}"))?,
+    };
+    pc.add_ice_candidate(candidate)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Answers a browser offer and sends the answer, then our candidates as they are found
+/// (`{"type":"candidate","candidate":...}`, `null` at the end). The first offer creates the
+/// connection, which echoes every data channel the browser opens (`echo: ` before text
+/// messages; binary messages come back unchanged) and reports its states to the page; later
+/// offers (an ICE restart, renegotiation) go to the same connection.
 async fn answer(
     text: &str,
     slot: &mut Option<Arc<RTCPeerConnection>>,
     out: &mpsc::UnboundedSender<Vec<u8>>,
-) -> Result<String, String> {
+) -> Result<(), String> {
     let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
     if let Some(pc) = slot.as_ref() {
         let answer = apply_offer(pc, offer).await?;
         say("answered a new offer");
-        return Ok(answer.to_json());
+        let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
+        return Ok(());
     }
     let pc =
         Arc::new(RTCPeerConnection::new(RTCConfiguration::default()).map_err(|e| e.to_string())?);
     let mut events = pc.subscribe();
     let answer = apply_offer(&pc, offer).await?;
+    // The answer first: candidates reported while it was applied wait in `events` and go after
+    // it, so the page never gets a candidate before the description it belongs to.
+    let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
     let states = out.clone();
     tokio::spawn(async move {
         loop {
@@ -372,6 +407,12 @@ async fn answer(
                 }
                 Ok(PeerConnectionEvent::IceConnectionState(state)) => {
                     send_json(&states, &json!({"type": "state", "ice": state_name(state)}));
+                }
+                Ok(PeerConnectionEvent::IceCandidate(candidate)) => {
+                    send_json(
+                        &states,
+                        &json!({"type": "candidate", "candidate": candidate}),
+                    );
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -400,5 +441,5 @@ async fn answer(
         }
     });
     *slot = Some(pc);
-    Ok(answer.to_json())
+    Ok(())
 }

@@ -58,6 +58,26 @@ fn passes(browser: Browser, query: &str) -> (Vec<String>, String) {
         joined.contains("connection Connected"),
         "{name}: Antiphon's side connected too:\n{joined}"
     );
+    // Trickle both ways: the page offers before gathering, so its candidates reach Antiphon
+    // only as `candidate` messages, each applied (a refused one is logged); Antiphon's answer
+    // carries its host candidates and its end-of-candidates follows as a message.
+    let trickle = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: trickle sent "))
+        .unwrap_or_else(|| panic!("{name}: the page reports its trickle:\n{joined}"));
+    let sent: u32 = trickle
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        sent >= 1 && trickle.ends_with(" end"),
+        "{name}: candidates trickled both ways: {trickle}\n{joined}"
+    );
+    assert!(
+        !joined.contains("candidate refused"),
+        "{name}: Antiphon applied every trickled candidate:\n{joined}"
+    );
     for label in ["chat", "unordered", "lifetime"] {
         assert!(
             joined.contains(&format!("data channel {label:?} open")),
