@@ -10,7 +10,8 @@ use std::sync::{Arc, LazyLock, Weak};
 
 use antiphon_codec::{Capabilities, MediaKind};
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsSession, DtlsTransport,
+    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, DtlsSession,
+    DtlsTransport, Fingerprint,
 };
 use antiphon_ice::driver::{DriverConfig, IceDriver, IceEventStream};
 use antiphon_ice::{
@@ -126,6 +127,9 @@ struct Inner {
     started: bool,
     /// `restartIce()` was called: the next offer carries new ICE credentials.
     restart_ice: bool,
+    /// The credentials our restart offer carries; the agent takes them when that offer is
+    /// applied (`setLocalDescription`), not when it is created.
+    restart_credentials: Option<IceCredentials>,
 }
 
 /// The longest a STUN server's name may take to resolve; an unresolved name gives no
@@ -203,6 +207,7 @@ impl RTCPeerConnection {
                 gathering: Gathering::new(),
                 started: false,
                 restart_ice: false,
+                restart_credentials: None,
             })),
             certificate,
             bind: options.bind,
@@ -420,15 +425,23 @@ impl RTCPeerConnection {
         tokio::spawn(trickle(
             driver.take_events(),
             Arc::downgrade(&self.inner),
+            inner.gathering.generation,
             self.events.clone(),
         ));
         inner.ice = Some(driver);
         Ok(())
     }
 
-    fn local_transport(&self, ice: &IceDriver, gathering: &Gathering, k: usize) -> LocalTransport {
+    /// Our side of transport `k`: the agent's `credentials` and the candidates found so far for
+    /// the first (the one we connect); fresh credentials for any other.
+    fn local_transport(
+        &self,
+        credentials: &IceCredentials,
+        gathering: &Gathering,
+        k: usize,
+    ) -> LocalTransport {
         let credentials = if k == 0 {
-            ice.local_credentials().clone()
+            credentials.clone()
         } else {
             IceCredentials::generate()
         };
@@ -450,21 +463,34 @@ impl RTCPeerConnection {
     pub async fn create_offer(&self) -> Result<RTCSessionDescriptionInit, Error> {
         let stun_servers = self.stun_addresses().await;
         let mut inner = self.inner.lock().await;
+        self.offer_locked(&mut inner, stun_servers).await
+    }
+
+    /// `createOffer()` under the lock (also the implicit `setLocalDescription`'s).
+    async fn offer_locked(
+        &self,
+        inner: &mut Inner,
+        stun_servers: &[SocketAddr],
+    ) -> Result<RTCSessionDescriptionInit, Error> {
         inner.negotiator.signaling_state_allows_offer()?;
-        self.ensure_ice(&mut inner, IceRole::Controlling, stun_servers)
+        self.ensure_ice(inner, IceRole::Controlling, stun_servers)
             .await?;
-        if std::mem::take(&mut inner.restart_ice)
-            && inner.negotiator.current_remote_description().is_some()
-            && let Some(ice) = inner.ice.as_mut()
-        {
-            // RFC 8445 §9: new local credentials; the agent drops its pairs and waits for the
-            // answer's credentials and candidates.
-            ice.restart(IceCredentials::generate());
+        if inner.negotiator.current_remote_description().is_none() {
+            // Nothing to restart yet: the first offer has fresh credentials anyway.
+            inner.restart_ice = false;
+        } else if inner.restart_ice && inner.restart_credentials.is_none() {
+            // RFC 8445 §9: the offer carries new credentials; the live agent keeps its own until
+            // the offer is applied, so an offer that never is changes nothing.
+            inner.restart_credentials = Some(IceCredentials::generate());
         }
-        let transport = match inner.ice.as_ref() {
-            Some(ice) => self.local_transport(ice, &inner.gathering, 0),
-            None => return Err(Error::Operation(OperationReason::IceFailed)),
+        let Some(ice) = inner.ice.as_ref() else {
+            return Err(Error::Operation(OperationReason::IceFailed));
         };
+        let credentials = inner
+            .restart_credentials
+            .as_ref()
+            .unwrap_or(ice.local_credentials());
+        let transport = self.local_transport(credentials, &inner.gathering, 0);
         inner.negotiator.create_offer(transport)
     }
 
@@ -477,39 +503,57 @@ impl RTCPeerConnection {
     /// `createAnswer()`.
     pub async fn create_answer(&self) -> Result<RTCSessionDescriptionInit, Error> {
         let mut inner = self.inner.lock().await;
+        self.answer_locked(&mut inner)
+    }
+
+    /// `createAnswer()` under the lock (also the implicit `setLocalDescription`'s).
+    fn answer_locked(&self, inner: &mut Inner) -> Result<RTCSessionDescriptionInit, Error> {
         let Inner {
             negotiator,
             ice,
             gathering,
             ..
-        } = &mut *inner;
+        } = inner;
         let Some(ice) = ice.as_ref() else {
             return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
                 state: negotiator.signaling_state(),
             }));
         };
-        negotiator.create_answer(|k| self.local_transport(ice, gathering, k))
+        let credentials = ice.local_credentials();
+        negotiator.create_answer(|k| self.local_transport(credentials, gathering, k))
     }
 
     /// `setLocalDescription(description)`; `None` is the implicit form (an answer in
-    /// `have-remote-offer`, an offer otherwise).
+    /// `have-remote-offer`, an offer otherwise), created and applied in one step so that no
+    /// other call comes between. A refused description changes nothing.
     pub async fn set_local_description(
         &self,
         description: Option<RTCSessionDescriptionInit>,
     ) -> Result<(), Error> {
-        let description = match description {
-            Some(description) => description,
-            None => {
-                let state = self.signaling_state().await;
-                if state.can_create_answer() {
-                    self.create_answer().await?
-                } else {
-                    self.create_offer().await?
-                }
-            }
+        let stun_servers = match description {
+            None => self.stun_addresses().await,
+            Some(_) => &[][..],
         };
         let mut inner = self.inner.lock().await;
+        let description = match description {
+            Some(description) => description,
+            None if inner.negotiator.signaling_state().can_create_answer() => {
+                self.answer_locked(&mut inner)?
+            }
+            None => self.offer_locked(&mut inner, stun_servers).await?,
+        };
+        let checkpoint = inner.negotiator.checkpoint();
         let applied = inner.negotiator.set_local_description(&description)?;
+        let plan = match plan_start(&inner, applied.negotiation_complete) {
+            Ok(plan) => plan,
+            Err(error) => {
+                inner.negotiator.restore(checkpoint);
+                return Err(error);
+            }
+        };
+        if description.sdp_type == RTCSdpType::Offer {
+            take_restart_credentials(&mut inner);
+        }
         let Inner {
             negotiator,
             gathering,
@@ -520,13 +564,14 @@ impl RTCPeerConnection {
         if applied.signaling_state_changed {
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
         }
-        if applied.negotiation_complete {
-            self.start(&mut inner)?;
+        if let Some(plan) = plan {
+            self.start(&mut inner, plan);
         }
         Ok(())
     }
 
-    /// `setRemoteDescription(description)`.
+    /// `setRemoteDescription(description)`. A refused description changes nothing: what the
+    /// negotiator applied is put back, and sockets bound for it are closed.
     pub async fn set_remote_description(
         &self,
         description: RTCSessionDescriptionInit,
@@ -546,44 +591,47 @@ impl RTCPeerConnection {
             .negotiator
             .current_remote_description()
             .and_then(|d| transport_ufrag(&d.parsed));
+        let checkpoint = inner.negotiator.checkpoint();
+        let had_ice = inner.ice.is_some();
         let applied = inner.negotiator.set_remote_description(&description)?;
         if description.sdp_type == RTCSdpType::Rollback {
             return Ok(());
         }
-        self.ensure_ice(&mut inner, IceRole::Controlled, stun_servers)
-            .await?;
-        let remote = inner
-            .negotiator
-            .remote_description()
-            .map(|d| d.parsed.clone())
-            .ok_or(Error::InvalidState(InvalidStateReason::NoRemoteDescription))?;
-        if description.sdp_type == RTCSdpType::Offer
-            && let Some(previous) = previous_ufrag
-            && transport_ufrag(&remote).is_some_and(|ufrag| ufrag != previous)
-            && let Some(ice) = inner.ice.as_mut()
-        {
-            // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials too, and
-            // the agent starts over with the offer's credentials and candidates below.
-            tracing::info!("the remote offer restarts ICE");
-            ice.restart(IceCredentials::generate());
-        }
-        if let (Some(ice), Some(index)) = (inner.ice.as_ref(), transport_section(&remote)) {
-            let section = &remote.media[index];
-            let ufrag = section.ice_ufrag().or_else(|| remote.ice_ufrag());
-            let pwd = section.ice_pwd().or_else(|| remote.ice_pwd());
-            if let (Some(ufrag), Some(pwd)) = (ufrag, pwd) {
-                let credentials = IceCredentials::new(ufrag, pwd).map_err(|_| {
-                    Error::InvalidAccess(InvalidAccessReason::MissingIceCredentials { index })
-                })?;
+        let restart = description.sdp_type == RTCSdpType::Offer && previous_ufrag.is_some();
+        let taken = self
+            .take_remote(&mut inner, stun_servers, applied.negotiation_complete)
+            .await;
+        let (remote, plan) = match taken {
+            Ok(taken) => taken,
+            Err(error) => {
+                inner.negotiator.restore(checkpoint);
+                if !had_ice {
+                    inner.ice = None;
+                    inner.gathering.reset(&self.events);
+                }
+                return Err(error);
+            }
+        };
+        if let Some(ice) = inner.ice.as_mut() {
+            if restart
+                && remote
+                    .credentials
+                    .as_ref()
+                    .is_some_and(|c| Some(c.ufrag()) != previous_ufrag.as_deref())
+            {
+                // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials
+                // too, and the agent starts over with the offer's credentials and candidates.
+                tracing::info!("the remote offer restarts ICE");
+                ice.restart(IceCredentials::generate());
+            }
+            if let Some(credentials) = remote.credentials {
                 ice.set_remote_credentials(credentials);
             }
-            for value in section.candidates() {
-                // Unusable candidates (TCP, mDNS names) are skipped: prflx discovery covers them.
-                if let Ok(candidate) = Candidate::parse(value) {
-                    let _ = ice.add_remote_candidate(candidate).await;
-                }
+            for candidate in remote.candidates {
+                // Candidates the agent cannot use are ignored, as browsers do.
+                let _ = ice.add_remote_candidate(candidate).await;
             }
-            if section.has_end_of_candidates() {
+            if remote.end_of_candidates {
                 ice.end_of_remote_candidates();
             }
         }
@@ -591,10 +639,29 @@ impl RTCPeerConnection {
         if applied.signaling_state_changed {
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
         }
-        if applied.negotiation_complete {
-            self.start(&mut inner)?;
+        if let Some(plan) = plan {
+            self.start(&mut inner, plan);
         }
         Ok(())
+    }
+
+    /// What the applied remote description gives the transport, checked before anything
+    /// changes: the ICE driver (bound for a first offer), the remote credentials and
+    /// candidates, and once negotiation is complete what `start` needs.
+    async fn take_remote(
+        &self,
+        inner: &mut Inner,
+        stun_servers: &[SocketAddr],
+        complete: bool,
+    ) -> Result<(RemoteTransport, Option<StartPlan>), Error> {
+        self.ensure_ice(inner, IceRole::Controlled, stun_servers)
+            .await?;
+        let remote = inner
+            .negotiator
+            .remote_description()
+            .ok_or(Error::InvalidState(InvalidStateReason::NoRemoteDescription))?;
+        let transport = RemoteTransport::read(&remote.parsed)?;
+        Ok((transport, plan_start(inner, complete)?))
     }
 
     /// `addIceCandidate(candidate)`; an empty candidate is end-of-candidates.
@@ -738,35 +805,17 @@ impl RTCPeerConnection {
     }
 
     /// After the first complete offer/answer: connect ICE, then DTLS, then SCTP.
-    fn start(&self, inner: &mut Inner) -> Result<(), Error> {
-        if inner.started {
-            return Ok(());
-        }
-        let (Some(local), Some(remote)) = (
-            inner.negotiator.current_local_description(),
-            inner.negotiator.current_remote_description(),
-        ) else {
-            return Ok(());
-        };
-        // Each description describes its side of the transport in its own tagged section. They
-        // differ when the answerer rejected the offerer's tag: the answer's tag is then the
-        // first section it accepted (RFC 8843 §7.3.1), while the offer's still carries the
-        // offerer's transport attributes.
-        let (Some(local_index), Some(remote_index)) = (
-            transport_section(&local.parsed),
-            transport_section(&remote.parsed),
-        ) else {
-            return Ok(());
-        };
-        let (local, remote) = (local.parsed.clone(), remote.parsed.clone());
-        let role = dtls_role(&local, local_index, &remote, remote_index)?;
-        let remote_fingerprints = remote_fingerprints(&remote, remote_index)?;
-        let sctp = SctpParameters::negotiated(&local, &remote);
+    fn start(&self, inner: &mut Inner, plan: StartPlan) {
+        let StartPlan {
+            role,
+            remote_fingerprints,
+            sctp,
+        } = plan;
         let Some(ice) = inner.ice.as_mut() else {
-            return Ok(());
+            return;
         };
         let Some(conn) = ice.dtls_conn() else {
-            return Ok(());
+            return;
         };
         inner.started = true;
         self.set_state(RTCPeerConnectionState::Connecting);
@@ -814,7 +863,100 @@ impl RTCPeerConnection {
                 let _ = channels.send(channel);
             }
         });
-        Ok(())
+    }
+}
+
+/// What starting the transports needs, computed before anything is started: a description
+/// whose transport cannot be used (no usable fingerprint, conflicting `a=setup`) is refused
+/// with nothing changed.
+struct StartPlan {
+    role: DtlsRole,
+    remote_fingerprints: Vec<Fingerprint>,
+    sctp: Option<SctpParameters>,
+}
+
+/// The [`StartPlan`] once negotiation is `complete` for the first time; `None` before, after,
+/// or when a description names no transport.
+fn plan_start(inner: &Inner, complete: bool) -> Result<Option<StartPlan>, Error> {
+    if !complete || inner.started {
+        return Ok(None);
+    }
+    let (Some(local), Some(remote)) = (
+        inner.negotiator.current_local_description(),
+        inner.negotiator.current_remote_description(),
+    ) else {
+        return Ok(None);
+    };
+    // Each description describes its side of the transport in its own tagged section. They
+    // differ when the answerer rejected the offerer's tag: the answer's tag is then the first
+    // section it accepted (RFC 8843 §7.3.1), while the offer's still carries the offerer's
+    // transport attributes.
+    let (local, remote) = (&local.parsed, &remote.parsed);
+    let (Some(local_index), Some(remote_index)) =
+        (transport_section(local), transport_section(remote))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(StartPlan {
+        role: dtls_role(local, local_index, remote, remote_index)?,
+        remote_fingerprints: remote_fingerprints(remote, remote_index)?,
+        sctp: SctpParameters::negotiated(local, remote),
+    }))
+}
+
+/// Our restart offer was applied: the agent takes the credentials it carries (RFC 8445 §9).
+fn take_restart_credentials(inner: &mut Inner) {
+    let offered = inner
+        .negotiator
+        .local_description()
+        .and_then(|d| transport_ufrag(&d.parsed));
+    let Some(credentials) = inner
+        .restart_credentials
+        .take_if(|c| offered.as_deref() == Some(c.ufrag()))
+    else {
+        return;
+    };
+    if let Some(ice) = inner.ice.as_mut() {
+        ice.restart(credentials);
+        inner.restart_ice = false;
+    }
+}
+
+/// The remote side of the transport we connect, read from its description.
+struct RemoteTransport {
+    credentials: Option<IceCredentials>,
+    candidates: Vec<Candidate>,
+    end_of_candidates: bool,
+}
+
+impl RemoteTransport {
+    /// Reads the transport section of `remote`; invalid credentials refuse the description.
+    fn read(remote: &antiphon_sdp::SessionDescription) -> Result<Self, Error> {
+        let Some(index) = transport_section(remote) else {
+            return Ok(Self {
+                credentials: None,
+                candidates: Vec::new(),
+                end_of_candidates: false,
+            });
+        };
+        let section = &remote.media[index];
+        let ufrag = section.ice_ufrag().or_else(|| remote.ice_ufrag());
+        let pwd = section.ice_pwd().or_else(|| remote.ice_pwd());
+        let credentials = match (ufrag, pwd) {
+            (Some(ufrag), Some(pwd)) => Some(IceCredentials::new(ufrag, pwd).map_err(|_| {
+                Error::InvalidAccess(InvalidAccessReason::MissingIceCredentials { index })
+            })?),
+            _ => None,
+        };
+        Ok(Self {
+            credentials,
+            // Unusable candidates (TCP, mDNS names) are skipped: prflx discovery covers them.
+            candidates: section
+                .candidates()
+                .filter_map(|value| Candidate::parse(value).ok())
+                .collect(),
+            end_of_candidates: section.has_end_of_candidates(),
+        })
     }
 }
 
@@ -825,6 +967,7 @@ impl RTCPeerConnection {
 async fn trickle(
     mut stream: IceEventStream,
     inner: Weak<Mutex<Inner>>,
+    generation: u64,
     events: broadcast::Sender<PeerConnectionEvent>,
 ) {
     while let Some(event) = stream.next().await {
@@ -840,6 +983,10 @@ async fn trickle(
             gathering,
             ..
         } = &mut *inner;
+        if gathering.generation != generation {
+            // The driver this task listens to was dropped (a refused first offer).
+            return;
+        }
         let complete = found.is_none();
         match found {
             Some(candidate) => {

@@ -98,6 +98,20 @@ pub struct Negotiator {
     cname: String,
 }
 
+/// What applying a description may change, to put back with [`Negotiator::restore`] when a
+/// later step of `setLocalDescription`/`setRemoteDescription` fails (W3C: a rejected operation
+/// leaves the connection as it was).
+#[derive(Debug, Clone)]
+pub(crate) struct Checkpoint {
+    signaling_state: RTCSignalingState,
+    transceivers: Vec<RTCRtpTransceiver>,
+    pending_local: Option<Box<AppliedDescription>>,
+    current_local: Option<Box<AppliedDescription>>,
+    pending_remote: Option<Box<AppliedDescription>>,
+    current_remote: Option<Box<AppliedDescription>>,
+    data_channel: Option<DataSection>,
+}
+
 impl std::fmt::Debug for Negotiator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Negotiator")
@@ -139,6 +153,30 @@ impl Negotiator {
             last_local_sdp: None,
             cname,
         }
+    }
+
+    /// The state that applying a description may change.
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            signaling_state: self.signaling_state,
+            transceivers: self.transceivers.clone(),
+            pending_local: self.pending_local.clone(),
+            current_local: self.current_local.clone(),
+            pending_remote: self.pending_remote.clone(),
+            current_remote: self.current_remote.clone(),
+            data_channel: self.data_channel.clone(),
+        }
+    }
+
+    /// Puts back the state taken by [`checkpoint`](Self::checkpoint).
+    pub(crate) fn restore(&mut self, checkpoint: Checkpoint) {
+        self.signaling_state = checkpoint.signaling_state;
+        self.transceivers = checkpoint.transceivers;
+        self.pending_local = checkpoint.pending_local;
+        self.current_local = checkpoint.current_local;
+        self.pending_remote = checkpoint.pending_remote;
+        self.current_remote = checkpoint.current_remote;
+        self.data_channel = checkpoint.data_channel;
     }
 
     /// The signaling state.
@@ -337,6 +375,19 @@ impl Negotiator {
                 sctp_port: self.options.sctp_port,
                 max_message_size: self.options.max_message_size,
             });
+        }
+        if let Some(current) = self.current_local.as_deref() {
+            // JSEP 5.2.2: a subsequent offer keeps the m= sections in the order negotiated
+            // (the remote may have offered data first); new sections go last.
+            let position = |mid: &str| {
+                current
+                    .parsed
+                    .media
+                    .iter()
+                    .position(|m| m.mid() == Some(mid))
+                    .unwrap_or(usize::MAX)
+            };
+            sections.sort_by_key(|section| position(section.mid()));
         }
         let origin = answer::SessionOrigin {
             session_id: self.session_id,
@@ -763,6 +814,16 @@ impl Negotiator {
     fn record_current_directions(&mut self, answer: &SessionDescription) {
         for section in &answer.media {
             let Some(mid) = section.mid() else { continue };
+            if section.kind == sdp::MediaKind::Application
+                && section.port != 0
+                && self.data_channel.is_none()
+            {
+                // The remote offered the data channel section and we accepted it: our own
+                // offers keep it (JSEP 5.2.2).
+                self.data_channel = Some(DataSection {
+                    mid: Some(mid.to_owned()),
+                });
+            }
             let Some(transceiver) = self
                 .transceivers
                 .iter_mut()

@@ -31,6 +31,15 @@ pub enum OfferSection {
     },
 }
 
+impl OfferSection {
+    /// Its mid.
+    pub fn mid(&self) -> &str {
+        match self {
+            Self::Media { mid, .. } | Self::Data { mid, .. } => mid,
+        }
+    }
+}
+
 /// Writes an offer for `sections`, all bundled on `transport`.
 pub fn create_offer(
     sections: &[OfferSection],

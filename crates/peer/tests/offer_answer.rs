@@ -316,6 +316,33 @@ fn rule_19a_subsequent_offers_keep_sections_kinds_and_mids() {
         .unwrap();
 }
 
+/// RFC 9429 §5.2.2 (rule 19b): the answerer's own later offer has every negotiated section, in
+/// the negotiated order: the data section the remote offered first, then its audio and video.
+#[test]
+fn rule_19b_the_answerers_own_offer_keeps_every_section_in_order() {
+    let first = offer(&[&data("0"), &audio("1", ""), &video("2", "")]);
+    let mut n = answered(&first);
+    let ours = n.create_offer(transport(0)).expect("an offer");
+    let parsed = antiphon_sdp::parse(&ours.sdp)
+        .expect("our offer parses strictly")
+        .description;
+    let sections: Vec<(String, Option<&str>)> = parsed
+        .media
+        .iter()
+        .map(|m| (m.kind.as_str().to_owned(), m.mid()))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            ("application".to_owned(), Some("0")),
+            ("audio".to_owned(), Some("1")),
+            ("video".to_owned(), Some("2")),
+        ],
+        "{}",
+        ours.sdp
+    );
+}
+
 #[test]
 fn rollback_of_a_remote_offer_returns_to_stable_and_drops_its_transceivers() {
     let mut n = negotiator(AnswerOptions::default());

@@ -1,0 +1,212 @@
+//! W3C operation semantics of `RTCPeerConnection` over loopback: a refused description changes
+//! nothing (and the right one still connects afterwards), and an ICE restart offer restarts the
+//! agent only once it is applied.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use antiphon_ice::IceGatheringState;
+use antiphon_peer::{
+    Error, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
+    RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
+};
+
+fn peer_on(ip: [u8; 4]) -> RTCPeerConnection {
+    let options = PeerOptions {
+        bind: vec![IpAddr::from(ip)],
+        ..PeerOptions::default()
+    };
+    RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("a connection")
+}
+
+fn peer() -> RTCPeerConnection {
+    peer_on([127, 0, 0, 1])
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(20), future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+fn settled(state: RTCPeerConnectionState) -> bool {
+    matches!(
+        state,
+        RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
+    )
+}
+
+fn ufrag(description: &RTCSessionDescriptionInit) -> &str {
+    description
+        .sdp
+        .lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .expect("an a=ice-ufrag line")
+}
+
+/// `offerer` offers, `answerer` answers; both applied. Returns the offer and the answer.
+async fn negotiate(
+    offerer: &RTCPeerConnection,
+    answerer: &RTCPeerConnection,
+) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
+    let offer = offerer.create_offer().await.expect("an offer");
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .expect("our offer applies");
+    answerer
+        .set_remote_description(offer.clone())
+        .await
+        .expect("the offer applies");
+    let answer = answerer.create_answer().await.expect("an answer");
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .expect("our answer applies");
+    offerer
+        .set_remote_description(answer.clone())
+        .await
+        .expect("the answer applies");
+    (offer, answer)
+}
+
+/// A message each way on a new channel opened by `from`.
+async fn exchange(from: &RTCPeerConnection, to: &RTCPeerConnection, label: &str) {
+    let channel: RTCDataChannel = within(
+        "open",
+        from.open_data_channel(label, RTCDataChannelInit::default()),
+    )
+    .await
+    .expect("a channel");
+    channel.send_text("ping").await.expect("sent");
+    let remote = within("ondatachannel", to.accept_data_channel())
+        .await
+        .expect("the remote channel");
+    assert_eq!(remote.label(), label);
+    let message = within("ping", remote.recv()).await.expect("a message");
+    assert_eq!(&message.data[..], b"ping");
+    remote.send_text("pong").await.expect("sent");
+    let reply = within("pong", channel.recv()).await.expect("a reply");
+    assert_eq!(&reply.data[..], b"pong");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_offer_refused_for_want_of_sockets_changes_nothing() {
+    let offerer = peer();
+    offerer
+        .create_data_channel_section()
+        .await
+        .expect("a section");
+    let offer = offerer.create_offer().await.expect("an offer");
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, after the
+    // negotiator has taken the offer.
+    let answerer = peer_on([192, 0, 2, 1]);
+    let error = answerer
+        .set_remote_description(offer)
+        .await
+        .expect_err("no socket, no transport");
+    assert!(matches!(error, Error::Operation(_)), "{error:?}");
+    assert_eq!(answerer.signaling_state().await, RTCSignalingState::Stable);
+    assert!(answerer.remote_description().await.is_none());
+    assert_eq!(answerer.ice_gathering_state().await, IceGatheringState::New);
+    assert!(
+        answerer.create_answer().await.is_err(),
+        "nothing to answer: the offer is gone"
+    );
+    offerer.close().await;
+    answerer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_connects() {
+    let offerer = peer();
+    let answerer = peer();
+    offerer
+        .create_data_channel_section()
+        .await
+        .expect("a section");
+    let offer = offerer.create_offer().await.expect("an offer");
+    offerer
+        .set_local_description(Some(offer.clone()))
+        .await
+        .expect("applies");
+    answerer
+        .set_remote_description(offer)
+        .await
+        .expect("applies");
+    let answer = answerer.create_answer().await.expect("an answer");
+    answerer
+        .set_local_description(Some(answer.clone()))
+        .await
+        .expect("applies");
+    // A hash function nobody knows: the line parses, but no fingerprint can be checked.
+    let unusable = RTCSessionDescriptionInit::answer(
+        answer
+            .sdp
+            .replace("a=fingerprint:sha-256 ", "a=fingerprint:sha-257 "),
+    );
+    assert_ne!(unusable.sdp, answer.sdp);
+    let error = offerer
+        .set_remote_description(unusable)
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, Error::InvalidAccess(_)), "{error:?}");
+    assert_eq!(
+        offerer.signaling_state().await,
+        RTCSignalingState::HaveLocalOffer
+    );
+    assert!(offerer.remote_description().await.is_none());
+    assert_eq!(offerer.connection_state(), RTCPeerConnectionState::New);
+
+    offerer
+        .set_remote_description(answer)
+        .await
+        .expect("the real answer applies");
+    assert_eq!(
+        within("connects", offerer.wait_for_state(settled)).await,
+        RTCPeerConnectionState::Connected
+    );
+    exchange(&offerer, &answerer, "after-refusal").await;
+    offerer.close().await;
+    answerer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_offer_restarts_the_agent_only_once_applied() {
+    let a = peer();
+    let b = peer();
+    a.create_data_channel_section().await.expect("a section");
+    let (first_offer, _) = negotiate(&a, &b).await;
+    for pc in [&a, &b] {
+        assert_eq!(
+            within("connects", pc.wait_for_state(settled)).await,
+            RTCPeerConnectionState::Connected
+        );
+    }
+    exchange(&a, &b, "before").await;
+
+    a.restart_ice().await;
+    let restart = a.create_offer().await.expect("a restart offer");
+    assert_ne!(ufrag(&restart), ufrag(&first_offer), "new credentials");
+    // The restart offer is dropped; b renegotiates instead. a's answer keeps a's credentials:
+    // its agent was not restarted by an offer nobody applied.
+    let (_, answer) = negotiate(&b, &a).await;
+    assert_eq!(ufrag(&answer), ufrag(&first_offer));
+    exchange(&b, &a, "renegotiated").await;
+
+    // The restart is still pending: the next offer carries the same new credentials, and once
+    // applied on both sides the connection goes on over the restarted agents.
+    let (again, _) = negotiate(&a, &b).await;
+    assert_eq!(ufrag(&again), ufrag(&restart));
+    exchange(&a, &b, "restarted").await;
+    assert_eq!(a.connection_state(), RTCPeerConnectionState::Connected);
+    let (after, _) = negotiate(&a, &b).await;
+    assert_eq!(
+        ufrag(&after),
+        ufrag(&restart),
+        "the restart is done: no further new credentials"
+    );
+    a.close().await;
+    b.close().await;
+}
