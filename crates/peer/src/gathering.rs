@@ -8,7 +8,7 @@ use std::ops::Range;
 use antiphon_ice::{Candidate, IceGatheringState};
 use tokio::sync::broadcast;
 
-use crate::connection::{PeerConnectionEvent, RTCIceCandidateInit};
+use crate::events::{PeerConnectionEvent, RTCIceCandidateInit};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::signaling::RTCSignalingState;
 use crate::transport::transport_section;

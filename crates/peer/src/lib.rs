@@ -62,10 +62,12 @@ mod connection;
 mod data_channel;
 mod description;
 mod error;
+mod events;
 mod gathering;
 mod negotiator;
 pub mod offer;
 mod sctp;
+mod setup;
 mod signaling;
 mod transceiver;
 mod transport;
@@ -73,17 +75,16 @@ mod transport;
 pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
 };
-pub use connection::{
-    PeerConnectionEvent, PeerOptions, PendingDataChannel, RTCIceCandidateInit, RTCPeerConnection,
-    RTCPeerConnectionState,
-};
+pub use connection::{PeerOptions, RTCPeerConnection};
 pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
 pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
     OperationReason, SyntaxReason, TypeErrorReason,
 };
+pub use events::{PeerConnectionEvent, RTCIceCandidateInit, RTCPeerConnectionState};
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};
+pub use setup::PendingDataChannel;
 pub use signaling::{RTCSignalingState, Side, Transition};
 pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};

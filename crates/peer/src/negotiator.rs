@@ -413,6 +413,20 @@ impl Negotiator {
         Ok(RTCSessionDescriptionInit::offer(text))
     }
 
+    /// `createOffer`'s state check, before any socket is bound.
+    pub(crate) fn signaling_state_allows_offer(&self) -> Result<(), Error> {
+        let state = self.signaling_state();
+        if state == RTCSignalingState::Closed {
+            return Err(Error::InvalidState(InvalidStateReason::Closed));
+        }
+        if !state.can_create_offer() {
+            return Err(Error::InvalidState(InvalidStateReason::CannotOffer {
+                state,
+            }));
+        }
+        Ok(())
+    }
+
     /// `transceiver.direction = direction`.
     pub fn set_direction(&mut self, id: TransceiverId, direction: Direction) -> Result<(), Error> {
         let transceiver = self.transceiver_mut(id)?;

@@ -1,0 +1,163 @@
+//! The connection's states, descriptions and transceivers, as the W3C attributes read them.
+
+use antiphon_codec::MediaKind;
+use antiphon_dtls::Certificate;
+use antiphon_ice::driver::IceDriver;
+use antiphon_ice::{IceConnectionState, IceGatheringState};
+use tokio::sync::broadcast;
+
+use super::RTCPeerConnection;
+use crate::description::RTCSessionDescriptionInit;
+use crate::error::Error;
+use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
+use crate::negotiator::{AppliedDescription, Negotiator};
+use crate::signaling::RTCSignalingState;
+use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
+
+impl RTCPeerConnection {
+    /// Subscribes to the connection's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<PeerConnectionEvent> {
+        self.events.subscribe()
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> RTCPeerConnectionState {
+        *self.state.borrow()
+    }
+
+    /// Waits until the connection state satisfies `done` and returns it.
+    pub async fn wait_for_state(
+        &self,
+        done: impl Fn(RTCPeerConnectionState) -> bool,
+    ) -> RTCPeerConnectionState {
+        let mut receiver = self.state.subscribe();
+        let result = receiver.wait_for(|s| done(*s)).await.map(|s| *s);
+        result.unwrap_or(RTCPeerConnectionState::Closed)
+    }
+
+    /// `signalingState`.
+    pub async fn signaling_state(&self) -> RTCSignalingState {
+        self.inner.lock().await.negotiator.signaling_state()
+    }
+
+    /// `localDescription`.
+    pub async fn local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::local_description).await
+    }
+
+    /// `remoteDescription`.
+    pub async fn remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::remote_description).await
+    }
+
+    /// `currentLocalDescription`.
+    pub async fn current_local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::current_local_description)
+            .await
+    }
+
+    /// `pendingLocalDescription`.
+    pub async fn pending_local_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::pending_local_description)
+            .await
+    }
+
+    /// `currentRemoteDescription`.
+    pub async fn current_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::current_remote_description)
+            .await
+    }
+
+    /// `pendingRemoteDescription`.
+    pub async fn pending_remote_description(&self) -> Option<RTCSessionDescriptionInit> {
+        self.description(Negotiator::pending_remote_description)
+            .await
+    }
+
+    /// One of the negotiator's descriptions, in browser JSON shape.
+    pub(super) async fn description(
+        &self,
+        pick: fn(&Negotiator) -> Option<&AppliedDescription>,
+    ) -> Option<RTCSessionDescriptionInit> {
+        pick(&self.inner.lock().await.negotiator).map(AppliedDescription::to_init)
+    }
+
+    /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
+    /// once host candidates and the configured STUN servers' answers (or their timeouts) are in.
+    pub async fn ice_gathering_state(&self) -> IceGatheringState {
+        self.inner.lock().await.gathering.state
+    }
+
+    /// Waits until gathering is complete (at once if it is), for peers that do not trickle:
+    /// then [`local_description`](Self::local_description) carries every candidate and
+    /// `a=end-of-candidates`. Returns at once if gathering has not started (no description
+    /// was created yet) or the connection is closed.
+    pub async fn gathering_complete(&self) {
+        let mut events = self.events.subscribe();
+        loop {
+            if self.ice_gathering_state().await != IceGatheringState::Gathering
+                || self.connection_state() == RTCPeerConnectionState::Closed
+            {
+                return;
+            }
+            match events.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// `iceConnectionState`.
+    pub async fn ice_connection_state(&self) -> IceConnectionState {
+        let inner = self.inner.lock().await;
+        inner
+            .ice
+            .as_ref()
+            .map_or(IceConnectionState::New, IceDriver::state)
+    }
+
+    /// `RTCRtpTransceiver.setCodecPreferences(codecs)` for the transceiver `id`: its codecs in
+    /// this order, in the next offer or answer.
+    pub async fn set_codec_preferences(
+        &self,
+        id: TransceiverId,
+        codecs: Vec<antiphon_codec::Codec>,
+    ) -> Result<(), Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .set_codec_preferences(id, codecs)
+    }
+
+    /// The certificate whose fingerprint our descriptions carry.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// `addTrack(track, ...streams)`.
+    pub async fn add_track(
+        &self,
+        track: MediaStreamTrack,
+        stream_ids: Vec<String>,
+    ) -> Result<TransceiverId, Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .add_track(track, stream_ids)
+    }
+
+    /// `addTransceiver(kind, init)`.
+    pub async fn add_transceiver(
+        &self,
+        kind: MediaKind,
+        init: RTCRtpTransceiverInit,
+    ) -> Result<TransceiverId, Error> {
+        self.inner
+            .lock()
+            .await
+            .negotiator
+            .add_transceiver(kind, init)
+    }
+}
