@@ -5,8 +5,8 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::net::UdpSocket;
@@ -20,6 +20,84 @@ pub(crate) type Selected = Option<(SocketAddr, SocketAddr)>;
 /// at the element size for the connection's life.
 pub(crate) type DtlsDatagram = Box<(SocketAddr, Vec<u8>)>;
 
+/// Payload (DTLS, not ICE checks) carried by one candidate pair, as `getStats` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PairTraffic {
+    /// The local base address.
+    pub local: SocketAddr,
+    /// The remote address.
+    pub remote: SocketAddr,
+    /// Datagrams sent (`packetsSent`).
+    pub packets_sent: u64,
+    /// Bytes sent (`bytesSent`).
+    pub bytes_sent: u64,
+    /// Datagrams received (`packetsReceived`).
+    pub packets_received: u64,
+    /// Bytes received (`bytesReceived`).
+    pub bytes_received: u64,
+}
+
+/// Payload counters per pair, shared by the driver (what it receives) and [`IceConn`] (what
+/// it sends). A handful of pairs at most carry payload; one uncontended lock per datagram.
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pairs: Mutex<Vec<PairTraffic>>,
+}
+
+impl Traffic {
+    fn pair<R>(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        f: impl FnOnce(&mut PairTraffic) -> R,
+    ) -> R {
+        let mut pairs = self
+            .pairs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let index = match pairs
+            .iter()
+            .position(|p| p.local == local && p.remote == remote)
+        {
+            Some(index) => index,
+            None => {
+                pairs.push(PairTraffic {
+                    local,
+                    remote,
+                    packets_sent: 0,
+                    bytes_sent: 0,
+                    packets_received: 0,
+                    bytes_received: 0,
+                });
+                pairs.len() - 1
+            }
+        };
+        f(&mut pairs[index])
+    }
+
+    pub(crate) fn sent(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+        self.pair(local, remote, |p| {
+            p.packets_sent += 1;
+            p.bytes_sent += bytes as u64;
+        });
+    }
+
+    pub(crate) fn received(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+        self.pair(local, remote, |p| {
+            p.packets_received += 1;
+            p.bytes_received += bytes as u64;
+        });
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<PairTraffic> {
+        self.pairs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// The DTLS transport over ICE. Obtain it from [`crate::driver::IceDriver::dtls_conn`].
 #[derive(Debug)]
 pub struct IceConn {
@@ -27,6 +105,7 @@ pub struct IceConn {
     selected: watch::Receiver<Selected>,
     incoming: tokio::sync::Mutex<mpsc::Receiver<DtlsDatagram>>,
     closed: AtomicBool,
+    traffic: Arc<Traffic>,
 }
 
 fn not_connected() -> webrtc_util::Error {
@@ -42,12 +121,14 @@ impl IceConn {
         sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
         selected: watch::Receiver<Selected>,
         incoming: mpsc::Receiver<DtlsDatagram>,
+        traffic: Arc<Traffic>,
     ) -> Self {
         IceConn {
             sockets,
             selected,
             incoming: tokio::sync::Mutex::new(incoming),
             closed: AtomicBool::new(false),
+            traffic,
         }
     }
 
@@ -94,7 +175,9 @@ impl Conn for IceConn {
         }
         let (local, remote) = self.selected_pair().ok_or_else(not_connected)?;
         let socket = self.sockets.get(&local).ok_or_else(not_connected)?;
-        Ok(socket.send_to(buf, remote).await?)
+        let sent = socket.send_to(buf, remote).await?;
+        self.traffic.sent(local, remote, sent);
+        Ok(sent)
     }
 
     /// Sends on the selected pair whatever `target` says: ICE, not DTLS, picks the path.

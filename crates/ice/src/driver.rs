@@ -33,10 +33,10 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant as TokioInstant;
 
 use crate::agent::{
-    AgentConfig, Datagram, IceAgent, IceConnectionState, IceEvent, IceRole, PairState,
+    AgentConfig, Datagram, IceAgent, IceConnectionState, IceEvent, IceRole, IceStats, PairState,
 };
 use crate::candidate::Candidate;
-use crate::conn::{DtlsDatagram, IceConn, Selected};
+use crate::conn::{DtlsDatagram, IceConn, PairTraffic, Selected, Traffic};
 use crate::credentials::IceCredentials;
 use crate::error::Error;
 
@@ -120,6 +120,7 @@ enum Command {
     AddRemoteCandidate(Box<Candidate>, oneshot::Sender<Result<(), Error>>),
     EndOfRemoteCandidates,
     Restart(Box<IceCredentials>),
+    Stats(oneshot::Sender<Box<IceStats>>),
     Close,
 }
 
@@ -144,7 +145,18 @@ pub struct IceDriver {
     local_candidates: Vec<Candidate>,
     conn: Option<Arc<IceConn>>,
     counters: Arc<Counters>,
+    traffic: Arc<Traffic>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// What [`IceDriver::stats`] reports: the agent's snapshot and the payload each pair carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DriverStats {
+    /// The agent: role, states, candidates, pairs and their check counters.
+    pub agent: IceStats,
+    /// Payload (DTLS) datagrams and bytes per pair.
+    pub traffic: Vec<PairTraffic>,
 }
 
 impl std::fmt::Debug for Command {
@@ -176,8 +188,14 @@ impl IceDriver {
         let (selected_tx, selected_rx) = watch::channel(None);
         let (dtls_tx, dtls_rx) = mpsc::channel(DTLS_QUEUE);
         let counters = Arc::new(Counters::default());
+        let traffic = Arc::new(Traffic::default());
 
-        let conn = Arc::new(IceConn::new(sockets.clone(), selected_rx.clone(), dtls_rx));
+        let conn = Arc::new(IceConn::new(
+            sockets.clone(),
+            selected_rx.clone(),
+            dtls_rx,
+            Arc::clone(&traffic),
+        ));
         let mut receive_order: Vec<(SocketAddr, Arc<UdpSocket>)> = sockets
             .iter()
             .map(|(local, socket)| (*local, Arc::clone(socket)))
@@ -196,6 +214,7 @@ impl IceDriver {
             selected: selected_tx,
             dtls: dtls_tx,
             counters: counters.clone(),
+            traffic: Arc::clone(&traffic),
         };
         let tasks = vec![tokio::spawn(run.run())];
         Ok(IceDriver {
@@ -207,6 +226,7 @@ impl IceDriver {
             local_candidates,
             conn: Some(conn),
             counters,
+            traffic,
             tasks,
         })
     }
@@ -246,6 +266,20 @@ impl IceDriver {
     pub fn restart(&mut self, credentials: IceCredentials) {
         self.credentials = credentials.clone();
         let _ = self.commands.send(Command::Restart(Box::new(credentials)));
+    }
+
+    /// `getStats` of ICE: the agent's snapshot and the payload per pair; [`Error::Closed`]
+    /// once the driver stopped.
+    pub async fn stats(&self) -> Result<DriverStats, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Stats(tx))
+            .map_err(|_| Error::Closed)?;
+        let agent = rx.await.map_err(|_| Error::Closed)?;
+        Ok(DriverStats {
+            agent: *agent,
+            traffic: self.traffic.snapshot(),
+        })
     }
 
     /// The next agent event; `None` once the driver stopped (or [`stop_events`] was called).
@@ -400,6 +434,7 @@ struct Run {
     selected: watch::Sender<Selected>,
     dtls: mpsc::Sender<DtlsDatagram>,
     counters: Arc<Counters>,
+    traffic: Arc<Traffic>,
 }
 
 impl Run {
@@ -459,6 +494,9 @@ impl Run {
                 tracing::info!(ufrag = c.ufrag(), "ICE restart with new local credentials");
                 self.agent.restart(*c);
             }
+            Command::Stats(reply) => {
+                let _ = reply.send(Box::new(self.agent.stats()));
+            }
             Command::Close => self.agent.close(),
         }
     }
@@ -482,8 +520,11 @@ impl Run {
                 // before we learn of its nomination).
                 let selected = self.agent.selected_pair() == Some((local, source));
                 let valid = self.agent.pair_state(local, source) == Some(PairState::Succeeded);
+                let length = bytes.len();
                 if !(selected || valid) || self.dtls.try_send(Box::new((source, bytes))).is_err() {
                     self.counters.dtls_dropped.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    self.traffic.received(local, source, length);
                 }
             }
             Some(128..=191) => {

@@ -18,10 +18,10 @@ pub mod sim;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
-    IceGatheringState, IceRole, PairState, Transmit,
+    IceGatheringState, IceRole, IceStats, PairCounters, PairState, PairStats, Transmit,
 };
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
-pub use conn::IceConn;
+pub use conn::{IceConn, PairTraffic};
 pub use credentials::IceCredentials;
 pub use error::{
     CandidateError, CandidateErrorKind, CandidateField, CredentialsError, Error,

@@ -537,3 +537,53 @@ fn ice_restart_after_a_path_change_reconnects_on_the_new_path() {
         );
     }
 }
+
+/// `getStats` of ICE on a clean 20 ms link: the selected pair's checks and consent requests are
+/// counted both ways, and every round trip measures exactly 40 ms of virtual time.
+#[test]
+fn stats_count_checks_and_consent_and_measure_round_trips() {
+    let mut w = World::controlling_a(3);
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    // A minute of consent freshness (a request every 4 to 6 s).
+    assert!(!w.run_until(Duration::from_secs(60), |w| !w.both_connected()));
+    for side in [&w.a, &w.b] {
+        let stats = side.agent.stats();
+        assert_eq!(stats.state, State::Connected);
+        assert_eq!(stats.local_ufrag, side.agent.local_credentials().ufrag());
+        assert!(
+            stats
+                .remote_candidates
+                .iter()
+                .any(|c| c.kind == CandidateType::Host),
+            "{:?}",
+            stats.remote_candidates
+        );
+        let selected: Vec<_> = stats.pairs.iter().filter(|p| p.selected).collect();
+        assert_eq!(selected.len(), 1, "{:?}", stats.pairs);
+        let pair = selected[0];
+        assert_eq!(
+            Some((pair.local, pair.remote)),
+            side.agent.selected_pair()
+        );
+        assert_eq!(pair.state, PairState::Succeeded);
+        assert!(pair.nominated);
+        let c = &pair.counters;
+        assert!(c.requests_received >= 1 && c.responses_sent >= 1, "{c:?}");
+        assert!(c.consent_requests_sent >= 9, "{c:?}");
+        assert!(
+            c.responses_received >= c.consent_requests_sent,
+            "every consent request (and at least one check) answered: {c:?}"
+        );
+        assert_eq!(c.current_round_trip_time, Some(Duration::from_millis(40)));
+        assert_eq!(c.round_trip_time_measurements, c.responses_received);
+        assert_eq!(
+            c.total_round_trip_time,
+            Duration::from_millis(40) * c.round_trip_time_measurements as u32
+        );
+    }
+    assert!(
+        w.a.agent.stats().pairs.iter().any(|p| p.selected && p.counters.requests_sent >= 1),
+        "the controlling side checked and nominated"
+    );
+}

@@ -45,6 +45,11 @@ impl CheckList {
             .position(|p| p.local == local && p.remote == remote)
     }
 
+    /// Every pair, in the order added.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &CandidatePair> {
+        self.pairs.iter()
+    }
+
     pub(crate) fn get(&self, id: PairId) -> Option<&CandidatePair> {
         self.pairs.get(id)
     }

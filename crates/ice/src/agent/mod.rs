@@ -27,10 +27,12 @@ use crate::candidate::{Candidate, CandidateAddress, CandidateType, Transport};
 use crate::credentials::IceCredentials;
 use crate::error::{Error, RemoteCandidateError};
 use checklist::{CheckList, PairId};
+mod stats;
 use consent::Consent;
 use pair::CandidatePair;
 
 pub use pair::{PairState, pair_priority};
+pub use stats::{IceStats, PairCounters, PairStats};
 pub use types::{
     AgentConfig, Datagram, DropCounters, DropReason, IceConnectionState, IceEvent,
     IceGatheringState, IceRole, Transmit,
@@ -54,6 +56,8 @@ struct RemoteCandidate {
     addr: SocketAddr,
     priority: u32,
     foundation: String,
+    /// Its type as signalled (reported by `getStats`).
+    kind: CandidateType,
     peer_reflexive: bool,
 }
 
@@ -83,6 +87,10 @@ struct Transaction {
     deadline: Instant,
     rto: Duration,
     retransmits_left: u32,
+    /// When it was first sent, and whether it was sent again: a round-trip time is measured
+    /// only on a response to a request sent once.
+    sent_at: Instant,
+    retransmitted: bool,
 }
 
 /// The ICE agent. See the module documentation.
@@ -118,6 +126,8 @@ pub struct IceAgent {
     consent: Consent,
     consent_stale: bool,
     drops: DropCounters,
+    /// Per-pair counters for `getStats`.
+    counters: stats::Counters,
     closed: bool,
     /// The latest time handed to us.
     last_now: Instant,
@@ -196,6 +206,7 @@ impl IceAgent {
             consent: Consent::default(),
             consent_stale: false,
             drops: DropCounters::default(),
+            counters: stats::Counters::new(),
             closed: false,
             last_now: now,
         }
@@ -389,6 +400,7 @@ impl IceAgent {
             addr,
             priority: candidate.priority,
             foundation: candidate.foundation.clone(),
+            kind: candidate.kind.clone(),
             peer_reflexive: false,
         });
         self.pair_remote(self.remotes.len() - 1);

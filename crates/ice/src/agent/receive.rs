@@ -68,6 +68,8 @@ impl IceAgent {
             .ok_or(DropReason::UnknownDestination)?;
         let key = self.local_key.clone().ok_or(DropReason::BadIntegrity)?;
         let msg = stun::decode_verified(d.contents, Some(&key), false)?;
+        self.pair_counters(d.destination, d.source)
+            .requests_received += 1;
         let attrs = stun::check_attributes(&msg).ok_or(DropReason::WrongUsername)?;
         let (ours, theirs) = attrs
             .username
@@ -121,6 +123,7 @@ impl IceAgent {
                     addr: d.source,
                     priority,
                     foundation: self.rng_foundation(),
+                    kind: CandidateType::PeerReflexive,
                     peer_reflexive: true,
                 }
             }
@@ -146,6 +149,7 @@ impl IceAgent {
 
         let bytes = stun::encode_success(header.transaction, d.source, &key);
         self.send(d.destination, d.source, bytes);
+        self.pair_counters(d.destination, d.source).responses_sent += 1;
         self.checking_since.get_or_insert(now);
 
         // Triggered check and nomination (RFC 8445 sections 7.3.1.4 and 7.3.1.5).
@@ -189,6 +193,10 @@ impl IceAgent {
         let msg = stun::decode_verified(d.contents, tx.key.as_ref(), is_gather)?;
         let tx = self.transactions.swap_remove(index);
         let success = header.class == MessageClass::SuccessResponse;
+        if matches!(tx.kind, TxKind::Check { .. } | TxKind::Consent) {
+            let rtt = (!tx.retransmitted).then(|| now.saturating_duration_since(tx.sent_at));
+            self.pair_counters(tx.local, tx.remote).response(rtt);
+        }
         match tx.kind {
             TxKind::Gather { local_pref } => {
                 if let (true, Some(mapped)) = (success, stun::mapped_address(&msg)) {

@@ -52,6 +52,7 @@ impl IceAgent {
                 tx.retransmits_left -= 1;
                 tx.rto = (tx.rto * 2).min(self.config.max_rto);
                 tx.deadline = now + tx.rto;
+                tx.retransmitted = true;
                 let (local, remote, bytes) = (tx.local, tx.remote, tx.bytes.clone());
                 self.send(local, remote, bytes);
                 i += 1;
@@ -85,6 +86,11 @@ impl IceAgent {
             return;
         }
         self.send(local, remote, bytes.clone());
+        match kind {
+            TxKind::Check { .. } => self.pair_counters(local, remote).requests_sent += 1,
+            TxKind::Consent => self.pair_counters(local, remote).consent_requests_sent += 1,
+            TxKind::Gather { .. } => {}
+        }
         self.transactions.push(Transaction {
             id,
             kind,
@@ -95,6 +101,8 @@ impl IceAgent {
             deadline: now + self.config.initial_rto,
             rto: self.config.initial_rto,
             retransmits_left: retransmits,
+            sent_at: now,
+            retransmitted: false,
         });
     }
 
