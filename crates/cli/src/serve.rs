@@ -290,7 +290,8 @@ async fn websocket(stream: TcpStream) -> Result<(), String> {
 }
 
 /// A message from the page: `{"type":"offer","sdp":...}`, `{"type":"candidate","candidate":
-/// RTCIceCandidateInit | null}` (trickled; `null` is end-of-candidates) or
+/// RTCIceCandidateInit | null}` (trickled; `null` is end-of-candidates), `{"type":"getStats"}`
+/// (answered with `{"type":"stats","report":[...]}`, Antiphon's W3C stats) or
 /// `{"type":"log","text":...}`.
 async fn on_message(
     data: &[u8],
@@ -312,6 +313,16 @@ async fn on_message(
             let line = value.get("text").and_then(|t| t.as_str()).unwrap_or("");
             say(&format!("browser: {line}"));
         }
+        Some((kind, _)) if kind == "getStats" => match pc.as_deref() {
+            Some(pc) => {
+                let report = pc.get_stats().await;
+                send_json(out, &json!({"type": "stats", "report": report}));
+            }
+            None => send_json(
+                out,
+                &json!({"type": "error", "message": "getStats before the offer"}),
+            ),
+        },
         Some((kind, value)) if kind == "candidate" => {
             if let Err(error) = add_candidate(value, pc.as_deref()).await {
                 say(&format!("candidate refused: {error}"));
@@ -327,7 +338,7 @@ async fn on_message(
         },
         _ => send_json(
             out,
-            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"candidate\"|\"log\", ...}"}),
+            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"candidate\"|\"getStats\"|\"log\", ...}"}),
         ),
     }
 }

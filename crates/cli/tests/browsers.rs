@@ -78,6 +78,19 @@ fn passes(browser: Browser, query: &str) -> (Vec<String>, String) {
         !joined.contains("candidate refused"),
         "{name}: Antiphon applied every trickled candidate:\n{joined}"
     );
+    // Antiphon's getStats, as the page shows it: a connected transport, a selected pair with a
+    // measured round trip, and the page's channels open with messages both ways.
+    let stats = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: antiphon stats "))
+        .unwrap_or_else(|| panic!("{name}: the page shows Antiphon's stats:\n{joined}"));
+    assert!(
+        stats.contains(", dtls connected (")
+            && stats.contains(", pair succeeded rtt ")
+            && !stats.contains(" rtt -")
+            && stats.contains("chat open "),
+        "{name}: {stats}"
+    );
     for label in ["chat", "unordered", "lifetime"] {
         assert!(
             joined.contains(&format!("data channel {label:?} open")),

@@ -562,10 +562,7 @@ fn stats_count_checks_and_consent_and_measure_round_trips() {
         let selected: Vec<_> = stats.pairs.iter().filter(|p| p.selected).collect();
         assert_eq!(selected.len(), 1, "{:?}", stats.pairs);
         let pair = selected[0];
-        assert_eq!(
-            Some((pair.local, pair.remote)),
-            side.agent.selected_pair()
-        );
+        assert_eq!(Some((pair.local, pair.remote)), side.agent.selected_pair());
         assert_eq!(pair.state, PairState::Succeeded);
         assert!(pair.nominated);
         let c = &pair.counters;
@@ -583,7 +580,11 @@ fn stats_count_checks_and_consent_and_measure_round_trips() {
         );
     }
     assert!(
-        w.a.agent.stats().pairs.iter().any(|p| p.selected && p.counters.requests_sent >= 1),
+        w.a.agent
+            .stats()
+            .pairs
+            .iter()
+            .any(|p| p.selected && p.counters.requests_sent >= 1),
         "the controlling side checked and nominated"
     );
 }

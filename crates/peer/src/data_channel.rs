@@ -100,8 +100,39 @@ pub struct RTCDataChannel {
     shared: Arc<Shared>,
 }
 
+/// `RTCDataChannelState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RTCDataChannelState {
+    /// Open: messages flow (channels are handed out open).
+    Open,
+    /// `close()` was called; the stream is being reset.
+    Closing,
+    /// Closed: by `close()`, by the remote, or with the association.
+    Closed,
+}
+
+impl RTCDataChannelState {
+    /// The W3C name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closing => "closing",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+const OPEN: u8 = 0;
+const CLOSING: u8 = 1;
+const CLOSED: u8 = 2;
+
 struct Shared {
     channel: DataChannel,
+    /// [`RTCDataChannelState`] as [`OPEN`], [`CLOSING`] or [`CLOSED`].
+    state: std::sync::atomic::AtomicU8,
+    /// Woken (all waiters) when webrtc-sctp reports the buffered amount at or below the
+    /// threshold: the `bufferedamountlow` event.
+    low: Arc<tokio::sync::Notify>,
     label: String,
     init: RTCDataChannelInit,
     /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
@@ -114,6 +145,17 @@ struct Shared {
     /// The largest message we accept: our `a=max-message-size`, within what webrtc-sctp can
     /// reassemble.
     read_buffer_size: usize,
+}
+
+/// A data channel held without keeping it alive.
+#[derive(Clone)]
+pub(crate) struct WeakDataChannel(std::sync::Weak<Shared>);
+
+impl WeakDataChannel {
+    /// The channel, if a handle to it is still held somewhere.
+    pub(crate) fn upgrade(&self) -> Option<RTCDataChannel> {
+        self.0.upgrade().map(|shared| RTCDataChannel { shared })
+    }
 }
 
 impl std::fmt::Debug for RTCDataChannel {
@@ -147,15 +189,101 @@ impl RTCDataChannel {
         local_max_message_size: u64,
         remote_max_message_size: u64,
     ) -> Self {
+        let low = Arc::new(tokio::sync::Notify::new());
+        let waker = Arc::clone(&low);
+        channel.on_buffered_amount_low(Box::new(move || {
+            waker.notify_waiters();
+            Box::pin(async {})
+        }));
         Self {
             shared: Arc::new(Shared {
                 channel,
+                state: std::sync::atomic::AtomicU8::new(OPEN),
+                low,
                 label,
                 init,
                 remote_max_message_size,
                 read_buffer: tokio::sync::Mutex::new(Vec::new()),
                 read_buffer_size: read_buffer_size(local_max_message_size),
             }),
+        }
+    }
+
+    /// `readyState`.
+    pub fn ready_state(&self) -> RTCDataChannelState {
+        match self.shared.state.load(std::sync::atomic::Ordering::Acquire) {
+            OPEN => RTCDataChannelState::Open,
+            CLOSING => RTCDataChannelState::Closing,
+            _ => RTCDataChannelState::Closed,
+        }
+    }
+
+    pub(crate) fn ready_state_name(&self) -> &'static str {
+        self.ready_state().as_str()
+    }
+
+    fn set_closed(&self, state: u8) {
+        self.shared
+            .state
+            .fetch_max(state, std::sync::atomic::Ordering::AcqRel);
+        // A sender waiting for `bufferedamountlow` on a closing channel waits no more.
+        self.shared.low.notify_waiters();
+    }
+
+    /// A handle that does not keep the channel alive (the association's list for getStats).
+    pub(crate) fn downgrade(&self) -> WeakDataChannel {
+        WeakDataChannel(Arc::downgrade(&self.shared))
+    }
+
+    /// `bufferedAmount`: bytes queued for sending and not yet handed to the network.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.channel.buffered_amount()
+    }
+
+    /// `bufferedAmountLowThreshold`.
+    pub fn buffered_amount_low_threshold(&self) -> usize {
+        self.shared.channel.buffered_amount_low_threshold()
+    }
+
+    /// Sets `bufferedAmountLowThreshold`.
+    pub fn set_buffered_amount_low_threshold(&self, threshold: usize) {
+        self.shared
+            .channel
+            .set_buffered_amount_low_threshold(threshold);
+    }
+
+    /// Waits for the `bufferedamountlow` event: until `bufferedAmount` falls to
+    /// `bufferedAmountLowThreshold` or below (at once if it is). For a sender pacing itself
+    /// instead of queueing without bound.
+    pub async fn buffered_amount_low(&self) {
+        loop {
+            // Registered before the check, so a wake-up between the two is not lost.
+            let notified = self.shared.low.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.buffered_amount() <= self.buffered_amount_low_threshold()
+                || self.ready_state() != RTCDataChannelState::Open
+            {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// `RTCDataChannelStats` now.
+    pub(crate) fn stats(&self, timestamp: f64) -> crate::stats::RTCDataChannelStats {
+        let channel = &self.shared.channel;
+        crate::stats::RTCDataChannelStats {
+            id: format!("D{}", self.id()),
+            timestamp,
+            label: self.shared.label.clone(),
+            protocol: self.shared.init.protocol.clone(),
+            data_channel_identifier: self.id(),
+            state: self.ready_state_name(),
+            messages_sent: channel.messages_sent() as u64,
+            bytes_sent: channel.bytes_sent() as u64,
+            messages_received: channel.messages_received() as u64,
+            bytes_received: channel.bytes_received() as u64,
         }
     }
 
@@ -219,7 +347,10 @@ impl RTCDataChannel {
         match channel.read_data_channel(&mut buffer).await {
             // webrtc-data reports a reset or shut-down stream as an empty binary read; an
             // empty binary message is counted as received, the end of the stream is not.
-            Ok((0, false)) if channel.messages_received() == received_before => None,
+            Ok((0, false)) if channel.messages_received() == received_before => {
+                self.set_closed(CLOSED);
+                None
+            }
             Ok((n, is_string)) => Some(DataChannelMessage {
                 is_string,
                 data: Bytes::copy_from_slice(buffer.get(..n)?),
@@ -230,18 +361,26 @@ impl RTCDataChannel {
                     limit = size,
                     "channel closed: the remote sent a message larger than our max-message-size"
                 );
+                self.set_closed(CLOSED);
                 None
             }
-            Err(_) => None,
+            Err(_) => {
+                self.set_closed(CLOSED);
+                None
+            }
         }
     }
 
     /// `close()`: resets the stream (RFC 8831 §6.7).
     pub async fn close(&self) -> Result<(), Error> {
-        self.shared
+        self.set_closed(CLOSING);
+        let closed = self
+            .shared
             .channel
             .close()
             .await
-            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))
+            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)));
+        self.set_closed(CLOSED);
+        closed
     }
 }

@@ -69,6 +69,7 @@ pub mod offer;
 mod sctp;
 mod setup;
 mod signaling;
+mod stats;
 mod transceiver;
 mod transport;
 
@@ -76,7 +77,9 @@ pub use configuration::{
     RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
 };
 pub use connection::{PeerOptions, RTCPeerConnection};
-pub use data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelInit};
+pub use data_channel::{
+    DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState,
+};
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
 pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
@@ -87,4 +90,8 @@ pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy
 pub use sctp::{SctpParameters, SctpTransport};
 pub use setup::PendingDataChannel;
 pub use signaling::{RTCSignalingState, Side, Transition};
+pub use stats::{
+    RTCCertificateStats, RTCDataChannelStats, RTCIceCandidatePairStats, RTCIceCandidateStats,
+    RTCPeerConnectionStats, RTCStats, RTCStatsReport, RTCTransportStats,
+};
 pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};

@@ -11,7 +11,7 @@ use webrtc_sctp::association::{Association, Config as AssociationConfig};
 use webrtc_sctp::chunk::chunk_payload_data::PayloadProtocolIdentifier;
 use webrtc_util::Conn;
 
-use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
+use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, WeakDataChannel};
 use crate::error::{Error, OperationReason, TypeErrorReason};
 
 /// The SCTP side of a connection, as the descriptions negotiated it.
@@ -67,6 +67,10 @@ pub struct SctpTransport {
     next_stream: Mutex<u16>,
     /// Stream ids of the negotiated channels we opened: data on them is not a new channel.
     negotiated: Mutex<Vec<u16>>,
+    /// Every channel opened on the association, held weakly, for getStats.
+    channels: std::sync::Mutex<Vec<WeakDataChannel>>,
+    /// How many channels opened (`dataChannelsOpened`).
+    opened: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for SctpTransport {
@@ -114,6 +118,8 @@ impl SctpTransport {
             parameters,
             next_stream: Mutex::new(first),
             negotiated: Mutex::new(Vec::new()),
+            channels: std::sync::Mutex::new(Vec::new()),
+            opened: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -158,13 +164,41 @@ impl SctpTransport {
             id: Some(id),
             ..init
         };
-        Ok(RTCDataChannel::new(
+        Ok(self.register(RTCDataChannel::new(
             channel,
             label.to_owned(),
             init,
             self.parameters.local_max_message_size,
             self.parameters.remote_max_message_size,
-        ))
+        )))
+    }
+
+    /// Records an open channel for getStats; forgets channels nobody holds any more.
+    fn register(&self, channel: RTCDataChannel) -> RTCDataChannel {
+        let mut channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        channels.retain(|c| c.upgrade().is_some());
+        channels.push(channel.downgrade());
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        channel
+    }
+
+    /// The channels still held somewhere, and how many were ever opened.
+    pub(crate) fn channels(&self) -> (Vec<RTCDataChannel>, u32) {
+        let channels = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (
+            channels
+                .iter()
+                .filter_map(WeakDataChannel::upgrade)
+                .collect(),
+            self.opened.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// The next data channel the remote opens (`ondatachannel`), or `None` once the association
@@ -186,13 +220,13 @@ impl SctpTransport {
                 Ok(channel) => {
                     let init = RTCDataChannelInit::from_channel_type(&channel.config, id);
                     let label = channel.config.label.clone();
-                    return Some(RTCDataChannel::new(
+                    return Some(self.register(RTCDataChannel::new(
                         channel,
                         label,
                         init,
                         self.parameters.local_max_message_size,
                         self.parameters.remote_max_message_size,
-                    ));
+                    )));
                 }
                 // A stream whose first message is not a DCEP open: skip it.
                 Err(_) => continue,

@@ -373,3 +373,48 @@ async fn legacy_sctpmap_ports_negotiate_and_carry_the_association() {
     let message = within(accepted.recv()).await.expect("message");
     assert_eq!(&message.data[..], b"hi");
 }
+
+/// `bufferedAmount` grows with what is queued and `buffered_amount_low()` (the
+/// `bufferedamountlow` event) returns once it falls to the threshold; readyState follows close.
+#[tokio::test]
+async fn buffered_amount_falls_to_the_threshold_and_wakes_the_sender() {
+    let (a, b) = within(connected(PARAMETERS)).await;
+    let opened = within(a.open("bulk", RTCDataChannelInit::default()))
+        .await
+        .expect("open");
+    opened.send_text("first").await.expect("send");
+    let accepted = within(b.accept()).await.expect("ondatachannel");
+    within(accepted.recv()).await.expect("first");
+    let threshold = 64 * 1024;
+    opened.set_buffered_amount_low_threshold(threshold);
+    assert_eq!(opened.buffered_amount_low_threshold(), threshold);
+    let message = Bytes::from(vec![7u8; 256 * 1024]);
+    for _ in 0..4 {
+        opened.send(message.clone()).await.expect("send");
+    }
+    assert!(
+        opened.buffered_amount() > threshold,
+        "1 MiB sent at once is not all acknowledged yet: {}",
+        opened.buffered_amount()
+    );
+    within(opened.buffered_amount_low()).await;
+    assert!(opened.buffered_amount() <= threshold);
+    for _ in 0..4 {
+        let received = within(accepted.recv()).await.expect("a message");
+        assert_eq!(received.data.len(), 256 * 1024);
+    }
+    assert_eq!(
+        opened.ready_state(),
+        antiphon_peer::RTCDataChannelState::Open
+    );
+    opened.close().await.expect("close");
+    assert_eq!(
+        opened.ready_state(),
+        antiphon_peer::RTCDataChannelState::Closed
+    );
+    assert!(within(accepted.recv()).await.is_none());
+    assert_eq!(
+        accepted.ready_state(),
+        antiphon_peer::RTCDataChannelState::Closed
+    );
+}

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::signaling::RTCSignalingState;
+use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
 use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
 
 impl RTCPeerConnection {
@@ -159,5 +160,45 @@ impl RTCPeerConnection {
             .await
             .negotiator
             .add_transceiver(kind, init)
+    }
+
+    /// `getStats()`: the W3C reports of the connection, its transport, candidate pairs,
+    /// candidates, certificates and data channels (see [`RTCStatsReport`]).
+    pub async fn get_stats(&self) -> RTCStatsReport {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let (ice, started) = {
+            let inner = self.inner.lock().await;
+            let ice = match inner.ice.as_ref() {
+                Some(ice) => ice.stats().await.ok(),
+                None => None,
+            };
+            (ice, inner.started)
+        };
+        let session = self.dtls.borrow().clone();
+        let dtls_state = match (session.is_some(), self.connection_state()) {
+            (_, RTCPeerConnectionState::Closed) => "closed",
+            (true, _) => "connected",
+            (false, RTCPeerConnectionState::Failed) => "failed",
+            (false, _) if started => "connecting",
+            (false, _) => "new",
+        };
+        let dtls = DtlsSnapshot {
+            state: dtls_state,
+            established: session
+                .as_ref()
+                .map(|s| (s.role(), s.peer_certificate().to_vec())),
+        };
+        let sctp = self.sctp.borrow().clone();
+        let (channels, channels_opened) = sctp.map(|s| s.channels()).unwrap_or_default();
+        stats::report(&StatsInput {
+            timestamp,
+            ice: ice.as_ref(),
+            dtls,
+            certificate: &self.certificate,
+            channels: &channels,
+            channels_opened,
+        })
     }
 }
