@@ -57,6 +57,9 @@ pub enum PeerConnectionEvent {
     /// the description already carries them (a description carries every candidate found
     /// before it was created).
     IceCandidate(Option<RTCIceCandidateInit>),
+    /// `negotiationneeded`: something changed that needs an offer/answer exchange (fired in
+    /// `stable`, once until an exchange completes).
+    NegotiationNeeded,
 }
 
 /// Moves the connection state to `new` and emits `connectionstatechange` if it changed;

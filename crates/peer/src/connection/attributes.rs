@@ -142,11 +142,10 @@ impl RTCPeerConnection {
         track: MediaStreamTrack,
         stream_ids: Vec<String>,
     ) -> Result<TransceiverId, Error> {
-        self.inner
-            .lock()
-            .await
-            .negotiator
-            .add_track(track, stream_ids)
+        let mut inner = self.inner.lock().await;
+        let id = inner.negotiator.add_track(track, stream_ids)?;
+        self.update_negotiation_needed(&mut inner);
+        Ok(id)
     }
 
     /// `addTransceiver(kind, init)`.
@@ -155,11 +154,10 @@ impl RTCPeerConnection {
         kind: MediaKind,
         init: RTCRtpTransceiverInit,
     ) -> Result<TransceiverId, Error> {
-        self.inner
-            .lock()
-            .await
-            .negotiator
-            .add_transceiver(kind, init)
+        let mut inner = self.inner.lock().await;
+        let id = inner.negotiator.add_transceiver(kind, init)?;
+        self.update_negotiation_needed(&mut inner);
+        Ok(id)
     }
 
     /// `getStats()`: the W3C reports of the connection, its transport, candidate pairs,

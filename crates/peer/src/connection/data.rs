@@ -9,15 +9,19 @@ use super::{Inner, RTCPeerConnection};
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
 use crate::error::{Error, InvalidStateReason, TypeErrorReason};
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
-use crate::sctp::SctpTransport;
+use crate::sctp::{SctpParameters, SctpTransport};
 use crate::setup::{IceEvents, PendingDataChannel, Setup, StartPlan, wait_for_sctp};
 use crate::signaling::RTCSignalingState;
+use tokio::sync::{broadcast, mpsc, watch};
 
 impl RTCPeerConnection {
     /// Asks for a data channel section in the next offer (`createDataChannel` before
     /// negotiation); the channel itself is opened with [`RTCPeerConnection::open_data_channel`].
     pub async fn create_data_channel_section(&self) -> Result<(), Error> {
-        self.inner.lock().await.negotiator.request_data_channel()
+        let mut inner = self.inner.lock().await;
+        inner.negotiator.request_data_channel()?;
+        self.update_negotiation_needed(&mut inner);
+        Ok(())
     }
 
     /// `createDataChannel(label, init)` once the SCTP association is up: waits for it.
@@ -64,6 +68,7 @@ impl RTCPeerConnection {
             let negotiated = self.sctp.borrow().is_some();
             if !negotiated {
                 inner.negotiator.request_data_channel()?;
+                self.update_negotiation_needed(&mut inner);
             }
         }
         let sctp = self.sctp.subscribe();
@@ -98,6 +103,7 @@ impl RTCPeerConnection {
             return;
         };
         inner.started = true;
+        inner.sctp_started = sctp.is_some();
         self.set_state(RTCPeerConnectionState::Connecting);
         let state = self.state.clone();
         let events = self.events.clone();
@@ -127,21 +133,90 @@ impl RTCPeerConnection {
             let Some(association) = setup.await else {
                 return;
             };
-            // `accept` does not return after the association is closed (webrtc-sctp keeps its
-            // accept queue open while the association lives, and this task holds it), so the
-            // loop also ends when the connection closes; dropping the association then lets
-            // its tasks and the DTLS connection under it go.
-            let mut closed = state.subscribe();
-            loop {
-                let channel = tokio::select! {
-                    channel = association.accept() => channel,
-                    _ = closed.wait_for(|s| *s == RTCPeerConnectionState::Closed) => None,
-                };
-                let Some(channel) = channel else { break };
-                tracing::debug!(label = channel.label(), "remote data channel");
-                let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
-                let _ = channels.send(channel);
-            }
+            accept_channels(association, state, events, channels).await;
         });
+    }
+
+    /// A data channel section negotiated after the transports started (a renegotiation added
+    /// it, or the first exchange was glare-resolved without it): the SCTP association starts
+    /// on the DTLS session once that is up, with the DTLS role as negotiated.
+    pub(super) fn start_sctp_if_added(&self, inner: &mut Inner) {
+        if !inner.started || inner.sctp_started {
+            return;
+        }
+        let (Some(local), Some(remote)) = (
+            inner.negotiator.current_local_description(),
+            inner.negotiator.current_remote_description(),
+        ) else {
+            return;
+        };
+        let Some(parameters) = SctpParameters::negotiated(&local.parsed, &remote.parsed) else {
+            return;
+        };
+        inner.sctp_started = true;
+        let mut dtls = self.dtls.subscribe();
+        let mut connection = self.state.subscribe();
+        let state = self.state.clone();
+        let events = self.events.clone();
+        let channels = self.remote_channels_tx.clone();
+        let sctp_slot = self.sctp.clone();
+        tokio::spawn(async move {
+            let session = loop {
+                if let Some(session) = dtls.borrow_and_update().clone() {
+                    break session;
+                }
+                let ended = matches!(
+                    *connection.borrow_and_update(),
+                    RTCPeerConnectionState::Closed | RTCPeerConnectionState::Failed
+                );
+                if ended {
+                    return;
+                }
+                tokio::select! {
+                    changed = dtls.changed() => if changed.is_err() { return },
+                    changed = connection.changed() => if changed.is_err() { return },
+                }
+            };
+            let start = SctpTransport::start(session.conn(), session.role(), parameters);
+            let association = match Box::pin(start).await {
+                Ok(association) => Arc::new(association),
+                Err(error) => {
+                    tracing::warn!(%error, "SCTP association failed");
+                    return;
+                }
+            };
+            tracing::debug!("SCTP association up (added by renegotiation)");
+            sctp_slot.send_replace(Some(Arc::clone(&association)));
+            if *state.borrow() == RTCPeerConnectionState::Closed {
+                sctp_slot.send_replace(None);
+                let _ = association.close().await;
+                return;
+            }
+            accept_channels(association, state, events, channels).await;
+        });
+    }
+}
+
+/// Reports each channel the remote opens on `association` (`datachannel`) until the
+/// connection closes. `accept` does not return after the association is closed (webrtc-sctp
+/// keeps its accept queue open while the association lives, and this task holds it), so the
+/// loop also ends when the connection closes; dropping the association then lets its tasks and
+/// the DTLS connection under it go.
+async fn accept_channels(
+    association: Arc<SctpTransport>,
+    state: watch::Sender<RTCPeerConnectionState>,
+    events: broadcast::Sender<PeerConnectionEvent>,
+    channels: mpsc::UnboundedSender<RTCDataChannel>,
+) {
+    let mut closed = state.subscribe();
+    loop {
+        let channel = tokio::select! {
+            channel = association.accept() => channel,
+            _ = closed.wait_for(|s| *s == RTCPeerConnectionState::Closed) => None,
+        };
+        let Some(channel) = channel else { break };
+        tracing::debug!(label = channel.label(), "remote data channel");
+        let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
+        let _ = channels.send(channel);
     }
 }

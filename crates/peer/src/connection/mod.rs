@@ -37,6 +37,7 @@ use crate::gathering::Gathering;
 use crate::negotiator::{Negotiator, OsEntropy};
 use crate::sctp::SctpTransport;
 use crate::setup::{RemoteTransport, StartPlan, plan_start};
+use crate::signaling::RTCSignalingState;
 use crate::transport::{is_bundled, transport_section, transport_ufrag};
 
 /// Settings beyond `RTCConfiguration`.
@@ -81,6 +82,12 @@ struct Inner {
     /// The credentials our restart offer carries; the agent takes them when that offer is
     /// applied (`setLocalDescription`), not when it is created.
     restart_credentials: Option<IceCredentials>,
+    /// W3C's negotiation-needed flag: `negotiationneeded` was fired and no exchange has
+    /// completed since.
+    negotiation_needed: bool,
+    /// The SCTP association was started (or is starting); a data section negotiated later
+    /// starts it then.
+    sctp_started: bool,
 }
 
 /// The longest a STUN server's name may take to resolve; an unresolved name gives no
@@ -159,6 +166,8 @@ impl RTCPeerConnection {
                 started: false,
                 restart_ice: false,
                 restart_credentials: None,
+                negotiation_needed: false,
+                sctp_started: false,
             })),
             certificate,
             bind: options.bind,
@@ -211,7 +220,33 @@ impl RTCPeerConnection {
     /// `restartIce()`: the next [`create_offer`](Self::create_offer) restarts ICE with new
     /// credentials (the connection keeps its DTLS and SCTP state across the restart).
     pub async fn restart_ice(&self) {
-        self.inner.lock().await.restart_ice = true;
+        let mut inner = self.inner.lock().await;
+        inner.restart_ice = true;
+        self.update_negotiation_needed(&mut inner);
+    }
+
+    /// W3C "update the negotiation-needed flag": in `stable`, `negotiationneeded` fires once
+    /// when a new offer/answer exchange is needed (something added, the data channel asked for,
+    /// an ICE restart asked for), and the flag drops once it no longer is. Called after those
+    /// calls and whenever signaling returns to `stable`.
+    fn update_negotiation_needed(&self, inner: &mut Inner) {
+        if inner.negotiator.signaling_state() != RTCSignalingState::Stable {
+            return;
+        }
+        let needed = inner.negotiator.negotiation_needed()
+            || (inner.restart_ice && inner.negotiator.current_remote_description().is_some());
+        if needed && !inner.negotiation_needed {
+            let _ = self.events.send(PeerConnectionEvent::NegotiationNeeded);
+        }
+        inner.negotiation_needed = needed;
+    }
+
+    /// After a description is applied: back in `stable`, the flag is worked out afresh.
+    fn after_signaling(&self, inner: &mut Inner) {
+        if inner.negotiator.signaling_state() == RTCSignalingState::Stable {
+            inner.negotiation_needed = false;
+            self.update_negotiation_needed(inner);
+        }
     }
 
     /// `createAnswer()`.
@@ -282,8 +317,11 @@ impl RTCPeerConnection {
         if applied.signaling_state_changed {
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
         }
+        self.after_signaling(&mut inner);
         if let Some(plan) = plan {
             self.start(&mut inner, plan);
+        } else if applied.negotiation_complete {
+            self.start_sctp_if_added(&mut inner);
         }
         Ok(())
     }
@@ -313,6 +351,11 @@ impl RTCPeerConnection {
         let had_ice = inner.ice.is_some();
         let applied = inner.negotiator.set_remote_description(&description)?;
         if description.sdp_type == RTCSdpType::Rollback {
+            if applied.signaling_state_changed {
+                let state = inner.negotiator.signaling_state();
+                let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
+            }
+            self.after_signaling(&mut inner);
             return Ok(());
         }
         let restart = description.sdp_type == RTCSdpType::Offer && previous_ufrag.is_some();
@@ -357,8 +400,11 @@ impl RTCPeerConnection {
         if applied.signaling_state_changed {
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
         }
+        self.after_signaling(&mut inner);
         if let Some(plan) = plan {
             self.start(&mut inner, plan);
+        } else if applied.negotiation_complete {
+            self.start_sctp_if_added(&mut inner);
         }
         Ok(())
     }

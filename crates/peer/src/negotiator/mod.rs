@@ -500,6 +500,9 @@ impl Negotiator {
         self.check_remote(description.sdp_type, &parsed)?;
         if transition.implicit_rollback {
             self.rollback(RTCSignalingState::Stable);
+        } else if description.sdp_type == RTCSdpType::Offer {
+            // Mids of an offer we created and never applied are not ours to keep.
+            self.clear_provisional_mids();
         }
         let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
@@ -689,11 +692,66 @@ impl Negotiator {
             }
         }
         self.pending_local = None;
+        self.clear_provisional_mids();
         self.signaling_state = state;
         Applied {
             signaling_state_changed: before != state,
             negotiation_complete: false,
         }
+    }
+
+    /// Forgets the mids that only an offer of ours never applied (or rolled back) gave: those
+    /// transceivers, and the data section, are new again and may take the remote's mids
+    /// (W3C: a mid belongs to a transceiver once a description carrying it is applied).
+    fn clear_provisional_mids(&mut self) {
+        let negotiated: Vec<String> =
+            [self.pending_local.as_deref(), self.current_local.as_deref()]
+                .into_iter()
+                .flatten()
+                .flat_map(|d| {
+                    d.parsed
+                        .media
+                        .iter()
+                        .filter_map(|m| m.mid().map(str::to_owned))
+                })
+                .collect();
+        let provisional =
+            |mid: &Option<String>| mid.as_ref().is_some_and(|m| !negotiated.contains(m));
+        for transceiver in &mut self.transceivers {
+            if !transceiver.created_by_remote && provisional(&transceiver.mid) {
+                transceiver.mid = None;
+            }
+        }
+        if let Some(data) = self.data_channel.as_mut()
+            && provisional(&data.mid)
+        {
+            data.mid = None;
+        }
+    }
+
+    /// Whether a new offer/answer exchange is needed (W3C "check if negotiation is needed"):
+    /// in `stable`, a transceiver or the data channel not negotiated yet, or a stopped
+    /// transceiver whose section is still in use.
+    pub fn negotiation_needed(&self) -> bool {
+        if self.signaling_state != RTCSignalingState::Stable {
+            return false;
+        }
+        let current: Vec<&str> = self
+            .current_local
+            .iter()
+            .flat_map(|d| d.parsed.media.iter())
+            .filter(|m| m.port != 0 || m.is_bundle_only())
+            .filter_map(sdp::MediaDescription::mid)
+            .collect();
+        let negotiated =
+            |mid: &Option<String>| mid.as_deref().is_some_and(|m| current.contains(&m));
+        self.transceivers
+            .iter()
+            .any(|t| (!t.stopped && !negotiated(&t.mid)) || (t.stopped && negotiated(&t.mid)))
+            || self
+                .data_channel
+                .as_ref()
+                .is_some_and(|d| !negotiated(&d.mid))
     }
 
     /// JSEP §5.10: associate each offered RTP section with a transceiver, creating `recvonly`
