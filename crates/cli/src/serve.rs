@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use antiphon_peer::{
     PeerConnectionEvent, RTCConfiguration, RTCIceCandidateInit, RTCPeerConnection,
-    RTCSessionDescriptionInit,
+    RTCRtpTransceiverInit, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use clap::Args;
 use serde_json::json;
@@ -224,6 +224,12 @@ async fn websocket(stream: TcpStream) -> Result<(), String> {
         let _ = writer.shutdown().await;
     });
     let mut pc: Option<Arc<RTCPeerConnection>> = None;
+    // One signaling operation at a time: the page's messages and Antiphon's own offers
+    // (`negotiationneeded`) are applied in turn.
+    let signaling = Arc::new(tokio::sync::Mutex::new(()));
+    // The page's last description was a colliding offer we ignored: its candidates are
+    // expected to fail (webrtc-pc's perfect negotiation: `ignoreOffer`).
+    let mut ignoring = false;
     let mut buffer = Vec::new();
     let mut message: Option<Vec<u8>> = None;
     let mut chunk = vec![0u8; 16 * 1024];
@@ -272,7 +278,7 @@ async fn websocket(stream: TcpStream) -> Result<(), String> {
                         continue;
                     }
                     let text = std::mem::take(&mut data);
-                    on_message(&text, &mut pc, &out).await;
+                    on_message(&text, &mut pc, &out, &signaling, &mut ignoring).await;
                 }
             }
         }
@@ -297,7 +303,10 @@ async fn on_message(
     data: &[u8],
     pc: &mut Option<Arc<RTCPeerConnection>>,
     out: &mpsc::UnboundedSender<Vec<u8>>,
+    signaling: &Arc<tokio::sync::Mutex<()>>,
+    ignoring: &mut bool,
 ) {
+    let _turn = signaling.lock().await;
     let Ok(text) = std::str::from_utf8(data) else {
         send_json(
             out,
@@ -324,23 +333,100 @@ async fn on_message(
             ),
         },
         Some((kind, value)) if kind == "candidate" => {
-            if let Err(error) = add_candidate(value, pc.as_deref()).await {
-                say(&format!("candidate refused: {error}"));
+            match add_candidate(value, pc.as_deref()).await {
+                Ok(()) => {}
+                Err(_) if *ignoring => {}
+                Err(error) => {
+                    say(&format!("candidate refused: {error}"));
+                    send_json(out, &json!({"type": "error", "message": error}));
+                }
+            }
+        }
+        Some((kind, value)) if kind == "addTransceiver" => {
+            if let Err(error) = add_transceiver(&value, pc.as_deref()).await {
                 send_json(out, &json!({"type": "error", "message": error}));
             }
         }
-        Some((kind, _)) if kind == "offer" => match answer(text, pc, out).await {
-            Ok(()) => {}
-            Err(error) => {
-                say(&format!("offer refused: {error}"));
-                send_json(out, &json!({"type": "error", "message": error}));
+        Some((kind, _)) if kind == "answer" => {
+            *ignoring = false;
+            let applied = match (pc.as_deref(), RTCSessionDescriptionInit::from_json(text)) {
+                (Some(pc), Ok(answer)) => pc
+                    .set_remote_description(answer)
+                    .await
+                    .map_err(|e| e.to_string()),
+                (None, _) => Err("an answer before any offer".to_owned()),
+                (_, Err(error)) => Err(error.to_string()),
+            };
+            match applied {
+                Ok(()) => say("the page answered our offer"),
+                Err(error) => {
+                    say(&format!("answer refused: {error}"));
+                    send_json(out, &json!({"type": "error", "message": error}));
+                }
             }
-        },
+        }
+        Some((kind, _)) if kind == "offer" => {
+            let colliding = match pc.as_deref() {
+                Some(pc) => pc.signaling_state().await == RTCSignalingState::HaveLocalOffer,
+                None => false,
+            };
+            *ignoring = colliding;
+            if colliding {
+                // Perfect negotiation: Antiphon is the impolite side; the page (polite) rolls
+                // its offer back and answers ours.
+                say("ignored a colliding offer");
+                return;
+            }
+            match answer(text, pc, out, signaling).await {
+                Ok(()) => {}
+                Err(error) => {
+                    say(&format!("offer refused: {error}"));
+                    send_json(out, &json!({"type": "error", "message": error}));
+                }
+            }
+        }
         _ => send_json(
             out,
-            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"candidate\"|\"getStats\"|\"log\", ...}"}),
+            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"answer\"|\"candidate\"|\"addTransceiver\"|\"getStats\"|\"log\", ...}"}),
         ),
     }
+}
+
+/// `addTransceiver(kind, {direction: "recvonly"})` for `{"type":"addTransceiver","kind":...}`:
+/// Antiphon then needs a negotiation and offers itself (`negotiationneeded`).
+async fn add_transceiver(
+    message: &serde_json::Value,
+    pc: Option<&RTCPeerConnection>,
+) -> Result<(), String> {
+    let Some(pc) = pc else {
+        return Err("addTransceiver before the offer".to_owned());
+    };
+    let kind = match message.get("kind").and_then(|k| k.as_str()) {
+        Some("audio") => antiphon_codec::MediaKind::Audio,
+        Some("video") => antiphon_codec::MediaKind::Video,
+        _ => return Err("addTransceiver needs \"kind\": \"audio\" or \"video\"".to_owned()),
+    };
+    let init = RTCRtpTransceiverInit {
+        direction: antiphon_codec::Direction::RecvOnly,
+        ..RTCRtpTransceiverInit::default()
+    };
+    pc.add_transceiver(kind, init)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Our own offer, when signaling is `stable` (else someone else's exchange is under way and
+/// `negotiationneeded` fires again when it ends): `createOffer()`, `setLocalDescription(offer)`.
+async fn own_offer(pc: &RTCPeerConnection) -> Result<Option<String>, String> {
+    if pc.signaling_state().await != RTCSignalingState::Stable {
+        return Ok(None);
+    }
+    let offer = pc.create_offer().await.map_err(|e| e.to_string())?;
+    pc.set_local_description(Some(offer.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Some(offer.to_json()))
 }
 
 /// `setRemoteDescription(offer)`, `createAnswer()`, `setLocalDescription(answer)`: the answer.
@@ -390,6 +476,7 @@ async fn answer(
     text: &str,
     slot: &mut Option<Arc<RTCPeerConnection>>,
     out: &mpsc::UnboundedSender<Vec<u8>>,
+    signaling: &Arc<tokio::sync::Mutex<()>>,
 ) -> Result<(), String> {
     let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
     if let Some(pc) = slot.as_ref() {
@@ -406,9 +493,22 @@ async fn answer(
     // it, so the page never gets a candidate before the description it belongs to.
     let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
     let states = out.clone();
+    let offerer = Arc::clone(&pc);
+    let signaling = Arc::clone(signaling);
     tokio::spawn(async move {
         loop {
             match events.recv().await {
+                Ok(PeerConnectionEvent::NegotiationNeeded) => {
+                    let _turn = signaling.lock().await;
+                    match own_offer(&offerer).await {
+                        Ok(Some(json)) => {
+                            say("offered (negotiationneeded)");
+                            let _ = states.send(ws::encode(ws::Opcode::Text, json.as_bytes()));
+                        }
+                        Ok(None) => {}
+                        Err(error) => say(&format!("offer failed: {error}")),
+                    }
+                }
                 Ok(PeerConnectionEvent::ConnectionState(state)) => {
                     say(&format!("connection {state:?}"));
                     send_json(

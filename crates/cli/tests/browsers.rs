@@ -214,6 +214,25 @@ fn renegotiation_and_ice_restart(browser: Browser) {
 
 /// The browser's DTLS certificate is RSA (`generateCertificate`), not its default ECDSA: the
 /// handshake and the fingerprint check still pass (Antiphon's own stays ECDSA).
+/// Perfect negotiation with glare: both sides offer at once (the page polite, Antiphon
+/// impolite); Antiphon ignores the page's offer, the page rolls back and answers, then offers
+/// again, and both transceivers end up negotiated.
+fn perfect_negotiation_with_glare(browser: Browser) {
+    let (_, joined) = passes(browser, "auto=1&glare=1");
+    let name = browser.name();
+    for expected in [
+        "offered (negotiationneeded)",
+        "ignored a colliding offer",
+        "the page answered our offer",
+    ] {
+        assert!(joined.contains(expected), "{name}: {expected}:\n{joined}");
+    }
+    assert!(
+        joined.contains("browser: glare settled audio:sendonly,video:inactive"),
+        "{name}: the page's audio and Antiphon's video negotiated:\n{joined}"
+    );
+}
+
 fn rsa_certificate(browser: Browser) {
     passes(browser, "auto=1&cert=rsa");
 }
@@ -246,6 +265,16 @@ fn chromium_renegotiation_and_ice_restart() {
 #[test]
 fn firefox_renegotiation_and_ice_restart() {
     renegotiation_and_ice_restart(Browser::Firefox);
+}
+
+#[test]
+fn chromium_perfect_negotiation_with_glare() {
+    perfect_negotiation_with_glare(Browser::Chromium);
+}
+
+#[test]
+fn firefox_perfect_negotiation_with_glare() {
+    perfect_negotiation_with_glare(Browser::Firefox);
 }
 
 #[test]
