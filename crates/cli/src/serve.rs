@@ -493,12 +493,17 @@ async fn answer(
     // it, so the page never gets a candidate before the description it belongs to.
     let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
     let states = out.clone();
-    let offerer = Arc::clone(&pc);
+    // Weak: the task lives until the connection's event stream ends, which a strong handle
+    // here would prevent (each closed session then kept its connection: 85 KiB).
+    let offerer = Arc::downgrade(&pc);
     let signaling = Arc::clone(signaling);
     tokio::spawn(async move {
         loop {
             match events.recv().await {
                 Ok(PeerConnectionEvent::NegotiationNeeded) => {
+                    let Some(offerer) = offerer.upgrade() else {
+                        break;
+                    };
                     let _turn = signaling.lock().await;
                     match own_offer(&offerer).await {
                         Ok(Some(json)) => {
