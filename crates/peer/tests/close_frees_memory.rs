@@ -7,16 +7,17 @@
 //! Regression: each closed signaling session of `antiphon serve` kept about 18 KiB, and a task
 //! waiting in `accept_data_channel` kept its connection alive after `close()`.
 
+mod common;
+
 use std::alloc::System;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use antiphon_codec::MediaKind;
 use antiphon_peer::{
-    PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCPeerConnection, RTCPeerConnectionState,
-    RTCRtpTransceiverInit, RTCSessionDescriptionInit,
+    RTCDataChannelInit, RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSessionDescriptionInit,
 };
+use common::loopback::{loopback_peer as peer, negotiate, within};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
 #[global_allocator]
@@ -38,21 +39,6 @@ const WARM_UP: usize = 100;
 /// What may stay per closed connection: caches that grow to a high-water mark (tokio's task
 /// and timer slabs, the broadcast and watch internals) but no part of any connection.
 const ALLOWED_PER_CONNECTION: i64 = 64;
-
-fn peer() -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
-    RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("a connection")
-}
-
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
 
 /// An offer with audio, video and a data channel, without candidates: answering it starts an
 /// ICE agent with nobody to check.
@@ -103,24 +89,7 @@ async fn connected() {
         .create_data_channel_section()
         .await
         .expect("a section");
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("applies");
-    answerer
-        .set_remote_description(offer)
-        .await
-        .expect("applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("applies");
-    offerer
-        .set_remote_description(answer)
-        .await
-        .expect("applies");
+    negotiate(&offerer, &answerer).await;
     let waiting = {
         let offerer = Arc::clone(&offerer);
         tokio::spawn(async move { offerer.accept_data_channel().await.is_none() })

@@ -2,14 +2,16 @@
 //! nothing (and the right one still connects afterwards), and an ICE restart offer restarts the
 //! agent only once it is applied.
 
+mod common;
+
 use std::net::IpAddr;
-use std::time::Duration;
 
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
     Error, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
     RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
 };
+use common::loopback::{loopback_peer as peer, negotiate, settled, within};
 
 fn peer_on(ip: [u8; 4]) -> RTCPeerConnection {
     let options = PeerOptions {
@@ -19,56 +21,12 @@ fn peer_on(ip: [u8; 4]) -> RTCPeerConnection {
     RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("a connection")
 }
 
-fn peer() -> RTCPeerConnection {
-    peer_on([127, 0, 0, 1])
-}
-
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
-
-fn settled(state: RTCPeerConnectionState) -> bool {
-    matches!(
-        state,
-        RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
-    )
-}
-
 fn ufrag(description: &RTCSessionDescriptionInit) -> &str {
     description
         .sdp
         .lines()
         .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
         .expect("an a=ice-ufrag line")
-}
-
-/// `offerer` offers, `answerer` answers; both applied. Returns the offer and the answer.
-async fn negotiate(
-    offerer: &RTCPeerConnection,
-    answerer: &RTCPeerConnection,
-) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("our offer applies");
-    answerer
-        .set_remote_description(offer.clone())
-        .await
-        .expect("the offer applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("our answer applies");
-    offerer
-        .set_remote_description(answer.clone())
-        .await
-        .expect("the answer applies");
-    (offer, answer)
 }
 
 /// A message each way on a new channel opened by `from`.

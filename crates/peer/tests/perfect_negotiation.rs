@@ -4,30 +4,28 @@
 //! the colliding offer. Both sides change things at once; afterwards both are `stable`, need no
 //! further negotiation, carry every section both sides added, and are connected.
 
-use std::net::IpAddr;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use antiphon_codec::MediaKind;
 use antiphon_peer::{
-    PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit,
-    RTCPeerConnection, RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSdpType,
-    RTCSessionDescriptionInit, RTCSignalingState,
+    PeerConnectionEvent, RTCDataChannelInit, RTCIceCandidateInit, RTCPeerConnection,
+    RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSdpType, RTCSessionDescriptionInit,
+    RTCSignalingState,
 };
+use common::loopback::loopback_peer;
+
+fn peer() -> Arc<RTCPeerConnection> {
+    Arc::new(loopback_peer())
+}
 use tokio::sync::{broadcast, mpsc};
 
 #[derive(Debug)]
 enum Signal {
     Description(RTCSessionDescriptionInit),
     Candidate(RTCIceCandidateInit),
-}
-
-fn peer() -> Arc<RTCPeerConnection> {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
-    Arc::new(RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("pc"))
 }
 
 /// What one side's loop saw, for the test to check.

@@ -2,35 +2,10 @@
 //! data-channel connection, consistent within one report and across the two sides (each side's
 //! remote certificate is the other's local one, and both match the fingerprints signalled).
 
-use std::net::IpAddr;
-use std::time::Duration;
+mod common;
 
-use antiphon_peer::{
-    PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCDataChannelState, RTCPeerConnection,
-    RTCPeerConnectionState, RTCStats, RTCStatsReport,
-};
-
-fn peer() -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
-    RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("a connection")
-}
-
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
-
-fn settled(state: RTCPeerConnectionState) -> bool {
-    matches!(
-        state,
-        RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
-    )
-}
+use antiphon_peer::{RTCDataChannelInit, RTCDataChannelState, RTCStats, RTCStatsReport};
+use common::loopback::{connect, loopback_peer as peer, within};
 
 fn sdp_fingerprint(sdp: &str) -> String {
     sdp.lines()
@@ -76,30 +51,7 @@ async fn a_connected_pair_reports_transport_pairs_candidates_certificates_and_ch
         .create_data_channel_section()
         .await
         .expect("a section");
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("applies");
-    answerer
-        .set_remote_description(offer.clone())
-        .await
-        .expect("applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("applies");
-    offerer
-        .set_remote_description(answer.clone())
-        .await
-        .expect("applies");
-    for pc in [&offerer, &answerer] {
-        assert_eq!(
-            within("connects", pc.wait_for_state(settled)).await,
-            RTCPeerConnectionState::Connected
-        );
-    }
+    let (offer, answer) = connect(&offerer, &answerer).await;
     let channel = within(
         "open",
         offerer.open_data_channel("chat", RTCDataChannelInit::default()),

@@ -2,38 +2,18 @@
 //! created at once with the candidates found so far, later ones arrive as `icecandidate`
 //! events, and `addIceCandidate` takes the peer's, end-of-candidates included.
 
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+mod common;
+
+use std::net::SocketAddr;
 
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
-    PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit,
-    RTCIceServer, RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit,
+    PeerConnectionEvent, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit, RTCIceServer,
+    RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit,
 };
+use common::loopback::{loopback_peer_with as peer, settled as connected, within};
 use tokio::net::UdpSocket;
 use tokio::sync::broadcast;
-
-fn peer(configuration: RTCConfiguration) -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
-    RTCPeerConnection::with_options(configuration, options).expect("a connection")
-}
-
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
-
-fn connected(state: RTCPeerConnectionState) -> bool {
-    matches!(
-        state,
-        RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
-    )
-}
 
 /// The description without its candidates, as a peer that trickles sends it before gathering.
 fn without_candidates(description: &RTCSessionDescriptionInit) -> RTCSessionDescriptionInit {

@@ -3,7 +3,7 @@ its WebSocket signaling.
 
 Usage: offer_data_channel.py HOST PORT [--media] [--small-limit]
 
-Sends {"type":"offer","sdp":...} to ws://HOST:PORT/ws (a minimal RFC 6455 client: masked text
+Sends {"type":"offer","sdp":...} to ws://HOST:PORT/ws (../ws_client.py, a minimal RFC 6455 client: masked text
 frames), applies the answer, opens the "chat" channel, sends a text and a binary message and
 prints what comes back: `received text echo: ...`, `received binary ...`, then `state ...`.
 With --media it also sends an audio and a video track (aiortc's generated silence and frames)
@@ -14,62 +14,20 @@ echo: after the refused echo`). Exits non-zero on any failure.
 """
 
 import asyncio
-import base64
 import json
-import os
-import struct
 import sys
+from pathlib import Path
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ws_client import ws_connect, ws_recv, ws_send  # noqa: E402
+
 # The tests run in a network namespace that holds only loopback, and aioice gathers no
 # 127.0.0.1 candidate on its own: gather on loopback only.
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
-
-
-async def ws_connect(host, port):
-    reader, writer = await asyncio.open_connection(host, port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = await reader.readuntil(b"\r\n\r\n")
-    if b" 101 " not in head.split(b"\r\n")[0]:
-        raise RuntimeError(f"no WebSocket upgrade: {head!r}")
-    return reader, writer
-
-
-def ws_send(writer, text):
-    data = text.encode()
-    mask = os.urandom(4)
-    n = len(data)
-    if n < 126:
-        header = bytes([0x81, 0x80 | n])
-    elif n < 65536:
-        header = bytes([0x81, 0x80 | 126]) + struct.pack(">H", n)
-    else:
-        header = bytes([0x81, 0x80 | 127]) + struct.pack(">Q", n)
-    writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-
-async def ws_recv(reader):
-    while True:
-        b0, b1 = await reader.readexactly(2)
-        n = b1 & 0x7F
-        if n == 126:
-            (n,) = struct.unpack(">H", await reader.readexactly(2))
-        elif n == 127:
-            (n,) = struct.unpack(">Q", await reader.readexactly(8))
-        payload = await reader.readexactly(n)
-        if b0 & 0x0F == 0x1:
-            return json.loads(payload.decode())
-        if b0 & 0x0F == 0x8:
-            raise RuntimeError("the server closed the WebSocket")
 
 
 async def main(host, port, media, small_limit):

@@ -3,8 +3,8 @@ much of the server's memory each closed session kept.
 
 Usage: closed_sessions.py HOST PORT SERVER_PID OFFER_JSON WARM_UP SESSIONS
 
-Each session: a WebSocket to ws://HOST:PORT/ws (a minimal RFC 6455 client, as in
-../aiortc/offer_data_channel.py), the offer from OFFER_JSON ({"type":"offer","sdp":...}, its
+Each session: a WebSocket to ws://HOST:PORT/ws (../ws_client.py, a minimal RFC 6455
+client), the offer from OFFER_JSON ({"type":"offer","sdp":...}, its
 candidates removed so that Antiphon checks no address), the answer awaited, then a close frame
 and the socket closed; Antiphon answers, gathers and closes the connection. After WARM_UP
 sessions the server's VmRSS is read, then after SESSIONS more (and a moment for the last close
@@ -12,12 +12,14 @@ to finish). Prints `rss_before_kib N`, `rss_after_kib N`, `sessions N`, `kept_pe
 """
 
 import asyncio
-import base64
 import json
-import os
 import struct
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ws_client import ws_connect, ws_frame, ws_recv  # noqa: E402
 
 
 def rss_kib(pid):
@@ -26,48 +28,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-async def ws_connect(host, port):
-    reader, writer = await asyncio.open_connection(host, port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = await reader.readuntil(b"\r\n\r\n")
-    if b" 101 " not in head.split(b"\r\n")[0]:
-        raise RuntimeError(f"no WebSocket upgrade: {head!r}")
-    return reader, writer
-
-
-def ws_frame(opcode, data):
-    mask = os.urandom(4)
-    n = len(data)
-    if n < 126:
-        header = bytes([0x80 | opcode, 0x80 | n])
-    elif n < 65536:
-        header = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack(">H", n)
-    else:
-        header = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack(">Q", n)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-
-
-async def ws_recv(reader):
-    while True:
-        b0, b1 = await reader.readexactly(2)
-        n = b1 & 0x7F
-        if n == 126:
-            (n,) = struct.unpack(">H", await reader.readexactly(2))
-        elif n == 127:
-            (n,) = struct.unpack(">Q", await reader.readexactly(8))
-        payload = await reader.readexactly(n)
-        if b0 & 0x0F == 0x1:
-            return json.loads(payload.decode())
-        if b0 & 0x0F == 0x8:
-            raise RuntimeError("the server closed the WebSocket")
 
 
 async def session(host, port, offer):
