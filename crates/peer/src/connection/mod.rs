@@ -34,7 +34,7 @@ use crate::events::{
     PeerConnectionEvent, RTCIceCandidateInit, RTCPeerConnectionState, publish_state,
 };
 use crate::gathering::Gathering;
-use crate::negotiator::{Negotiator, OsEntropy};
+use crate::negotiator::{Applied, Negotiator, OsEntropy};
 use crate::sctp::SctpTransport;
 use crate::setup::{RemoteTransport, StartPlan, plan_start};
 use crate::signaling::RTCSignalingState;
@@ -241,6 +241,21 @@ impl RTCPeerConnection {
         inner.negotiation_needed = needed;
     }
 
+    /// Once a description is applied: `signalingstatechange`, the negotiation-needed flag,
+    /// and the transports started (the first complete exchange) or SCTP added (a later one).
+    fn finish_applying(&self, inner: &mut Inner, applied: &Applied, plan: Option<StartPlan>) {
+        if applied.signaling_state_changed {
+            let state = inner.negotiator.signaling_state();
+            let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
+        }
+        self.after_signaling(inner);
+        if let Some(plan) = plan {
+            self.start(inner, plan);
+        } else if applied.negotiation_complete {
+            self.start_sctp_if_added(inner);
+        }
+    }
+
     /// After a description is applied: back in `stable`, the flag is worked out afresh.
     fn after_signaling(&self, inner: &mut Inner) {
         if inner.negotiator.signaling_state() == RTCSignalingState::Stable {
@@ -313,16 +328,7 @@ impl RTCPeerConnection {
             ..
         } = &mut *inner;
         gathering.surface(negotiator, &self.events);
-        let state = inner.negotiator.signaling_state();
-        if applied.signaling_state_changed {
-            let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
-        }
-        self.after_signaling(&mut inner);
-        if let Some(plan) = plan {
-            self.start(&mut inner, plan);
-        } else if applied.negotiation_complete {
-            self.start_sctp_if_added(&mut inner);
-        }
+        self.finish_applying(&mut inner, &applied, plan);
         Ok(())
     }
 
@@ -396,16 +402,7 @@ impl RTCPeerConnection {
                 ice.end_of_remote_candidates();
             }
         }
-        let state = inner.negotiator.signaling_state();
-        if applied.signaling_state_changed {
-            let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
-        }
-        self.after_signaling(&mut inner);
-        if let Some(plan) = plan {
-            self.start(&mut inner, plan);
-        } else if applied.negotiation_complete {
-            self.start_sctp_if_added(&mut inner);
-        }
+        self.finish_applying(&mut inner, &applied, plan);
         Ok(())
     }
 
