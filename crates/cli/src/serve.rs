@@ -4,8 +4,9 @@
 //! the same WebSocket, and echoes every data channel message. Later offers on the same
 //! WebSocket (an ICE restart) renegotiate the same connection.
 //!
-//! The page sends its offer once gathering is complete and the answer carries our candidates,
-//! so no trickle messages are needed.
+//! Candidates trickle both ways (`{"type":"candidate"}`), Antiphon's stats are there for the
+//! asking (`{"type":"getStats"}`), and Antiphon offers itself when it needs a negotiation, as
+//! the impolite side of webrtc-pc's perfect negotiation. The README lists every message.
 
 use std::io::Write;
 use std::net::SocketAddr;
