@@ -29,13 +29,25 @@ pub enum OfferSection {
         /// Our `a=max-message-size`.
         max_message_size: u64,
     },
+    /// A negotiated section nothing uses any more (a stopped transceiver): JSEP 5.2.2 keeps it
+    /// in place, rejected (port 0, its mid, outside BUNDLE), until new media recycles it.
+    Rejected {
+        /// Its mid.
+        mid: String,
+        /// The media type, protocol and formats of the section as negotiated.
+        kind: MediaKind,
+        /// The protocol as negotiated.
+        proto: String,
+        /// The formats as negotiated.
+        formats: Vec<String>,
+    },
 }
 
 impl OfferSection {
     /// Its mid.
     pub fn mid(&self) -> &str {
         match self {
-            Self::Media { mid, .. } | Self::Data { mid, .. } => mid,
+            Self::Media { mid, .. } | Self::Data { mid, .. } | Self::Rejected { mid, .. } => mid,
         }
     }
 }
@@ -60,9 +72,8 @@ pub fn create_offer(
     );
     let mids: Vec<String> = sections
         .iter()
-        .map(|s| match s {
-            OfferSection::Media { mid, .. } | OfferSection::Data { mid, .. } => mid.clone(),
-        })
+        .filter(|s| !matches!(s, OfferSection::Rejected { .. }))
+        .map(|s| s.mid().to_owned())
         .collect();
     if !mids.is_empty() {
         description.attributes.push(Attribute::Group(sdp::Group {
@@ -87,6 +98,22 @@ fn offer_section(
     capabilities: &Capabilities,
     transport: &LocalTransport,
 ) -> MediaDescription {
+    if let OfferSection::Rejected {
+        mid,
+        kind,
+        proto,
+        formats,
+    } = section
+    {
+        let mut media = MediaDescription::new(kind.clone(), 0, proto.clone(), formats.clone());
+        media
+            .connections
+            .push(sdp::Connection::from_ip(std::net::IpAddr::from([
+                0, 0, 0, 0,
+            ])));
+        media.attributes.push(Attribute::Mid(mid.clone()));
+        return media;
+    }
     let (port, address) = match transport.default_address {
         Some(address) => (address.port(), address.ip()),
         None => (9, std::net::IpAddr::from([0, 0, 0, 0])),
@@ -105,7 +132,7 @@ fn offer_section(
             };
             (kind, "UDP/TLS/RTP/SAVPF", formats)
         }
-        OfferSection::Data { .. } => (
+        OfferSection::Data { .. } | OfferSection::Rejected { .. } => (
             MediaKind::Application,
             "UDP/DTLS/SCTP",
             vec!["webrtc-datachannel".to_owned()],
@@ -199,6 +226,7 @@ fn offer_section(
             attributes.push(Attribute::SctpPort(*sctp_port));
             attributes.push(Attribute::MaxMessageSize(*max_message_size));
         }
+        OfferSection::Rejected { .. } => {}
     }
     media
 }

@@ -406,3 +406,63 @@ fn rule_77_changed_fingerprint_in_a_re_answer_without_ice_restart_is_refused() {
     offerer.set_remote_description(&re_answer).unwrap();
     assert_eq!(offerer.signaling_state(), RTCSignalingState::Stable);
 }
+
+/// RFC 9429 §5.2.2 (rule 19c): a stopped transceiver's section stays in our later offers,
+/// rejected in place (port 0, its mid, outside BUNDLE), the remote accepts it, and new media
+/// after it takes a new mid rather than that one.
+#[test]
+fn rule_19c_a_stopped_transceivers_section_stays_rejected_in_later_offers() {
+    let mut ours = negotiator(AnswerOptions::default());
+    let mut theirs = negotiator(AnswerOptions::default());
+    let audio = ours
+        .add_transceiver(
+            MediaKind::Audio,
+            antiphon_peer::RTCRtpTransceiverInit::default(),
+        )
+        .unwrap();
+    ours.add_transceiver(
+        MediaKind::Video,
+        antiphon_peer::RTCRtpTransceiverInit::default(),
+    )
+    .unwrap();
+    let exchange = |ours: &mut antiphon_peer::Negotiator,
+                    theirs: &mut antiphon_peer::Negotiator| {
+        let offer = ours.create_offer(transport(0)).unwrap();
+        ours.set_local_description(&offer).unwrap();
+        theirs.set_remote_description(&offer).unwrap();
+        let answer = theirs.create_answer(transport).unwrap();
+        theirs.set_local_description(&answer).unwrap();
+        ours.set_remote_description(&answer).unwrap();
+        offer
+    };
+    exchange(&mut ours, &mut theirs);
+    ours.stop_transceiver(audio).unwrap();
+    let offer = exchange(&mut ours, &mut theirs);
+    let parsed = antiphon_sdp::parse(&offer.sdp).expect("parses").description;
+    assert_eq!(parsed.media.len(), 2, "{}", offer.sdp);
+    assert_eq!(parsed.media[0].port, 0, "{}", offer.sdp);
+    assert_eq!(parsed.media[0].mid(), Some("0"));
+    assert!(
+        parsed
+            .bundle_groups()
+            .all(|g| !g.mids.iter().any(|m| m == "0")),
+        "a rejected section is in no BUNDLE group: {}",
+        offer.sdp
+    );
+    // Still there, rejected, after it was negotiated away; new audio gets a new mid.
+    ours.add_transceiver(
+        MediaKind::Audio,
+        antiphon_peer::RTCRtpTransceiverInit::default(),
+    )
+    .unwrap();
+    let offer = exchange(&mut ours, &mut theirs);
+    let parsed = antiphon_sdp::parse(&offer.sdp).expect("parses").description;
+    let sections: Vec<(u16, Option<&str>)> =
+        parsed.media.iter().map(|m| (m.port, m.mid())).collect();
+    assert_eq!(sections[0], (0, Some("0")), "{}", offer.sdp);
+    assert_eq!(sections.len(), 3, "{}", offer.sdp);
+    assert!(
+        sections[2].1.is_some_and(|m| m != "0" && m != "1"),
+        "{sections:?}"
+    );
+}

@@ -334,6 +334,14 @@ impl Negotiator {
         if let Some(mid) = self.data_channel.as_ref().and_then(|d| d.mid.clone()) {
             used.push(mid);
         }
+        // A mid once negotiated names that section for good, rejected or not (RFC 9429 5.2.2:
+        // a recycled section gets a new mid).
+        used.extend(self.current_local.iter().flat_map(|d| {
+            d.parsed
+                .media
+                .iter()
+                .filter_map(|m| m.mid().map(str::to_owned))
+        }));
         let mut next_mid = || {
             let mid = (0..)
                 .map(|n: u32| n.to_string())
@@ -377,8 +385,22 @@ impl Negotiator {
             });
         }
         if let Some(current) = self.current_local.as_deref() {
-            // JSEP 5.2.2: a subsequent offer keeps the m= sections in the order negotiated
-            // (the remote may have offered data first); new sections go last.
+            // JSEP 5.2.2: every negotiated m= section stays; one that nothing uses any more (a
+            // stopped transceiver's, or one already rejected) is offered rejected in place.
+            for media in &current.parsed.media {
+                let Some(mid) = media.mid() else { continue };
+                if sections.iter().any(|s| s.mid() == mid) {
+                    continue;
+                }
+                sections.push(crate::offer::OfferSection::Rejected {
+                    mid: mid.to_owned(),
+                    kind: media.kind.clone(),
+                    proto: media.proto.to_string(),
+                    formats: media.formats.clone(),
+                });
+            }
+            // A subsequent offer keeps the m= sections in the order negotiated (the remote may
+            // have offered data first); new sections go last.
             let position = |mid: &str| {
                 current
                     .parsed
