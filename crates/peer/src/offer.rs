@@ -10,6 +10,7 @@ use crate::answer::{LocalSection, LocalTransport, SessionOrigin};
 
 /// One m= section of an offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OfferSection {
     /// An RTP section for a transceiver.
     Media {
