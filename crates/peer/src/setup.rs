@@ -154,25 +154,39 @@ impl Setup {
                     .forward(self.events.clone(), self.state.clone()),
             );
             let parameters = self.sctp?;
-            let start = SctpTransport::start(session.conn(), role, parameters);
-            let association = match Box::pin(start).await {
-                Ok(association) => Arc::new(association),
+            let started = start_sctp(&session, role, parameters, &self.sctp_slot, &self.state);
+            match Box::pin(started).await {
+                Ok(association) => association,
                 Err(error) => {
                     tracing::warn!(%error, "SCTP association failed");
                     report(RTCPeerConnectionState::Failed);
-                    return None;
+                    None
                 }
-            };
-            tracing::debug!("SCTP association up");
-            self.sctp_slot.send_replace(Some(Arc::clone(&association)));
-            if *self.state.borrow() == RTCPeerConnectionState::Closed {
-                self.sctp_slot.send_replace(None);
-                let _ = association.close().await;
-                return None;
             }
-            Some(association)
         }
     }
+}
+
+/// Starts the SCTP association on the DTLS `session` and publishes it in `slot`: the
+/// association, `None` if the connection closed meanwhile (then it is closed again), or why the
+/// SCTP handshake failed.
+pub(crate) async fn start_sctp(
+    session: &DtlsSession,
+    role: DtlsRole,
+    parameters: SctpParameters,
+    slot: &watch::Sender<Option<Arc<SctpTransport>>>,
+    state: &watch::Sender<RTCPeerConnectionState>,
+) -> Result<Option<Arc<SctpTransport>>, Error> {
+    let start = SctpTransport::start(session.conn(), role, parameters);
+    let association = Arc::new(Box::pin(start).await?);
+    tracing::debug!("SCTP association up");
+    slot.send_replace(Some(Arc::clone(&association)));
+    if *state.borrow() == RTCPeerConnectionState::Closed {
+        slot.send_replace(None);
+        let _ = association.close().await;
+        return Ok(None);
+    }
+    Ok(Some(association))
 }
 
 /// The ICE driver's state changes, as a stream the connection task owns.
@@ -232,14 +246,15 @@ impl IceEvents {
     }
 }
 
-/// Waits until the SCTP association is up; fails if the connection fails or closes first.
-pub(crate) async fn wait_for_sctp(
-    mut receiver: watch::Receiver<Option<Arc<SctpTransport>>>,
+/// Waits until the connection publishes what `receiver` watches (the DTLS session, the SCTP
+/// association); fails if the connection fails or closes first.
+pub(crate) async fn wait_for_published<T>(
+    mut receiver: watch::Receiver<Option<Arc<T>>>,
     mut state: watch::Receiver<RTCPeerConnectionState>,
-) -> Result<Arc<SctpTransport>, Error> {
+) -> Result<Arc<T>, Error> {
     loop {
-        if let Some(sctp) = receiver.borrow_and_update().clone() {
-            return Ok(sctp);
+        if let Some(published) = receiver.borrow_and_update().clone() {
+            return Ok(published);
         }
         match *state.borrow_and_update() {
             RTCPeerConnectionState::Failed => {

@@ -10,7 +10,9 @@ use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
 use crate::error::{Error, InvalidStateReason, TypeErrorReason};
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
 use crate::sctp::{SctpParameters, SctpTransport};
-use crate::setup::{IceEvents, PendingDataChannel, Setup, StartPlan, wait_for_sctp};
+use crate::setup::{
+    IceEvents, PendingDataChannel, Setup, StartPlan, start_sctp, wait_for_published,
+};
 use crate::signaling::RTCSignalingState;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -76,7 +78,7 @@ impl RTCPeerConnection {
         let label = label.to_owned();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let opened = match wait_for_sctp(sctp, state).await {
+            let opened = match wait_for_published(sctp, state).await {
                 Ok(sctp) => sctp.open(&label, init).await,
                 Err(error) => Err(error),
             };
@@ -86,7 +88,7 @@ impl RTCPeerConnection {
     }
 
     pub(super) async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
-        wait_for_sctp(self.sctp.subscribe(), self.state.subscribe()).await
+        wait_for_published(self.sctp.subscribe(), self.state.subscribe()).await
     }
 
     /// After the first complete offer/answer: connect ICE, then DTLS, then SCTP.
@@ -154,45 +156,24 @@ impl RTCPeerConnection {
             return;
         };
         inner.sctp_started = true;
-        let mut dtls = self.dtls.subscribe();
-        let mut connection = self.state.subscribe();
+        let dtls = self.dtls.subscribe();
+        let connection = self.state.subscribe();
         let state = self.state.clone();
         let events = self.events.clone();
         let channels = self.remote_channels_tx.clone();
         let sctp_slot = self.sctp.clone();
         tokio::spawn(async move {
-            let session = loop {
-                if let Some(session) = dtls.borrow_and_update().clone() {
-                    break session;
-                }
-                let ended = matches!(
-                    *connection.borrow_and_update(),
-                    RTCPeerConnectionState::Closed | RTCPeerConnectionState::Failed
-                );
-                if ended {
-                    return;
-                }
-                tokio::select! {
-                    changed = dtls.changed() => if changed.is_err() { return },
-                    changed = connection.changed() => if changed.is_err() { return },
-                }
-            };
-            let start = SctpTransport::start(session.conn(), session.role(), parameters);
-            let association = match Box::pin(start).await {
-                Ok(association) => Arc::new(association),
-                Err(error) => {
-                    tracing::warn!(%error, "SCTP association failed");
-                    return;
-                }
-            };
-            tracing::debug!("SCTP association up (added by renegotiation)");
-            sctp_slot.send_replace(Some(Arc::clone(&association)));
-            if *state.borrow() == RTCPeerConnectionState::Closed {
-                sctp_slot.send_replace(None);
-                let _ = association.close().await;
+            let Ok(session) = wait_for_published(dtls, connection).await else {
                 return;
+            };
+            let started = start_sctp(&session, session.role(), parameters, &sctp_slot, &state);
+            match Box::pin(started).await {
+                Ok(Some(association)) => {
+                    accept_channels(association, state, events, channels).await;
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "SCTP association failed"),
             }
-            accept_channels(association, state, events, channels).await;
         });
     }
 }
