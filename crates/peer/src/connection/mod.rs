@@ -248,19 +248,15 @@ impl RTCPeerConnection {
             let state = inner.negotiator.signaling_state();
             let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
         }
-        self.after_signaling(inner);
+        if inner.negotiator.signaling_state() == RTCSignalingState::Stable {
+            // Back in `stable`: the flag is worked out afresh.
+            inner.negotiation_needed = false;
+            self.update_negotiation_needed(inner);
+        }
         if let Some(plan) = plan {
             self.start(inner, plan);
         } else if applied.negotiation_complete {
             self.start_sctp_if_added(inner);
-        }
-    }
-
-    /// After a description is applied: back in `stable`, the flag is worked out afresh.
-    fn after_signaling(&self, inner: &mut Inner) {
-        if inner.negotiator.signaling_state() == RTCSignalingState::Stable {
-            inner.negotiation_needed = false;
-            self.update_negotiation_needed(inner);
         }
     }
 
@@ -357,11 +353,7 @@ impl RTCPeerConnection {
         let had_ice = inner.ice.is_some();
         let applied = inner.negotiator.set_remote_description(&description)?;
         if description.sdp_type == RTCSdpType::Rollback {
-            if applied.signaling_state_changed {
-                let state = inner.negotiator.signaling_state();
-                let _ = self.events.send(PeerConnectionEvent::SignalingState(state));
-            }
-            self.after_signaling(&mut inner);
+            self.finish_applying(&mut inner, &applied, None);
             return Ok(());
         }
         let restart = description.sdp_type == RTCSdpType::Offer && previous_ufrag.is_some();
