@@ -218,11 +218,8 @@ impl RTCDataChannel {
         }
     }
 
-    pub(crate) fn ready_state_name(&self) -> &'static str {
-        self.ready_state().as_str()
-    }
-
-    fn set_closed(&self, state: u8) {
+    /// Moves `readyState` forward to `state` ([`CLOSING`] or [`CLOSED`]); never back.
+    fn advance_to(&self, state: u8) {
         self.shared
             .state
             .fetch_max(state, std::sync::atomic::Ordering::AcqRel);
@@ -279,7 +276,7 @@ impl RTCDataChannel {
             label: self.shared.label.clone(),
             protocol: self.shared.init.protocol.clone(),
             data_channel_identifier: self.id(),
-            state: self.ready_state_name(),
+            state: self.ready_state().as_str(),
             messages_sent: channel.messages_sent() as u64,
             bytes_sent: channel.bytes_sent() as u64,
             messages_received: channel.messages_received() as u64,
@@ -348,7 +345,7 @@ impl RTCDataChannel {
             // webrtc-data reports a reset or shut-down stream as an empty binary read; an
             // empty binary message is counted as received, the end of the stream is not.
             Ok((0, false)) if channel.messages_received() == received_before => {
-                self.set_closed(CLOSED);
+                self.advance_to(CLOSED);
                 None
             }
             Ok((n, is_string)) => Some(DataChannelMessage {
@@ -361,11 +358,11 @@ impl RTCDataChannel {
                     limit = size,
                     "channel closed: the remote sent a message larger than our max-message-size"
                 );
-                self.set_closed(CLOSED);
+                self.advance_to(CLOSED);
                 None
             }
             Err(_) => {
-                self.set_closed(CLOSED);
+                self.advance_to(CLOSED);
                 None
             }
         }
@@ -373,14 +370,14 @@ impl RTCDataChannel {
 
     /// `close()`: resets the stream (RFC 8831 §6.7).
     pub async fn close(&self) -> Result<(), Error> {
-        self.set_closed(CLOSING);
+        self.advance_to(CLOSING);
         let closed = self
             .shared
             .channel
             .close()
             .await
             .map_err(|e| Error::Operation(OperationReason::DataChannel(e)));
-        self.set_closed(CLOSED);
+        self.advance_to(CLOSED);
         closed
     }
 }

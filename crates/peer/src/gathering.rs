@@ -198,6 +198,10 @@ fn section_range(sdp: &str, index: usize) -> Option<Range<usize>> {
 /// Where in a section's text a new line goes: a candidate after the last candidate line, else
 /// before `a=end-of-candidates`; anything else (or with neither) at the end of the section.
 fn insertion_offset(section: &str, candidate: bool) -> usize {
+    // Sections we write end with CRLF: the end of the text is the start of a new line.
+    if !candidate {
+        return section.len();
+    }
     let mut after_candidate = None;
     let mut before_end = None;
     let mut offset = 0;
@@ -209,16 +213,7 @@ fn insertion_offset(section: &str, candidate: bool) -> usize {
         }
         offset += line.len();
     }
-    let end = if section.ends_with('\n') {
-        section.len()
-    } else {
-        offset
-    };
-    if candidate {
-        after_candidate.or(before_end).unwrap_or(end)
-    } else {
-        end
-    }
+    after_candidate.or(before_end).unwrap_or(section.len())
 }
 
 #[cfg(test)]

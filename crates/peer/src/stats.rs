@@ -13,7 +13,7 @@ use antiphon_ice::driver::DriverStats;
 use antiphon_ice::{Candidate, IceConnectionState, IceRole, PairState};
 use base64::Engine as _;
 
-use crate::data_channel::RTCDataChannel;
+use crate::data_channel::{RTCDataChannel, RTCDataChannelState};
 
 /// The result of `getStats()`: every report, by id.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -288,7 +288,7 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
     let open = input
         .channels
         .iter()
-        .filter(|c| c.ready_state_name() != "closed")
+        .filter(|c| c.ready_state() != RTCDataChannelState::Closed)
         .count();
     let channels_closed = input
         .channels_opened
