@@ -204,6 +204,13 @@ fn send_json(out: &mpsc::UnboundedSender<Vec<u8>>, value: &serde_json::Value) {
     let _ = out.send(ws::encode(ws::Opcode::Text, value.to_string().as_bytes()));
 }
 
+/// A message of the page's that was refused: why, to the page (`{"type":"error"}`) and on
+/// standard output (`<what> refused: <why>`).
+fn refuse(out: &mpsc::UnboundedSender<Vec<u8>>, what: &str, error: &str) {
+    say(&format!("{what} refused: {error}"));
+    send_json(out, &json!({"type": "error", "message": error}));
+}
+
 /// W3C state names are the lowercased variant names.
 fn state_name(state: impl std::fmt::Debug) -> String {
     format!("{state:?}").to_ascii_lowercase()
@@ -337,10 +344,7 @@ async fn on_message(
             match add_candidate(value, pc.as_deref()).await {
                 Ok(()) => {}
                 Err(_) if *ignoring => {}
-                Err(error) => {
-                    say(&format!("candidate refused: {error}"));
-                    send_json(out, &json!({"type": "error", "message": error}));
-                }
+                Err(error) => refuse(out, "candidate", &error),
             }
         }
         Some((kind, value)) if kind == "addTransceiver" => {
@@ -360,10 +364,7 @@ async fn on_message(
             };
             match applied {
                 Ok(()) => say("the page answered our offer"),
-                Err(error) => {
-                    say(&format!("answer refused: {error}"));
-                    send_json(out, &json!({"type": "error", "message": error}));
-                }
+                Err(error) => refuse(out, "answer", &error),
             }
         }
         Some((kind, _)) if kind == "offer" => {
@@ -378,12 +379,8 @@ async fn on_message(
                 say("ignored a colliding offer");
                 return;
             }
-            match answer(text, pc, out, signaling).await {
-                Ok(()) => {}
-                Err(error) => {
-                    say(&format!("offer refused: {error}"));
-                    send_json(out, &json!({"type": "error", "message": error}));
-                }
+            if let Err(error) = answer(text, pc, out, signaling).await {
+                refuse(out, "offer", &error);
             }
         }
         _ => send_json(
