@@ -11,7 +11,7 @@ use antiphon_peer::{
     Error, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
     RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
 };
-use common::loopback::{loopback_peer as peer, negotiate, settled, within};
+use common::loopback::{loopback_peer as peer, negotiate, offer_and_answer, settled, within};
 
 fn peer_on(ip: [u8; 4]) -> RTCPeerConnection {
     let options = PeerOptions {
@@ -84,20 +84,7 @@ async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_
         .create_data_channel_section()
         .await
         .expect("a section");
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("applies");
-    answerer
-        .set_remote_description(offer)
-        .await
-        .expect("applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("applies");
+    let (_, answer) = offer_and_answer(&offerer, &answerer).await;
     // A hash function nobody knows: the line parses, but no fingerprint can be checked.
     let unusable = RTCSessionDescriptionInit::answer(
         answer

@@ -11,7 +11,9 @@ use antiphon_peer::{
     PeerConnectionEvent, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit, RTCIceServer,
     RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit,
 };
-use common::loopback::{loopback_peer_with as peer, settled as connected, within};
+use common::loopback::{
+    loopback_peer_with as peer, offer_and_answer, settled as connected, within,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::broadcast;
 
@@ -160,20 +162,7 @@ async fn a_stun_server_that_never_answers_holds_up_nothing() {
         .create_data_channel_section()
         .await
         .expect("a section");
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("the offer applies");
-    answerer
-        .set_remote_description(offer)
-        .await
-        .expect("the offer applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("the answer applies");
+    let (_, answer) = offer_and_answer(&offerer, &answerer).await;
     // The STUN transaction takes seconds to time out; the answer did not wait for it.
     assert_eq!(
         answerer.ice_gathering_state().await,

@@ -39,8 +39,9 @@ pub fn settled(state: RTCPeerConnectionState) -> bool {
     )
 }
 
-/// `offerer` offers, `answerer` answers, both applied; the offer and the answer.
-pub async fn negotiate(
+/// `offerer` offers and applies it, `answerer` takes it, answers and applies its answer; the
+/// offer and the answer, which the offerer has not seen yet.
+pub async fn offer_and_answer(
     offerer: &RTCPeerConnection,
     answerer: &RTCPeerConnection,
 ) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
@@ -58,6 +59,15 @@ pub async fn negotiate(
         .set_local_description(Some(answer.clone()))
         .await
         .expect("our answer applies");
+    (offer, answer)
+}
+
+/// `offerer` offers, `answerer` answers, both applied; the offer and the answer.
+pub async fn negotiate(
+    offerer: &RTCPeerConnection,
+    answerer: &RTCPeerConnection,
+) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
+    let (offer, answer) = offer_and_answer(offerer, answerer).await;
     offerer
         .set_remote_description(answer.clone())
         .await
