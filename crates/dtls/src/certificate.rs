@@ -203,6 +203,11 @@ impl Certificate {
             .unwrap_or_default()
     }
 
+    /// The PKCS#8 DER private key.
+    pub(crate) fn private_key_der(&self) -> &[u8] {
+        &self.dtls.private_key.serialized_der
+    }
+
     pub(crate) fn dtls_certificate(&self) -> &DtlsCertificate {
         &self.dtls
     }

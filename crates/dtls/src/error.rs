@@ -82,9 +82,11 @@ pub enum DtlsError {
     /// The peer aborted the handshake with a fatal alert (e.g. `bad_certificate` after its own
     /// fingerprint check failed) or a close_notify.
     PeerAborted,
-    /// The handshake did not finish within the configured timeout.
+    /// The handshake did not finish in time: the configured limit passed, or (sans-IO
+    /// [`DtlsConnection`](crate::DtlsConnection)) the peer answered none of a flight's
+    /// retransmissions.
     HandshakeTimeout {
-        /// The timeout that elapsed.
+        /// The time that elapsed.
         timeout: Duration,
     },
     /// The handshake finished without an SRTP protection profile (no `use_srtp` agreement).
@@ -96,6 +98,47 @@ pub enum DtlsError {
     },
     /// The DTLS implementation (webrtc-rs dtls) failed: handshake errors, peer alerts, I/O.
     Dtls(dtls::Error),
+    /// The sans-IO DTLS stack under [`DtlsConnection`](crate::DtlsConnection) refused a record
+    /// or failed the handshake (its own error, described).
+    Protocol(ProtocolError),
+}
+
+/// An error of the sans-IO DTLS stack (webrtc-rs `rtc-dtls`), kept as its description so no
+/// type of that crate appears in this crate's API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    description: String,
+}
+
+impl ProtocolError {
+    pub(crate) fn new(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+        }
+    }
+
+    pub(crate) fn from_stack(error: rtc_shared::error::Error) -> Self {
+        Self::new(error.to_string())
+    }
+
+    /// What the stack said.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+impl From<ProtocolError> for DtlsError {
+    fn from(error: ProtocolError) -> Self {
+        Self::Protocol(error)
+    }
 }
 
 /// The detail of [`DtlsError::FingerprintMismatch`] (boxed: two digests are large).
@@ -206,6 +249,7 @@ impl fmt::Display for DtlsError {
             Self::NoSrtpProfileSelected => write!(f, "DTLS handshake selected no SRTP profile"),
             Self::InvalidState { state } => write!(f, "DTLS transport is {state}"),
             Self::Dtls(e) => write!(f, "DTLS: {e}"),
+            Self::Protocol(e) => write!(f, "DTLS: {e}"),
         }
     }
 }
@@ -215,6 +259,7 @@ impl std::error::Error for DtlsError {
         match self {
             Self::CertificateGeneration(e) => Some(e),
             Self::Dtls(e) => Some(e),
+            Self::Protocol(e) => Some(e),
             _ => None,
         }
     }

@@ -65,6 +65,7 @@
 //! ```
 
 mod certificate;
+mod connection;
 mod error;
 mod fingerprint;
 pub mod guard;
@@ -76,7 +77,8 @@ pub mod state;
 pub use certificate::{
     Certificate, CertificateOptions, DEFAULT_VALIDITY, KeyAlgorithm, MAX_PEM_LEN,
 };
-pub use error::{DtlsError, FingerprintMismatch, PemError};
+pub use connection::{DEFAULT_DTLS_MTU, DtlsConnected, DtlsConnection, DtlsEvent};
+pub use error::{DtlsError, FingerprintMismatch, PemError, ProtocolError};
 pub use fingerprint::{Fingerprint, HashAlgorithm};
 pub use handshake::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_RETRANSMIT_INTERVAL, DtlsConfig, DtlsParameters,

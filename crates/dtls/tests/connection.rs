@@ -1,0 +1,353 @@
+//! The sans-IO `DtlsConnection`: two of them exchange datagrams in memory on a virtual clock.
+//! No sockets, no tasks, no real time: losses are chosen datagram by datagram, and time only
+//! moves when the test moves it.
+
+use std::time::{Duration, Instant};
+
+use antiphon_dtls::{
+    Certificate, CertificateOptions, DtlsConfig, DtlsConnected, DtlsConnection, DtlsError,
+    DtlsEvent, DtlsParameters, DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
+    SrtpProfile,
+};
+
+fn certificate() -> Certificate {
+    Certificate::generate(&CertificateOptions::default()).expect("certificate")
+}
+
+fn fingerprint(certificate: &Certificate) -> Fingerprint {
+    certificate.fingerprint(HashAlgorithm::Sha256)
+}
+
+/// A client and a server, each pinned to the other's certificate unless `pin` says otherwise.
+fn pair(
+    now: Instant,
+    client_pins: Fingerprint,
+    server_pins: Fingerprint,
+    client_cert: &Certificate,
+    server_cert: &Certificate,
+) -> (DtlsConnection, DtlsConnection) {
+    let client = DtlsConnection::new(
+        now,
+        &DtlsConfig::new(client_cert.clone()),
+        DtlsParameters {
+            role: DtlsRole::Client,
+            remote_fingerprints: vec![client_pins],
+        },
+    )
+    .expect("client");
+    let server = DtlsConnection::new(
+        now,
+        &DtlsConfig::new(server_cert.clone()),
+        DtlsParameters {
+            role: DtlsRole::Server,
+            remote_fingerprints: vec![server_pins],
+        },
+    )
+    .expect("server");
+    (client, server)
+}
+
+/// Everything that happened to one side.
+#[derive(Default)]
+struct Seen {
+    connected: Option<DtlsConnected>,
+    data: Vec<Vec<u8>>,
+    failed: Option<DtlsError>,
+    peer_closed: bool,
+}
+
+impl Seen {
+    fn drain(&mut self, connection: &mut DtlsConnection) {
+        while let Some(event) = connection.poll_event() {
+            match event {
+                DtlsEvent::Connected(connected) => self.connected = Some(connected),
+                DtlsEvent::Data(data) => self.data.push(data.to_vec()),
+                DtlsEvent::Failed(error) => self.failed = Some(error),
+                DtlsEvent::PeerClosed => self.peer_closed = true,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs both sides until nothing is in flight and no timer is due before `until`, dropping
+/// the datagrams `drop` picks (by their index among all datagrams sent, both ways).
+struct Link {
+    now: Instant,
+    sent: usize,
+    drop: Box<dyn FnMut(usize) -> bool>,
+}
+
+impl Link {
+    /// Delivers what `from` has to send to `to`; whether anything was sent.
+    fn carry(&mut self, from: &mut DtlsConnection, to: &mut DtlsConnection) -> bool {
+        let mut moved = false;
+        while let Some(datagram) = from.poll_transmit() {
+            moved = true;
+            self.sent += 1;
+            if (self.drop)(self.sent) {
+                continue;
+            }
+            // Rejected datagrams are the receiver's business; the test looks at events.
+            let _ = to.handle_receive(self.now, &datagram);
+        }
+        moved
+    }
+
+    fn new(now: Instant) -> Self {
+        Self {
+            now,
+            sent: 0,
+            drop: Box::new(|_| false),
+        }
+    }
+
+    fn run(
+        &mut self,
+        a: &mut DtlsConnection,
+        b: &mut DtlsConnection,
+        seen: &mut (Seen, Seen),
+        until: Instant,
+    ) {
+        loop {
+            let mut moved = false;
+            moved |= self.carry(a, b);
+            moved |= self.carry(b, a);
+            seen.0.drain(a);
+            seen.1.drain(b);
+            if moved {
+                continue;
+            }
+            let next = [a.poll_timeout(), b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(at) if at <= until => {
+                    self.now = self.now.max(at);
+                    a.handle_timeout(self.now);
+                    b.handle_timeout(self.now);
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+#[test]
+fn handshake_exchanges_keys_and_data_both_ways() {
+    let start = Instant::now();
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    assert_eq!(client.state(), DtlsTransportState::Connecting);
+    let mut seen = (Seen::default(), Seen::default());
+    let mut link = Link::new(start);
+    link.run(&mut client, &mut server, &mut seen, start);
+
+    let (c, s) = (
+        seen.0.connected.as_ref().expect("client connected"),
+        seen.1.connected.as_ref().expect("server connected"),
+    );
+    assert_eq!(c.keying_material, s.keying_material);
+    assert_eq!(c.profile, SrtpProfile::AeadAes128Gcm);
+    assert_eq!(c.peer_certificate, server_cert.der());
+    assert_eq!(s.peer_certificate, client_cert.der());
+    assert_eq!(client.state(), DtlsTransportState::Connected);
+    assert_eq!(server.state(), DtlsTransportState::Connected);
+    // No timer is left once connected: nothing happened on the clock.
+    assert_eq!(client.poll_timeout(), None);
+    assert_eq!(link.now, start);
+
+    client.send(start, b"to the server").expect("send");
+    server.send(start, b"to the client").expect("send");
+    link.run(&mut client, &mut server, &mut seen, start);
+    assert_eq!(seen.1.data, vec![b"to the server".to_vec()]);
+    assert_eq!(seen.0.data, vec![b"to the client".to_vec()]);
+
+    client.close(start);
+    assert_eq!(client.state(), DtlsTransportState::Closed);
+    link.run(&mut client, &mut server, &mut seen, start);
+    assert!(seen.1.peer_closed, "server saw close_notify");
+    assert_eq!(server.state(), DtlsTransportState::Closed);
+}
+
+#[test]
+fn lost_flights_are_sent_again_on_the_virtual_clock() {
+    let start = Instant::now();
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    let mut seen = (Seen::default(), Seen::default());
+    let mut link = Link::new(start);
+    // Lose the first three datagrams, whichever way they go.
+    link.drop = Box::new(|index| index <= 3);
+    link.run(
+        &mut client,
+        &mut server,
+        &mut seen,
+        start + Duration::from_secs(20),
+    );
+    assert!(seen.0.connected.is_some() && seen.1.connected.is_some());
+    // Retransmission waited on the virtual clock (first interval 1 s, then backing off).
+    assert!(link.now >= start + Duration::from_secs(1), "{:?}", link.now - start);
+    assert!(link.now < start + Duration::from_secs(20));
+}
+
+#[test]
+fn a_handshake_that_never_completes_fails_at_its_limit() {
+    let start = Instant::now();
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    let mut seen = (Seen::default(), Seen::default());
+    let mut link = Link::new(start);
+    link.drop = Box::new(|_| true);
+    link.run(
+        &mut client,
+        &mut server,
+        &mut seen,
+        start + Duration::from_secs(120),
+    );
+    assert!(
+        matches!(seen.0.failed, Some(DtlsError::HandshakeTimeout { .. })),
+        "{:?}",
+        seen.0.failed
+    );
+    assert_eq!(client.state(), DtlsTransportState::Failed);
+    assert_eq!(client.poll_timeout(), None);
+}
+
+#[test]
+fn a_certificate_that_is_not_the_announced_one_fails_the_handshake() {
+    let start = Instant::now();
+    let (client_cert, server_cert, stranger) = (certificate(), certificate(), certificate());
+    // The client expects the stranger's certificate, not the server's.
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&stranger),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    let mut seen = (Seen::default(), Seen::default());
+    Link::new(start).run(
+        &mut client,
+        &mut server,
+        &mut seen,
+        start + Duration::from_secs(60),
+    );
+    match &seen.0.failed {
+        Some(DtlsError::FingerprintMismatch(mismatch)) => {
+            assert_eq!(mismatch.expected, fingerprint(&stranger));
+            assert_eq!(mismatch.actual, fingerprint(&server_cert));
+        }
+        other => panic!("client: {other:?}"),
+    }
+    assert!(seen.0.connected.is_none() && seen.1.connected.is_none());
+    assert_eq!(client.state(), DtlsTransportState::Failed);
+    assert!(seen.1.failed.is_some(), "the server's handshake ended too");
+    assert!(client.send(start, b"x").is_err());
+}
+
+#[test]
+fn the_server_checks_the_client_certificate_too() {
+    let start = Instant::now();
+    let (client_cert, server_cert, stranger) = (certificate(), certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&stranger),
+        &client_cert,
+        &server_cert,
+    );
+    let mut seen = (Seen::default(), Seen::default());
+    Link::new(start).run(
+        &mut client,
+        &mut server,
+        &mut seen,
+        start + Duration::from_secs(60),
+    );
+    assert!(
+        matches!(seen.1.failed, Some(DtlsError::FingerprintMismatch(_))),
+        "{:?}",
+        seen.1.failed
+    );
+    assert!(seen.1.connected.is_none());
+    assert_eq!(server.state(), DtlsTransportState::Failed);
+}
+
+#[test]
+fn garbage_and_calls_in_the_wrong_state_are_refused_without_changing_anything() {
+    let start = Instant::now();
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    assert!(matches!(
+        client.send(start, b"too early"),
+        Err(DtlsError::InvalidState {
+            state: DtlsTransportState::Connecting
+        })
+    ));
+    for garbage in [&[][..], &[0x16][..], &[0x17; 40][..], &[0x16, 0xfe, 0xfd, 0, 0][..]] {
+        let _ = server.handle_receive(start, garbage);
+        let _ = client.handle_receive(start, garbage);
+    }
+    assert_eq!(server.state(), DtlsTransportState::Connecting);
+    assert_eq!(client.state(), DtlsTransportState::Connecting);
+    // The handshake still completes afterwards.
+    let mut seen = (Seen::default(), Seen::default());
+    Link::new(start).run(
+        &mut client,
+        &mut server,
+        &mut seen,
+        start + Duration::from_secs(10),
+    );
+    assert!(seen.0.connected.is_some() && seen.1.connected.is_some());
+}
+
+#[test]
+fn bad_arguments_are_refused_before_anything_is_sent() {
+    let start = Instant::now();
+    let cert = certificate();
+    let none = DtlsConnection::new(
+        start,
+        &DtlsConfig::new(cert.clone()),
+        DtlsParameters {
+            role: DtlsRole::Client,
+            remote_fingerprints: vec![],
+        },
+    );
+    assert!(matches!(none, Err(DtlsError::NoRemoteFingerprints)));
+    let mut config = DtlsConfig::new(cert.clone());
+    config.srtp_profiles.clear();
+    let no_profiles = DtlsConnection::new(
+        start,
+        &config,
+        DtlsParameters {
+            role: DtlsRole::Server,
+            remote_fingerprints: vec![fingerprint(&cert)],
+        },
+    );
+    assert!(matches!(no_profiles, Err(DtlsError::NoSrtpProfiles)));
+}
