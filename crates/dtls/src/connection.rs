@@ -21,9 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use rtc_dtls::config::{
-    ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig,
-};
+use rtc_dtls::config::{ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig};
 use rtc_dtls::crypto::Certificate as StackCertificate;
 use rtc_dtls::crypto_provider::{RTCCryptoProvider, SignatureScheme};
 use rtc_dtls::endpoint::{Endpoint, EndpointEvent};
@@ -131,11 +129,7 @@ impl DtlsConnection {
             is_client,
         )?);
         let server_config = (!is_client).then(|| Arc::clone(&handshake));
-        let mut endpoint = Endpoint::new(
-            LOCAL,
-            rtc_shared::TransportProtocol::UDP,
-            server_config,
-        );
+        let mut endpoint = Endpoint::new(LOCAL, rtc_shared::TransportProtocol::UDP, server_config);
         if is_client {
             endpoint
                 .connect(now, REMOTE, handshake, None)
@@ -327,8 +321,9 @@ impl DtlsConnection {
         let material = state
             .export_keying_material(SRTP_EXPORTER_LABEL, &[], profile.keying_material_len())
             .map_err(ProtocolError::from_stack)?;
-        let keying_material = SrtpKeyingMaterial::split(profile, material.as_ref())
-            .ok_or(DtlsError::Protocol(ProtocolError::new("short keying material")))?;
+        let keying_material = SrtpKeyingMaterial::split(profile, material.as_ref()).ok_or(
+            DtlsError::Protocol(ProtocolError::new("short keying material")),
+        )?;
         Ok(DtlsConnected {
             profile,
             keying_material,

@@ -200,7 +200,11 @@ fn lost_flights_are_sent_again_on_the_virtual_clock() {
     );
     assert!(seen.0.connected.is_some() && seen.1.connected.is_some());
     // Retransmission waited on the virtual clock (first interval 1 s, then backing off).
-    assert!(link.now >= start + Duration::from_secs(1), "{:?}", link.now - start);
+    assert!(
+        link.now >= start + Duration::from_secs(1),
+        "{:?}",
+        link.now - start
+    );
     assert!(link.now < start + Duration::from_secs(20));
 }
 
@@ -309,7 +313,12 @@ fn garbage_and_calls_in_the_wrong_state_are_refused_without_changing_anything() 
             state: DtlsTransportState::Connecting
         })
     ));
-    for garbage in [&[][..], &[0x16][..], &[0x17; 40][..], &[0x16, 0xfe, 0xfd, 0, 0][..]] {
+    for garbage in [
+        &[][..],
+        &[0x16][..],
+        &[0x17; 40][..],
+        &[0x16, 0xfe, 0xfd, 0, 0][..],
+    ] {
         let _ = server.handle_receive(start, garbage);
         let _ = client.handle_receive(start, garbage);
     }
@@ -350,4 +359,49 @@ fn bad_arguments_are_refused_before_anything_is_sent() {
         },
     );
     assert!(matches!(no_profiles, Err(DtlsError::NoSrtpProfiles)));
+}
+
+/// A small deterministic generator for loss decisions (xorshift64*).
+fn lossy(seed: u64, loss_percent: u64) -> Box<dyn FnMut(usize) -> bool> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    Box::new(move |_| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D) % 100 < loss_percent
+    })
+}
+
+#[test]
+fn handshakes_complete_under_random_loss() {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    for seed in 0..200 {
+        let start = Instant::now();
+        let (mut client, mut server) = pair(
+            start,
+            fingerprint(&server_cert),
+            fingerprint(&client_cert),
+            &client_cert,
+            &server_cert,
+        );
+        let mut seen = (Seen::default(), Seen::default());
+        let mut link = Link::new(start);
+        link.drop = lossy(seed, 30);
+        link.run(
+            &mut client,
+            &mut server,
+            &mut seen,
+            start + Duration::from_secs(60),
+        );
+        assert!(
+            seen.0.connected.is_some() && seen.1.connected.is_some(),
+            "seed {seed}: client {:?} {:?}, server {:?} {:?}, {} datagrams, {:?}",
+            client.state(),
+            seen.0.failed,
+            server.state(),
+            seen.1.failed,
+            link.sent,
+            link.now - start
+        );
+    }
 }
