@@ -22,6 +22,9 @@ pub struct LinkConfig {
     pub loss: f64,
     /// Probability a datagram is delivered twice, 0.0..=1.0.
     pub duplicate: f64,
+    /// Largest datagram the path carries; larger ones are dropped (and counted as lost), as
+    /// a path that does not fragment drops them. `None`: no limit.
+    pub mtu: Option<usize>,
 }
 
 impl Default for LinkConfig {
@@ -31,6 +34,7 @@ impl Default for LinkConfig {
             jitter: Duration::ZERO,
             loss: 0.0,
             duplicate: 0.0,
+            mtu: None,
         }
     }
 }
@@ -82,6 +86,14 @@ impl SimNetwork {
     pub fn send(&mut self, now: Instant, transmit: Transmit) {
         self.sent += 1;
         if self.blocked.contains(&transmit.source) || self.blocked.contains(&transmit.destination) {
+            self.lost += 1;
+            return;
+        }
+        if self
+            .link
+            .mtu
+            .is_some_and(|mtu| transmit.contents.len() > mtu)
+        {
             self.lost += 1;
             return;
         }

@@ -14,6 +14,7 @@ fn lossy(loss: f64) -> LinkConfig {
         jitter: Duration::from_millis(40),
         loss,
         duplicate: 0.05,
+        mtu: None,
     }
 }
 
@@ -366,6 +367,7 @@ fn nomination_does_not_wait_for_the_next_pacing_slot() {
         jitter: Duration::ZERO,
         loss: 0.0,
         duplicate: 0.0,
+        mtu: None,
     };
     let mut w = World::new(7, link, IceRole::Controlling, IceRole::Controlled);
     w.exchange_candidates();

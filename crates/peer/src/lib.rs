@@ -59,6 +59,7 @@ pub mod answer;
 pub mod checklist;
 mod configuration;
 mod connection;
+pub mod core;
 mod data_channel;
 mod description;
 mod error;

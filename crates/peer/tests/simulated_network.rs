@@ -260,6 +260,7 @@ fn negotiated_peers_connect_over_delay_reordering_and_ten_percent_loss() {
         jitter: Duration::from_millis(60),
         loss: 0.10,
         duplicate: 0.02,
+        mtu: None,
     };
     let mut slowest = Duration::ZERO;
     for seed in 0..16 {
