@@ -79,7 +79,7 @@ impl Side {
         self.core = Some(core);
     }
 
-    fn take_events(&mut self) {
+    fn take_events(&mut self, now: Instant) {
         while let Some(event) = self.core().poll_event() {
             match event {
                 CoreEvent::DtlsConnected(_) => self.dtls_connected = true,
@@ -87,8 +87,12 @@ impl Side {
                 CoreEvent::Channel(ChannelEvent::Opened {
                     id, label, remote, ..
                 }) => self.opened.push((id, label, remote)),
-                CoreEvent::Channel(ChannelEvent::Message { message, .. }) => {
-                    self.received.push(message)
+                CoreEvent::Channel(ChannelEvent::Readable { id }) => {
+                    let core = self.core.as_mut().expect("core started");
+                    let secure = core.secure().expect("started");
+                    while let Some(message) = secure.receive(now, id) {
+                        self.received.push(message);
+                    }
                 }
                 _ => {}
             }
@@ -164,6 +168,8 @@ fn run(seed: u64, link: LinkConfig, count: usize, limit: Duration) -> Outcome {
     // Opened before anything is connected: reported open once SCTP is up.
     let id = a
         .core()
+        .secure()
+        .expect("started")
         .open_channel(start, "chat", RTCDataChannelInit::default())
         .expect("open");
     let messages = script(count);
@@ -176,18 +182,32 @@ fn run(seed: u64, link: LinkConfig, count: usize, limit: Duration) -> Outcome {
             while let Some(transmit) = side.core().poll_transmit() {
                 net.send(now, transmit);
             }
-            side.take_events();
+            side.take_events(now);
         }
         // Send what the channel takes, a window at a time (as a bufferedAmount-aware sender).
         if a.opened.iter().any(|(open, _, _)| *open == id) {
-            while next_a < count && a.core().buffered_amount(id) < 256 * 1024 {
-                a.core().send(now, id, &messages[next_a]).expect("send a");
+            while next_a < count
+                && a.core().secure().expect("started").buffered_amount(id) < 256 * 1024
+            {
+                a.core()
+                    .secure()
+                    .expect("started")
+                    .send(now, id, &messages[next_a])
+                    .expect("send a");
                 next_a += 1;
             }
         }
         if let Some(&(remote_id, _, _)) = b.opened.first() {
-            while next_b < count && b.core().buffered_amount(remote_id) < 256 * 1024 {
+            while next_b < count
+                && b.core()
+                    .secure()
+                    .expect("started")
+                    .buffered_amount(remote_id)
+                    < 256 * 1024
+            {
                 b.core()
+                    .secure()
+                    .expect("started")
                     .send(now, remote_id, &messages[count - 1 - next_b])
                     .expect("send b");
                 next_b += 1;

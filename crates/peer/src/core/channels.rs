@@ -66,12 +66,10 @@ pub enum ChannelEvent {
         /// Whether the remote opened it.
         remote: bool,
     },
-    /// A message arrived on channel `id`.
-    Message {
+    /// Messages wait on channel `id`: take them with [`SctpChannels::receive`].
+    Readable {
         /// The channel.
         id: u16,
-        /// The message.
-        message: DataChannelMessage,
     },
     /// What channel `id` still has to send fell to its low threshold.
     BufferedAmountLow {
@@ -552,7 +550,7 @@ impl SctpChannels {
                     }
                 }
                 for id in std::mem::take(&mut self.unread) {
-                    self.read(now, id);
+                    self.on_readable(now, id);
                 }
             }
             // Data can arrive before our side of the handshake ends (the peer's COOKIE-ACK was
@@ -561,7 +559,7 @@ impl SctpChannels {
             Event::Stream(StreamEvent::Readable { id }) if !self.connected => {
                 self.unread.insert(id);
             }
-            Event::Stream(StreamEvent::Readable { id }) => self.read(now, id),
+            Event::Stream(StreamEvent::Readable { id }) => self.on_readable(now, id),
             Event::Stream(StreamEvent::BufferedAmountLow { id })
                 if self.channels.contains_key(&id) =>
             {
@@ -594,42 +592,71 @@ impl SctpChannels {
         self.events.push_back(ChannelEvent::Closed { id });
     }
 
-    fn read(&mut self, now: Instant, id: u16) {
+    /// Stream `id` has messages. On a channel, the owner pulls them with
+    /// [`receive`](Self::receive) when it has room (what it leaves unread stays in SCTP's
+    /// receive window, slowing the sender). A stream without a channel yet is read here: its
+    /// first message should be the DCEP OPEN that makes one.
+    fn on_readable(&mut self, now: Instant, id: u16) {
+        while !self.channels.contains_key(&id) {
+            match self.read_chunk(id) {
+                Some((Ppi::Dcep, payload)) => self.on_dcep(now, id, &payload),
+                Some(_) => tracing::debug!(id, "message on a stream without a channel dropped"),
+                None => return,
+            }
+        }
+        self.events.push_back(ChannelEvent::Readable { id });
+    }
+
+    /// The next message on channel `id`, if one has arrived. DCEP messages on the stream are
+    /// handled on the way.
+    pub fn receive(&mut self, now: Instant, id: u16) -> Option<DataChannelMessage> {
+        let message = loop {
+            match self.read_chunk(id) {
+                Some((Ppi::Dcep, payload)) => self.on_dcep(now, id, &payload),
+                Some((ppi, payload)) => {
+                    if let Some(message) = self.on_message(id, ppi, payload) {
+                        break Some(message);
+                    }
+                }
+                None => break None,
+            }
+        };
+        // Reading opened the receive window: the SACK that says so may go out.
+        self.flush(now);
+        message
+    }
+
+    /// One whole message from stream `id` with its PPI; oversized and unknown ones are dropped.
+    fn read_chunk(&mut self, id: u16) -> Option<(Ppi, Bytes)> {
         let limit = usize::try_from(self.parameters.local_max_message_size).unwrap_or(usize::MAX);
         loop {
-            let Some((_, association)) = self.association.as_mut() else {
-                return;
-            };
-            let Ok(mut stream) = association.stream(id) else {
-                return;
-            };
+            let (_, association) = self.association.as_mut()?;
+            let mut stream = association.stream(id).ok()?;
             let chunks = match stream.read_sctp() {
                 Ok(Some(chunks)) => chunks,
-                Ok(None) => return,
+                Ok(None) => return None,
                 Err(error) => {
                     tracing::debug!(id, %error, "SCTP stream read failed");
-                    return;
+                    return None;
                 }
             };
             let Ok(payload) = chunks.to_payload(limit.max(1)) else {
-                tracing::debug!(id, "oversized SCTP message dropped");
+                tracing::debug!(id, "message larger than our max-message-size dropped");
                 continue;
             };
-            let payload = payload.freeze();
             match chunks.ppi {
-                Ppi::Dcep => self.on_dcep(now, id, &payload),
-                Ppi::String | Ppi::Binary | Ppi::StringEmpty | Ppi::BinaryEmpty => {
-                    self.on_message(id, chunks.ppi, payload)
+                Ppi::Dcep | Ppi::String | Ppi::Binary | Ppi::StringEmpty | Ppi::BinaryEmpty => {
+                    return Some((chunks.ppi, payload.freeze()));
                 }
                 other => tracing::debug!(id, ppi = %other, "message with unknown PPI dropped"),
             }
         }
     }
 
-    fn on_message(&mut self, id: u16, ppi: Ppi, payload: Bytes) {
+    fn on_message(&mut self, id: u16, ppi: Ppi, payload: Bytes) -> Option<DataChannelMessage> {
         let Some(channel) = self.channels.get_mut(&id) else {
             tracing::debug!(id, "message on a stream without a channel dropped");
-            return;
+            return None;
         };
         // Any message on a channel we opened means the remote saw our OPEN (RFC 8832 §6).
         channel.awaiting_ack = false;
@@ -638,10 +665,7 @@ impl SctpChannels {
             Ppi::StringEmpty | Ppi::BinaryEmpty => Bytes::new(),
             _ => payload,
         };
-        self.events.push_back(ChannelEvent::Message {
-            id,
-            message: DataChannelMessage { is_string, data },
-        });
+        Some(DataChannelMessage { is_string, data })
     }
 
     fn on_dcep(&mut self, now: Instant, id: u16, payload: &[u8]) {

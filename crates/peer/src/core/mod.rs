@@ -22,23 +22,21 @@
 
 mod channels;
 mod dcep;
+mod secure;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use antiphon_dtls::{
-    DtlsConfig, DtlsConnected, DtlsConnection, DtlsError, DtlsEvent, DtlsParameters,
-};
+use antiphon_dtls::{DtlsConfig, DtlsConnected, DtlsError, DtlsParameters};
 use antiphon_ice::{Datagram, IceAgent, IceEvent, PairState, Transmit};
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use dcep::DcepError;
+pub use secure::SecureTransport;
 
-use crate::data_channel::{DataChannelMessage, RTCDataChannelInit};
 use crate::error::Error;
 use crate::negotiator::Negotiator;
-use crate::sctp::SctpParameters;
 use crate::setup::{RemoteTransport, plan_start};
 
 /// What a [`ConnectionCore`] reports.
@@ -62,13 +60,9 @@ pub enum CoreEvent {
 pub struct ConnectionCore {
     agent: IceAgent,
     dtls_config: DtlsConfig,
-    /// Known once the descriptions are applied ([`start`](Self::start)).
-    dtls_remote: Option<DtlsParameters>,
-    dtls: Option<DtlsConnection>,
-    channels: Option<SctpChannels>,
+    /// DTLS and SCTP, once the descriptions are applied ([`start`](Self::start)).
+    secure: Option<SecureTransport>,
     selected: Option<(SocketAddr, SocketAddr)>,
-    /// DTLS records waiting for a selected pair.
-    outgoing: VecDeque<bytes::Bytes>,
     events: VecDeque<CoreEvent>,
     closed: bool,
 }
@@ -79,11 +73,8 @@ impl ConnectionCore {
         Self {
             agent,
             dtls_config,
-            dtls_remote: None,
-            dtls: None,
-            channels: None,
+            secure: None,
             selected: None,
-            outgoing: VecDeque::new(),
             events: VecDeque::new(),
             closed: false,
         }
@@ -112,7 +103,7 @@ impl ConnectionCore {
                 crate::error::InvalidStateReason::Closed,
             ));
         }
-        let Some(plan) = plan_start(negotiator, self.dtls_remote.is_some(), true)? else {
+        let Some(plan) = plan_start(negotiator, self.secure.is_some(), true)? else {
             return Ok(false);
         };
         let remote = negotiator
@@ -123,15 +114,8 @@ impl ConnectionCore {
             role: plan.role,
             remote_fingerprints: plan.remote_fingerprints,
         };
-        // The server's association waits for the client; a client starts on a selected pair.
-        let dtls = match plan.role {
-            antiphon_dtls::DtlsRole::Server => Some(
-                DtlsConnection::new(now, &self.dtls_config, parameters.clone()).map_err(
-                    |error| Error::Operation(crate::error::OperationReason::Dtls(error)),
-                )?,
-            ),
-            antiphon_dtls::DtlsRole::Client => None,
-        };
+        let secure = SecureTransport::new(now, self.dtls_config.clone(), parameters, plan.sctp)
+            .map_err(|error| Error::Operation(crate::error::OperationReason::Dtls(error)))?;
         if let Some(remote) = remote {
             if let Some(credentials) = remote.credentials {
                 self.agent.set_remote_credentials(credentials);
@@ -144,11 +128,7 @@ impl ConnectionCore {
                 self.agent.end_of_remote_candidates();
             }
         }
-        self.dtls = dtls;
-        self.channels = plan
-            .sctp
-            .map(|sctp: SctpParameters| SctpChannels::new(parameters.role, sctp));
-        self.dtls_remote = Some(parameters);
+        self.secure = Some(secure);
         self.drive(now);
         Ok(true)
     }
@@ -166,10 +146,8 @@ impl ConnectionCore {
             }
             // DTLS (20..=63), only from a remote address ICE has validated.
             Some(20..=63) if self.validated(datagram.destination, datagram.source) => {
-                if let Some(dtls) = self.dtls.as_mut()
-                    && let Err(error) = dtls.handle_receive(now, datagram.contents)
-                {
-                    tracing::debug!(%error, "DTLS datagram refused");
+                if let Some(secure) = self.secure.as_mut() {
+                    secure.handle_datagram(now, datagram.contents);
                 }
             }
             _ => tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed"),
@@ -183,11 +161,8 @@ impl ConnectionCore {
             return;
         }
         self.agent.handle_timeout(now);
-        if let Some(dtls) = self.dtls.as_mut() {
-            dtls.handle_timeout(now);
-        }
-        if let Some(channels) = self.channels.as_mut() {
-            channels.handle_timeout(now);
+        if let Some(secure) = self.secure.as_mut() {
+            secure.handle_timeout(now);
         }
         self.drive(now);
     }
@@ -199,8 +174,7 @@ impl ConnectionCore {
         }
         [
             self.agent.poll_timeout(),
-            self.dtls.as_ref().and_then(DtlsConnection::poll_timeout),
-            self.channels.as_ref().and_then(SctpChannels::poll_timeout),
+            self.secure.as_ref().and_then(SecureTransport::poll_timeout),
         ]
         .into_iter()
         .flatten()
@@ -213,7 +187,7 @@ impl ConnectionCore {
             return Some(transmit);
         }
         let (source, destination) = self.selected?;
-        let contents = self.outgoing.pop_front()?;
+        let contents = self.secure.as_mut()?.poll_transmit()?;
         Some(Transmit {
             source,
             destination,
@@ -226,45 +200,9 @@ impl ConnectionCore {
         self.events.pop_front()
     }
 
-    /// Opens a data channel (see [`SctpChannels::open`]); reported open once SCTP is up.
-    pub fn open_channel(
-        &mut self,
-        now: Instant,
-        label: &str,
-        init: RTCDataChannelInit,
-    ) -> Result<u16, ChannelError> {
-        let channels = self.channels.as_mut().ok_or(ChannelError::Closed)?;
-        let id = channels.open(now, label, init)?;
-        self.drive(now);
-        Ok(id)
-    }
-
-    /// Sends a message on channel `id`.
-    pub fn send(
-        &mut self,
-        now: Instant,
-        id: u16,
-        message: &DataChannelMessage,
-    ) -> Result<(), ChannelError> {
-        let channels = self.channels.as_mut().ok_or(ChannelError::Closed)?;
-        channels.send(now, id, message)?;
-        self.drive(now);
-        Ok(())
-    }
-
-    /// Closes channel `id`.
-    pub fn close_channel(&mut self, now: Instant, id: u16) -> Result<(), ChannelError> {
-        let channels = self.channels.as_mut().ok_or(ChannelError::Closed)?;
-        channels.close_channel(now, id)?;
-        self.drive(now);
-        Ok(())
-    }
-
-    /// `bufferedAmount` of channel `id`.
-    pub fn buffered_amount(&mut self, id: u16) -> usize {
-        self.channels
-            .as_mut()
-            .map_or(0, |channels| channels.buffered_amount(id))
+    /// The DTLS and SCTP part, for channel operations: open, send, receive, close.
+    pub fn secure(&mut self) -> Result<&mut SecureTransport, ChannelError> {
+        self.secure.as_mut().ok_or(ChannelError::Closed)
     }
 
     /// Closes everything: SCTP shutdown and DTLS close_notify are queued for one last
@@ -273,14 +211,9 @@ impl ConnectionCore {
         if self.closed {
             return;
         }
-        if let Some(channels) = self.channels.as_mut() {
-            channels.close(now);
+        if let Some(secure) = self.secure.as_mut() {
+            secure.close(now);
         }
-        self.drive(now);
-        if let Some(dtls) = self.dtls.as_mut() {
-            dtls.close(now);
-        }
-        self.collect_dtls(now);
         self.agent.close();
         self.closed = true;
     }
@@ -291,103 +224,24 @@ impl ConnectionCore {
             || self.agent.pair_state(local, remote) == Some(PairState::Succeeded)
     }
 
-    /// Moves what each layer produced to the next until nothing moves.
+    /// Moves the agent's events out and starts a DTLS client on the first selected pair.
     fn drive(&mut self, now: Instant) {
-        loop {
-            let mut moved = self.collect_ice(now);
-            moved |= self.collect_dtls(now);
-            moved |= self.collect_channels(now);
-            if !moved {
-                return;
-            }
-        }
-    }
-
-    fn collect_ice(&mut self, now: Instant) -> bool {
-        let mut moved = false;
         while let Some(event) = self.agent.poll_event() {
-            moved = true;
             if let IceEvent::SelectedPairChanged { local, remote } = event {
                 self.selected = Some((local, remote));
+                if let Some(secure) = self.secure.as_mut() {
+                    secure.path_ready(now);
+                }
             }
             self.events.push_back(CoreEvent::Ice(event));
         }
-        // The DTLS client starts once ICE has a path.
-        if self.dtls.is_none()
-            && self.selected.is_some()
-            && let Some(parameters) = self.dtls_remote.clone()
-        {
-            moved = true;
-            match DtlsConnection::new(now, &self.dtls_config, parameters) {
-                Ok(dtls) => self.dtls = Some(dtls),
-                Err(error) => {
-                    // Checked by `start`; only an expired certificate can get here.
-                    self.dtls_remote = None;
-                    self.events.push_back(CoreEvent::DtlsFailed(error));
-                }
+        if let Some(secure) = self.secure.as_mut() {
+            if self.selected.is_some() {
+                secure.path_ready(now);
+            }
+            while let Some(event) = secure.poll_event() {
+                self.events.push_back(event);
             }
         }
-        moved
-    }
-
-    fn collect_dtls(&mut self, now: Instant) -> bool {
-        let Some(dtls) = self.dtls.as_mut() else {
-            return false;
-        };
-        let mut moved = false;
-        while let Some(record) = dtls.poll_transmit() {
-            moved = true;
-            self.outgoing.push_back(record);
-        }
-        while let Some(event) = dtls.poll_event() {
-            moved = true;
-            match event {
-                DtlsEvent::Connected(connected) => {
-                    if let Some(channels) = self.channels.as_mut()
-                        && let Err(error) = channels.start(now)
-                    {
-                        tracing::warn!(%error, "SCTP could not start");
-                    }
-                    self.events.push_back(CoreEvent::DtlsConnected(connected));
-                }
-                DtlsEvent::Data(packet) => {
-                    if let Some(channels) = self.channels.as_mut() {
-                        channels.handle_receive(now, packet);
-                    }
-                }
-                DtlsEvent::PeerClosed => {
-                    if let Some(channels) = self.channels.as_mut() {
-                        channels.close(now);
-                    }
-                    self.events.push_back(CoreEvent::DtlsClosed);
-                }
-                DtlsEvent::Failed(error) => self.events.push_back(CoreEvent::DtlsFailed(error)),
-                _ => {}
-            }
-        }
-        moved
-    }
-
-    fn collect_channels(&mut self, now: Instant) -> bool {
-        let Some(channels) = self.channels.as_mut() else {
-            return false;
-        };
-        let mut moved = false;
-        while let Some(packet) = channels.poll_transmit() {
-            moved = true;
-            match self.dtls.as_mut() {
-                Some(dtls) => {
-                    if let Err(error) = dtls.send(now, &packet) {
-                        tracing::debug!(%error, "SCTP packet not sent");
-                    }
-                }
-                None => tracing::debug!("SCTP packet before DTLS dropped"),
-            }
-        }
-        while let Some(event) = channels.poll_event() {
-            moved = true;
-            self.events.push_back(CoreEvent::Channel(event));
-        }
-        moved
     }
 }
