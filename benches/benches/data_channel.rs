@@ -1,8 +1,11 @@
 //! Data channel messages: one message sent on one end and received on the other, over SCTP
 //! and DTLS on an in-memory pipe (the association and channel are set up once, untimed).
-//! What `RTCDataChannel::send` and `recv` cost per message, SCTP and DTLS included.
+//! What `RTCDataChannel::send` and `recv` cost per message, SCTP, DTLS and the transport
+//! tasks included.
 
-use antiphon_dtls::DtlsRole;
+use std::sync::Arc;
+
+use antiphon_dtls::{DtlsConfig, DtlsParameters, DtlsRole};
 use antiphon_peer::{RTCDataChannel, RTCDataChannelInit, SctpParameters, SctpTransport};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -17,13 +20,30 @@ const PARAMETERS: SctpParameters = SctpParameters {
     remote_max_message_size: 262_144,
 };
 
-/// An open channel: the sending end, the receiving end, and the transports that carry them.
-async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [SctpTransport; 2]) {
-    let (client, server) =
-        pipe::dtls_over_pipe(&pipe::Endpoint::generate(), &pipe::Endpoint::generate()).await;
+/// An open channel: the sending end, the receiving end, and the transports that carry them
+/// (each a transport task running the sans-IO DTLS and SCTP over an in-memory pipe).
+async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [Arc<SctpTransport>; 2]) {
+    let (client, server) = (pipe::Endpoint::generate(), pipe::Endpoint::generate());
+    let (a, z) = webrtc_util::conn::conn_pipe::pipe();
     let (a, b) = tokio::join!(
-        SctpTransport::start(client.conn(), DtlsRole::Client, PARAMETERS),
-        SctpTransport::start(server.conn(), DtlsRole::Server, PARAMETERS),
+        SctpTransport::connect(
+            Arc::new(a),
+            DtlsConfig::new(client.certificate.clone()),
+            DtlsParameters {
+                role: DtlsRole::Client,
+                remote_fingerprints: vec![server.fingerprint],
+            },
+            PARAMETERS,
+        ),
+        SctpTransport::connect(
+            Arc::new(z),
+            DtlsConfig::new(server.certificate.clone()),
+            DtlsParameters {
+                role: DtlsRole::Server,
+                remote_fingerprints: vec![client.fingerprint],
+            },
+            PARAMETERS,
+        ),
     );
     let (a, b) = (a.expect("sctp a"), b.expect("sctp b"));
     let sender = a

@@ -28,6 +28,10 @@ impl Endpoint {
 
 /// Both ends of a DTLS handshake between `client` and `server` over a fresh in-memory pipe,
 /// each end checking the other's fingerprint.
+#[allow(
+    dead_code,
+    reason = "the dtls bench uses it, the data_channel bench does not"
+)]
 pub(crate) async fn dtls_over_pipe(
     client: &Endpoint,
     server: &Endpoint,

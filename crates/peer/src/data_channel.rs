@@ -1,12 +1,19 @@
-//! `RTCDataChannel` over webrtc-data (DCEP, RFC 8832) and webrtc-sctp (RFC 8831).
+//! `RTCDataChannel`: a handle to one channel of the connection's transport task, which runs
+//! the sans-IO SCTP association and DCEP (RFC 8831, RFC 8832) in [`crate::core`].
+//!
+//! Sends go to the task through the connection's bounded command queue (so a sender that
+//! outruns the network waits, and `bufferedAmount` counts what is queued); received messages
+//! wait in a small per-channel queue, and what does not fit stays in SCTP's receive window,
+//! which slows the remote sender.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
-use webrtc_data::message::message_channel_open::ChannelType;
+use tokio::sync::{Mutex, Notify, mpsc};
 
-use crate::error::{Error, OperationReason, TypeErrorReason};
+use crate::driver::Command;
+use crate::error::{Error, InvalidStateReason, TypeErrorReason};
 
 /// `RTCDataChannelInit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,47 +46,16 @@ impl Default for RTCDataChannelInit {
 }
 
 impl RTCDataChannelInit {
-    /// The DCEP channel type and reliability parameter (RFC 8832 §5.1).
-    pub(crate) fn channel_type(&self) -> Result<(ChannelType, u32), Error> {
-        let kind = match (
-            self.ordered,
-            self.max_retransmits,
-            self.max_packet_life_time,
-        ) {
-            (_, Some(_), Some(_)) => return Err(Error::Type(TypeErrorReason::InvalidReliability)),
-            (true, None, None) => (ChannelType::Reliable, 0),
-            (false, None, None) => (ChannelType::ReliableUnordered, 0),
-            (true, Some(n), None) => (ChannelType::PartialReliableRexmit, u32::from(n)),
-            (false, Some(n), None) => (ChannelType::PartialReliableRexmitUnordered, u32::from(n)),
-            (true, None, Some(ms)) => (ChannelType::PartialReliableTimed, u32::from(ms)),
-            (false, None, Some(ms)) => (ChannelType::PartialReliableTimedUnordered, u32::from(ms)),
-        };
-        Ok(kind)
-    }
-
-    /// The inverse of [`RTCDataChannelInit::channel_type`], for channels the remote opened.
-    pub(crate) fn from_channel_type(config: &ChannelConfig, id: u16) -> Self {
-        let (ordered, retransmits, lifetime) = match config.channel_type {
-            ChannelType::Reliable => (true, None, None),
-            ChannelType::ReliableUnordered => (false, None, None),
-            ChannelType::PartialReliableRexmit => (true, Some(config.reliability_parameter), None),
-            ChannelType::PartialReliableRexmitUnordered => {
-                (false, Some(config.reliability_parameter), None)
-            }
-            ChannelType::PartialReliableTimed => (true, None, Some(config.reliability_parameter)),
-            ChannelType::PartialReliableTimedUnordered => {
-                (false, None, Some(config.reliability_parameter))
-            }
-        };
-        let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
-        Self {
-            ordered,
-            max_retransmits: retransmits.map(clamp),
-            max_packet_life_time: lifetime.map(clamp),
-            protocol: config.protocol.clone(),
-            negotiated: config.negotiated,
-            id: Some(id),
+    /// The W3C checks of `createDataChannel`: the two partial-reliability options are
+    /// exclusive, and a negotiated channel needs an id.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.max_retransmits.is_some() && self.max_packet_life_time.is_some() {
+            return Err(Error::Type(TypeErrorReason::InvalidReliability));
         }
+        if self.negotiated && self.id.is_none() {
+            return Err(Error::Type(TypeErrorReason::NegotiatedWithoutId));
+        }
+        Ok(())
     }
 }
 
@@ -90,14 +66,6 @@ pub struct DataChannelMessage {
     pub is_string: bool,
     /// The payload.
     pub data: Bytes,
-}
-
-/// An open data channel. Clones are handles to the same channel.
-#[derive(Clone)]
-pub struct RTCDataChannel {
-    // One pointer: a channel is cloned into events (the `datachannel` event sits in every
-    // connection's event ring, whose slots are sized by the largest event).
-    shared: Arc<Shared>,
 }
 
 /// `RTCDataChannelState`.
@@ -126,25 +94,72 @@ const OPEN: u8 = 0;
 const CLOSING: u8 = 1;
 const CLOSED: u8 = 2;
 
-struct Shared {
-    channel: DataChannel,
-    /// [`RTCDataChannelState`] as [`OPEN`], [`CLOSING`] or [`CLOSED`].
-    state: std::sync::atomic::AtomicU8,
-    /// Woken (all waiters) when webrtc-sctp reports the buffered amount at or below the
-    /// threshold: the `bufferedamountlow` event.
-    low: Arc<tokio::sync::Notify>,
+/// How many received messages wait in a channel's queue before the task leaves the rest in
+/// SCTP (whose receive window then slows the sender).
+pub(crate) const INBOUND_QUEUE: usize = 16;
+
+/// What a channel's handles and the transport task share.
+pub(crate) struct Shared {
+    pub(crate) id: u16,
     label: String,
     init: RTCDataChannelInit,
+    /// [`RTCDataChannelState`] as [`OPEN`], [`CLOSING`] or [`CLOSED`].
+    state: AtomicU8,
+    /// Woken (all waiters) when `bufferedAmount` may have fallen or the state changed.
+    low: Notify,
+    /// Bytes handed to `send` that the task has not taken yet.
+    queued: AtomicUsize,
+    /// Bytes SCTP holds unacknowledged (set by the task).
+    pub(crate) sctp_buffered: AtomicUsize,
+    threshold: AtomicUsize,
+    commands: mpsc::Sender<Command>,
+    inbound: Mutex<mpsc::Receiver<DataChannelMessage>>,
+    /// Tells the task a reader made room in an inbound queue.
+    progress: Arc<Notify>,
     /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
     remote_max_message_size: u64,
-    /// Where `recv` reassembles: empty until the first `recv`, then [`read_buffer_size`] bytes
-    /// for the channel's life (webrtc-sctp drops a message that does not fit the buffer it is
-    /// read into, so the buffer must hold the largest message we accept). Each message is
-    /// copied out at its own size.
-    read_buffer: tokio::sync::Mutex<Vec<u8>>,
-    /// The largest message we accept: our `a=max-message-size`, within what webrtc-sctp can
-    /// reassemble.
-    read_buffer_size: usize,
+    pub(crate) messages_sent: AtomicU64,
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) messages_received: AtomicU64,
+    pub(crate) bytes_received: AtomicU64,
+}
+
+impl Shared {
+    /// Moves `readyState` forward to `state`; never back.
+    pub(crate) fn advance_to(&self, state: RTCDataChannelState) {
+        let value = match state {
+            RTCDataChannelState::Open => OPEN,
+            RTCDataChannelState::Closing => CLOSING,
+            RTCDataChannelState::Closed => CLOSED,
+        };
+        self.state.fetch_max(value, Ordering::AcqRel);
+        self.low.notify_waiters();
+    }
+
+    /// The task took a queued message of `len` bytes.
+    pub(crate) fn dequeued(&self, len: usize) {
+        // Saturating: the count is only for `bufferedAmount`.
+        let _ = self
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                Some(queued.saturating_sub(len))
+            });
+    }
+
+    /// The task updated `sctp_buffered`: wake `bufferedamountlow` waiters if it is low.
+    pub(crate) fn buffered_changed(&self) {
+        let buffered =
+            self.queued.load(Ordering::Acquire) + self.sctp_buffered.load(Ordering::Acquire);
+        if buffered <= self.threshold.load(Ordering::Acquire) {
+            self.low.notify_waiters();
+        }
+    }
+}
+
+/// An open data channel. Clones are handles to the same channel.
+#[derive(Clone)]
+pub struct RTCDataChannel {
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// A data channel held without keeping it alive.
@@ -168,85 +183,72 @@ impl std::fmt::Debug for RTCDataChannel {
     }
 }
 
-/// webrtc-sctp's receive buffer (`INITIAL_RECV_BUF_SIZE`; we leave
-/// `max_receive_buffer_size` at its default): no larger message can be reassembled.
-const SCTP_RECEIVE_BUFFER: usize = 1024 * 1024;
-
-/// The buffer `recv` needs to accept every message up to our `a=max-message-size`
-/// (`local_max_message_size`; 0 = no limit, so as large as webrtc-sctp can reassemble).
-fn read_buffer_size(local_max_message_size: u64) -> usize {
-    match usize::try_from(local_max_message_size) {
-        Ok(size) if size != 0 => size.min(SCTP_RECEIVE_BUFFER),
-        _ => SCTP_RECEIVE_BUFFER,
-    }
-}
-
 impl RTCDataChannel {
+    /// A channel on the task behind `commands`, and the sender of its inbound queue.
     pub(crate) fn new(
-        channel: DataChannel,
+        id: u16,
         label: String,
         init: RTCDataChannelInit,
-        local_max_message_size: u64,
+        commands: mpsc::Sender<Command>,
+        progress: Arc<Notify>,
         remote_max_message_size: u64,
-    ) -> Self {
-        let low = Arc::new(tokio::sync::Notify::new());
-        let waker = Arc::clone(&low);
-        channel.on_buffered_amount_low(Box::new(move || {
-            waker.notify_waiters();
-            Box::pin(async {})
-        }));
-        Self {
+    ) -> (Self, mpsc::Sender<DataChannelMessage>) {
+        let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
+        let channel = Self {
             shared: Arc::new(Shared {
-                channel,
-                state: std::sync::atomic::AtomicU8::new(OPEN),
-                low,
+                id,
                 label,
-                init,
+                init: RTCDataChannelInit {
+                    id: Some(id),
+                    ..init
+                },
+                state: AtomicU8::new(OPEN),
+                low: Notify::new(),
+                queued: AtomicUsize::new(0),
+                sctp_buffered: AtomicUsize::new(0),
+                threshold: AtomicUsize::new(0),
+                commands,
+                inbound: Mutex::new(inbound),
+                progress,
                 remote_max_message_size,
-                read_buffer: tokio::sync::Mutex::new(Vec::new()),
-                read_buffer_size: read_buffer_size(local_max_message_size),
+                messages_sent: AtomicU64::new(0),
+                bytes_sent: AtomicU64::new(0),
+                messages_received: AtomicU64::new(0),
+                bytes_received: AtomicU64::new(0),
             }),
-        }
+        };
+        (channel, inbound_tx)
     }
 
     /// `readyState`.
     pub fn ready_state(&self) -> RTCDataChannelState {
-        match self.shared.state.load(std::sync::atomic::Ordering::Acquire) {
+        match self.shared.state.load(Ordering::Acquire) {
             OPEN => RTCDataChannelState::Open,
             CLOSING => RTCDataChannelState::Closing,
             _ => RTCDataChannelState::Closed,
         }
     }
 
-    /// Moves `readyState` forward to `state` ([`CLOSING`] or [`CLOSED`]); never back.
-    fn advance_to(&self, state: u8) {
-        self.shared
-            .state
-            .fetch_max(state, std::sync::atomic::Ordering::AcqRel);
-        // A sender waiting for `bufferedamountlow` on a closing channel waits no more.
-        self.shared.low.notify_waiters();
-    }
-
-    /// A handle that does not keep the channel alive (the association's list for getStats).
+    /// A handle that does not keep the channel alive (the transport's list for getStats).
     pub(crate) fn downgrade(&self) -> WeakDataChannel {
         WeakDataChannel(Arc::downgrade(&self.shared))
     }
 
-    /// `bufferedAmount`: bytes queued for sending and not yet handed to the network.
+    /// `bufferedAmount`: bytes given to `send` and not yet acknowledged by the peer.
     pub fn buffered_amount(&self) -> usize {
-        self.shared.channel.buffered_amount()
+        self.shared.queued.load(Ordering::Acquire)
+            + self.shared.sctp_buffered.load(Ordering::Acquire)
     }
 
     /// `bufferedAmountLowThreshold`.
     pub fn buffered_amount_low_threshold(&self) -> usize {
-        self.shared.channel.buffered_amount_low_threshold()
+        self.shared.threshold.load(Ordering::Acquire)
     }
 
     /// Sets `bufferedAmountLowThreshold`.
     pub fn set_buffered_amount_low_threshold(&self, threshold: usize) {
-        self.shared
-            .channel
-            .set_buffered_amount_low_threshold(threshold);
+        self.shared.threshold.store(threshold, Ordering::Release);
+        self.shared.buffered_changed();
     }
 
     /// Waits for the `bufferedamountlow` event: until `bufferedAmount` falls to
@@ -269,18 +271,18 @@ impl RTCDataChannel {
 
     /// `RTCDataChannelStats` now.
     pub(crate) fn stats(&self, timestamp: f64) -> crate::stats::RTCDataChannelStats {
-        let channel = &self.shared.channel;
+        let shared = &self.shared;
         crate::stats::RTCDataChannelStats {
             id: format!("D{}", self.id()),
             timestamp,
-            label: self.shared.label.clone(),
-            protocol: self.shared.init.protocol.clone(),
+            label: shared.label.clone(),
+            protocol: shared.init.protocol.clone(),
             data_channel_identifier: self.id(),
             state: self.ready_state().as_str(),
-            messages_sent: channel.messages_sent() as u64,
-            bytes_sent: channel.bytes_sent() as u64,
-            messages_received: channel.messages_received() as u64,
-            bytes_received: channel.bytes_received() as u64,
+            messages_sent: shared.messages_sent.load(Ordering::Relaxed),
+            bytes_sent: shared.bytes_sent.load(Ordering::Relaxed),
+            messages_received: shared.messages_received.load(Ordering::Relaxed),
+            bytes_received: shared.bytes_received.load(Ordering::Relaxed),
         }
     }
 
@@ -291,7 +293,7 @@ impl RTCDataChannel {
 
     /// The SCTP stream id.
     pub fn id(&self) -> u16 {
-        self.shared.channel.stream_identifier()
+        self.shared.id
     }
 
     /// How the channel delivers: ordered, partial reliability, protocol, negotiated.
@@ -311,6 +313,9 @@ impl RTCDataChannel {
     }
 
     async fn write(&self, data: Bytes, is_string: bool) -> Result<(), Error> {
+        if self.ready_state() != RTCDataChannelState::Open {
+            return Err(Error::InvalidState(InvalidStateReason::ChannelNotOpen));
+        }
         let limit = self.shared.remote_max_message_size;
         if limit != 0 && data.len() as u64 > limit {
             return Err(Error::Type(TypeErrorReason::MessageTooLarge {
@@ -318,66 +323,62 @@ impl RTCDataChannel {
                 limit: usize::try_from(limit).unwrap_or(usize::MAX),
             }));
         }
-        self.shared
-            .channel
-            .write_data_channel(&data, is_string)
-            .await
-            .map(|_| ())
-            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))
+        let len = data.len();
+        self.shared.queued.fetch_add(len, Ordering::AcqRel);
+        let command = Command::Send {
+            id: self.shared.id,
+            message: DataChannelMessage { is_string, data },
+        };
+        if self.shared.commands.send(command).await.is_err() {
+            self.shared.dequeued(len);
+            self.shared.advance_to(RTCDataChannelState::Closed);
+            return Err(Error::InvalidState(InvalidStateReason::ChannelNotOpen));
+        }
+        Ok(())
     }
 
-    /// The next message, or `None` once the channel is closed.
-    ///
-    /// A message larger than our `a=max-message-size` (a remote that ignored it) closes the
-    /// channel: webrtc-data resets the stream when a message does not fit the read buffer.
-    /// Concurrent calls on clones of one channel take turns; each message goes to one of them.
+    /// The next message, or `None` once the channel is closed and every message that arrived
+    /// before has been read. Concurrent calls on clones of one channel take turns; each
+    /// message goes to one of them.
     pub async fn recv(&self) -> Option<DataChannelMessage> {
-        let mut buffer = self.shared.read_buffer.lock().await;
-        if buffer.is_empty() {
-            // A zeroed allocation (calloc): the allocator can hand out fresh pages without
-            // writing them, so pages no message reaches need not become resident. A waiting
-            // `recv` held a buffer of this size before too; now it is one per channel.
-            *buffer = vec![0u8; self.shared.read_buffer_size];
-        }
-        let channel = &self.shared.channel;
-        let received_before = channel.messages_received();
-        match channel.read_data_channel(&mut buffer).await {
-            // webrtc-data reports a reset or shut-down stream as an empty binary read; an
-            // empty binary message is counted as received, the end of the stream is not.
-            Ok((0, false)) if channel.messages_received() == received_before => {
-                self.advance_to(CLOSED);
-                None
+        let message = self.shared.inbound.lock().await.recv().await;
+        match message {
+            Some(message) => {
+                // Room in the queue: the task may pull more from SCTP.
+                self.shared.progress.notify_one();
+                Some(message)
             }
-            Ok((n, is_string)) => Some(DataChannelMessage {
-                is_string,
-                data: Bytes::copy_from_slice(buffer.get(..n)?),
-            }),
-            Err(webrtc_data::Error::Sctp(webrtc_sctp::Error::ErrShortBuffer { size })) => {
-                tracing::warn!(
-                    channel = %self.shared.label,
-                    limit = size,
-                    "channel closed: the remote sent a message larger than our max-message-size"
-                );
-                self.advance_to(CLOSED);
-                None
-            }
-            Err(_) => {
-                self.advance_to(CLOSED);
+            None => {
+                self.shared.advance_to(RTCDataChannelState::Closed);
                 None
             }
         }
     }
 
-    /// `close()`: resets the stream (RFC 8831 §6.7).
+    /// `close()`: resets the channel's stream (RFC 8831 §6.7). `readyState` is `closing` until
+    /// the remote resets its side, then `closed`; [`closed`](Self::closed) waits for that.
     pub async fn close(&self) -> Result<(), Error> {
-        self.advance_to(CLOSING);
-        let closed = self
-            .shared
-            .channel
-            .close()
-            .await
-            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)));
-        self.advance_to(CLOSED);
-        closed
+        if self.ready_state() != RTCDataChannelState::Open {
+            return Ok(());
+        }
+        self.shared.advance_to(RTCDataChannelState::Closing);
+        let command = Command::CloseChannel { id: self.shared.id };
+        if self.shared.commands.send(command).await.is_err() {
+            self.shared.advance_to(RTCDataChannelState::Closed);
+        }
+        Ok(())
+    }
+
+    /// Waits until `readyState` is `closed`.
+    pub async fn closed(&self) {
+        loop {
+            let notified = self.shared.low.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if self.ready_state() == RTCDataChannelState::Closed {
+                return;
+            }
+            notified.await;
+        }
     }
 }

@@ -107,6 +107,8 @@ pub enum InvalidStateReason {
     NoRemoteDescription,
     /// The transceiver is stopped.
     TransceiverStopped,
+    /// The data channel is closing or closed (`send` on a channel that is not open).
+    ChannelNotOpen,
 }
 
 impl fmt::Display for InvalidStateReason {
@@ -130,6 +132,7 @@ impl fmt::Display for InvalidStateReason {
             }
             Self::NoRemoteDescription => f.write_str("there is no remote description yet"),
             Self::TransceiverStopped => f.write_str("the transceiver is stopped"),
+            Self::ChannelNotOpen => f.write_str("the data channel is not open"),
         }
     }
 }
@@ -344,10 +347,8 @@ pub enum OperationReason {
     IceFailed,
     /// The DTLS transport failed (handshake error or fingerprint mismatch).
     Dtls(antiphon_dtls::DtlsError),
-    /// The SCTP association failed.
-    Sctp(webrtc_sctp::Error),
-    /// The data channel layer (DCEP, stream I/O) failed.
-    DataChannel(webrtc_data::Error),
+    /// The SCTP association or the data channel layer refused the operation.
+    DataChannel(crate::core::ChannelError),
     /// There is no data channel section to carry data channels.
     NoDataChannelTransport,
     /// A network socket could not be opened or used.
@@ -361,7 +362,6 @@ impl fmt::Display for OperationReason {
             Self::Answer(error) => write!(f, "cannot write the answer: {error}"),
             Self::IceFailed => f.write_str("ICE failed"),
             Self::Dtls(error) => write!(f, "DTLS failed: {error}"),
-            Self::Sctp(error) => write!(f, "SCTP failed: {error}"),
             Self::DataChannel(error) => write!(f, "data channel failed: {error}"),
             Self::NoDataChannelTransport => f.write_str("no data channel transport is negotiated"),
             Self::Io(kind) => write!(f, "I/O error: {kind}"),

@@ -62,6 +62,7 @@ mod connection;
 pub mod core;
 mod data_channel;
 mod description;
+mod driver;
 mod error;
 mod events;
 mod gathering;
@@ -82,6 +83,7 @@ pub use data_channel::{
     DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState,
 };
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
+pub use driver::DtlsInfo;
 pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
     OperationReason, SyntaxReason, TypeErrorReason,

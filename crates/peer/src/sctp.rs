@@ -1,18 +1,17 @@
 //! `RTCSctpTransport`: the SCTP association over the DTLS connection (RFC 8831, RFC 8841) and
-//! the data channels on it.
+//! the data channels on it, as a handle to the transport task that runs them
+//! ([`crate::driver`]).
 
 use std::sync::Arc;
 
-use antiphon_dtls::DtlsRole;
+use antiphon_dtls::{DtlsConfig, DtlsParameters};
 use antiphon_sdp::{MediaDescription, SessionDescription};
-use tokio::sync::Mutex;
-use webrtc_data::data_channel::{Config as ChannelConfig, DataChannel};
-use webrtc_sctp::association::{Association, Config as AssociationConfig};
-use webrtc_sctp::chunk::chunk_payload_data::PayloadProtocolIdentifier;
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use webrtc_util::Conn;
 
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, WeakDataChannel};
-use crate::error::{Error, OperationReason, TypeErrorReason};
+use crate::driver::{Command, TransportTask};
+use crate::error::{Error, InvalidStateReason, OperationReason};
 
 /// The SCTP side of a connection, as the descriptions negotiated it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,12 +60,10 @@ fn sctp_port(section: &MediaDescription) -> u16 {
 
 /// An established SCTP association and its data channels.
 pub struct SctpTransport {
-    association: Arc<Association>,
-    role: DtlsRole,
+    commands: mpsc::Sender<Command>,
     parameters: SctpParameters,
-    next_stream: Mutex<u16>,
-    /// Stream ids of the negotiated channels we opened: data on them is not a new channel.
-    negotiated: Mutex<Vec<u16>>,
+    /// Channels the remote opened, not yet taken by [`accept`](Self::accept).
+    remote_channels: Mutex<mpsc::UnboundedReceiver<RTCDataChannel>>,
     /// Every channel opened on the association, held weakly, for getStats.
     channels: std::sync::Mutex<Vec<WeakDataChannel>>,
     /// How many channels opened (`dataChannelsOpened`).
@@ -76,51 +73,54 @@ pub struct SctpTransport {
 impl std::fmt::Debug for SctpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SctpTransport")
-            .field("role", &self.role)
             .field("parameters", &self.parameters)
             .finish_non_exhaustive()
     }
 }
 
 impl SctpTransport {
-    /// Runs the SCTP handshake on `conn` (the DTLS connection). Both ends send INIT, as
-    /// browsers do; SCTP resolves the collision.
-    pub async fn start(
-        conn: Arc<dyn Conn + Send + Sync>,
-        role: DtlsRole,
+    pub(crate) fn new(
+        commands: mpsc::Sender<Command>,
         parameters: SctpParameters,
-    ) -> Result<Self, Error> {
-        let config = AssociationConfig {
-            net_conn: conn,
-            max_receive_buffer_size: 0,
-            // webrtc-sctp's max_message_size bounds what we *send*: the remote's limit (0 there
-            // means none). What we accept is bounded by each channel's read buffer.
-            max_message_size: match parameters.remote_max_message_size {
-                0 => u32::MAX,
-                limit => u32::try_from(limit).unwrap_or(u32::MAX),
-            },
-            mtu: 0,
-            name: "antiphon".to_owned(),
-            remote_port: parameters.remote_port,
-            local_port: parameters.local_port,
-        };
-        let association = Association::client(config)
-            .await
-            .map_err(|e| Error::Operation(OperationReason::Sctp(e)))?;
-        // RFC 8832 §6: the DTLS client uses even stream ids, the server odd ones.
-        let first = match role {
-            DtlsRole::Client => 0,
-            DtlsRole::Server => 1,
-        };
-        Ok(Self {
-            association: Arc::new(association),
-            role,
+        remote_channels: mpsc::UnboundedReceiver<RTCDataChannel>,
+    ) -> Self {
+        Self {
+            commands,
             parameters,
-            next_stream: Mutex::new(first),
-            negotiated: Mutex::new(Vec::new()),
+            remote_channels: Mutex::new(remote_channels),
             channels: std::sync::Mutex::new(Vec::new()),
             opened: std::sync::atomic::AtomicU32::new(0),
-        })
+        }
+    }
+
+    /// Runs DTLS (as `dtls.role`, the peer pinned to `dtls.remote_fingerprints`) and then SCTP
+    /// over `link`, a datagram connection to the peer, on a task of its own; the transport
+    /// once SCTP is up. For a connection outside [`crate::RTCPeerConnection`] (over any
+    /// `Conn`: a socket, a pipe); the peer connection starts its own the same way.
+    pub async fn connect(
+        link: Arc<dyn Conn + Send + Sync>,
+        config: DtlsConfig,
+        dtls: DtlsParameters,
+        parameters: SctpParameters,
+    ) -> Result<Arc<Self>, Error> {
+        let (sctp_slot, mut sctp) = watch::channel(None);
+        let (failed_tx, failed) = oneshot::channel();
+        let task = TransportTask::new(link, config, dtls, Some(parameters), sctp_slot)?
+            .path_ready()
+            .on_failure(failed_tx);
+        tokio::spawn(task.run());
+        let mut failed = std::pin::pin!(failed);
+        loop {
+            if let Some(transport) = sctp.borrow_and_update().clone() {
+                return Ok(transport);
+            }
+            tokio::select! {
+                changed = sctp.changed() => if changed.is_err() {
+                    return Err(Error::InvalidState(InvalidStateReason::Closed));
+                },
+                error = &mut failed => return Err(error.unwrap_or(Error::InvalidState(InvalidStateReason::Closed))),
+            }
+        }
     }
 
     /// The negotiated parameters.
@@ -134,47 +134,21 @@ impl SctpTransport {
         label: &str,
         init: RTCDataChannelInit,
     ) -> Result<RTCDataChannel, Error> {
-        let (channel_type, reliability_parameter) = init.channel_type()?;
-        let id = match (init.negotiated, init.id) {
-            (true, None) => return Err(Error::Type(TypeErrorReason::NegotiatedWithoutId)),
-            (_, Some(id)) => id,
-            (false, None) => {
-                let mut next = self.next_stream.lock().await;
-                let id = *next;
-                *next = next.wrapping_add(2);
-                id
-            }
-        };
-        let config = ChannelConfig {
-            channel_type,
-            negotiated: init.negotiated,
-            priority: 0,
-            reliability_parameter,
+        init.check()?;
+        let (reply, opened) = oneshot::channel();
+        let command = Command::Open {
             label: label.to_owned(),
-            protocol: init.protocol.clone(),
-            max_message_size: 0,
-        };
-        let channel = DataChannel::dial(&self.association, id, config)
-            .await
-            .map_err(|e| Error::Operation(OperationReason::DataChannel(e)))?;
-        if init.negotiated {
-            self.negotiated.lock().await.push(id);
-        }
-        let init = RTCDataChannelInit {
-            id: Some(id),
-            ..init
-        };
-        Ok(self.register(RTCDataChannel::new(
-            channel,
-            label.to_owned(),
             init,
-            self.parameters.local_max_message_size,
-            self.parameters.remote_max_message_size,
-        )))
+            reply,
+        };
+        let closed = || Error::InvalidState(InvalidStateReason::Closed);
+        self.commands.send(command).await.map_err(|_| closed())?;
+        opened.await.map_err(|_| closed())?
     }
 
-    /// Records an open channel for getStats; forgets channels nobody holds any more.
-    fn register(&self, channel: RTCDataChannel) -> RTCDataChannel {
+    /// Records an open channel for getStats (the transport task does, for every channel);
+    /// forgets channels nobody holds any more.
+    pub(crate) fn register(&self, channel: &RTCDataChannel) {
         let mut channels = self
             .channels
             .lock()
@@ -183,7 +157,6 @@ impl SctpTransport {
         channels.push(channel.downgrade());
         self.opened
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        channel
     }
 
     /// The channels still held somewhere, and how many were ever opened.
@@ -201,44 +174,32 @@ impl SctpTransport {
         )
     }
 
-    /// The next data channel the remote opens (`ondatachannel`), or `None` once the association
-    /// is closed.
-    ///
-    /// This is `webrtc-data`'s `DataChannel::accept` in two steps: the wait for a stream, which
-    /// lasts as long as the connection, is a small future; the DCEP open that follows is boxed.
-    /// (`DataChannel::accept` as one future is ~1.3 KiB, held for the connection's life.)
+    /// The next data channel the remote opens (`ondatachannel`), or `None` once the
+    /// association is closed.
     pub async fn accept(&self) -> Option<RTCDataChannel> {
-        loop {
-            let stream = self.association.accept_stream().await?;
-            stream.set_default_payload_type(PayloadProtocolIdentifier::Binary);
-            let id = stream.stream_identifier();
-            if self.negotiated.lock().await.contains(&id) {
-                // Data on a negotiated channel we already hold: not a new channel.
-                continue;
-            }
-            match Box::pin(DataChannel::server(stream, ChannelConfig::default())).await {
-                Ok(channel) => {
-                    let init = RTCDataChannelInit::from_channel_type(&channel.config, id);
-                    let label = channel.config.label.clone();
-                    return Some(self.register(RTCDataChannel::new(
-                        channel,
-                        label,
-                        init,
-                        self.parameters.local_max_message_size,
-                        self.parameters.remote_max_message_size,
-                    )));
-                }
-                // A stream whose first message is not a DCEP open: skip it.
-                Err(_) => continue,
-            }
-        }
+        self.remote_channels.lock().await.recv().await
     }
 
-    /// Closes the association.
+    /// Closes the association (SCTP SHUTDOWN, then DTLS close_notify) and ends the task.
     pub async fn close(&self) -> Result<(), Error> {
-        self.association
-            .close()
-            .await
-            .map_err(|e| Error::Operation(OperationReason::Sctp(e)))
+        let (done, closed) = oneshot::channel();
+        if self.commands.send(Command::Close { done }).await.is_ok() {
+            let _ = closed.await;
+        }
+        Ok(())
+    }
+}
+
+/// Maps a channel-layer refusal to the W3C error.
+pub(crate) fn channel_error(error: crate::core::ChannelError) -> Error {
+    use crate::core::ChannelError;
+    match error {
+        ChannelError::InvalidReliability => {
+            Error::Type(crate::error::TypeErrorReason::InvalidReliability)
+        }
+        ChannelError::Closed | ChannelError::UnknownChannel(_) => {
+            Error::InvalidState(InvalidStateReason::Closed)
+        }
+        other => Error::Operation(OperationReason::DataChannel(other)),
     }
 }

@@ -1,20 +1,19 @@
 //! Bringing a connection's transports up once negotiation completes: what is needed is
 //! computed first ([`StartPlan`], [`RemoteTransport`], so that an unusable description is
-//! refused with nothing changed), then one task per connection runs ICE, the DTLS handshake
-//! and SCTP in turn and publishes what comes up.
+//! refused with nothing changed), then the transport task ([`crate::driver`]) runs DTLS and
+//! SCTP over the ICE driver's path and publishes what comes up.
 
 use std::sync::Arc;
 
-use antiphon_dtls::{DtlsParameters, DtlsRole, DtlsSession, DtlsTransport, Fingerprint};
-use antiphon_ice::driver::IceDriver;
-use antiphon_ice::{Candidate, IceConnectionState, IceCredentials};
-use tokio::sync::{broadcast, watch};
+use antiphon_dtls::{DtlsRole, Fingerprint};
+use antiphon_ice::{Candidate, IceCredentials};
+use tokio::sync::watch;
 
 use crate::data_channel::RTCDataChannel;
 use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
-use crate::events::{PeerConnectionEvent, RTCPeerConnectionState, publish_state};
+use crate::events::RTCPeerConnectionState;
 use crate::negotiator::Negotiator;
-use crate::sctp::{SctpParameters, SctpTransport};
+use crate::sctp::SctpParameters;
 use crate::transport::{dtls_role, remote_fingerprints, transport_section};
 
 /// What starting the transports needs, computed before anything is started: a description
@@ -94,155 +93,6 @@ impl RemoteTransport {
                 .collect(),
             end_of_candidates: section.has_end_of_candidates(),
         })
-    }
-}
-
-/// The connection task's setup: ICE connected, then the DTLS handshake, then SCTP.
-pub(crate) struct Setup {
-    pub(crate) ice_events: IceEvents,
-    pub(crate) dtls: DtlsTransport,
-    pub(crate) conn: Arc<antiphon_ice::IceConn>,
-    pub(crate) parameters: DtlsParameters,
-    pub(crate) sctp: Option<SctpParameters>,
-    pub(crate) state: watch::Sender<RTCPeerConnectionState>,
-    pub(crate) events: broadcast::Sender<PeerConnectionEvent>,
-    pub(crate) sctp_slot: watch::Sender<Option<Arc<SctpTransport>>>,
-    pub(crate) dtls_slot: watch::Sender<Option<Arc<DtlsSession>>>,
-}
-
-impl Setup {
-    /// Runs the setup and publishes what it brings up (the DTLS session, the SCTP transport,
-    /// the connection states); the SCTP transport if it came up and the connection is open.
-    ///
-    /// Setup is transient, but every connection being set up holds this future: the handshake
-    /// and SCTP start futures are boxed one after the other rather than both kept inline, and
-    /// it is an `async` block because an `async fn` future keeps its argument twice.
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "the async fn future holds `self` twice"
-    )]
-    pub(crate) fn run(mut self) -> impl std::future::Future<Output = Option<Arc<SctpTransport>>> {
-        async move {
-            let report = |s| publish_state(&self.state, &self.events, s);
-            let ice_state = self.ice_events.connected(&self.events).await;
-            if !matches!(
-                ice_state,
-                IceConnectionState::Connected | IceConnectionState::Completed
-            ) {
-                report(RTCPeerConnectionState::Failed);
-                return None;
-            }
-            let role = self.parameters.role;
-            let handshake = self.dtls.start(self.conn, self.parameters);
-            let session = match Box::pin(handshake).await {
-                Ok(session) => Arc::new(session),
-                Err(_) => {
-                    report(RTCPeerConnectionState::Failed);
-                    return None;
-                }
-            };
-            self.dtls_slot.send_replace(Some(Arc::clone(&session)));
-            if *self.state.borrow() == RTCPeerConnectionState::Closed {
-                // close() ran during the handshake and found no session to close.
-                self.dtls_slot.send_replace(None);
-                let _ = session.close().await;
-                return None;
-            }
-            report(RTCPeerConnectionState::Connected);
-            tokio::spawn(
-                self.ice_events
-                    .forward(self.events.clone(), self.state.clone()),
-            );
-            let parameters = self.sctp?;
-            let started = start_sctp(&session, role, parameters, &self.sctp_slot, &self.state);
-            match Box::pin(started).await {
-                Ok(association) => association,
-                Err(error) => {
-                    tracing::warn!(%error, "SCTP association failed");
-                    report(RTCPeerConnectionState::Failed);
-                    None
-                }
-            }
-        }
-    }
-}
-
-/// Starts the SCTP association on the DTLS `session` and publishes it in `slot`: the
-/// association, `None` if the connection closed meanwhile (then it is closed again), or why the
-/// SCTP handshake failed.
-pub(crate) async fn start_sctp(
-    session: &DtlsSession,
-    role: DtlsRole,
-    parameters: SctpParameters,
-    slot: &watch::Sender<Option<Arc<SctpTransport>>>,
-    state: &watch::Sender<RTCPeerConnectionState>,
-) -> Result<Option<Arc<SctpTransport>>, Error> {
-    let start = SctpTransport::start(session.conn(), role, parameters);
-    let association = Arc::new(Box::pin(start).await?);
-    tracing::debug!("SCTP association up");
-    slot.send_replace(Some(Arc::clone(&association)));
-    if *state.borrow() == RTCPeerConnectionState::Closed {
-        slot.send_replace(None);
-        let _ = association.close().await;
-        return Ok(None);
-    }
-    Ok(Some(association))
-}
-
-/// The ICE driver's state changes, as a stream the connection task owns.
-pub(crate) struct IceEvents {
-    state: watch::Receiver<IceConnectionState>,
-}
-
-impl IceEvents {
-    pub(crate) fn new(ice: &IceDriver) -> Self {
-        Self {
-            state: ice.state_receiver(),
-        }
-    }
-
-    async fn connected(
-        &mut self,
-        events: &broadcast::Sender<PeerConnectionEvent>,
-    ) -> IceConnectionState {
-        loop {
-            let state = *self.state.borrow_and_update();
-            let _ = events.send(PeerConnectionEvent::IceConnectionState(state));
-            if matches!(
-                state,
-                IceConnectionState::Connected
-                    | IceConnectionState::Completed
-                    | IceConnectionState::Failed
-                    | IceConnectionState::Closed
-            ) {
-                return state;
-            }
-            if self.state.changed().await.is_err() {
-                return IceConnectionState::Closed;
-            }
-        }
-    }
-
-    /// Keeps mapping ICE states to connection states after DTLS is up.
-    async fn forward(
-        mut self,
-        events: broadcast::Sender<PeerConnectionEvent>,
-        state: watch::Sender<RTCPeerConnectionState>,
-    ) {
-        while self.state.changed().await.is_ok() {
-            let ice = *self.state.borrow_and_update();
-            let _ = events.send(PeerConnectionEvent::IceConnectionState(ice));
-            let mapped = match ice {
-                IceConnectionState::Connected | IceConnectionState::Completed => {
-                    RTCPeerConnectionState::Connected
-                }
-                IceConnectionState::Disconnected => RTCPeerConnectionState::Disconnected,
-                IceConnectionState::Failed => RTCPeerConnectionState::Failed,
-                IceConnectionState::Closed => RTCPeerConnectionState::Closed,
-                IceConnectionState::New | IceConnectionState::Checking => continue,
-            };
-            publish_state(&state, &events, mapped);
-        }
     }
 }
 

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
-    HashAlgorithm,
+    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, HashAlgorithm,
 };
 use antiphon_peer::{Error, RTCDataChannelInit, SctpParameters, SctpTransport, TypeErrorReason};
 use bytes::Bytes;
@@ -22,7 +21,7 @@ const PARAMETERS: SctpParameters = SctpParameters {
 };
 
 /// Two SCTP transports connected through DTLS over an in-memory pipe, both with `parameters`.
-async fn connected(parameters: SctpParameters) -> (SctpTransport, SctpTransport) {
+async fn connected(parameters: SctpParameters) -> (Arc<SctpTransport>, Arc<SctpTransport>) {
     connected_with(parameters, parameters).await
 }
 
@@ -31,35 +30,32 @@ async fn connected(parameters: SctpParameters) -> (SctpTransport, SctpTransport)
 async fn connected_with(
     for_a: SctpParameters,
     for_b: SctpParameters,
-) -> (SctpTransport, SctpTransport) {
+) -> (Arc<SctpTransport>, Arc<SctpTransport>) {
     let (a, b) = webrtc_util::conn::conn_pipe::pipe();
     let (a, b): (SharedConn, SharedConn) = (Arc::new(a), Arc::new(b));
     let cert_a = Certificate::generate(&CertificateOptions::default()).unwrap();
     let cert_b = Certificate::generate(&CertificateOptions::default()).unwrap();
     let fp_a = cert_a.fingerprint(HashAlgorithm::Sha256);
     let fp_b = cert_b.fingerprint(HashAlgorithm::Sha256);
-    let dtls_a = DtlsTransport::new(DtlsConfig::new(cert_a));
-    let dtls_b = DtlsTransport::new(DtlsConfig::new(cert_b));
-    let (client, server) = tokio::join!(
-        dtls_a.start(
+    let (a, b) = tokio::join!(
+        SctpTransport::connect(
             a,
+            DtlsConfig::new(cert_a),
             DtlsParameters {
                 role: DtlsRole::Client,
                 remote_fingerprints: vec![fp_b]
-            }
+            },
+            for_a,
         ),
-        dtls_b.start(
+        SctpTransport::connect(
             b,
+            DtlsConfig::new(cert_b),
             DtlsParameters {
                 role: DtlsRole::Server,
                 remote_fingerprints: vec![fp_a]
-            }
+            },
+            for_b,
         ),
-    );
-    let (client, server) = (client.expect("dtls client"), server.expect("dtls server"));
-    let (a, b) = tokio::join!(
-        SctpTransport::start(client.conn(), DtlsRole::Client, for_a),
-        SctpTransport::start(server.conn(), DtlsRole::Server, for_b),
     );
     (a.expect("sctp a"), b.expect("sctp b"))
 }
@@ -408,6 +404,12 @@ async fn buffered_amount_falls_to_the_threshold_and_wakes_the_sender() {
         antiphon_peer::RTCDataChannelState::Open
     );
     opened.close().await.expect("close");
+    // `closing` until the remote resets its side too (W3C: the closing procedure).
+    assert_ne!(
+        opened.ready_state(),
+        antiphon_peer::RTCDataChannelState::Open
+    );
+    within(opened.closed()).await;
     assert_eq!(
         opened.ready_state(),
         antiphon_peer::RTCDataChannelState::Closed

@@ -6,8 +6,11 @@ use antiphon_ice::driver::IceDriver;
 use antiphon_ice::{IceConnectionState, IceGatheringState};
 use tokio::sync::broadcast;
 
+use std::sync::Arc;
+
 use super::RTCPeerConnection;
 use crate::description::RTCSessionDescriptionInit;
+use crate::driver::DtlsInfo;
 use crate::error::Error;
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
@@ -136,6 +139,12 @@ impl RTCPeerConnection {
         &self.certificate
     }
 
+    /// The DTLS association once its handshake is done: our role, the peer's certificate
+    /// (W3C `getRemoteCertificates()`), the SRTP profile and keys; `None` before and after.
+    pub fn dtls_info(&self) -> Option<Arc<DtlsInfo>> {
+        self.dtls.borrow().clone()
+    }
+
     /// `addTrack(track, ...streams)`.
     pub async fn add_track(
         &self,
@@ -186,7 +195,7 @@ impl RTCPeerConnection {
             state: dtls_state,
             established: session
                 .as_ref()
-                .map(|s| (s.role(), s.peer_certificate().to_vec())),
+                .map(|s| (s.role, s.peer_certificate.clone())),
         };
         let sctp = self.sctp.borrow().clone();
         let (channels, channels_opened) = sctp.map(|s| s.channels()).unwrap_or_default();

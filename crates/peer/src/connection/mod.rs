@@ -18,15 +18,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
 
 use antiphon_codec::Capabilities;
-use antiphon_dtls::{Certificate, CertificateOptions, DtlsSession};
+use antiphon_dtls::{Certificate, CertificateOptions};
 use antiphon_ice::driver::IceDriver;
 use antiphon_ice::{Candidate, IceCredentials, IceRole};
 use tokio::sync::{Mutex, OnceCell, broadcast, mpsc, watch};
 
 use crate::answer::AnswerOptions;
 use crate::configuration::{RTCConfiguration, StunServer};
-use crate::data_channel::RTCDataChannel;
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
+use crate::driver::{Command, DtlsInfo};
 use crate::error::{
     Error, InvalidAccessReason, InvalidStateReason, OperationReason, TypeErrorReason,
 };
@@ -88,6 +88,8 @@ struct Inner {
     /// The SCTP association was started (or is starting); a data section negotiated later
     /// starts it then.
     sctp_started: bool,
+    /// The transport task's command queue, once it runs.
+    commands: Option<mpsc::Sender<Command>>,
 }
 
 /// The longest a STUN server's name may take to resolve; an unresolved name gives no
@@ -110,11 +112,8 @@ pub struct RTCPeerConnection {
     events: broadcast::Sender<PeerConnectionEvent>,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
-    /// The DTLS session once the handshake is done, so `close()` can end it (its reader and
-    /// writer tasks hold the ICE connection, and so the sockets, until it is closed).
-    dtls: watch::Sender<Option<Arc<DtlsSession>>>,
-    remote_channels: Mutex<mpsc::UnboundedReceiver<RTCDataChannel>>,
-    remote_channels_tx: mpsc::UnboundedSender<RTCDataChannel>,
+    /// The DTLS association once its handshake is done (getStats, SRTP keys).
+    dtls: watch::Sender<Option<Arc<DtlsInfo>>>,
 }
 
 impl std::fmt::Debug for RTCPeerConnection {
@@ -157,7 +156,6 @@ impl RTCPeerConnection {
         // A connection emits about ten events in its life; 16 slots keep a subscriber that
         // reads them as they come from lagging, without 64 preallocated slots per connection.
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let (remote_channels_tx, remote_channels) = mpsc::unbounded_channel();
         Ok(Self {
             inner: Arc::new(Mutex::new(Inner {
                 negotiator,
@@ -168,6 +166,7 @@ impl RTCPeerConnection {
                 restart_credentials: None,
                 negotiation_needed: false,
                 sctp_started: false,
+                commands: None,
             })),
             certificate,
             bind: options.bind,
@@ -177,8 +176,6 @@ impl RTCPeerConnection {
             state: watch::channel(RTCPeerConnectionState::New).0,
             sctp: watch::channel(None).0,
             dtls: watch::channel(None).0,
-            remote_channels: Mutex::new(remote_channels),
-            remote_channels_tx,
         })
     }
 
@@ -468,19 +465,17 @@ impl RTCPeerConnection {
     pub async fn close(&self) {
         let mut inner = self.inner.lock().await;
         inner.negotiator.close();
-        // Closed first: a connection task still in the DTLS or SCTP handshake sees it when it
-        // publishes its session and closes that itself.
         self.set_state(RTCPeerConnectionState::Closed);
-        // Top down, so close_notify and the SCTP ABORT still have a path to the peer. The watch
-        // values are taken out before awaiting: `close()` must be a Send future.
-        let sctp = self.sctp.send_replace(None);
-        if let Some(sctp) = sctp {
-            let _ = sctp.close().await;
+        // Top down, so the SCTP SHUTDOWN and DTLS close_notify still have a path to the peer:
+        // the transport task sends them and ends, then ICE closes.
+        if let Some(commands) = inner.commands.take() {
+            let (done, closed) = tokio::sync::oneshot::channel();
+            if commands.send(Command::Close { done }).await.is_ok() {
+                let _ = closed.await;
+            }
         }
-        let dtls = self.dtls.send_replace(None);
-        if let Some(dtls) = dtls {
-            let _ = dtls.close().await;
-        }
+        self.sctp.send_replace(None);
+        self.dtls.send_replace(None);
         if let Some(ice) = inner.ice.as_mut() {
             ice.close();
         }

@@ -178,10 +178,15 @@ impl SctpChannels {
     /// Data channels over a DTLS session in which we are `role`. Nothing is sent until
     /// [`start`](Self::start); channels may be opened before.
     pub fn new(role: DtlsRole, parameters: SctpParameters) -> Self {
-        let receive_limit = u32::try_from(parameters.local_max_message_size).unwrap_or(u32::MAX);
+        // rtc-sctp's `max_message_size` bounds what we send: the remote's limit (0 = none).
+        // What we accept is checked as messages are read.
+        let send_limit = match parameters.remote_max_message_size {
+            0 => u32::MAX,
+            limit => u32::try_from(limit).unwrap_or(u32::MAX),
+        };
         let transport = TransportConfig::default()
             .with_sctp_port(parameters.local_port)
-            .with_max_message_size(receive_limit)
+            .with_max_message_size(send_limit)
             .with_timer_config(RETRANSMIT_FOREVER);
         let server =
             (role == DtlsRole::Server).then(|| Arc::new(ServerConfig::new(transport.clone())));
@@ -341,6 +346,7 @@ impl SctpChannels {
         self.channels.insert(id, channel);
         if self.connected {
             self.start_channel(now, id)?;
+            self.flush(now);
         }
         Ok(id)
     }
@@ -598,7 +604,7 @@ impl SctpChannels {
     /// first message should be the DCEP OPEN that makes one.
     fn on_readable(&mut self, now: Instant, id: u16) {
         while !self.channels.contains_key(&id) {
-            match self.read_chunk(id) {
+            match self.read_chunk(now, id) {
                 Some((Ppi::Dcep, payload)) => self.on_dcep(now, id, &payload),
                 Some(_) => tracing::debug!(id, "message on a stream without a channel dropped"),
                 None => return,
@@ -611,7 +617,7 @@ impl SctpChannels {
     /// handled on the way.
     pub fn receive(&mut self, now: Instant, id: u16) -> Option<DataChannelMessage> {
         let message = loop {
-            match self.read_chunk(id) {
+            match self.read_chunk(now, id) {
                 Some((Ppi::Dcep, payload)) => self.on_dcep(now, id, &payload),
                 Some((ppi, payload)) => {
                     if let Some(message) = self.on_message(id, ppi, payload) {
@@ -626,8 +632,10 @@ impl SctpChannels {
         message
     }
 
-    /// One whole message from stream `id` with its PPI; oversized and unknown ones are dropped.
-    fn read_chunk(&mut self, id: u16) -> Option<(Ppi, Bytes)> {
+    /// One whole message from stream `id` with its PPI. Unknown PPIs are dropped; a message
+    /// larger than our `a=max-message-size` (a peer that ignored it) closes the channel, as
+    /// RFC 8831 §6.6 has a receiver do.
+    fn read_chunk(&mut self, now: Instant, id: u16) -> Option<(Ppi, Bytes)> {
         let limit = usize::try_from(self.parameters.local_max_message_size).unwrap_or(usize::MAX);
         loop {
             let (_, association) = self.association.as_mut()?;
@@ -641,8 +649,15 @@ impl SctpChannels {
                 }
             };
             let Ok(payload) = chunks.to_payload(limit.max(1)) else {
-                tracing::debug!(id, "message larger than our max-message-size dropped");
-                continue;
+                tracing::warn!(
+                    id,
+                    limit,
+                    "channel closed: the remote sent a message larger than our max-message-size"
+                );
+                if let Err(error) = self.close_channel(now, id) {
+                    tracing::debug!(id, %error, "closing after an oversized message");
+                }
+                return None;
             };
             match chunks.ppi {
                 Ppi::Dcep | Ppi::String | Ppi::Binary | Ppi::StringEmpty | Ppi::BinaryEmpty => {

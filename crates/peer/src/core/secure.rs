@@ -67,6 +67,25 @@ impl SecureTransport {
         self.drive(now);
     }
 
+    /// A data section negotiated after the transport started: SCTP runs too, starting now if
+    /// DTLS is already up. Nothing happens when SCTP already runs.
+    pub fn add_sctp(&mut self, now: Instant, sctp: SctpParameters) {
+        if self.channels.is_some() || self.closed {
+            return;
+        }
+        let mut channels = SctpChannels::new(self.parameters.role, sctp);
+        if self
+            .dtls
+            .as_ref()
+            .is_some_and(|dtls| dtls.state() == antiphon_dtls::DtlsTransportState::Connected)
+            && let Err(error) = channels.start(now)
+        {
+            tracing::warn!(%error, "SCTP could not start");
+        }
+        self.channels = Some(channels);
+        self.drive(now);
+    }
+
     /// Takes in one DTLS datagram.
     pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
         if let Some(dtls) = self.dtls.as_mut()
