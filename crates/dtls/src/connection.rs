@@ -1,11 +1,11 @@
 //! The DTLS-SRTP association as a sans-IO state machine: datagrams and time in, datagrams,
 //! events and the next deadline out. No sockets, no clock, no tasks.
 //!
-//! It runs webrtc-rs's sans-IO DTLS (`rtc-dtls`, the same lineage as the `dtls` crate behind
-//! [`DtlsTransport`](crate::DtlsTransport)) with the same rules: use_srtp with our profiles,
-//! extended master secret required, a certificate demanded from both sides, and the peer's
-//! certificate checked against every remote fingerprint inside the handshake, so a mismatch
-//! aborts it with `bad_certificate` before any application data flows.
+//! It runs webrtc-rs's sans-IO DTLS (`rtc-dtls`, the lineage of webrtc-rs's `dtls` crate) with
+//! these rules: use_srtp with our profiles, extended master secret required, a certificate
+//! demanded from both sides, and the peer's certificate checked against every remote
+//! fingerprint inside the handshake, so a mismatch aborts it with `bad_certificate` before any
+//! application data flows.
 //!
 //! One `DtlsConnection` is one association with one peer. Which network path carries its
 //! datagrams is the ICE layer's business: the connection never sees an address.
@@ -29,9 +29,9 @@ use rtc_dtls::extension::extension_use_srtp::SrtpProtectionProfile;
 use rustls_pki_types::CertificateDer;
 
 use crate::certificate::Certificate;
+use crate::config::{DtlsConfig, DtlsParameters, verify_fingerprints};
 use crate::error::{DtlsError, ProtocolError};
 use crate::fingerprint::{Fingerprint, HashAlgorithm};
-use crate::handshake::{DtlsConfig, DtlsParameters, verify_fingerprints};
 use crate::role::DtlsRole;
 use crate::srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpProfile};
 use crate::state::DtlsTransportState;
@@ -174,27 +174,14 @@ impl DtlsConnection {
         ) {
             return Err(DtlsError::InvalidState { state: self.state });
         }
+        let sent_before = self.transmits.len();
         let read = self
             .endpoint
             .read(now, REMOTE, None, BytesMut::from(datagram));
         self.collect_transmits();
         let events = match read {
             Ok(events) => events,
-            Err(error) => {
-                if let Some(recorded) = self.take_mismatch() {
-                    self.fail(recorded);
-                    return Ok(());
-                }
-                let error = ProtocolError::from_stack(error);
-                if self.state == DtlsTransportState::Connecting
-                    && self.endpoint.get_connection_state(REMOTE).is_none()
-                {
-                    // The stack dropped the association: the handshake is over.
-                    self.fail(DtlsError::Protocol(error));
-                    return Ok(());
-                }
-                return Err(DtlsError::Protocol(error));
-            }
+            Err(error) => return self.refused(error, sent_before),
         };
         for event in events {
             match event {
@@ -215,6 +202,43 @@ impl DtlsConnection {
             }
         }
         Ok(())
+    }
+
+    /// What a datagram the stack refused means: the end of the handshake (our fingerprint
+    /// check failed, the peer sent a fatal alert, or the stack answered with one), or just a
+    /// bad datagram (an error for the caller, nothing changed).
+    fn refused(
+        &mut self,
+        error: rtc_shared::error::Error,
+        sent_before: usize,
+    ) -> Result<(), DtlsError> {
+        if let Some(recorded) = self.take_mismatch() {
+            self.fail(recorded);
+            return Ok(());
+        }
+        if matches!(error, rtc_shared::error::Error::ErrAlertFatalOrClose) {
+            // The peer's fatal alert. The stack queued the same alert back; TLS closes
+            // without answering one (RFC 5246 §7.2.2), and two stacks that both answer
+            // would trade alerts for ever.
+            self.transmits.truncate(sent_before);
+            self.fail(DtlsError::PeerAborted);
+            return Ok(());
+        }
+        let error = ProtocolError::from_stack(error);
+        let answered_fatally = self
+            .transmits
+            .iter()
+            .skip(sent_before)
+            .any(|datagram| is_plaintext_fatal_alert(datagram));
+        if self.state == DtlsTransportState::Connecting
+            && (answered_fatally || self.endpoint.get_connection_state(REMOTE).is_none())
+        {
+            // The stack ended the handshake (its fatal alert is on its way to the peer), or
+            // dropped the association.
+            self.fail(DtlsError::Protocol(error));
+            return Ok(());
+        }
+        Err(DtlsError::Protocol(error))
     }
 
     /// Runs the timers due at `now`: flight retransmissions and the handshake limit.
@@ -352,6 +376,21 @@ impl DtlsConnection {
             self.transmits.push_back(transmit.message.freeze());
         }
     }
+}
+
+/// Whether `datagram` holds an unencrypted (epoch 0) fatal alert record: content type 21,
+/// then version, epoch, sequence and length (13 bytes in all), then level 2 (fatal).
+fn is_plaintext_fatal_alert(datagram: &[u8]) -> bool {
+    let mut rest = datagram;
+    while rest.len() >= 13 {
+        let length = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+        let epoch = u16::from_be_bytes([rest[3], rest[4]]);
+        if rest[0] == 21 && epoch == 0 && rest.get(13) == Some(&2) {
+            return true;
+        }
+        rest = rest.get(13 + length..).unwrap_or_default();
+    }
+    false
 }
 
 impl fmt::Debug for DtlsConnection {

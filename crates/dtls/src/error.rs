@@ -96,8 +96,6 @@ pub enum DtlsError {
         /// The state it was in.
         state: DtlsTransportState,
     },
-    /// The DTLS implementation (webrtc-rs dtls) failed: handshake errors, peer alerts, I/O.
-    Dtls(dtls::Error),
     /// The sans-IO DTLS stack under [`DtlsConnection`](crate::DtlsConnection) refused a record
     /// or failed the handshake (its own error, described).
     Protocol(ProtocolError),
@@ -248,7 +246,6 @@ impl fmt::Display for DtlsError {
             }
             Self::NoSrtpProfileSelected => write!(f, "DTLS handshake selected no SRTP profile"),
             Self::InvalidState { state } => write!(f, "DTLS transport is {state}"),
-            Self::Dtls(e) => write!(f, "DTLS: {e}"),
             Self::Protocol(e) => write!(f, "DTLS: {e}"),
         }
     }
@@ -258,18 +255,8 @@ impl std::error::Error for DtlsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::CertificateGeneration(e) => Some(e),
-            Self::Dtls(e) => Some(e),
             Self::Protocol(e) => Some(e),
             _ => None,
-        }
-    }
-}
-
-impl From<dtls::Error> for DtlsError {
-    fn from(error: dtls::Error) -> Self {
-        match error {
-            dtls::Error::ErrAlertFatalOrClose => Self::PeerAborted,
-            other => Self::Dtls(other),
         }
     }
 }

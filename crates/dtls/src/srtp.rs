@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use dtls::extension::extension_use_srtp::SrtpProtectionProfile;
-
 use crate::role::DtlsRole;
 
 /// The exporter label of RFC 5764 §4.2.
@@ -66,23 +64,6 @@ impl SrtpProfile {
     /// Bytes to export: a key and a salt for each direction.
     pub fn keying_material_len(self) -> usize {
         2 * (self.key_len() + self.salt_len())
-    }
-
-    pub(crate) fn to_dtls(self) -> SrtpProtectionProfile {
-        match self {
-            Self::AeadAes128Gcm => SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm,
-            Self::AeadAes256Gcm => SrtpProtectionProfile::Srtp_Aead_Aes_256_Gcm,
-            Self::Aes128CmHmacSha1_80 => SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_80,
-        }
-    }
-
-    pub(crate) fn from_dtls(profile: SrtpProtectionProfile) -> Option<Self> {
-        match profile {
-            SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm => Some(Self::AeadAes128Gcm),
-            SrtpProtectionProfile::Srtp_Aead_Aes_256_Gcm => Some(Self::AeadAes256Gcm),
-            SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_80 => Some(Self::Aes128CmHmacSha1_80),
-            _ => None,
-        }
     }
 }
 
@@ -243,11 +224,13 @@ mod tests {
                 (id, key, salt, total),
                 "{profile}"
             );
-            assert_eq!(profile.to_dtls() as u16, id, "{profile}");
-            assert_eq!(SrtpProfile::from_dtls(profile.to_dtls()), Some(profile));
+            assert_eq!(profile.to_stack() as u16, id, "{profile}");
+            assert_eq!(SrtpProfile::from_stack(profile.to_stack()), Some(profile));
         }
         assert_eq!(
-            SrtpProfile::from_dtls(SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_32),
+            SrtpProfile::from_stack(
+                rtc_dtls::extension::extension_use_srtp::SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_32
+            ),
             None
         );
     }

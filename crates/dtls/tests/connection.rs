@@ -405,3 +405,131 @@ fn handshakes_complete_under_random_loss() {
         );
     }
 }
+
+/// A pair built from two configurations and what each pins, handshaken on a lossless link.
+fn handshake(
+    client: DtlsConfig,
+    client_pins: Vec<Fingerprint>,
+    server: DtlsConfig,
+    server_pins: Vec<Fingerprint>,
+) -> (Seen, Seen) {
+    let start = Instant::now();
+    let mut c = DtlsConnection::new(
+        start,
+        &client,
+        DtlsParameters {
+            role: DtlsRole::Client,
+            remote_fingerprints: client_pins,
+        },
+    )
+    .expect("client");
+    let mut s = DtlsConnection::new(
+        start,
+        &server,
+        DtlsParameters {
+            role: DtlsRole::Server,
+            remote_fingerprints: server_pins,
+        },
+    )
+    .expect("server");
+    let mut seen = (Seen::default(), Seen::default());
+    Link::new(start).run(&mut c, &mut s, &mut seen, start + Duration::from_secs(60));
+    seen
+}
+
+#[test]
+fn each_srtp_profile_is_selected_when_one_side_allows_only_it() {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    for profile in SrtpProfile::DEFAULT {
+        for constrain_client in [false, true] {
+            let mut client = DtlsConfig::new(client_cert.clone());
+            let mut server = DtlsConfig::new(server_cert.clone());
+            let constrained = if constrain_client {
+                &mut client
+            } else {
+                &mut server
+            };
+            constrained.srtp_profiles = vec![profile];
+            let (c, s) = handshake(
+                client,
+                vec![fingerprint(&server_cert)],
+                server,
+                vec![fingerprint(&client_cert)],
+            );
+            let (c, s) = (c.connected.expect("client"), s.connected.expect("server"));
+            assert_eq!(c.profile, profile, "client constrained: {constrain_client}");
+            assert_eq!(s.profile, profile);
+            assert_eq!(c.keying_material, s.keying_material);
+            let keys = &c.keying_material;
+            assert_eq!(keys.profile(), profile);
+            assert_eq!(keys.client_write().key().len(), profile.key_len());
+            assert_eq!(keys.server_write().salt().len(), profile.salt_len());
+        }
+    }
+}
+
+#[test]
+fn no_common_srtp_profile_fails_both_sides() {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let mut client = DtlsConfig::new(client_cert.clone());
+    client.srtp_profiles = vec![SrtpProfile::AeadAes256Gcm];
+    let mut server = DtlsConfig::new(server_cert.clone());
+    server.srtp_profiles = vec![SrtpProfile::Aes128CmHmacSha1_80];
+    let (c, s) = handshake(
+        client,
+        vec![fingerprint(&server_cert)],
+        server,
+        vec![fingerprint(&client_cert)],
+    );
+    assert!(c.connected.is_none() && s.connected.is_none());
+    // The server refuses with a fatal alert; the client takes it as the end (and does not
+    // answer it, or the two would trade alerts for ever).
+    assert!(
+        matches!(s.failed, Some(DtlsError::Protocol(_))),
+        "server: {:?}",
+        s.failed
+    );
+    assert_eq!(c.failed, Some(DtlsError::PeerAborted));
+}
+
+#[test]
+fn every_remote_fingerprint_is_checked() {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let all_right: Vec<Fingerprint> = server_cert.get_fingerprints().to_vec();
+    // sha-256 right but sha-512 of another certificate: must fail.
+    let mut one_wrong = all_right.clone();
+    if let Some(last) = one_wrong.last_mut() {
+        *last = certificate().fingerprint(HashAlgorithm::Sha512);
+    }
+    let (c, _) = handshake(
+        DtlsConfig::new(client_cert.clone()),
+        one_wrong,
+        DtlsConfig::new(server_cert.clone()),
+        vec![fingerprint(&client_cert)],
+    );
+    assert!(
+        matches!(&c.failed, Some(DtlsError::FingerprintMismatch(m)) if m.actual.algorithm() == HashAlgorithm::Sha512),
+        "{:?}",
+        c.failed
+    );
+    let (c, s) = handshake(
+        DtlsConfig::new(client_cert.clone()),
+        all_right,
+        DtlsConfig::new(server_cert),
+        vec![fingerprint(&client_cert)],
+    );
+    assert!(c.connected.is_some() && s.connected.is_some());
+}
+
+#[test]
+fn a_certificate_reloaded_from_pem_still_matches_its_fingerprint() {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let reloaded = Certificate::from_pem(&server_cert.to_pem()).expect("reload");
+    let (c, s) = handshake(
+        DtlsConfig::new(client_cert.clone()),
+        vec![fingerprint(&server_cert)],
+        DtlsConfig::new(reloaded),
+        vec![fingerprint(&client_cert)],
+    );
+    assert!(c.connected.is_some() && s.connected.is_some());
+}

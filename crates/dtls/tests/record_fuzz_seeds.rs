@@ -6,59 +6,12 @@
 //! byte 1, what the client received), plus each single datagram on its own. Without the
 //! variable the test still runs the recorded handshake and checks the framing.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, DtlsTransport,
-    HashAlgorithm,
+    Certificate, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters,
+    DtlsRole, HashAlgorithm,
 };
-
-/// Passes everything through to `inner`, keeping a copy of each received datagram.
-struct Recording {
-    inner: Arc<dyn Conn + Send + Sync>,
-    received: Mutex<Vec<Vec<u8>>>,
-}
-
-#[async_trait::async_trait]
-impl Conn for Recording {
-    async fn connect(&self, addr: SocketAddr) -> webrtc_util::Result<()> {
-        self.inner.connect(addr).await
-    }
-    async fn recv(&self, buf: &mut [u8]) -> webrtc_util::Result<usize> {
-        let n = self.inner.recv(buf).await?;
-        if let Some(datagram) = buf.get(..n) {
-            self.received.lock().expect("lock").push(datagram.to_vec());
-        }
-        Ok(n)
-    }
-    async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
-        let (n, from) = self.inner.recv_from(buf).await?;
-        if let Some(datagram) = buf.get(..n) {
-            self.received.lock().expect("lock").push(datagram.to_vec());
-        }
-        Ok((n, from))
-    }
-    async fn send(&self, buf: &[u8]) -> webrtc_util::Result<usize> {
-        self.inner.send(buf).await
-    }
-    async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {
-        self.inner.send_to(buf, target).await
-    }
-    fn local_addr(&self) -> webrtc_util::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-    fn remote_addr(&self) -> Option<SocketAddr> {
-        self.inner.remote_addr()
-    }
-    async fn close(&self) -> webrtc_util::Result<()> {
-        self.inner.close().await
-    }
-    fn as_any(&self) -> &(dyn std::any::Any + Send + Sync) {
-        self
-    }
-}
 
 fn frame(role: u8, datagrams: &[Vec<u8>]) -> Vec<u8> {
     let mut out = vec![role];
@@ -70,46 +23,48 @@ fn frame(role: u8, datagrams: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn transport() -> (DtlsTransport, antiphon_dtls::Fingerprint) {
-    let certificate = Certificate::generate(&CertificateOptions::default()).expect("certificate");
-    let fingerprint = certificate.fingerprint(HashAlgorithm::Sha256);
-    let mut config = DtlsConfig::new(certificate);
-    config.handshake_timeout = Duration::from_secs(10);
-    (DtlsTransport::new(config), fingerprint)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn record_handshake_flights() {
-    let (a, b) = webrtc_util::conn::conn_pipe::pipe();
-    let client_conn = Arc::new(Recording {
-        inner: Arc::new(a),
-        received: Mutex::new(Vec::new()),
-    });
-    let server_conn = Arc::new(Recording {
-        inner: Arc::new(b),
-        received: Mutex::new(Vec::new()),
-    });
-    let (client, client_fingerprint) = transport();
-    let (server, server_fingerprint) = transport();
-    let (c, s) = tokio::join!(
-        client.start(
-            Arc::clone(&client_conn) as Arc<dyn Conn + Send + Sync>,
-            DtlsParameters {
-                role: DtlsRole::Client,
-                remote_fingerprints: vec![server_fingerprint],
-            },
-        ),
-        server.start(
-            Arc::clone(&server_conn) as Arc<dyn Conn + Send + Sync>,
-            DtlsParameters {
-                role: DtlsRole::Server,
-                remote_fingerprints: vec![client_fingerprint],
-            },
-        ),
+#[test]
+fn record_handshake_flights() {
+    let now = Instant::now();
+    let (client_cert, server_cert) = (
+        Certificate::generate(&CertificateOptions::default()).expect("certificate"),
+        Certificate::generate(&CertificateOptions::default()).expect("certificate"),
     );
-    let (c, s) = (c.expect("client connects"), s.expect("server connects"));
-    let to_server = server_conn.received.lock().expect("lock").clone();
-    let to_client = client_conn.received.lock().expect("lock").clone();
+    let connect = |certificate: &Certificate, role, remote: &Certificate| {
+        DtlsConnection::new(
+            now,
+            &DtlsConfig::new(certificate.clone()),
+            DtlsParameters {
+                role,
+                remote_fingerprints: vec![remote.fingerprint(HashAlgorithm::Sha256)],
+            },
+        )
+        .expect("connection")
+    };
+    let mut client = connect(&client_cert, DtlsRole::Client, &server_cert);
+    let mut server = connect(&server_cert, DtlsRole::Server, &client_cert);
+    let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+    let mut connected = 0;
+    for _ in 0..16 {
+        while let Some(datagram) = client.poll_transmit() {
+            to_server.push(datagram.to_vec());
+            server
+                .handle_receive(now, &datagram)
+                .expect("server takes it");
+        }
+        while let Some(datagram) = server.poll_transmit() {
+            to_client.push(datagram.to_vec());
+            client
+                .handle_receive(now, &datagram)
+                .expect("client takes it");
+        }
+        for side in [&mut client, &mut server] {
+            while let Some(event) = side.poll_event() {
+                connected += usize::from(matches!(event, DtlsEvent::Connected(_)));
+            }
+        }
+    }
+    assert_eq!(connected, 2, "both sides connected");
     // ClientHello, ClientHello with cookie, then the client's certificate flight.
     assert!(to_server.len() >= 3, "server received {}", to_server.len());
     // HelloVerifyRequest, then ServerHello..ServerHelloDone, then ChangeCipherSpec/Finished.
@@ -117,7 +72,6 @@ async fn record_handshake_flights() {
     let server_seed = frame(0, &to_server);
     let client_seed = frame(1, &to_client);
     assert_eq!(server_seed.first(), Some(&0));
-    let _ = tokio::join!(c.close(), s.close());
     let Some(dir) = std::env::var_os("ANTIPHON_DTLS_SEEDS") else {
         return;
     };

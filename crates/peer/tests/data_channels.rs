@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, Conn, DtlsConfig, DtlsParameters, DtlsRole, HashAlgorithm,
+    Certificate, CertificateOptions, DtlsConfig, DtlsParameters, DtlsRole, HashAlgorithm,
 };
 use antiphon_peer::{Error, RTCDataChannelInit, SctpParameters, SctpTransport, TypeErrorReason};
 use bytes::Bytes;
 
-type SharedConn = Arc<dyn Conn + Send + Sync>;
+type SharedConn = Arc<dyn webrtc_util::Conn + Send + Sync>;
 
 const PARAMETERS: SctpParameters = SctpParameters {
     local_port: 5000,
