@@ -340,3 +340,75 @@ fn nothing_is_larger_than_the_mtu() {
     let outcome = run(3, link, 70, Duration::from_secs(10));
     assert_eq!(outcome.lost, 0, "{outcome:?}");
 }
+
+#[test]
+fn a_channel_opened_on_an_idle_connection_sends_its_open_at_once() {
+    // A regression: the DCEP OPEN of a channel opened after SCTP was up waited in the
+    // association for the next packet or timer (webrtc-rs, which sends nothing meanwhile,
+    // never saw the channel).
+    let start = Instant::now();
+    let (addr_a, addr_b): (SocketAddr, SocketAddr) = (
+        "10.0.0.1:5000".parse().expect("addr"),
+        "10.0.0.2:6000".parse().expect("addr"),
+    );
+    let mut a = side(start, 41, "offr", addr_a, IceRole::Controlling);
+    let mut b = side(start, 42, "answ", addr_b, IceRole::Controlled);
+    negotiate(&mut a, &mut b);
+    a.start(start);
+    b.start(start);
+    let mut net = SimNetwork::new(7, LinkConfig::default());
+    let mut now = start;
+    // Run until both associations are up and nothing is in flight.
+    let mut up = [false, false];
+    while !(up[0] && up[1] && net.next_delivery().is_none()) {
+        for (index, side) in [&mut a, &mut b].into_iter().enumerate() {
+            while let Some(transmit) = side.core().poll_transmit() {
+                net.send(now, transmit);
+            }
+            while let Some(event) = side.core().poll_event() {
+                up[index] |= matches!(event, CoreEvent::Channel(ChannelEvent::Connected));
+            }
+        }
+        let next = [
+            a.core().poll_timeout(),
+            b.core().poll_timeout(),
+            net.next_delivery(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .expect("pending");
+        now = now.max(next);
+        assert!(now - start < Duration::from_secs(10), "not up");
+        while let Some(t) = net.pop_due(now) {
+            let datagram = Datagram {
+                source: t.source,
+                destination: t.destination,
+                contents: &t.contents,
+            };
+            let to = if t.destination == a.addr {
+                &mut a
+            } else {
+                &mut b
+            };
+            to.core().handle_receive(now, datagram);
+        }
+        for side in [&mut a, &mut b] {
+            if side.core().poll_timeout().is_some_and(|t| t <= now) {
+                side.core().handle_timeout(now);
+            }
+        }
+    }
+    for side in [&mut a, &mut b] {
+        while side.core().poll_transmit().is_some() {}
+    }
+    a.core()
+        .secure()
+        .expect("started")
+        .open_channel(now, "late", RTCDataChannelInit::default())
+        .expect("open");
+    assert!(
+        a.core().poll_transmit().is_some(),
+        "the OPEN goes out with the call, not with the next packet"
+    );
+}
