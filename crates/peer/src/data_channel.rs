@@ -118,10 +118,10 @@ pub(crate) struct Shared {
     progress: Arc<Notify>,
     /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
     remote_max_message_size: u64,
-    pub(crate) messages_sent: AtomicU64,
-    pub(crate) bytes_sent: AtomicU64,
-    pub(crate) messages_received: AtomicU64,
-    pub(crate) bytes_received: AtomicU64,
+    messages_sent: AtomicU64,
+    bytes_sent: AtomicU64,
+    messages_received: AtomicU64,
+    bytes_received: AtomicU64,
 }
 
 impl Shared {
@@ -144,6 +144,18 @@ impl Shared {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
                 Some(queued.saturating_sub(len))
             });
+    }
+
+    /// A message of `len` bytes went to SCTP (`messagesSent`, `bytesSent`).
+    pub(crate) fn count_sent(&self, len: usize) {
+        self.messages_sent.fetch_add(1, Ordering::Relaxed);
+        self.bytes_sent.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// A message of `len` bytes was received (`messagesReceived`, `bytesReceived`).
+    pub(crate) fn count_received(&self, len: usize) {
+        self.messages_received.fetch_add(1, Ordering::Relaxed);
+        self.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
     }
 
     /// The task updated `sctp_buffered`: wake `bufferedamountlow` waiters if it is low.

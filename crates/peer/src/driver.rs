@@ -284,14 +284,7 @@ impl TransportTask {
                 match self.secure.send(now, id, &message) {
                     Ok(()) => {
                         if let Some(channel) = channel {
-                            let shared = &channel.shared;
-                            shared
-                                .messages_sent
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            shared.bytes_sent.fetch_add(
-                                message.data.len() as u64,
-                                std::sync::atomic::Ordering::Relaxed,
-                            );
+                            channel.shared.count_sent(message.data.len());
                         }
                     }
                     Err(error) => tracing::debug!(id, %error, "data channel message not sent"),
@@ -490,14 +483,7 @@ impl TransportTask {
                 match self.secure.receive(now, *id) {
                     Some(message) => {
                         if let Some(channel) = slot.channel.upgrade() {
-                            let shared = &channel.shared;
-                            shared
-                                .messages_received
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            shared.bytes_received.fetch_add(
-                                message.data.len() as u64,
-                                std::sync::atomic::Ordering::Relaxed,
-                            );
+                            channel.shared.count_received(message.data.len());
                         }
                         permit.send(message);
                     }

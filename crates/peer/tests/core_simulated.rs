@@ -9,9 +9,9 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use antiphon_dtls::{Certificate, CertificateOptions, DtlsConfig};
+use antiphon_dtls::{Certificate, DtlsConfig};
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
-use antiphon_ice::{AgentConfig, Datagram, IceAgent, IceCredentials, IceRole};
+use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
 use antiphon_peer::core::{ChannelEvent, ConnectionCore, CoreEvent};
 use antiphon_peer::{DataChannelMessage, Negotiator, RTCDataChannelInit};
@@ -33,27 +33,7 @@ struct Side {
 }
 
 fn side(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) -> Side {
-    let credentials = IceCredentials::new(
-        format!("{name}{seed:04}"),
-        format!("{name}pwd{seed:020}{name}"),
-    )
-    .expect("credentials");
-    let mut config = AgentConfig::default();
-    config.seed = Some(seed);
-    let mut agent = IceAgent::new(start, config, role, credentials.clone());
-    agent.gather(&[addr]);
-    let certificate = Certificate::generate(&CertificateOptions::default()).expect("certificate");
-    let mut transport = LocalTransport::new(credentials.ufrag(), credentials.pwd(), &certificate);
-    transport.candidates = agent
-        .local_candidates()
-        .iter()
-        .map(|c| {
-            let text = c.to_string();
-            text.strip_prefix("candidate:").unwrap_or(&text).to_owned()
-        })
-        .collect();
-    transport.gathering_complete = true;
-    transport.default_address = Some(addr);
+    let (agent, certificate, transport) = common::sim::endpoint(start, seed, name, addr, role);
     Side {
         negotiator: negotiator(AnswerOptions::default()),
         transport,
@@ -102,28 +82,12 @@ impl Side {
 
 /// A offers a data channel section, B answers; both end stable.
 fn negotiate(a: &mut Side, b: &mut Side) {
-    a.negotiator.request_data_channel().expect("data channel");
-    let offer = a
-        .negotiator
-        .create_offer(a.transport.clone())
-        .expect("offer");
-    a.negotiator
-        .set_local_description(&offer)
-        .expect("local offer");
-    b.negotiator
-        .set_remote_description(&offer)
-        .expect("remote offer");
-    let b_transport = b.transport.clone();
-    let answer = b
-        .negotiator
-        .create_answer(|_| b_transport.clone())
-        .expect("answer");
-    b.negotiator
-        .set_local_description(&answer)
-        .expect("local answer");
-    a.negotiator
-        .set_remote_description(&answer)
-        .expect("remote answer");
+    common::sim::exchange_data_offer(
+        &mut a.negotiator,
+        &a.transport,
+        &mut b.negotiator,
+        &b.transport,
+    );
 }
 
 /// The messages A sends: strings and binary, empty to 64 KiB, each telling its index.

@@ -16,9 +16,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
-use antiphon_ice::{
-    AgentConfig, Candidate, Datagram, IceAgent, IceConnectionState, IceCredentials, IceRole,
-};
+use antiphon_ice::{Candidate, Datagram, IceAgent, IceConnectionState, IceCredentials, IceRole};
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
 use antiphon_peer::{Negotiator, RTCSignalingState};
 use antiphon_sdp::SessionDescription;
@@ -33,31 +31,7 @@ struct Peer {
 }
 
 fn peer(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) -> Peer {
-    // ICE passwords: 22+ characters of the ICE alphabet; distinct per peer and seed.
-    let credentials = IceCredentials::new(
-        format!("{name}{seed:04}"),
-        format!("{name}pwd{seed:020}{name}"),
-    )
-    .expect("credentials");
-    let mut config = AgentConfig::default();
-    config.seed = Some(seed);
-    let mut agent = IceAgent::new(start, config, role, credentials.clone());
-    agent.gather(&[addr]);
-    let certificate =
-        antiphon_dtls::Certificate::generate(&antiphon_dtls::CertificateOptions::default())
-            .expect("certificate");
-    let mut transport = LocalTransport::new(credentials.ufrag(), credentials.pwd(), &certificate);
-    // The text after `a=candidate:`.
-    transport.candidates = agent
-        .local_candidates()
-        .iter()
-        .map(|c| {
-            let text = c.to_string();
-            text.strip_prefix("candidate:").unwrap_or(&text).to_owned()
-        })
-        .collect();
-    transport.gathering_complete = true;
-    transport.default_address = Some(addr);
+    let (agent, _certificate, transport) = common::sim::endpoint(start, seed, name, addr, role);
     Peer {
         negotiator: negotiator(AnswerOptions::default()),
         agent,
@@ -69,28 +43,12 @@ fn peer(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) 
 /// Pure offer/answer: A offers a data channel section, B answers. Returns the descriptions
 /// each side applied as remote.
 fn negotiate(a: &mut Peer, b: &mut Peer) -> (SessionDescription, SessionDescription) {
-    a.negotiator.request_data_channel().expect("data channel");
-    let offer = a
-        .negotiator
-        .create_offer(a.transport.clone())
-        .expect("offer");
-    a.negotiator
-        .set_local_description(&offer)
-        .expect("local offer");
-    b.negotiator
-        .set_remote_description(&offer)
-        .expect("remote offer");
-    let b_transport = b.transport.clone();
-    let answer = b
-        .negotiator
-        .create_answer(|_| b_transport.clone())
-        .expect("answer");
-    b.negotiator
-        .set_local_description(&answer)
-        .expect("local answer");
-    a.negotiator
-        .set_remote_description(&answer)
-        .expect("remote answer");
+    common::sim::exchange_data_offer(
+        &mut a.negotiator,
+        &a.transport,
+        &mut b.negotiator,
+        &b.transport,
+    );
     for n in [&a.negotiator, &b.negotiator] {
         assert_eq!(n.signaling_state(), RTCSignalingState::Stable);
     }

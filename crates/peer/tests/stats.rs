@@ -156,6 +156,10 @@ async fn a_connected_pair_reports_transport_pairs_candidates_certificates_and_ch
     assert!(pair["localCandidateId"].is_string(), "{pair}");
 
     channel.close().await.expect("closes");
+    // `closing` until the remote resets its side of the stream too.
+    tokio::time::timeout(std::time::Duration::from_secs(10), channel.closed())
+        .await
+        .expect("the channel closes");
     assert_eq!(channel.ready_state(), RTCDataChannelState::Closed);
     let after = offerer.get_stats().await;
     let counts = after

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod loopback;
+pub mod sim;
 
 use std::path::PathBuf;
 

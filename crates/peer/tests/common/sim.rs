@@ -1,0 +1,63 @@
+//! Peers for the simulated network: a gathering ICE agent with seeded credentials, the
+//! certificate and the `LocalTransport` its descriptions carry, and the data-channel offer and
+//! answer two negotiators exchange.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use antiphon_dtls::{Certificate, CertificateOptions};
+use antiphon_ice::{AgentConfig, IceAgent, IceCredentials, IceRole};
+use antiphon_peer::Negotiator;
+use antiphon_peer::answer::LocalTransport;
+
+/// An agent gathering on `addr` (credentials distinct per `name` and `seed`, its randomness
+/// seeded), a fresh certificate, and the transport attributes describing both.
+pub fn endpoint(
+    start: Instant,
+    seed: u64,
+    name: &str,
+    addr: SocketAddr,
+    role: IceRole,
+) -> (IceAgent, Certificate, LocalTransport) {
+    // ICE passwords: 22+ characters of the ICE alphabet.
+    let credentials = IceCredentials::new(
+        format!("{name}{seed:04}"),
+        format!("{name}pwd{seed:020}{name}"),
+    )
+    .expect("credentials");
+    let mut config = AgentConfig::default();
+    config.seed = Some(seed);
+    let mut agent = IceAgent::new(start, config, role, credentials.clone());
+    agent.gather(&[addr]);
+    let certificate = Certificate::generate(&CertificateOptions::default()).expect("certificate");
+    let mut transport = LocalTransport::new(credentials.ufrag(), credentials.pwd(), &certificate);
+    // The text after `a=candidate:`.
+    transport.candidates = agent
+        .local_candidates()
+        .iter()
+        .map(|c| {
+            let text = c.to_string();
+            text.strip_prefix("candidate:").unwrap_or(&text).to_owned()
+        })
+        .collect();
+    transport.gathering_complete = true;
+    transport.default_address = Some(addr);
+    (agent, certificate, transport)
+}
+
+/// `a` offers a data channel section with `a_transport`, `b` answers with `b_transport`;
+/// both end stable.
+pub fn exchange_data_offer(
+    a: &mut Negotiator,
+    a_transport: &LocalTransport,
+    b: &mut Negotiator,
+    b_transport: &LocalTransport,
+) {
+    a.request_data_channel().expect("data channel");
+    let offer = a.create_offer(a_transport.clone()).expect("offer");
+    a.set_local_description(&offer).expect("local offer");
+    b.set_remote_description(&offer).expect("remote offer");
+    let answer = b.create_answer(|_| b_transport.clone()).expect("answer");
+    b.set_local_description(&answer).expect("local answer");
+    a.set_remote_description(&answer).expect("remote answer");
+}
