@@ -104,11 +104,9 @@ struct Slot {
 pub(crate) struct TransportTask {
     link: Arc<dyn Conn + Send + Sync>,
     secure: SecureTransport,
-    role: DtlsRole,
     commands_tx: mpsc::Sender<Command>,
     commands: mpsc::Receiver<Command>,
     progress: Arc<Notify>,
-    sctp_parameters: Option<SctpParameters>,
     sctp_slot: watch::Sender<Option<Arc<SctpTransport>>>,
     sctp: Option<Arc<SctpTransport>>,
     remote_channels: Option<mpsc::UnboundedSender<RTCDataChannel>>,
@@ -134,18 +132,15 @@ impl TransportTask {
         sctp: Option<SctpParameters>,
         sctp_slot: watch::Sender<Option<Arc<SctpTransport>>>,
     ) -> Result<Self, Error> {
-        let role = dtls.role;
         let secure = SecureTransport::new(Instant::now(), config, dtls, sctp)
             .map_err(|error| Error::Operation(OperationReason::Dtls(error)))?;
         let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
         Ok(Self {
             link,
             secure,
-            role,
             commands_tx,
             commands,
             progress: Arc::new(Notify::new()),
-            sctp_parameters: sctp,
             sctp_slot,
             sctp: None,
             remote_channels: None,
@@ -295,12 +290,7 @@ impl TransportTask {
                     tracing::debug!(id, %error, "data channel close");
                 }
             }
-            Command::AddSctp { parameters } => {
-                if self.sctp_parameters.is_none() {
-                    self.sctp_parameters = Some(parameters);
-                    self.secure.add_sctp(now, parameters);
-                }
-            }
+            Command::AddSctp { parameters } => self.secure.add_sctp(now, parameters),
             Command::Close { done } => {
                 self.secure.close(now);
                 self.done = true;
@@ -350,7 +340,7 @@ impl TransportTask {
                 if let Some(outputs) = self.outputs.as_ref() {
                     outputs
                         .dtls
-                        .send_replace(Some(Arc::new(DtlsInfo::new(self.role, connected))));
+                        .send_replace(Some(Arc::new(DtlsInfo::new(self.secure.role(), connected))));
                     publish_state(
                         &outputs.state,
                         &outputs.events,
@@ -371,7 +361,7 @@ impl TransportTask {
     fn on_channel(&mut self, _now: Instant, event: ChannelEvent) {
         match event {
             ChannelEvent::Connected => {
-                let Some(parameters) = self.sctp_parameters else {
+                let Some(parameters) = self.secure.sctp_parameters() else {
                     return;
                 };
                 let (remote_tx, remote_rx) = mpsc::unbounded_channel();
@@ -431,13 +421,7 @@ impl TransportTask {
                 }
                 // Dropping the slot drops the inbound sender: `recv` ends after the queue.
             }
-            ChannelEvent::AssociationClosed => {
-                for (_, reply) in self.waiting_opens.drain(..) {
-                    let _ = reply.send(Err(Error::InvalidState(
-                        crate::error::InvalidStateReason::Closed,
-                    )));
-                }
-            }
+            ChannelEvent::AssociationClosed => self.refuse_waiting_opens(),
         }
     }
 
@@ -449,7 +433,8 @@ impl TransportTask {
         init: RTCDataChannelInit,
     ) -> (RTCDataChannel, mpsc::Sender<DataChannelMessage>) {
         let remote_limit = self
-            .sctp_parameters
+            .secure
+            .sctp_parameters()
             .map_or(0, |parameters| parameters.remote_max_message_size);
         let (channel, inbound) = RTCDataChannel::new(
             id,
@@ -507,6 +492,15 @@ impl TransportTask {
         self.done = true;
     }
 
+    /// The association is gone: channels waiting to open never will.
+    fn refuse_waiting_opens(&mut self) {
+        for (_, reply) in self.waiting_opens.drain(..) {
+            let _ = reply.send(Err(Error::InvalidState(
+                crate::error::InvalidStateReason::Closed,
+            )));
+        }
+    }
+
     /// The task ends: every channel and waiting open learns it.
     fn finish(&mut self) {
         for (_, slot) in self.slots.drain() {
@@ -514,11 +508,7 @@ impl TransportTask {
                 channel.shared.advance_to(RTCDataChannelState::Closed);
             }
         }
-        for (_, reply) in self.waiting_opens.drain(..) {
-            let _ = reply.send(Err(Error::InvalidState(
-                crate::error::InvalidStateReason::Closed,
-            )));
-        }
+        self.refuse_waiting_opens();
         self.sctp_slot.send_replace(None);
         if let Some(reply) = self.close_reply.take() {
             let _ = reply.send(());

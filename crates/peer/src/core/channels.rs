@@ -233,6 +233,11 @@ impl SctpChannels {
         Ok(())
     }
 
+    /// The parameters the descriptions negotiated.
+    pub fn parameters(&self) -> SctpParameters {
+        self.parameters
+    }
+
     /// Whether the association is up.
     pub fn is_connected(&self) -> bool {
         self.connected
@@ -326,9 +331,9 @@ impl SctpChannels {
         if label.len() > usize::from(u16::MAX) || init.protocol.len() > usize::from(u16::MAX) {
             return Err(ChannelError::TooLong);
         }
-        let id = match (init.negotiated, init.id) {
-            (true, Some(id)) | (false, Some(id)) => id,
-            (_, None) => self.free_id()?,
+        let id = match init.id {
+            Some(id) => id,
+            None => self.free_id()?,
         };
         if self.channels.contains_key(&id) {
             return Err(ChannelError::IdInUse(id));
@@ -449,12 +454,8 @@ impl SctpChannels {
 
     /// The lowest free stream id of our parity.
     fn free_id(&self) -> Result<u16, ChannelError> {
-        let first = match self.role {
-            DtlsRole::Client => 0,
-            DtlsRole::Server => 1,
-        };
-        (first..=u16::MAX - 1)
-            .step_by(2)
+        (0..u16::MAX)
+            .filter(|&id| opens(self.role, id))
             .find(|id| !self.channels.contains_key(id))
             .ok_or(ChannelError::NoFreeStreamId)
     }
@@ -512,17 +513,11 @@ impl SctpChannels {
 
     /// Moves everything the association produced into our queues, then sends.
     fn flush(&mut self, now: Instant) {
-        loop {
-            let Some((handle, association)) = self.association.as_mut() else {
-                return;
-            };
-            let handle = *handle;
-            while let Some(event) = association.poll_endpoint_event() {
-                self.endpoint.handle_event(handle, event);
-            }
-            let Some(event) = association.poll() else {
-                break;
-            };
+        while let Some(event) = self
+            .association
+            .as_mut()
+            .and_then(|(_, association)| association.poll())
+        {
             self.on_event(now, event);
         }
         if self
@@ -707,11 +702,7 @@ impl SctpChannels {
 
     /// The remote opened channel `id`: accept it, ACK, report it.
     fn on_open(&mut self, now: Instant, id: u16, open: Open) {
-        let parity_ok = match self.role {
-            DtlsRole::Client => !id.is_multiple_of(2),
-            DtlsRole::Server => id.is_multiple_of(2),
-        };
-        if !parity_ok || self.channels.contains_key(&id) {
+        if opens(self.role, id) || self.channels.contains_key(&id) {
             tracing::debug!(
                 id,
                 "DCEP OPEN on a stream id that is not the remote's to open"
@@ -779,16 +770,17 @@ impl fmt::Debug for SctpChannels {
     }
 }
 
+/// Whether `role` opens stream `id` with DCEP: the DTLS client the even ids, the server the
+/// odd ones (RFC 8832 §6).
+fn opens(role: DtlsRole, id: u16) -> bool {
+    id.is_multiple_of(2) == (role == DtlsRole::Client)
+}
+
 fn apply_reliability(
     stream: &mut rtc_sctp::Stream<'_>,
     init: &RTCDataChannelInit,
 ) -> Result<(), ChannelError> {
-    let reliability = match (init.max_retransmits, init.max_packet_life_time) {
-        (Some(n), _) => Reliability::Retransmits(u32::from(n)),
-        (None, Some(ms)) => Reliability::Lifetime(u32::from(ms)),
-        (None, None) => Reliability::Reliable,
-    };
-    let (kind, value) = match reliability {
+    let (kind, value) = match Reliability::of(init) {
         Reliability::Reliable => (ReliabilityType::Reliable, 0),
         Reliability::Retransmits(n) => (ReliabilityType::Rexmit, n),
         Reliability::Lifetime(ms) => (ReliabilityType::Timed, ms),

@@ -23,6 +23,17 @@ pub(crate) enum Reliability {
     Lifetime(u32),
 }
 
+impl Reliability {
+    /// What `init` asks for (the W3C options are exclusive; `maxRetransmits` is read first).
+    pub(crate) fn of(init: &RTCDataChannelInit) -> Self {
+        match (init.max_retransmits, init.max_packet_life_time) {
+            (Some(n), _) => Self::Retransmits(u32::from(n)),
+            (None, Some(ms)) => Self::Lifetime(u32::from(ms)),
+            (None, None) => Self::Reliable,
+        }
+    }
+}
+
 /// A `DATA_CHANNEL_OPEN` message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Open {
@@ -100,14 +111,9 @@ impl Message {
 impl Open {
     /// The OPEN message for a channel created with `init`.
     pub(crate) fn from_init(label: &str, init: &RTCDataChannelInit) -> Self {
-        let reliability = match (init.max_retransmits, init.max_packet_life_time) {
-            (Some(n), _) => Reliability::Retransmits(u32::from(n)),
-            (None, Some(ms)) => Reliability::Lifetime(u32::from(ms)),
-            (None, None) => Reliability::Reliable,
-        };
         Self {
             ordered: init.ordered,
-            reliability,
+            reliability: Reliability::of(init),
             priority: 256,
             label: label.to_owned(),
             protocol: init.protocol.clone(),

@@ -54,6 +54,16 @@ impl SecureTransport {
         Ok(transport)
     }
 
+    /// Our side of the DTLS handshake.
+    pub fn role(&self) -> DtlsRole {
+        self.parameters.role
+    }
+
+    /// The SCTP parameters, when data channels run (or will, once DTLS is up).
+    pub fn sctp_parameters(&self) -> Option<SctpParameters> {
+        self.channels.as_ref().map(SctpChannels::parameters)
+    }
+
     /// A path to the peer exists (ICE selected a pair): a DTLS client sends its hello.
     pub fn path_ready(&mut self, now: Instant) {
         if self.dtls.is_some() || self.closed {
