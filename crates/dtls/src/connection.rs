@@ -185,7 +185,7 @@ impl DtlsConnection {
         };
         for event in events {
             match event {
-                EndpointEvent::HandshakeComplete => self.complete(),
+                EndpointEvent::HandshakeComplete => self.complete(now),
                 EndpointEvent::ApplicationData(data) => {
                     self.events.push_back(DtlsEvent::Data(data.freeze()));
                 }
@@ -217,10 +217,7 @@ impl DtlsConnection {
             return Ok(());
         }
         if matches!(error, rtc_shared::error::Error::ErrAlertFatalOrClose) {
-            // The peer's fatal alert. The stack queued the same alert back; TLS closes
-            // without answering one (RFC 5246 §7.2.2), and two stacks that both answer
-            // would trade alerts for ever.
-            self.transmits.truncate(sent_before);
+            // The peer's fatal alert (not answered: third_party/rtc-dtls/ANTIPHON.md).
             self.fail(DtlsError::PeerAborted);
             return Ok(());
         }
@@ -312,7 +309,7 @@ impl DtlsConnection {
         self.state = DtlsTransportState::Closed;
     }
 
-    fn complete(&mut self) {
+    fn complete(&mut self, now: Instant) {
         match self.finish() {
             Ok(connected) => {
                 self.state = DtlsTransportState::Connected;
@@ -320,7 +317,7 @@ impl DtlsConnection {
                 self.events.push_back(DtlsEvent::Connected(connected));
             }
             Err(error) => {
-                let _ = self.endpoint.close(self.handshake_deadline);
+                let _ = self.endpoint.close(now);
                 self.collect_transmits();
                 self.fail(error);
             }

@@ -780,21 +780,30 @@ impl DTLSConn {
         };
 
         match r.content {
-            Content::Alert(mut a) => {
+            Content::Alert(a) => {
                 debug!("{}: <- {}", srv_cli_str(self.is_client), a);
+                self.replay_detector[h.epoch as usize].accept();
                 if a.alert_description == AlertDescription::CloseNotify {
                     // Respond with a close_notify [RFC5246 Section 7.2.1]
-                    a = Alert {
+                    let reply = Alert {
                         alert_level: AlertLevel::Warning,
                         alert_description: AlertDescription::CloseNotify,
                     };
+                    return (
+                        false,
+                        Some(reply),
+                        Some(Error::Other(format!("Error of Alert {a}"))),
+                    );
                 }
-                self.replay_detector[h.epoch as usize].accept();
-                return (
-                    false,
-                    Some(a),
-                    Some(Error::Other(format!("Error of Alert {a}"))),
-                );
+                // Antiphon: no other alert is answered. Echoing it (as this did) made two of
+                // these stacks trade a fatal alert for ever; on a fatal alert both sides close
+                // without a reply (RFC 5246 §7.2.2).
+                let error = if a.alert_level == AlertLevel::Fatal {
+                    Error::ErrAlertFatalOrClose
+                } else {
+                    Error::Other(format!("Error of Alert {a}"))
+                };
+                return (false, None, Some(error));
             }
             Content::ChangeCipherSpec(_) => {
                 let invalid_cipher_suite = {
