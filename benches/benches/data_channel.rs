@@ -1,7 +1,7 @@
 //! Data channel messages: one message sent on one end and received on the other, over SCTP
-//! and DTLS on an in-memory pipe (the association and channel are set up once, untimed).
-//! What `RTCDataChannel::send` and `recv` cost per message, SCTP, DTLS and the transport
-//! tasks included.
+//! and DTLS over two connected UDP sockets on loopback (the association and channel are set up
+//! once, untimed). What `RTCDataChannel::send` and `recv` cost per message, SCTP, DTLS, the
+//! kernel's loopback and the transport tasks included.
 
 use std::sync::Arc;
 
@@ -21,13 +21,16 @@ const PARAMETERS: SctpParameters = SctpParameters {
 };
 
 /// An open channel: the sending end, the receiving end, and the transports that carry them
-/// (each a transport task running the sans-IO DTLS and SCTP over an in-memory pipe).
+/// (each a transport task running the sans-IO DTLS and SCTP over a UDP socket).
 async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [Arc<SctpTransport>; 2]) {
     let (client, server) = (pipe::Endpoint::generate(), pipe::Endpoint::generate());
-    let (a, z) = webrtc_util::conn::conn_pipe::pipe();
+    let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let z = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    a.connect(z.local_addr().expect("address")).await.expect("connect");
+    z.connect(a.local_addr().expect("address")).await.expect("connect");
     let (a, b) = tokio::join!(
         SctpTransport::connect(
-            Arc::new(a),
+            a,
             DtlsConfig::new(client.certificate.clone()),
             DtlsParameters {
                 role: DtlsRole::Client,
@@ -36,7 +39,7 @@ async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [Arc<SctpTransport>;
             PARAMETERS,
         ),
         SctpTransport::connect(
-            Arc::new(z),
+            z,
             DtlsConfig::new(server.certificate.clone()),
             DtlsParameters {
                 role: DtlsRole::Server,

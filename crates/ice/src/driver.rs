@@ -20,14 +20,10 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant as TokioInstant;
@@ -39,27 +35,7 @@ use crate::candidate::Candidate;
 use crate::conn::{DtlsDatagram, IceConn, PairTraffic, Selected, Traffic};
 use crate::credentials::IceCredentials;
 use crate::error::Error;
-
-/// The receive buffer asked for on every socket. The kernel's default (`rmem_default`, 208 KiB
-/// on Linux, of which each loopback datagram costs ~2 KiB of accounting) overflowed when a peer
-/// sent a 256 KiB data channel message as one SCTP burst while the driver task waited for a
-/// core, and SCTP then waited a whole retransmission timeout (1 s, doubling) for the lost tail.
-/// The kernel caps the request at `rmem_max`; it is a bound, not an allocation.
-const RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
-
-/// A non-blocking UDP socket bound to `address`, with [`RECEIVE_BUFFER`] asked for.
-fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(address),
-        socket2::Type::DGRAM,
-        Some(socket2::Protocol::UDP),
-    )?;
-    // A smaller buffer than asked for (or none) is not an error: the default still works.
-    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
-    socket.set_nonblocking(true)?;
-    socket.bind(&address.into())?;
-    UdpSocket::from_std(socket.into())
-}
+use crate::sockets::UdpSockets;
 
 /// Largest datagram read from a socket.
 const MAX_DATAGRAM: usize = 2048;
@@ -169,17 +145,11 @@ impl IceDriver {
     /// Binds the sockets, gathers host candidates and starts the agent on the current tokio
     /// runtime.
     pub async fn bind(config: DriverConfig) -> Result<IceDriver, Error> {
-        let mut sockets = HashMap::new();
-        for ip in &config.bind {
-            let socket = bind_udp(SocketAddr::new(*ip, 0))?;
-            sockets.insert(socket.local_addr()?, Arc::new(socket));
-        }
+        let sockets = UdpSockets::bind(&config.bind)?;
         let now = TokioInstant::now().into_std();
         let credentials = config.credentials.clone();
         let mut agent = IceAgent::new(now, config.agent, config.role, config.credentials);
-        let mut hosts: Vec<SocketAddr> = sockets.keys().copied().collect();
-        hosts.sort();
-        agent.gather(&hosts);
+        agent.gather(&sockets.local_addresses());
         let local_candidates = agent.local_candidates();
 
         let (command_tx, command_rx) = mpsc::unbounded_channel();
@@ -191,23 +161,14 @@ impl IceDriver {
         let traffic = Arc::new(Traffic::default());
 
         let conn = Arc::new(IceConn::new(
-            sockets.clone(),
+            sockets.handles(),
             selected_rx.clone(),
             dtls_rx,
             Arc::clone(&traffic),
         ));
-        let mut receive_order: Vec<(SocketAddr, Arc<UdpSocket>)> = sockets
-            .iter()
-            .map(|(local, socket)| (*local, Arc::clone(socket)))
-            .collect();
-        receive_order.sort_by_key(|(local, _)| *local);
         let run = Run {
             agent,
             sockets,
-            receive: Receive {
-                sockets: receive_order,
-                next: 0,
-            },
             commands: command_rx,
             events: event_tx,
             state: state_tx,
@@ -389,45 +350,10 @@ impl Drop for IceDriver {
     }
 }
 
-/// A datagram read from one of our sockets: `(local, source, contents)`.
-type Received = (SocketAddr, SocketAddr, Vec<u8>);
-
-/// The driver task reads the sockets itself (no reader task and queue per socket): each poll
-/// tries every socket, starting after the one read last, so a busy socket cannot starve the
-/// others.
-struct Receive {
-    sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
-    next: usize,
-}
-
-impl Receive {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Received> {
-        // On the stack for the duration of one poll only, not in the task's future.
-        let mut buf = [0u8; MAX_DATAGRAM];
-        for step in 0..self.sockets.len() {
-            let index = (self.next + step) % self.sockets.len();
-            let (local, socket) = &self.sockets[index];
-            let mut read = ReadBuf::new(&mut buf);
-            match socket.poll_recv_from(cx, &mut read) {
-                Poll::Ready(Ok(source)) => {
-                    self.next = (index + 1) % self.sockets.len();
-                    return Poll::Ready((*local, source, read.filled().to_vec()));
-                }
-                // ICMP errors (e.g. port unreachable) surface here on some systems: the error
-                // is consumed; poll again soon rather than wait for the next datagram.
-                Poll::Ready(Err(_)) => cx.waker().wake_by_ref(),
-                Poll::Pending => {}
-            }
-        }
-        Poll::Pending
-    }
-}
-
 /// The driver task's state.
 struct Run {
     agent: IceAgent,
-    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
-    receive: Receive,
+    sockets: UdpSockets,
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<Box<IceEvent>>,
     state: watch::Sender<IceConnectionState>,
@@ -470,7 +396,13 @@ impl Run {
                         }
                         Some(command) => self.command(command),
                     },
-                    (local, source, bytes) = std::future::poll_fn(|cx| self.receive.poll(cx)) => {
+                    (local, source, bytes) = std::future::poll_fn(|cx| {
+                        // On the stack for the duration of one poll only, not in the task's future.
+                        let mut buffer = [0u8; MAX_DATAGRAM];
+                        self.sockets
+                            .poll_recv(cx, &mut buffer)
+                            .map(|(local, source, n)| (local, source, buffer[..n].to_vec()))
+                    }) => {
                         self.demux(local, source, bytes);
                     }
                     _ = sleep_until(deadline) => self.agent.handle_timeout(TokioInstant::now().into_std()),
@@ -540,9 +472,12 @@ impl Run {
 
     async fn publish(&mut self) {
         while let Some(t) = self.agent.poll_transmit() {
-            if let Some(socket) = self.sockets.get(&t.source) {
-                // A failed send is a lost datagram; the agent retransmits.
-                let _ = socket.send_to(&t.contents, t.destination).await;
+            // A failed send is a lost datagram; the agent retransmits.
+            if let Err(error) = self.sockets.try_send(&t)
+                && error.kind() == std::io::ErrorKind::WouldBlock
+            {
+                self.sockets.writable(t.source).await;
+                let _ = self.sockets.try_send(&t);
             }
         }
         while let Some(event) = self.agent.poll_event() {

@@ -6,6 +6,8 @@
 //!   reads the clock.
 //! * [`driver`]: a thin tokio driver on UDP sockets, RFC 7983 demultiplexing, and [`IceConn`],
 //!   the `webrtc_util::Conn` the DTLS handshake runs on.
+//! * [`sockets`]: [`UdpSockets`], the host sockets for a task that runs the agent itself
+//!   (antiphon-peer's connection task).
 
 pub mod agent;
 pub mod candidate;
@@ -13,6 +15,7 @@ mod conn;
 pub mod credentials;
 pub mod driver;
 mod error;
+pub mod sockets;
 #[cfg(feature = "sim")]
 pub mod sim;
 
@@ -23,6 +26,7 @@ pub use agent::{
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
 pub use conn::{IceConn, PairTraffic};
 pub use credentials::IceCredentials;
+pub use sockets::UdpSockets;
 pub use error::{
     CandidateError, CandidateErrorKind, CandidateField, CredentialsError, Error,
     RemoteCandidateError,

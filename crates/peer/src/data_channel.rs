@@ -1,4 +1,5 @@
-//! `RTCDataChannel`: a handle to one channel of the connection's transport task, which runs
+//! `RTCDataChannel`: a handle to one channel of the task that runs its association (the
+//! connection's task, or [`SctpTransport::connect`](crate::SctpTransport::connect)'s), which runs
 //! the sans-IO SCTP association and DCEP (RFC 8831, RFC 8832) in [`crate::core`].
 //!
 //! Sends go to the task through the connection's bounded command queue (so a sender that
@@ -98,7 +99,7 @@ const CLOSED: u8 = 2;
 /// SCTP (whose receive window then slows the sender).
 pub(crate) const INBOUND_QUEUE: usize = 16;
 
-/// What a channel's handles and the transport task share.
+/// What a channel's handles and the task running it share.
 pub(crate) struct Shared {
     pub(crate) id: u16,
     label: String,

@@ -22,9 +22,6 @@ pub(crate) struct Gathering {
     pub(crate) candidates: Vec<Candidate>,
     /// End-of-candidates was reported for the current gathering.
     end_surfaced: bool,
-    /// Which ICE driver's gathering this is: [`reset`](Self::reset) starts a new one, and the
-    /// task of the dropped driver must not report into it.
-    pub(crate) generation: u64,
 }
 
 impl Gathering {
@@ -34,16 +31,14 @@ impl Gathering {
             state: IceGatheringState::New,
             candidates: Vec::new(),
             end_surfaced: false,
-            generation: 0,
         }
     }
 
-    /// Forgets everything gathered (the driver was dropped): back to `new`.
+    /// Forgets everything gathered (the agent was dropped): back to `new`.
     pub(crate) fn reset(&mut self, events: &broadcast::Sender<PeerConnectionEvent>) {
         self.set_state(IceGatheringState::New, events);
         self.candidates.clear();
         self.end_surfaced = false;
-        self.generation += 1;
     }
 
     /// The candidates as `a=candidate` values (without the `candidate:` prefix).

@@ -14,8 +14,8 @@
 //!   [`ConnectionCore`](crate::core::ConnectionCore) (ICE agent, DTLS, SCTP, data channels)
 //!   takes datagrams, time and commands and gives datagrams, events and the next deadline; no
 //!   socket, clock or task.
-//! * [`RTCPeerConnection`]: the async connection: the negotiator, an ICE driver, and one
-//!   transport task per connection running the core's DTLS and SCTP.
+//! * [`RTCPeerConnection`]: the async connection: a handle to one task per connection that
+//!   owns the negotiator, the core and its UDP sockets, and runs every call in call order.
 //!
 //! ```
 //! use antiphon_peer::answer::{self, AnswerContext, AnswerOptions, LocalTransport, SessionOrigin};

@@ -1,16 +1,15 @@
 //! `RTCSctpTransport`: the SCTP association over the DTLS connection (RFC 8831, RFC 8841) and
-//! the data channels on it, as a handle to the transport task that runs them
-//! ([`crate::driver`]).
+//! the data channels on it, as a handle to the task that runs them ([`crate::driver`]).
 
 use std::sync::Arc;
 
 use antiphon_dtls::{DtlsConfig, DtlsParameters};
 use antiphon_sdp::{MediaDescription, SessionDescription};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
-use webrtc_util::Conn;
 
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, WeakDataChannel};
-use crate::driver::{Command, TransportTask};
+use crate::driver::Command;
+use crate::driver::link::LinkTask;
 use crate::error::{Error, InvalidStateReason, OperationReason};
 
 /// The SCTP side of a connection, as the descriptions negotiated it.
@@ -94,20 +93,18 @@ impl SctpTransport {
     }
 
     /// Runs DTLS (as `dtls.role`, the peer pinned to `dtls.remote_fingerprints`) and then SCTP
-    /// over `link`, a datagram connection to the peer, on a task of its own; the transport
-    /// once SCTP is up. For a connection outside [`crate::RTCPeerConnection`] (over any
-    /// `Conn`: a socket, a pipe); the peer connection starts its own the same way.
+    /// over `socket`, a UDP socket connected to the peer, on a task of its own; the transport
+    /// once SCTP is up. For data channels without ICE or signaling (a fixed path between two
+    /// known addresses); [`crate::RTCPeerConnection`] runs the same core under ICE.
     pub async fn connect(
-        link: Arc<dyn Conn + Send + Sync>,
+        socket: tokio::net::UdpSocket,
         config: DtlsConfig,
         dtls: DtlsParameters,
         parameters: SctpParameters,
     ) -> Result<Arc<Self>, Error> {
         let (sctp_slot, mut sctp) = watch::channel(None);
         let (failed_tx, failed) = oneshot::channel();
-        let task = TransportTask::new(link, config, dtls, Some(parameters), sctp_slot)?
-            .path_ready()
-            .on_failure(failed_tx);
+        let task = LinkTask::new(socket, config, dtls, parameters, sctp_slot, failed_tx)?;
         tokio::spawn(task.run());
         let mut failed = std::pin::pin!(failed);
         loop {
@@ -146,7 +143,7 @@ impl SctpTransport {
         opened.await.map_err(|_| closed())?
     }
 
-    /// Records an open channel for getStats (the transport task does, for every channel);
+    /// Records an open channel for getStats (the task running it does, for every channel);
     /// forgets channels nobody holds any more.
     pub(crate) fn register(&self, channel: &RTCDataChannel) {
         let mut channels = self

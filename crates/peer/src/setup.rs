@@ -1,7 +1,7 @@
 //! Bringing a connection's transports up once negotiation completes: what is needed is
 //! computed first ([`StartPlan`], [`RemoteTransport`], so that an unusable description is
-//! refused with nothing changed), then the transport task ([`crate::driver`]) runs DTLS and
-//! SCTP over the ICE driver's path and publishes what comes up.
+//! refused with nothing changed), then the connection task starts DTLS and SCTP in the core,
+//! which run over ICE's selected pair, and publishes what comes up.
 
 use std::sync::Arc;
 

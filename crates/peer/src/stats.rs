@@ -9,7 +9,6 @@
 use std::net::SocketAddr;
 
 use antiphon_dtls::{Certificate, DtlsRole, Fingerprint, HashAlgorithm};
-use antiphon_ice::driver::DriverStats;
 use antiphon_ice::{Candidate, IceConnectionState, IceRole, PairState};
 use base64::Engine as _;
 
@@ -271,7 +270,9 @@ pub(crate) struct DtlsSnapshot {
 /// What a report is made from.
 pub(crate) struct StatsInput<'a> {
     pub(crate) timestamp: f64,
-    pub(crate) ice: Option<&'a DriverStats>,
+    pub(crate) ice: Option<&'a antiphon_ice::IceStats>,
+    /// The payload each pair carried.
+    pub(crate) traffic: &'a [crate::core::PairTraffic],
     pub(crate) dtls: DtlsSnapshot,
     pub(crate) certificate: &'a Certificate,
     pub(crate) channels: &'a [RTCDataChannel],
@@ -325,15 +326,14 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
         remote_certificate_id: remote_certificate.as_ref().map(|c| c.id.clone()),
     };
     let mut ice_reports = Vec::new();
-    if let Some(ice) = input.ice {
-        let agent = &ice.agent;
+    if let Some(agent) = input.ice {
         transport.ice_role = match agent.role {
             IceRole::Controlling => "controlling",
             IceRole::Controlled => "controlled",
         };
         transport.ice_local_username_fragment = agent.local_ufrag.clone();
         transport.ice_state = ice_state(agent.state);
-        for traffic in &ice.traffic {
+        for traffic in input.traffic {
             transport.packets_sent += traffic.packets_sent;
             transport.packets_received += traffic.packets_received;
             transport.bytes_sent += traffic.bytes_sent;
@@ -344,7 +344,7 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
             if pair.selected {
                 transport.selected_candidate_pair_id = Some(id.clone());
             }
-            let traffic = ice
+            let traffic = input
                 .traffic
                 .iter()
                 .find(|t| t.local == pair.local && t.remote == pair.remote);

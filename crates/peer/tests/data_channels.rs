@@ -1,6 +1,6 @@
-//! Data channels end to end over a real DTLS handshake and SCTP association (in-memory pipe
-//! below DTLS): DCEP and negotiated channels, ordered and unordered, partially reliable, and
-//! the remote max-message-size.
+//! Data channels end to end over a real DTLS handshake and SCTP association (two connected UDP
+//! sockets on loopback below DTLS, no ICE): DCEP and negotiated channels, ordered and unordered,
+//! partially reliable, and the remote max-message-size.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,6 @@ use antiphon_dtls::{
 use antiphon_peer::{Error, RTCDataChannelInit, SctpParameters, SctpTransport, TypeErrorReason};
 use bytes::Bytes;
 
-type SharedConn = Arc<dyn webrtc_util::Conn + Send + Sync>;
-
 const PARAMETERS: SctpParameters = SctpParameters {
     local_port: 5000,
     remote_port: 5000,
@@ -20,19 +18,21 @@ const PARAMETERS: SctpParameters = SctpParameters {
     remote_max_message_size: 262_144,
 };
 
-/// Two SCTP transports connected through DTLS over an in-memory pipe, both with `parameters`.
+/// Two SCTP transports connected through DTLS over UDP on loopback, both with `parameters`.
 async fn connected(parameters: SctpParameters) -> (Arc<SctpTransport>, Arc<SctpTransport>) {
     connected_with(parameters, parameters).await
 }
 
-/// Two SCTP transports connected through DTLS over an in-memory pipe: `a` (the DTLS client)
-/// with `for_a`, `b` with `for_b`.
+/// Two SCTP transports connected through DTLS over two UDP sockets on loopback: `a` (the DTLS
+/// client) with `for_a`, `b` with `for_b`.
 async fn connected_with(
     for_a: SctpParameters,
     for_b: SctpParameters,
 ) -> (Arc<SctpTransport>, Arc<SctpTransport>) {
-    let (a, b) = webrtc_util::conn::conn_pipe::pipe();
-    let (a, b): (SharedConn, SharedConn) = (Arc::new(a), Arc::new(b));
+    let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    a.connect(b.local_addr().unwrap()).await.unwrap();
+    b.connect(a.local_addr().unwrap()).await.unwrap();
     let cert_a = Certificate::generate(&CertificateOptions::default()).unwrap();
     let cert_b = Certificate::generate(&CertificateOptions::default()).unwrap();
     let fp_a = cert_a.fingerprint(HashAlgorithm::Sha256);

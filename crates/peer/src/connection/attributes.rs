@@ -2,19 +2,20 @@
 
 use antiphon_codec::MediaKind;
 use antiphon_dtls::Certificate;
-use antiphon_ice::driver::IceDriver;
 use antiphon_ice::{IceConnectionState, IceGatheringState};
 use tokio::sync::broadcast;
 
 use std::sync::Arc;
 
 use super::RTCPeerConnection;
+use super::task::PeerTask;
 use crate::description::RTCSessionDescriptionInit;
 use crate::driver::DtlsInfo;
 use crate::error::Error;
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::signaling::RTCSignalingState;
+use crate::sctp::SctpTransport;
 use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
 use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
 
@@ -41,7 +42,9 @@ impl RTCPeerConnection {
 
     /// `signalingState`.
     pub async fn signaling_state(&self) -> RTCSignalingState {
-        self.inner.lock().await.negotiator.signaling_state()
+        self.call(|task, _| task.negotiator.signaling_state())
+            .await
+            .unwrap_or(RTCSignalingState::Closed)
     }
 
     /// `localDescription`.
@@ -83,13 +86,17 @@ impl RTCPeerConnection {
         &self,
         pick: fn(&Negotiator) -> Option<&AppliedDescription>,
     ) -> Option<RTCSessionDescriptionInit> {
-        pick(&self.inner.lock().await.negotiator).map(AppliedDescription::to_init)
+        self.call(move |task, _| pick(&task.negotiator).map(AppliedDescription::to_init))
+            .await
+            .flatten()
     }
 
     /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
     /// once host candidates and the configured STUN servers' answers (or their timeouts) are in.
     pub async fn ice_gathering_state(&self) -> IceGatheringState {
-        self.inner.lock().await.gathering.state
+        self.call(|task, _| task.gathering.state)
+            .await
+            .unwrap_or(IceGatheringState::Complete)
     }
 
     /// Waits until gathering is complete (at once if it is), for peers that do not trickle:
@@ -113,11 +120,9 @@ impl RTCPeerConnection {
 
     /// `iceConnectionState`.
     pub async fn ice_connection_state(&self) -> IceConnectionState {
-        let inner = self.inner.lock().await;
-        inner
-            .ice
-            .as_ref()
-            .map_or(IceConnectionState::New, IceDriver::state)
+        self.call(|task, _| task.ice_state())
+            .await
+            .unwrap_or(IceConnectionState::Closed)
     }
 
     /// `RTCRtpTransceiver.setCodecPreferences(codecs)` for the transceiver `id`: its codecs in
@@ -127,11 +132,8 @@ impl RTCPeerConnection {
         id: TransceiverId,
         codecs: Vec<antiphon_codec::Codec>,
     ) -> Result<(), Error> {
-        self.inner
-            .lock()
+        self.try_call(move |task, _| task.negotiator.set_codec_preferences(id, codecs))
             .await
-            .negotiator
-            .set_codec_preferences(id, codecs)
     }
 
     /// The certificate whose fingerprint our descriptions carry.
@@ -151,10 +153,12 @@ impl RTCPeerConnection {
         track: MediaStreamTrack,
         stream_ids: Vec<String>,
     ) -> Result<TransceiverId, Error> {
-        let mut inner = self.inner.lock().await;
-        let id = inner.negotiator.add_track(track, stream_ids)?;
-        self.update_negotiation_needed(&mut inner);
-        Ok(id)
+        self.try_call(move |task, _| {
+            let id = task.negotiator.add_track(track, stream_ids)?;
+            task.update_negotiation_needed();
+            Ok(id)
+        })
+        .await
     }
 
     /// `addTransceiver(kind, init)`.
@@ -163,10 +167,12 @@ impl RTCPeerConnection {
         kind: MediaKind,
         init: RTCRtpTransceiverInit,
     ) -> Result<TransceiverId, Error> {
-        let mut inner = self.inner.lock().await;
-        let id = inner.negotiator.add_transceiver(kind, init)?;
-        self.update_negotiation_needed(&mut inner);
-        Ok(id)
+        self.try_call(move |task, _| {
+            let id = task.negotiator.add_transceiver(kind, init)?;
+            task.update_negotiation_needed();
+            Ok(id)
+        })
+        .await
     }
 
     /// `getStats()`: the W3C reports of the connection, its transport, candidate pairs,
@@ -175,16 +181,42 @@ impl RTCPeerConnection {
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        let (ice, started) = {
-            let inner = self.inner.lock().await;
-            let ice = match inner.ice.as_ref() {
-                Some(ice) => ice.stats().await.ok(),
-                None => None,
-            };
-            (ice, inner.started)
-        };
         let session = self.dtls.borrow().clone();
-        let dtls_state = match (session.is_some(), self.connection_state()) {
+        let state = self.connection_state();
+        let sctp = self.sctp.borrow().clone();
+        let certificate = self.certificate.clone();
+        let report = self
+            .call(move |task, _| task.stats(timestamp, session, state, sctp.as_deref(), &certificate))
+            .await;
+        report.unwrap_or_else(|| {
+            stats::report(&StatsInput {
+                timestamp,
+                ice: None,
+                traffic: &[],
+                dtls: DtlsSnapshot {
+                    state: "closed",
+                    established: None,
+                },
+                certificate: &self.certificate,
+                channels: &[],
+                channels_opened: 0,
+            })
+        })
+    }
+}
+
+impl PeerTask {
+    /// The getStats report now.
+    fn stats(
+        &self,
+        timestamp: f64,
+        session: Option<Arc<DtlsInfo>>,
+        state: RTCPeerConnectionState,
+        sctp: Option<&SctpTransport>,
+        certificate: &Certificate,
+    ) -> RTCStatsReport {
+        let started = self.is_started();
+        let dtls_state = match (session.is_some(), state) {
             (_, RTCPeerConnectionState::Closed) => "closed",
             (true, _) => "connected",
             (false, RTCPeerConnectionState::Failed) => "failed",
@@ -197,13 +229,14 @@ impl RTCPeerConnection {
                 .as_ref()
                 .map(|s| (s.role, s.peer_certificate.clone())),
         };
-        let sctp = self.sctp.borrow().clone();
-        let (channels, channels_opened) = sctp.map(|s| s.channels()).unwrap_or_default();
+        let (channels, channels_opened) = sctp.map(SctpTransport::channels).unwrap_or_default();
+        let ice = self.ice.as_ref().map(|path| path.core.agent().stats());
         stats::report(&StatsInput {
             timestamp,
             ice: ice.as_ref(),
+            traffic: self.ice.as_ref().map_or(&[], |path| path.core.traffic()),
             dtls,
-            certificate: &self.certificate,
+            certificate,
             channels: &channels,
             channels_opened,
         })

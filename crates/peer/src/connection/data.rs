@@ -1,13 +1,12 @@
-//! Data channels on the connection's SCTP association, and the start of the transport task
-//! that runs DTLS and SCTP over the ICE driver's path once negotiation completes.
+//! Data channels on the connection's SCTP association, and the start of DTLS and SCTP in the
+//! core once negotiation completes.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use antiphon_dtls::{DtlsConfig, DtlsParameters};
-
-use super::{Inner, RTCPeerConnection};
+use super::RTCPeerConnection;
+use super::task::PeerTask;
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
-use crate::driver::{Command, ConnectionOutputs, TransportTask};
 use crate::error::{Error, InvalidStateReason};
 use crate::events::RTCPeerConnectionState;
 use crate::sctp::{SctpParameters, SctpTransport};
@@ -18,10 +17,12 @@ impl RTCPeerConnection {
     /// Asks for a data channel section in the next offer (`createDataChannel` before
     /// negotiation); the channel itself is opened with [`RTCPeerConnection::open_data_channel`].
     pub async fn create_data_channel_section(&self) -> Result<(), Error> {
-        let mut inner = self.inner.lock().await;
-        inner.negotiator.request_data_channel()?;
-        self.update_negotiation_needed(&mut inner);
-        Ok(())
+        self.try_call(|task, _| {
+            task.negotiator.request_data_channel()?;
+            task.update_negotiation_needed();
+            Ok(())
+        })
+        .await
     }
 
     /// `createDataChannel(label, init)` once the SCTP association is up: waits for it.
@@ -36,8 +37,8 @@ impl RTCPeerConnection {
 
     /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
     pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
-        // Ends when the connection closes or fails: the transport task then drops the
-        // association, and with it the queue of remote channels.
+        // Ends when the connection closes or fails: the task then withdraws the association,
+        // and with it the queue of remote channels.
         let sctp = self.sctp_transport().await.ok()?;
         sctp.accept().await
     }
@@ -53,17 +54,18 @@ impl RTCPeerConnection {
         init: RTCDataChannelInit,
     ) -> Result<PendingDataChannel, Error> {
         init.check()?;
-        {
-            let mut inner = self.inner.lock().await;
-            if inner.negotiator.signaling_state() == RTCSignalingState::Closed {
+        let negotiated = self.sctp.borrow().is_some();
+        self.try_call(move |task, _| {
+            if task.negotiator.signaling_state() == RTCSignalingState::Closed {
                 return Err(Error::InvalidState(InvalidStateReason::Closed));
             }
-            let negotiated = self.sctp.borrow().is_some();
             if !negotiated {
-                inner.negotiator.request_data_channel()?;
-                self.update_negotiation_needed(&mut inner);
+                task.negotiator.request_data_channel()?;
+                task.update_negotiation_needed();
             }
-        }
+            Ok(())
+        })
+        .await?;
         let sctp = self.sctp.subscribe();
         let state = self.state.subscribe();
         let label = label.to_owned();
@@ -81,72 +83,44 @@ impl RTCPeerConnection {
     pub(super) async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
         wait_for_published(self.sctp.subscribe(), self.state.subscribe()).await
     }
+}
 
-    /// After the first complete offer/answer: the transport task runs DTLS (once ICE has a
-    /// path) and then SCTP.
-    pub(super) fn start(&self, inner: &mut Inner, plan: StartPlan) {
-        let StartPlan {
-            role,
-            remote_fingerprints,
-            sctp,
-        } = plan;
-        let Some(ice) = inner.ice.as_mut() else {
+impl PeerTask {
+    /// After the first complete offer/answer: DTLS starts in the core (its client once ICE
+    /// has a path), then SCTP.
+    pub(crate) fn start(&mut self, now: Instant, plan: StartPlan) {
+        let Some(path) = self.ice.as_mut() else {
             return;
         };
-        let Some(conn) = ice.dtls_conn() else {
+        let sctp = plan.sctp.is_some();
+        if let Err(error) = path.core.start_secure(now, plan) {
+            tracing::warn!(%error, "transport not started");
+            self.outputs.set_state(RTCPeerConnectionState::Failed);
             return;
-        };
-        let outputs = ConnectionOutputs {
-            state: self.state.clone(),
-            events: self.events.clone(),
-            dtls: self.dtls.clone(),
-            ice: ice.state_receiver(),
-        };
-        let task = TransportTask::new(
-            conn,
-            DtlsConfig::new(self.certificate.clone()),
-            DtlsParameters {
-                role,
-                remote_fingerprints,
-            },
-            sctp,
-            self.sctp.clone(),
-        );
-        let task = match task {
-            Ok(task) => task.with_connection(outputs),
-            Err(error) => {
-                tracing::warn!(%error, "transport not started");
-                self.set_state(RTCPeerConnectionState::Failed);
-                return;
-            }
-        };
-        inner.started = true;
-        inner.sctp_started = sctp.is_some();
-        inner.commands = Some(task.commands());
-        self.set_state(RTCPeerConnectionState::Connecting);
-        tokio::spawn(task.run());
+        }
+        self.sctp_started = sctp;
+        self.outputs.set_state(RTCPeerConnectionState::Connecting);
     }
 
     /// A data channel section negotiated after the transports started (a renegotiation added
-    /// it, or the first exchange was glare-resolved without it): the transport task starts
-    /// SCTP on its DTLS session, with the DTLS role as negotiated.
-    pub(super) fn start_sctp_if_added(&self, inner: &mut Inner) {
-        if !inner.started || inner.sctp_started {
+    /// it, or the first exchange was glare-resolved without it): SCTP starts on the DTLS
+    /// session, with the DTLS role as negotiated.
+    pub(crate) fn start_sctp_if_added(&mut self, now: Instant) {
+        if !self.is_started() || self.sctp_started {
             return;
         }
         let (Some(local), Some(remote)) = (
-            inner.negotiator.current_local_description(),
-            inner.negotiator.current_remote_description(),
+            self.negotiator.current_local_description(),
+            self.negotiator.current_remote_description(),
         ) else {
             return;
         };
         let Some(parameters) = SctpParameters::negotiated(&local.parsed, &remote.parsed) else {
             return;
         };
-        inner.sctp_started = true;
-        if let Some(commands) = inner.commands.as_ref() {
-            // Full or gone: the task is closing, and SCTP with it.
-            let _ = commands.try_send(Command::AddSctp { parameters });
+        self.sctp_started = true;
+        if let Some(path) = self.ice.as_mut() {
+            path.core.add_sctp(now, parameters);
         }
     }
 }

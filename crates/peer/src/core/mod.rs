@@ -23,21 +23,25 @@
 mod channels;
 mod dcep;
 mod secure;
+mod traffic;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use antiphon_dtls::{DtlsConfig, DtlsConnected, DtlsError, DtlsParameters};
-use antiphon_ice::{Datagram, IceAgent, IceEvent, PairState, Transmit};
+use antiphon_ice::{Candidate, Datagram, IceAgent, IceCredentials, IceEvent, PairState, Transmit};
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
+pub use traffic::PairTraffic;
 
 use crate::error::Error;
 use crate::negotiator::Negotiator;
-use crate::setup::{RemoteTransport, plan_start};
+use crate::sctp::SctpParameters;
+use crate::setup::{RemoteTransport, StartPlan, plan_start};
+use traffic::Traffic;
 
 /// What a [`ConnectionCore`] reports.
 #[derive(Debug)]
@@ -64,6 +68,7 @@ pub struct ConnectionCore {
     secure: Option<SecureTransport>,
     selected: Option<(SocketAddr, SocketAddr)>,
     events: VecDeque<CoreEvent>,
+    traffic: Traffic,
     closed: bool,
 }
 
@@ -76,6 +81,7 @@ impl ConnectionCore {
             secure: None,
             selected: None,
             events: VecDeque::new(),
+            traffic: Traffic::default(),
             closed: false,
         }
     }
@@ -88,6 +94,43 @@ impl ConnectionCore {
     /// The ICE agent, to add remote candidates as they trickle in.
     pub fn agent_mut(&mut self) -> &mut IceAgent {
         &mut self.agent
+    }
+
+    /// Gives the agent the peer's ICE credentials (from its description).
+    pub fn set_remote_credentials(&mut self, now: Instant, credentials: IceCredentials) {
+        self.agent.set_remote_credentials(credentials);
+        self.drive(now);
+    }
+
+    /// Gives the agent a remote candidate (from the description or trickled); refused if the
+    /// agent cannot use it (another family, a duplicate, over the limit).
+    pub fn add_remote_candidate(
+        &mut self,
+        now: Instant,
+        candidate: &Candidate,
+    ) -> Result<(), antiphon_ice::Error> {
+        let added = self.agent.add_remote_candidate(candidate);
+        self.drive(now);
+        added
+    }
+
+    /// The peer has no more candidates.
+    pub fn end_of_remote_candidates(&mut self, now: Instant) {
+        self.agent.end_of_remote_candidates();
+        self.drive(now);
+    }
+
+    /// ICE restart (RFC 8445 §9) with our new `credentials`; DTLS and SCTP carry on over the
+    /// pair the restarted checks select.
+    pub fn restart_ice(&mut self, now: Instant, credentials: IceCredentials) {
+        self.agent.restart(credentials);
+        self.drive(now);
+    }
+
+    /// Moves out what the agent did since the core was made (its gathering): call once after
+    /// [`new`](Self::new) when the agent gathered before.
+    pub fn handle_gathered(&mut self, now: Instant) {
+        self.drive(now);
     }
 
     /// Starts the transports from the negotiated descriptions: remote ICE credentials and
@@ -110,12 +153,7 @@ impl ConnectionCore {
             .current_remote_description()
             .map(|description| RemoteTransport::read(&description.parsed))
             .transpose()?;
-        let parameters = DtlsParameters {
-            role: plan.role,
-            remote_fingerprints: plan.remote_fingerprints,
-        };
-        let secure = SecureTransport::new(now, self.dtls_config.clone(), parameters, plan.sctp)
-            .map_err(|error| Error::Operation(crate::error::OperationReason::Dtls(error)))?;
+        self.start_secure(now, plan)?;
         if let Some(remote) = remote {
             if let Some(credentials) = remote.credentials {
                 self.agent.set_remote_credentials(credentials);
@@ -128,9 +166,48 @@ impl ConnectionCore {
                 self.agent.end_of_remote_candidates();
             }
         }
-        self.secure = Some(secure);
         self.drive(now);
         Ok(true)
+    }
+
+    /// Starts DTLS (and SCTP if `plan` has it) as `plan` says; the remote ICE side is the
+    /// caller's to give the agent. Refused when closed; nothing happens when already started.
+    pub(crate) fn start_secure(&mut self, now: Instant, plan: StartPlan) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::InvalidState(
+                crate::error::InvalidStateReason::Closed,
+            ));
+        }
+        if self.secure.is_some() {
+            return Ok(());
+        }
+        let parameters = DtlsParameters {
+            role: plan.role,
+            remote_fingerprints: plan.remote_fingerprints,
+        };
+        let secure = SecureTransport::new(now, self.dtls_config.clone(), parameters, plan.sctp)
+            .map_err(|error| Error::Operation(crate::error::OperationReason::Dtls(error)))?;
+        self.secure = Some(secure);
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Whether DTLS was started.
+    pub fn is_started(&self) -> bool {
+        self.secure.is_some()
+    }
+
+    /// A data section negotiated after DTLS started: SCTP starts on it (once).
+    pub fn add_sctp(&mut self, now: Instant, parameters: SctpParameters) {
+        if let Some(secure) = self.secure.as_mut() {
+            secure.add_sctp(now, parameters);
+        }
+        self.drive(now);
+    }
+
+    /// The payload each candidate pair carried (getStats).
+    pub fn traffic(&self) -> &[PairTraffic] {
+        self.traffic.pairs()
     }
 
     /// Takes in one datagram received on `datagram.destination` from `datagram.source`.
@@ -147,6 +224,11 @@ impl ConnectionCore {
             // DTLS (20..=63), only from a remote address ICE has validated.
             Some(20..=63) if self.validated(datagram.destination, datagram.source) => {
                 if let Some(secure) = self.secure.as_mut() {
+                    self.traffic.received(
+                        datagram.destination,
+                        datagram.source,
+                        datagram.contents.len(),
+                    );
                     secure.handle_datagram(now, datagram.contents);
                 }
             }
@@ -188,6 +270,7 @@ impl ConnectionCore {
         }
         let (source, destination) = self.selected?;
         let contents = self.secure.as_mut()?.poll_transmit()?;
+        self.traffic.sent(source, destination, contents.len());
         Some(Transmit {
             source,
             destination,
@@ -195,9 +278,12 @@ impl ConnectionCore {
         })
     }
 
-    /// The next event.
+    /// The next event (also those that channel calls through [`secure`](Self::secure)
+    /// produced since).
     pub fn poll_event(&mut self) -> Option<CoreEvent> {
-        self.events.pop_front()
+        self.events
+            .pop_front()
+            .or_else(|| self.secure.as_mut()?.poll_event())
     }
 
     /// The DTLS and SCTP part, for channel operations: open, send, receive, close.

@@ -1,7 +1,8 @@
 //! DTLS and the data channels over it, as one sans-IO state machine: DTLS datagrams and time
 //! in; DTLS datagrams, events and the next deadline out. Which path carries the datagrams is
 //! the caller's business: [`ConnectionCore`](super::ConnectionCore) puts an ICE agent under it
-//! for the simulator, the connection's driver task an ICE driver's selected pair.
+//! (in the simulator and in the connection task), `SctpTransport::connect`'s task a connected
+//! UDP socket.
 
 use std::collections::VecDeque;
 use std::time::Instant;
