@@ -30,7 +30,11 @@ mod peers;
 
 use measure::{load_average, ms, percentile};
 
-use peers::{Sample, antiphon_run, webrtc_api, webrtc_run};
+use antiphon_peer::{RTCConfiguration, RTCIceServer};
+use peers::{
+    Sample, antiphon_connect, antiphon_peer, antiphon_peer_with, antiphon_run, webrtc_api,
+    webrtc_run,
+};
 
 fn report(name: &str, samples: &[Sample]) {
     for (what, pick) in [
@@ -39,6 +43,7 @@ fn report(name: &str, samples: &[Sample]) {
             (|s: &Sample| s.open) as fn(&Sample) -> Duration,
         ),
         ("offer-to-connected", |s: &Sample| s.connected),
+        ("offer-to-answer", |s: &Sample| s.answered),
     ] {
         let mut values: Vec<Duration> = samples.iter().map(pick).collect();
         values.sort_unstable();
@@ -82,6 +87,28 @@ fn main() {
                 samples.push(antiphon_run().await);
             }
             report("antiphon", &samples);
+        }
+        if only.as_deref().is_none_or(|o| o == "antiphon-silent-stun") {
+            // Bound for the whole series and never read: requests to it go unanswered.
+            let silent = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .expect("a silent STUN server");
+            let server = silent.local_addr().expect("its address");
+            let configuration = RTCConfiguration {
+                ice_servers: vec![RTCIceServer {
+                    urls: vec![format!("stun:{server}")],
+                    ..RTCIceServer::default()
+                }],
+                ..RTCConfiguration::default()
+            };
+            let mut samples = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let answerer = antiphon_peer_with(configuration.clone());
+                let (pair, sample) = antiphon_connect(antiphon_peer(), answerer).await;
+                pair.close().await;
+                samples.push(sample);
+            }
+            report("antiphon-silent-stun", &samples);
         }
         if only.as_deref().is_none_or(|o| o == "webrtc-rs") {
             let api = webrtc_api();

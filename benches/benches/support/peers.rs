@@ -35,11 +35,16 @@ pub(crate) async fn within<T>(what: &str, future: impl std::future::Future<Outpu
 }
 
 pub(crate) fn antiphon_peer() -> RTCPeerConnection {
+    antiphon_peer_with(RTCConfiguration::default())
+}
+
+/// An Antiphon peer with `configuration`, gathering on 127.0.0.1 only.
+pub(crate) fn antiphon_peer_with(configuration: RTCConfiguration) -> RTCPeerConnection {
     let options = PeerOptions {
         bind: vec![IpAddr::from([127, 0, 0, 1])],
         ..PeerOptions::default()
     };
-    match RTCPeerConnection::with_options(RTCConfiguration::default(), options) {
+    match RTCPeerConnection::with_options(configuration, options) {
         Ok(pc) => pc,
         Err(e) => panic!("Antiphon peer connection: {e}"),
     }
@@ -53,10 +58,12 @@ pub(crate) fn ok<T>(what: &str, result: Result<T, antiphon_peer::Error>) -> T {
     }
 }
 
-/// One run: offer received to the offerer's connection state `connected` (ICE and DTLS up),
-/// and to the data channel open on both peers.
+/// One run: offer received to the answer applied on the answerer (`createAnswer` and
+/// `setLocalDescription` returned), to the offerer's connection state `connected` (ICE and
+/// DTLS up), and to the data channel open on both peers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sample {
+    pub(crate) answered: Duration,
     pub(crate) connected: Duration,
     pub(crate) open: Duration,
 }
@@ -114,6 +121,7 @@ pub(crate) async fn antiphon_connect(
         "answerer set_local_description",
         answerer.set_local_description(Some(answer.clone())).await,
     );
+    let answered = start.elapsed();
     ok(
         "offerer set_remote_description",
         offerer.set_remote_description(answer).await,
@@ -151,6 +159,7 @@ pub(crate) async fn antiphon_connect(
             channels: (channel, accepted),
         },
         Sample {
+            answered,
             connected: connected_at,
             open: elapsed,
         },
@@ -268,6 +277,7 @@ pub(crate) async fn webrtc_connect(
         Err(e) => panic!("webrtc-rs create_answer: {e}"),
     };
     let answer = set_local_and_gather(&answerer, answer).await;
+    let answered = start.elapsed();
     if let Err(e) = offerer.set_remote_description(answer).await {
         panic!("webrtc-rs offerer set_remote_description: {e}");
     }
@@ -291,6 +301,7 @@ pub(crate) async fn webrtc_connect(
     (
         WebrtcRsPair { offerer, answerer },
         Sample {
+            answered,
             connected: connected_at,
             open: elapsed,
         },

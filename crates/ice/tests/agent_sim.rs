@@ -590,3 +590,33 @@ fn stats_count_checks_and_consent_and_measure_round_trips() {
         "the controlling side checked and nominated"
     );
 }
+
+#[test]
+fn a_silent_stun_server_does_not_delay_the_answering_check() {
+    // B (controlled) gathers from a STUN server that never answers: its request takes the
+    // first pacing slot. A's check reaches B a millisecond later; B's check back goes out at
+    // once, not Ta (50 ms) after that request, so both connect within a few milliseconds.
+    let link = LinkConfig {
+        delay: Duration::from_millis(1),
+        jitter: Duration::ZERO,
+        loss: 0.0,
+        duplicate: 0.0,
+        mtu: None,
+    };
+    let mut cb = support::config(98);
+    cb.stun_servers = vec![addr("192.0.2.100:3478")];
+    let mut w = World::with_configs(
+        97,
+        link,
+        (support::config(97), IceRole::Controlling),
+        (cb, IceRole::Controlled),
+    );
+    w.exchange_candidates();
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    w.assert_consistent_selection();
+    assert!(
+        w.elapsed() < Duration::from_millis(25),
+        "took {:?}",
+        w.elapsed()
+    );
+}

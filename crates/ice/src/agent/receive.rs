@@ -168,7 +168,15 @@ impl IceAgent {
             }
             PairState::InProgress => {}
             PairState::Frozen | PairState::Waiting | PairState::Failed => {
-                self.checklist.trigger(id)
+                if self.remote_credentials.is_some() && self.can_send_now() {
+                    // The peer just reached us on this pair: check it back at once, as libwebrtc
+                    // does, instead of up to Ta behind our last paced request (a gathering
+                    // request to a STUN server that took the slot cost 50 ms per connection).
+                    // The peer's own pacing bounds how often this happens.
+                    self.send_check(now, id);
+                } else {
+                    self.checklist.trigger(id);
+                }
             }
         }
         Ok(())

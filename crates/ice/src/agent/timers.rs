@@ -160,7 +160,7 @@ impl IceAgent {
         Some((id, bytes, key))
     }
 
-    fn send_check(&mut self, now: Instant, id: usize) {
+    pub(super) fn send_check(&mut self, now: Instant, id: usize) {
         let controlling = self.role == IceRole::Controlling;
         let Some(p) = self.checklist.get(id) else {
             return;
@@ -231,7 +231,7 @@ impl IceAgent {
     }
 
     /// Whether a new transaction fits (the cap on outstanding transactions).
-    fn can_send_now(&self) -> bool {
+    pub(super) fn can_send_now(&self) -> bool {
         !self.failed && self.transactions.len() < self.config.max_transactions
     }
 

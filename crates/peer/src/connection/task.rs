@@ -133,6 +133,17 @@ impl PeerTask {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let progress = self.hub.progress();
         loop {
+            let now = Instant::now();
+            if let Some(path) = self.ice.as_mut()
+                && path.core.poll_timeout().is_some_and(|due| due <= now)
+            {
+                // Due now (the first check right after remote candidates arrive, a record to
+                // retransmit): handled here, since a past deadline given to the timer waits for
+                // its next millisecond tick, up to 1 ms per step of connection setup. What is
+                // still due afterwards goes through the timer (no busy loop).
+                path.core.handle_timeout(now);
+                self.after(now);
+            }
             let deadline = self.ice.as_ref().and_then(|path| path.core.poll_timeout());
             let blocked = self.hub.blocked();
             let front = self.outgoing.front().map(|t| t.source);

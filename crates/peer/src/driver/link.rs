@@ -73,6 +73,12 @@ impl LinkTask {
             if self.done && self.outgoing.is_empty() {
                 break;
             }
+            let now = Instant::now();
+            if self.secure.poll_timeout().is_some_and(|due| due <= now) {
+                // Due now: handled here rather than at the timer's next millisecond tick.
+                self.secure.handle_timeout(now);
+                self.after(now);
+            }
             let deadline = self.secure.poll_timeout();
             let blocked = self.hub.blocked();
             tokio::select! {
