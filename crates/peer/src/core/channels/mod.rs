@@ -616,4 +616,65 @@ mod tests {
         assert!(client.poll_transmit().is_some());
         assert!(server.poll_transmit().is_none());
     }
+
+    /// Moves every packet `from` has queued to `to`.
+    fn deliver(now: Instant, from: &mut SctpChannels, to: &mut SctpChannels) -> bool {
+        let mut moved = false;
+        while let Some(packet) = from.poll_transmit() {
+            to.handle_receive(now, packet);
+            moved = true;
+        }
+        moved
+    }
+
+    fn events(channels: &mut SctpChannels) -> Vec<ChannelEvent> {
+        std::iter::from_fn(|| channels.poll_event()).collect()
+    }
+
+    #[test]
+    fn a_reset_is_not_held_up_by_data_on_a_stream_we_closed() {
+        // The server opens a channel and closes it before the client's DCEP ACK arrives: the
+        // ACK lands on a stream whose read half is stopped, and the client's reset of its side
+        // must still close the channel (rtc-sctp deferred it for ever: third_party/rtc-sctp).
+        let now = Instant::now();
+        let parameters = SctpParameters {
+            local_port: 5000,
+            remote_port: 5000,
+            local_max_message_size: 262_144,
+            remote_max_message_size: 262_144,
+        };
+        let mut client = SctpChannels::new(DtlsRole::Client, parameters);
+        let mut server = SctpChannels::new(DtlsRole::Server, parameters);
+        client.start(now).expect("start");
+        server.start(now).expect("start");
+        while deliver(now, &mut client, &mut server) | deliver(now, &mut server, &mut client) {}
+        assert!(client.is_connected() && server.is_connected());
+        events(&mut client);
+        events(&mut server);
+
+        let id = server
+            .open(now, "chat", RTCDataChannelInit::default())
+            .expect("open");
+        // The OPEN reaches the client, which answers with the ACK; the ACK is held back.
+        deliver(now, &mut server, &mut client);
+        assert!(
+            events(&mut client)
+                .iter()
+                .any(|e| matches!(e, ChannelEvent::Opened { remote: true, .. }))
+        );
+        let held: Vec<Bytes> = std::iter::from_fn(|| client.poll_transmit()).collect();
+        assert!(!held.is_empty(), "the client answered the OPEN");
+        server.close_channel(now, id).expect("close");
+        for packet in held {
+            server.handle_receive(now, packet);
+        }
+        while deliver(now, &mut server, &mut client) | deliver(now, &mut client, &mut server) {}
+        let closed = |events: Vec<ChannelEvent>| {
+            events
+                .iter()
+                .any(|e| matches!(e, ChannelEvent::Closed { id: closed } if *closed == id))
+        };
+        assert!(closed(events(&mut client)), "the client's channel closed");
+        assert!(closed(events(&mut server)), "the server's channel closed");
+    }
 }
