@@ -24,10 +24,18 @@ const PARAMETERS: SctpParameters = SctpParameters {
 /// (each a transport task running the sans-IO DTLS and SCTP over a UDP socket).
 async fn open_channel() -> (RTCDataChannel, RTCDataChannel, [Arc<SctpTransport>; 2]) {
     let (client, server) = (pipe::Endpoint::generate(), pipe::Endpoint::generate());
-    let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    let z = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    a.connect(z.local_addr().expect("address")).await.expect("connect");
-    z.connect(a.local_addr().expect("address")).await.expect("connect");
+    let a = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let z = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    a.connect(z.local_addr().expect("address"))
+        .await
+        .expect("connect");
+    z.connect(a.local_addr().expect("address"))
+        .await
+        .expect("connect");
     let (a, b) = tokio::join!(
         SctpTransport::connect(
             a,

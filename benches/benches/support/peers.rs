@@ -101,9 +101,11 @@ pub(crate) async fn antiphon_connect(
     offerer: RTCPeerConnection,
     answerer: RTCPeerConnection,
 ) -> (AntiphonPair, Sample) {
-    ok(
-        "data channel section",
-        offerer.create_data_channel_section().await,
+    let chat = ok(
+        "create_data_channel",
+        offerer
+            .create_data_channel("bench", RTCDataChannelInit::default())
+            .await,
     );
     let offer = ok("create_offer", offerer.create_offer().await);
     ok(
@@ -138,13 +140,13 @@ pub(crate) async fn antiphon_connect(
                 offerer.wait_for_state(connected).await;
                 start.elapsed()
             },
-            offerer.open_data_channel("bench", RTCDataChannelInit::default()),
+            async { chat.opened().await.map(|()| chat.clone()) },
             answerer.accept_data_channel()
         )
     })
     .await;
     let elapsed = start.elapsed();
-    let channel = ok("open_data_channel", opened);
+    let channel = ok("the channel opens", opened);
     let Some(accepted) = accepted else {
         panic!("the answerer does not see the channel");
     };

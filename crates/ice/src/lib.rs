@@ -15,9 +15,9 @@ mod conn;
 pub mod credentials;
 pub mod driver;
 mod error;
-pub mod sockets;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sockets;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
@@ -26,8 +26,8 @@ pub use agent::{
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
 pub use conn::{IceConn, PairTraffic};
 pub use credentials::IceCredentials;
-pub use sockets::UdpSockets;
 pub use error::{
     CandidateError, CandidateErrorKind, CandidateField, CredentialsError, Error,
     RemoteCandidateError,
 };
+pub use sockets::UdpSockets;

@@ -8,7 +8,7 @@
 //! which slows the remote sender.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{Mutex, Notify, mpsc};
@@ -72,7 +72,10 @@ pub struct DataChannelMessage {
 /// `RTCDataChannelState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RTCDataChannelState {
-    /// Open: messages flow (channels are handed out open).
+    /// Created by `createDataChannel` and not open yet: the SCTP association is not up (the
+    /// offer/answer exchange may not even have happened), or DCEP's OPEN is on its way.
+    Connecting,
+    /// Open: messages flow.
     Open,
     /// `close()` was called; the stream is being reset.
     Closing,
@@ -84,6 +87,7 @@ impl RTCDataChannelState {
     /// The W3C name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Connecting => "connecting",
             Self::Open => "open",
             Self::Closing => "closing",
             Self::Closed => "closed",
@@ -91,9 +95,13 @@ impl RTCDataChannelState {
     }
 }
 
-const OPEN: u8 = 0;
-const CLOSING: u8 = 1;
-const CLOSED: u8 = 2;
+const CONNECTING: u8 = 0;
+const OPEN: u8 = 1;
+const CLOSING: u8 = 2;
+const CLOSED: u8 = 3;
+
+/// `id` before the channel has a stream (W3C: `null` until the DTLS role is known).
+const NO_ID: u32 = u32::MAX;
 
 /// How many received messages wait in a channel's queue before the task leaves the rest in
 /// SCTP (whose receive window then slows the sender).
@@ -101,10 +109,11 @@ pub(crate) const INBOUND_QUEUE: usize = 16;
 
 /// What a channel's handles and the task running it share.
 pub(crate) struct Shared {
-    pub(crate) id: u16,
+    /// The SCTP stream id, or [`NO_ID`] before it has one.
+    id: AtomicU32,
     label: String,
     init: RTCDataChannelInit,
-    /// [`RTCDataChannelState`] as [`OPEN`], [`CLOSING`] or [`CLOSED`].
+    /// [`RTCDataChannelState`] as [`CONNECTING`], [`OPEN`], [`CLOSING`] or [`CLOSED`].
     state: AtomicU8,
     /// Woken (all waiters) when `bufferedAmount` may have fallen or the state changed.
     low: Notify,
@@ -117,8 +126,9 @@ pub(crate) struct Shared {
     inbound: Mutex<mpsc::Receiver<DataChannelMessage>>,
     /// Tells the task a reader made room in an inbound queue.
     progress: Arc<Notify>,
-    /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit).
-    remote_max_message_size: u64,
+    /// The largest message the remote accepts (`a=max-message-size`; 0 = no limit), known
+    /// once the association is.
+    remote_max_message_size: AtomicU64,
     messages_sent: AtomicU64,
     bytes_sent: AtomicU64,
     messages_received: AtomicU64,
@@ -129,12 +139,26 @@ impl Shared {
     /// Moves `readyState` forward to `state`; never back.
     pub(crate) fn advance_to(&self, state: RTCDataChannelState) {
         let value = match state {
+            RTCDataChannelState::Connecting => CONNECTING,
             RTCDataChannelState::Open => OPEN,
             RTCDataChannelState::Closing => CLOSING,
             RTCDataChannelState::Closed => CLOSED,
         };
         self.state.fetch_max(value, Ordering::AcqRel);
         self.low.notify_waiters();
+    }
+
+    /// The stream id, once it has one.
+    pub(crate) fn id(&self) -> Option<u16> {
+        u16::try_from(self.id.load(Ordering::Acquire)).ok()
+    }
+
+    /// The channel got stream `id` on an association whose remote accepts messages up to
+    /// `remote_max_message_size` bytes (0: any).
+    pub(crate) fn assign(&self, id: u16, remote_max_message_size: u64) {
+        self.remote_max_message_size
+            .store(remote_max_message_size, Ordering::Release);
+        self.id.store(u32::from(id), Ordering::Release);
     }
 
     /// The task took a queued message of `len` bytes.
@@ -197,7 +221,8 @@ impl std::fmt::Debug for RTCDataChannel {
 }
 
 impl RTCDataChannel {
-    /// A channel on the task behind `commands`, and the sender of its inbound queue.
+    /// An open channel on stream `id` of the task behind `commands`, and the sender of its
+    /// inbound queue.
     pub(crate) fn new(
         id: u16,
         label: String,
@@ -206,16 +231,27 @@ impl RTCDataChannel {
         progress: Arc<Notify>,
         remote_max_message_size: u64,
     ) -> (Self, mpsc::Sender<DataChannelMessage>) {
+        let (channel, inbound) = Self::connecting(label, init, commands, progress);
+        channel.shared.assign(id, remote_max_message_size);
+        channel.shared.advance_to(RTCDataChannelState::Open);
+        (channel, inbound)
+    }
+
+    /// A channel that is not open yet (`createDataChannel`): no stream id unless negotiated,
+    /// state `connecting`; the task assigns it a stream and opens it.
+    pub(crate) fn connecting(
+        label: String,
+        init: RTCDataChannelInit,
+        commands: mpsc::Sender<Command>,
+        progress: Arc<Notify>,
+    ) -> (Self, mpsc::Sender<DataChannelMessage>) {
         let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
         let channel = Self {
             shared: Arc::new(Shared {
-                id,
+                id: AtomicU32::new(init.id.map_or(NO_ID, u32::from)),
                 label,
-                init: RTCDataChannelInit {
-                    id: Some(id),
-                    ..init
-                },
-                state: AtomicU8::new(OPEN),
+                init,
+                state: AtomicU8::new(CONNECTING),
                 low: Notify::new(),
                 queued: AtomicUsize::new(0),
                 sctp_buffered: AtomicUsize::new(0),
@@ -223,7 +259,7 @@ impl RTCDataChannel {
                 commands,
                 inbound: Mutex::new(inbound),
                 progress,
-                remote_max_message_size,
+                remote_max_message_size: AtomicU64::new(0),
                 messages_sent: AtomicU64::new(0),
                 bytes_sent: AtomicU64::new(0),
                 messages_received: AtomicU64::new(0),
@@ -236,6 +272,7 @@ impl RTCDataChannel {
     /// `readyState`.
     pub fn ready_state(&self) -> RTCDataChannelState {
         match self.shared.state.load(Ordering::Acquire) {
+            CONNECTING => RTCDataChannelState::Connecting,
             OPEN => RTCDataChannelState::Open,
             CLOSING => RTCDataChannelState::Closing,
             _ => RTCDataChannelState::Closed,
@@ -285,12 +322,14 @@ impl RTCDataChannel {
     /// `RTCDataChannelStats` now.
     pub(crate) fn stats(&self, timestamp: f64) -> crate::stats::RTCDataChannelStats {
         let shared = &self.shared;
+        // Reported channels are registered when they open, with their stream.
+        let id = self.id().unwrap_or_default();
         crate::stats::RTCDataChannelStats {
-            id: format!("D{}", self.id()),
+            id: format!("D{id}"),
             timestamp,
             label: shared.label.clone(),
             protocol: shared.init.protocol.clone(),
-            data_channel_identifier: self.id(),
+            data_channel_identifier: id,
             state: self.ready_state().as_str(),
             messages_sent: shared.messages_sent.load(Ordering::Relaxed),
             bytes_sent: shared.bytes_sent.load(Ordering::Relaxed),
@@ -304,9 +343,27 @@ impl RTCDataChannel {
         &self.shared.label
     }
 
-    /// The SCTP stream id.
-    pub fn id(&self) -> u16 {
-        self.shared.id
+    /// The SCTP stream id; `None` (W3C `null`) until the channel has a stream, which a channel
+    /// created before negotiation gets once the DTLS role is known.
+    pub fn id(&self) -> Option<u16> {
+        self.shared.id()
+    }
+
+    /// Waits for the `open` event: `Ok` once the channel is open (at once if it is), the
+    /// reason if it closed first (the connection closed or failed, or `close()` was called).
+    pub async fn opened(&self) -> Result<(), Error> {
+        loop {
+            let notified = self.shared.low.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            match self.ready_state() {
+                RTCDataChannelState::Open => return Ok(()),
+                RTCDataChannelState::Closing | RTCDataChannelState::Closed => {
+                    return Err(Error::InvalidState(InvalidStateReason::Closed));
+                }
+                RTCDataChannelState::Connecting => notified.await,
+            }
+        }
     }
 
     /// How the channel delivers: ordered, partial reliability, protocol, negotiated.
@@ -329,7 +386,10 @@ impl RTCDataChannel {
         if self.ready_state() != RTCDataChannelState::Open {
             return Err(Error::InvalidState(InvalidStateReason::ChannelNotOpen));
         }
-        let limit = self.shared.remote_max_message_size;
+        let limit = self.shared.remote_max_message_size.load(Ordering::Acquire);
+        let Some(id) = self.shared.id() else {
+            return Err(Error::InvalidState(InvalidStateReason::ChannelNotOpen));
+        };
         if limit != 0 && data.len() as u64 > limit {
             return Err(Error::Type(TypeErrorReason::MessageTooLarge {
                 size: data.len(),
@@ -339,7 +399,7 @@ impl RTCDataChannel {
         let len = data.len();
         self.shared.queued.fetch_add(len, Ordering::AcqRel);
         let command = Command::Send {
-            id: self.shared.id,
+            id,
             message: DataChannelMessage { is_string, data },
         };
         if self.shared.commands.send(command).await.is_err() {
@@ -371,11 +431,17 @@ impl RTCDataChannel {
     /// `close()`: resets the channel's stream (RFC 8831 §6.7). `readyState` is `closing` until
     /// the remote resets its side, then `closed`; [`closed`](Self::closed) waits for that.
     pub async fn close(&self) -> Result<(), Error> {
-        if self.ready_state() != RTCDataChannelState::Open {
+        let state = self.ready_state();
+        if state == RTCDataChannelState::Closing || state == RTCDataChannelState::Closed {
             return Ok(());
         }
+        let Some(id) = self.shared.id() else {
+            // No stream yet: the task never opens it.
+            self.shared.advance_to(RTCDataChannelState::Closed);
+            return Ok(());
+        };
         self.shared.advance_to(RTCDataChannelState::Closing);
-        let command = Command::CloseChannel { id: self.shared.id };
+        let command = Command::CloseChannel { id };
         if self.shared.commands.send(command).await.is_err() {
             self.shared.advance_to(RTCDataChannelState::Closed);
         }

@@ -97,7 +97,6 @@ pub use error::{
 pub use events::{PeerConnectionEvent, RTCIceCandidateInit, RTCPeerConnectionState};
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};
-pub use setup::PendingDataChannel;
 pub use signaling::{RTCSignalingState, Side, Transition};
 pub use stats::{
     RTCCertificateStats, RTCDataChannelStats, RTCIceCandidatePairStats, RTCIceCandidateStats,

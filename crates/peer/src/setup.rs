@@ -9,7 +9,6 @@ use antiphon_dtls::{DtlsRole, Fingerprint};
 use antiphon_ice::{Candidate, IceCredentials};
 use tokio::sync::watch;
 
-use crate::data_channel::RTCDataChannel;
 use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
 use crate::events::RTCPeerConnectionState;
 use crate::negotiator::Negotiator;
@@ -119,22 +118,5 @@ pub(crate) async fn wait_for_published<T>(
             changed = receiver.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
             changed = state.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
         }
-    }
-}
-
-/// A data channel from [`RTCPeerConnection::create_data_channel`] that opens once the
-/// connection's SCTP association is up.
-#[derive(Debug)]
-pub struct PendingDataChannel {
-    pub(crate) opened: tokio::sync::oneshot::Receiver<Result<RTCDataChannel, Error>>,
-}
-
-impl PendingDataChannel {
-    /// The open channel (the W3C `open` event), or why it could not open: the connection
-    /// failed or closed first, or the DCEP open failed.
-    pub async fn opened(self) -> Result<RTCDataChannel, Error> {
-        self.opened
-            .await
-            .unwrap_or(Err(Error::InvalidState(InvalidStateReason::Closed)))
     }
 }

@@ -50,10 +50,10 @@ async fn offer_text() -> RTCSessionDescriptionInit {
             .await
             .expect("a transceiver");
     }
-    offerer
-        .create_data_channel_section()
+    let _chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let offer = offerer.create_offer().await.expect("an offer");
     offerer.close().await;
     let sdp = offer
@@ -85,21 +85,18 @@ async fn answered(offer: &RTCSessionDescriptionInit) {
 async fn connected() {
     let offerer = Arc::new(peer());
     let answerer = peer();
-    offerer
-        .create_data_channel_section()
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     negotiate(&offerer, &answerer).await;
     let waiting = {
         let offerer = Arc::clone(&offerer);
         tokio::spawn(async move { offerer.accept_data_channel().await.is_none() })
     };
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .expect("a channel");
+    let channel = within("open", async { chat.opened().await.map(|()| chat.clone()) })
+        .await
+        .expect("a channel");
     channel.send_text("hello").await.expect("sent");
     let remote = within("accept", answerer.accept_data_channel())
         .await

@@ -82,9 +82,10 @@ async fn stun_servers_give_server_reflexive_candidates_trickled_after_the_offer(
     .expect("a connection");
     let mut events = pc.subscribe();
     assert_eq!(pc.ice_gathering_state().await, IceGatheringState::New);
-    pc.create_data_channel_section()
+    let _chat = pc
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
-        .expect("a data channel section");
+        .expect("a data channel");
     // The offer does not wait for the STUN server: it carries the host candidate, and gathering
     // goes on (the server's answer cannot be taken in while createOffer holds the connection).
     let offer = pc.create_offer().await.expect("an offer");
@@ -144,9 +145,10 @@ async fn stun_servers_give_server_reflexive_candidates_trickled_after_the_offer(
 async fn without_stun_servers_only_host_candidates_are_gathered() {
     let pc = RTCPeerConnection::with_options(RTCConfiguration::default(), loopback_options())
         .expect("a connection");
-    pc.create_data_channel_section()
+    let _chat = pc
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
-        .expect("a data channel section");
+        .expect("a data channel");
     let offer = pc.create_offer().await.expect("an offer");
     let candidates: Vec<&str> = offer
         .sdp
@@ -173,9 +175,10 @@ async fn a_configured_certificate_is_the_one_the_fingerprint_names() {
         loopback_options(),
     )
     .expect("a connection");
-    pc.create_data_channel_section()
+    let _chat = pc
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
-        .expect("a data channel section");
+        .expect("a data channel");
     let offer = pc.create_offer().await.expect("an offer");
     assert!(
         offer.sdp.contains(&format!("a=fingerprint:{expected}")),

@@ -318,7 +318,7 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
     assert_eq!(
         accepted.init(),
         &RTCDataChannelInit {
-            id: Some(accepted.id()),
+            id: accepted.id(),
             ..RTCDataChannelInit::default()
         }
     );
@@ -352,8 +352,8 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn antiphon_offers_webrtc_rs_answers_and_they_exchange_messages() {
     let local = antiphon_peer();
-    local
-        .create_data_channel_section()
+    let chat = local
+        .create_data_channel("chat", RTCDataChannelInit::default())
         .await
         .expect("Antiphon asks for a data channel section");
     let offer = local.create_offer().await.expect("Antiphon offers");
@@ -405,10 +405,9 @@ async fn antiphon_offers_webrtc_rs_answers_and_they_exchange_messages() {
         WebrtcRsState::Connected
     );
 
-    let channel = within(
-        "Antiphon's channel open (SCTP association up)",
-        local.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
+    let channel = within("Antiphon's channel open (SCTP association up)", async {
+        chat.opened().await.map(|()| chat.clone())
+    })
     .await
     .expect("Antiphon opens a channel");
     assert_eq!(channel.label(), "chat");

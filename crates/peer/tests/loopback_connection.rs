@@ -52,19 +52,15 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
     }
 }
 
-/// Opens a `chat` channel on `offerer`, sends `text` on it, and returns that channel with the
-/// one `answerer` accepted, once the message has arrived there intact.
+/// Waits for `chat` (created by the offerer) to open, sends `text` on it, and returns it with
+/// the channel `answerer` accepted, once the message has arrived there intact.
 async fn open_chat(
-    offerer: &RTCPeerConnection,
+    chat: &RTCDataChannel,
     answerer: &RTCPeerConnection,
     text: &str,
 ) -> (RTCDataChannel, RTCDataChannel) {
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .unwrap();
+    within("open", chat.opened()).await.unwrap();
+    let channel = chat.clone();
     channel.send_text(text).await.unwrap();
     let remote = within("ondatachannel", answerer.accept_data_channel())
         .await
@@ -79,7 +75,10 @@ async fn open_chat(
 async fn two_peers_connect_and_exchange_data_channel_messages() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
-    offerer.create_data_channel_section().await.unwrap();
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
+        .await
+        .unwrap();
 
     let offer = offerer.create_offer().await.unwrap();
     offerer
@@ -117,7 +116,7 @@ async fn two_peers_connect_and_exchange_data_channel_messages() {
         RTCPeerConnectionState::Connected
     );
 
-    let (channel, remote) = open_chat(&offerer, &answerer, "hello from the offerer").await;
+    let (channel, remote) = open_chat(&chat, &answerer, "hello from the offerer").await;
     remote.send(Bytes::from_static(b"and back")).await.unwrap();
     let reply = within("reply", channel.recv()).await.expect("a reply");
     assert_eq!(&reply.data[..], b"and back");
@@ -131,7 +130,10 @@ async fn two_peers_connect_and_exchange_data_channel_messages() {
 async fn a_wrong_fingerprint_fails_the_connection() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
-    offerer.create_data_channel_section().await.unwrap();
+    let _chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
+        .await
+        .unwrap();
     let offer = offerer.create_offer().await.unwrap();
     offerer
         .set_local_description(Some(offer.clone()))
@@ -188,7 +190,10 @@ fn ufrag(sdp: &str) -> String {
 async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
-    offerer.create_data_channel_section().await.unwrap();
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
+        .await
+        .unwrap();
     let (offer, answer) = negotiate(&offerer, &answerer).await;
     let settled = |s| {
         matches!(
@@ -200,7 +205,7 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
         within("answerer connects", answerer.wait_for_state(settled)).await,
         RTCPeerConnectionState::Connected
     );
-    let (channel, remote) = open_chat(&offerer, &answerer, "before").await;
+    let (channel, remote) = open_chat(&chat, &answerer, "before").await;
 
     offerer.restart_ice().await;
     let reoffer = offerer.create_offer().await.unwrap();
@@ -259,15 +264,31 @@ async fn a_data_channel_created_before_negotiation_opens_after_it() {
         .create_data_channel("early", RTCDataChannelInit::default())
         .await
         .expect("createDataChannel before negotiation");
+    assert_eq!(
+        pending.ready_state(),
+        antiphon_peer::RTCDataChannelState::Connecting,
+        "created before negotiation, it waits"
+    );
+    assert_eq!(
+        pending.id(),
+        None,
+        "no stream before the DTLS role is known"
+    );
     let (offer, _) = negotiate(&offerer, &answerer).await;
     assert!(
         offer.sdp.contains("m=application "),
         "the offer carries a data section: {}",
         offer.sdp
     );
-    let channel = within("the early channel opens", pending.opened())
+    within("the early channel opens", pending.opened())
         .await
         .expect("open");
+    let channel = pending;
+    assert_eq!(
+        channel.id(),
+        Some(1),
+        "the offerer is the DTLS server: odd ids"
+    );
     assert_eq!(channel.label(), "early");
     channel.send_text("created early").await.unwrap();
     let remote = within("ondatachannel", answerer.accept_data_channel())
@@ -302,6 +323,17 @@ async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
         .await
         .expect_err("negotiated without id");
     assert_eq!(error.name(), "TypeError");
+    // A channel closed while it waits never opens.
+    let abandoned = pc
+        .create_data_channel("abandoned", RTCDataChannelInit::default())
+        .await
+        .unwrap();
+    abandoned.close().await.unwrap();
+    assert_eq!(
+        abandoned.ready_state(),
+        antiphon_peer::RTCDataChannelState::Closed
+    );
+    assert!(abandoned.opened().await.is_err());
     // A channel waiting for a connection that closes never opens, and says why.
     let pending = pc
         .create_data_channel("never", RTCDataChannelInit::default())
@@ -323,9 +355,12 @@ async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
 async fn a_waiting_recv_ends_when_either_connection_closes() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
-    offerer.create_data_channel_section().await.unwrap();
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
+        .await
+        .unwrap();
     negotiate(&offerer, &answerer).await;
-    let (channel, remote) = open_chat(&offerer, &answerer, "hello").await;
+    let (channel, remote) = open_chat(&chat, &answerer, "hello").await;
     let waiting_here = tokio::spawn(async move { channel.recv().await });
     let waiting_there = tokio::spawn(async move { remote.recv().await });
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -350,9 +385,12 @@ async fn a_waiting_recv_ends_when_either_connection_closes() {
 async fn large_messages_round_trip_without_stalls() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
-    offerer.create_data_channel_section().await.unwrap();
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
+        .await
+        .unwrap();
     negotiate(&offerer, &answerer).await;
-    let (channel, remote) = open_chat(&offerer, &answerer, "hello").await;
+    let (channel, remote) = open_chat(&chat, &answerer, "hello").await;
     let echo = tokio::spawn(async move {
         while let Some(message) = remote.recv().await {
             if remote.send(message.data).await.is_err() {

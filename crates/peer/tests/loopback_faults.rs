@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use antiphon_peer::{
-    PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCPeerConnection,
+    PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannel, RTCPeerConnection,
     RTCPeerConnectionState as State, RTCSessionDescriptionInit,
 };
 
@@ -32,11 +32,15 @@ fn settled(s: State) -> bool {
     matches!(s, State::Connected | State::Failed)
 }
 
-async fn offer(pc: &RTCPeerConnection) -> RTCSessionDescriptionInit {
-    pc.create_data_channel_section().await.unwrap();
+/// An offer with a data channel, applied; and that channel.
+async fn offer(pc: &RTCPeerConnection) -> (RTCSessionDescriptionInit, RTCDataChannel) {
+    let chat = pc
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
+        .await
+        .unwrap();
     let offer = pc.create_offer().await.unwrap();
     pc.set_local_description(Some(offer.clone())).await.unwrap();
-    offer
+    (offer, chat)
 }
 
 async fn answer(
@@ -81,7 +85,7 @@ fn a_remote_that_vanishes_after_connecting_goes_disconnected_then_failed() {
         .unwrap();
     let local = local_rt.block_on(async { peer() });
     let remote = remote_rt.block_on(async { peer() });
-    let offer = local_rt.block_on(offer(&local));
+    let (offer, _chat) = local_rt.block_on(offer(&local));
     let answer = remote_rt.block_on(answer(&remote, offer));
     let mut events = local.subscribe();
     local_rt.block_on(async {
@@ -156,7 +160,7 @@ fn close_leaves_no_task_or_socket_behind() {
     let before = rt.handle().metrics().num_alive_tasks();
     let ports = rt.block_on(async {
         let (offerer, answerer) = (peer(), peer());
-        let offer = offer(&offerer).await;
+        let (offer, chat) = offer(&offerer).await;
         let answer = answer(&answerer, offer.clone()).await;
         offerer
             .set_remote_description(answer.clone())
@@ -174,11 +178,9 @@ fn close_leaves_no_task_or_socket_behind() {
             );
         }
         // A data channel, so SCTP's tasks are running too.
-        let channel = within(
-            "open",
-            Duration::from_secs(20),
-            offerer.open_data_channel("x", antiphon_peer::RTCDataChannelInit::default()),
-        )
+        let channel = within("open", Duration::from_secs(20), async {
+            chat.opened().await.map(|()| chat.clone())
+        })
         .await
         .unwrap();
         channel.send_text("hi").await.unwrap();

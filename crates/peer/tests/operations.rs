@@ -29,14 +29,23 @@ fn ufrag(description: &RTCSessionDescriptionInit) -> &str {
         .expect("an a=ice-ufrag line")
 }
 
-/// A message each way on a new channel opened by `from`.
-async fn exchange(from: &RTCPeerConnection, to: &RTCPeerConnection, label: &str) {
-    let channel: RTCDataChannel = within(
-        "open",
-        from.open_data_channel(label, RTCDataChannelInit::default()),
-    )
-    .await
-    .expect("a channel");
+/// A message each way on a new channel `from` creates (or on `early`, created before
+/// negotiation, which must be the one labelled `label`).
+async fn exchange(
+    from: &RTCPeerConnection,
+    to: &RTCPeerConnection,
+    label: &str,
+    early: Option<RTCDataChannel>,
+) {
+    let channel = match early {
+        Some(channel) => channel,
+        None => from
+            .create_data_channel(label, RTCDataChannelInit::default())
+            .await
+            .expect("a channel"),
+    };
+    assert_eq!(channel.label(), label);
+    within("open", channel.opened()).await.expect("opens");
     channel.send_text("ping").await.expect("sent");
     let remote = within("ondatachannel", to.accept_data_channel())
         .await
@@ -52,10 +61,10 @@ async fn exchange(from: &RTCPeerConnection, to: &RTCPeerConnection, label: &str)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_offer_refused_for_want_of_sockets_changes_nothing() {
     let offerer = peer();
-    offerer
-        .create_data_channel_section()
+    let _chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let offer = offerer.create_offer().await.expect("an offer");
     // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, after the
     // negotiator has taken the offer.
@@ -80,10 +89,10 @@ async fn a_remote_offer_refused_for_want_of_sockets_changes_nothing() {
 async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_connects() {
     let offerer = peer();
     let answerer = peer();
-    offerer
-        .create_data_channel_section()
+    let early = offerer
+        .create_data_channel("after-refusal", RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let (_, answer) = offer_and_answer(&offerer, &answerer).await;
     // A hash function nobody knows: the line parses, but no fingerprint can be checked.
     let unusable = RTCSessionDescriptionInit::answer(
@@ -112,7 +121,7 @@ async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_
         within("connects", offerer.wait_for_state(settled)).await,
         RTCPeerConnectionState::Connected
     );
-    exchange(&offerer, &answerer, "after-refusal").await;
+    exchange(&offerer, &answerer, "after-refusal", Some(early)).await;
     offerer.close().await;
     answerer.close().await;
 }
@@ -121,7 +130,10 @@ async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_
 async fn a_restart_offer_restarts_the_agent_only_once_applied() {
     let a = peer();
     let b = peer();
-    a.create_data_channel_section().await.expect("a section");
+    let early = a
+        .create_data_channel("before", RTCDataChannelInit::default())
+        .await
+        .expect("a data channel");
     let (first_offer, _) = negotiate(&a, &b).await;
     for pc in [&a, &b] {
         assert_eq!(
@@ -129,7 +141,7 @@ async fn a_restart_offer_restarts_the_agent_only_once_applied() {
             RTCPeerConnectionState::Connected
         );
     }
-    exchange(&a, &b, "before").await;
+    exchange(&a, &b, "before", Some(early)).await;
 
     a.restart_ice().await;
     let restart = a.create_offer().await.expect("a restart offer");
@@ -138,13 +150,13 @@ async fn a_restart_offer_restarts_the_agent_only_once_applied() {
     // its agent was not restarted by an offer nobody applied.
     let (_, answer) = negotiate(&b, &a).await;
     assert_eq!(ufrag(&answer), ufrag(&first_offer));
-    exchange(&b, &a, "renegotiated").await;
+    exchange(&b, &a, "renegotiated", None).await;
 
     // The restart is still pending: the next offer carries the same new credentials, and once
     // applied on both sides the connection goes on over the restarted agents.
     let (again, _) = negotiate(&a, &b).await;
     assert_eq!(ufrag(&again), ufrag(&restart));
-    exchange(&a, &b, "restarted").await;
+    exchange(&a, &b, "restarted", None).await;
     assert_eq!(a.connection_state(), RTCPeerConnectionState::Connected);
     let (after, _) = negotiate(&a, &b).await;
     assert_eq!(

@@ -126,18 +126,20 @@ async fn glare_resolves_and_both_sides_end_stable_connected_and_complete() {
     // first offers, so the offers collide.
     let (a, b) = tokio::join!(
         async {
-            polite
-                .create_data_channel_section()
+            // Opens once the exchanges settle.
+            let chat = polite
+                .create_data_channel("after-glare", RTCDataChannelInit::default())
                 .await
-                .expect("a data section");
+                .expect("a data channel");
             polite
                 .add_transceiver(MediaKind::Audio, RTCRtpTransceiverInit::default())
                 .await
-                .expect("audio")
+                .expect("audio");
+            chat
         },
         impolite.add_transceiver(MediaKind::Video, RTCRtpTransceiverInit::default()),
     );
-    let _ = (a, b.expect("video"));
+    let (chat, _) = (a, b.expect("video"));
     let polite_loop = tokio::spawn(negotiate(
         Arc::clone(&polite),
         true,
@@ -174,10 +176,9 @@ async fn glare_resolves_and_both_sides_end_stable_connected_and_complete() {
         .await
         .expect("both sides settle: stable, connected, audio + video + data negotiated");
 
-    let channel = tokio::time::timeout(
-        Duration::from_secs(20),
-        polite.open_data_channel("after-glare", RTCDataChannelInit::default()),
-    )
+    let channel = tokio::time::timeout(Duration::from_secs(20), async {
+        chat.opened().await.map(|()| chat.clone())
+    })
     .await
     .expect("opens in time")
     .expect("a channel");

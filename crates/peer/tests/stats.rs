@@ -47,17 +47,14 @@ async fn a_fresh_connection_reports_new_transports_and_nothing_else() {
 async fn a_connected_pair_reports_transport_pairs_candidates_certificates_and_channels() {
     let offerer = peer();
     let answerer = peer();
-    offerer
-        .create_data_channel_section()
+    let chat = offerer
+        .create_data_channel("chat", RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let (offer, answer) = connect(&offerer, &answerer).await;
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .expect("a channel");
+    let channel = within("open", async { chat.opened().await.map(|()| chat.clone()) })
+        .await
+        .expect("a channel");
     channel.send_text("ping").await.expect("sent");
     let remote = within("accept", answerer.accept_data_channel())
         .await

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
-    PeerConnectionEvent, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit, RTCIceServer,
-    RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit,
+    PeerConnectionEvent, RTCConfiguration, RTCIceCandidateInit, RTCIceServer, RTCPeerConnection,
+    RTCPeerConnectionState, RTCSessionDescriptionInit,
 };
 use common::loopback::{
     loopback_peer_with as peer, offer_and_answer, settled as connected, within,
@@ -71,10 +71,10 @@ async fn candidates_of(from: &RTCPeerConnection) -> Vec<RTCIceCandidateInit> {
 async fn descriptions_without_candidates_connect_through_trickled_candidates() {
     let offerer = peer(RTCConfiguration::default());
     let answerer = peer(RTCConfiguration::default());
-    offerer
-        .create_data_channel_section()
+    let chat = offerer
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
@@ -109,12 +109,9 @@ async fn descriptions_without_candidates_connect_through_trickled_candidates() {
         within("answerer connects", answerer.wait_for_state(connected)).await,
         RTCPeerConnectionState::Connected
     );
-    let channel = within(
-        "open",
-        offerer.open_data_channel("chat", RTCDataChannelInit::default()),
-    )
-    .await
-    .expect("a channel");
+    let channel = within("open", async { chat.opened().await.map(|()| chat.clone()) })
+        .await
+        .expect("a channel");
     channel.send_text("trickled").await.expect("sent");
     let remote = within("ondatachannel", answerer.accept_data_channel())
         .await
@@ -158,10 +155,10 @@ async fn a_stun_server_that_never_answers_holds_up_nothing() {
     let offerer = peer(RTCConfiguration::default());
     let answerer = peer(configuration);
     let mut answerer_events = answerer.subscribe();
-    offerer
-        .create_data_channel_section()
+    let _chat = offerer
+        .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
-        .expect("a section");
+        .expect("a data channel");
     let (_, answer) = offer_and_answer(&offerer, &answerer).await;
     // The STUN transaction takes seconds to time out; the answer did not wait for it.
     assert_eq!(

@@ -14,8 +14,8 @@ use crate::driver::DtlsInfo;
 use crate::error::Error;
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
-use crate::signaling::RTCSignalingState;
 use crate::sctp::SctpTransport;
+use crate::signaling::RTCSignalingState;
 use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
 use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
 
@@ -186,7 +186,9 @@ impl RTCPeerConnection {
         let sctp = self.sctp.borrow().clone();
         let certificate = self.certificate.clone();
         let report = self
-            .call(move |task, _| task.stats(timestamp, session, state, sctp.as_deref(), &certificate))
+            .call(move |task, _| {
+                task.stats(timestamp, session, state, sctp.as_deref(), &certificate)
+            })
             .await;
         report.unwrap_or_else(|| {
             stats::report(&StatsInput {

@@ -1,83 +1,44 @@
-//! Data channels on the connection's SCTP association, and the start of DTLS and SCTP in the
-//! core once negotiation completes.
+//! Data channels on the connection's SCTP association (`createDataChannel`, the remote's
+//! channels), and the start of DTLS and SCTP in the core once negotiation completes.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::RTCPeerConnection;
 use super::task::PeerTask;
-use crate::data_channel::{RTCDataChannel, RTCDataChannelInit};
+use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, RTCDataChannelState};
 use crate::error::{Error, InvalidStateReason};
 use crate::events::RTCPeerConnectionState;
 use crate::sctp::{SctpParameters, SctpTransport};
-use crate::setup::{PendingDataChannel, StartPlan, wait_for_published};
+use crate::setup::{StartPlan, wait_for_published};
 use crate::signaling::RTCSignalingState;
 
 impl RTCPeerConnection {
-    /// Asks for a data channel section in the next offer (`createDataChannel` before
-    /// negotiation); the channel itself is opened with [`RTCPeerConnection::open_data_channel`].
-    pub async fn create_data_channel_section(&self) -> Result<(), Error> {
-        self.try_call(|task, _| {
-            task.negotiator.request_data_channel()?;
-            task.update_negotiation_needed();
-            Ok(())
-        })
-        .await
-    }
-
-    /// `createDataChannel(label, init)` once the SCTP association is up: waits for it.
-    pub async fn open_data_channel(
+    /// `createDataChannel(label, init)`: the channel at once, in `connecting` state. The
+    /// arguments are checked now (TypeError for exclusive reliability settings or a negotiated
+    /// channel without id); if no data channel section is negotiated yet, the next offer
+    /// carries one (`negotiationneeded` fires). The channel gets its stream id once the DTLS
+    /// role is known and opens when SCTP is up and DCEP has run;
+    /// [`RTCDataChannel::opened`] waits for that (the W3C `open` event).
+    pub async fn create_data_channel(
         &self,
         label: &str,
         init: RTCDataChannelInit,
     ) -> Result<RTCDataChannel, Error> {
-        let sctp = self.sctp_transport().await?;
-        sctp.open(label, init).await
+        init.check()?;
+        let label = label.to_owned();
+        self.try_call(move |task, now| task.create_data_channel(now, label, init))
+            .await
     }
 
-    /// The next data channel the remote opened (`ondatachannel`); `None` once closed.
+    /// The next data channel the remote opened (the `datachannel` event, also reported as
+    /// [`PeerConnectionEvent::DataChannel`](crate::PeerConnectionEvent::DataChannel)); `None`
+    /// once the connection is closed or failed.
     pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
         // Ends when the connection closes or fails: the task then withdraws the association,
         // and with it the queue of remote channels.
         let sctp = self.sctp_transport().await.ok()?;
         sctp.accept().await
-    }
-
-    /// `createDataChannel(label, init)` at any time: the arguments are checked now (TypeError
-    /// for exclusive reliability settings or a negotiated channel without id), a data channel
-    /// section is asked for if none is negotiated yet (so the next offer carries one), and the
-    /// channel opens once the SCTP association is up, after signaling, which the caller drives.
-    /// [`PendingDataChannel::opened`] gives the open channel, or why it never opened.
-    pub async fn create_data_channel(
-        &self,
-        label: &str,
-        init: RTCDataChannelInit,
-    ) -> Result<PendingDataChannel, Error> {
-        init.check()?;
-        let negotiated = self.sctp.borrow().is_some();
-        self.try_call(move |task, _| {
-            if task.negotiator.signaling_state() == RTCSignalingState::Closed {
-                return Err(Error::InvalidState(InvalidStateReason::Closed));
-            }
-            if !negotiated {
-                task.negotiator.request_data_channel()?;
-                task.update_negotiation_needed();
-            }
-            Ok(())
-        })
-        .await?;
-        let sctp = self.sctp.subscribe();
-        let state = self.state.subscribe();
-        let label = label.to_owned();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            let opened = match wait_for_published(sctp, state).await {
-                Ok(sctp) => sctp.open(&label, init).await,
-                Err(error) => Err(error),
-            };
-            let _ = tx.send(opened);
-        });
-        Ok(PendingDataChannel { opened: rx })
     }
 
     pub(super) async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
@@ -86,6 +47,44 @@ impl RTCPeerConnection {
 }
 
 impl PeerTask {
+    /// `createDataChannel`: a `connecting` channel, opened on the association if SCTP runs,
+    /// else kept (and a data section asked for) until it does.
+    pub(crate) fn create_data_channel(
+        &mut self,
+        now: Instant,
+        label: String,
+        init: RTCDataChannelInit,
+    ) -> Result<RTCDataChannel, Error> {
+        if self.negotiator.signaling_state() == RTCSignalingState::Closed {
+            return Err(Error::InvalidState(InvalidStateReason::Closed));
+        }
+        let (channel, inbound) =
+            RTCDataChannel::connecting(label, init, self.hub.commands(), self.hub.progress());
+        if self.sctp_started {
+            if let Some(secure) = self.ice.as_mut().and_then(|path| path.core.secure().ok()) {
+                self.hub.attach(now, secure, channel.clone(), inbound);
+            } else {
+                channel.shared.advance_to(RTCDataChannelState::Closed);
+            }
+            self.after(now);
+        } else {
+            self.negotiator.request_data_channel()?;
+            self.update_negotiation_needed();
+            self.pending_channels.push((channel.clone(), inbound));
+        }
+        Ok(channel)
+    }
+
+    /// SCTP started: the channels created before open on it.
+    fn attach_pending_channels(&mut self, now: Instant) {
+        let Some(secure) = self.ice.as_mut().and_then(|path| path.core.secure().ok()) else {
+            return;
+        };
+        for (channel, inbound) in self.pending_channels.drain(..) {
+            self.hub.attach(now, secure, channel, inbound);
+        }
+    }
+
     /// After the first complete offer/answer: DTLS starts in the core (its client once ICE
     /// has a path), then SCTP.
     pub(crate) fn start(&mut self, now: Instant, plan: StartPlan) {
@@ -100,6 +99,9 @@ impl PeerTask {
         }
         self.sctp_started = sctp;
         self.outputs.set_state(RTCPeerConnectionState::Connecting);
+        if sctp {
+            self.attach_pending_channels(now);
+        }
     }
 
     /// A data channel section negotiated after the transports started (a renegotiation added
@@ -122,5 +124,6 @@ impl PeerTask {
         if let Some(path) = self.ice.as_mut() {
             path.core.add_sctp(now, parameters);
         }
+        self.attach_pending_channels(now);
     }
 }

@@ -92,7 +92,10 @@ impl PeerTask {
             return;
         };
         if let Some(path) = self.ice.as_mut() {
-            tracing::info!(ufrag = credentials.ufrag(), "ICE restart with new local credentials");
+            tracing::info!(
+                ufrag = credentials.ufrag(),
+                "ICE restart with new local credentials"
+            );
             path.core.restart_ice(now, credentials);
             self.restart_ice = false;
         }

@@ -241,10 +241,8 @@ impl RTCPeerConnection {
         } else {
             self.stun_addresses().await.to_vec()
         };
-        self.try_call(move |task, now| {
-            task.set_remote_description(now, description, &stun_servers)
-        })
-        .await
+        self.try_call(move |task, now| task.set_remote_description(now, description, &stun_servers))
+            .await
     }
 
     /// `addIceCandidate(candidate)`; an empty candidate is end-of-candidates.

@@ -219,8 +219,8 @@ impl PeerTask {
         let Some(index) = index else {
             return Err(Error::Operation(OperationReason::UnknownSection));
         };
-        let connected = transport_section(&remote.parsed) == Some(index)
-            || is_bundled(&remote.parsed, index);
+        let connected =
+            transport_section(&remote.parsed) == Some(index) || is_bundled(&remote.parsed, index);
         let Some(path) = self.ice.as_mut() else {
             return Err(Error::InvalidState(InvalidStateReason::NoRemoteDescription));
         };

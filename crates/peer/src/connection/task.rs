@@ -23,12 +23,12 @@ use std::time::Instant;
 
 use antiphon_dtls::Certificate;
 use antiphon_ice::{
-    Datagram, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, Transmit,
-    UdpSockets,
+    Datagram, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, Transmit, UdpSockets,
 };
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::core::{ConnectionCore, CoreEvent};
+use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
 use crate::driver::hub::ChannelHub;
 use crate::driver::{Command, DtlsInfo, sleep_until};
 use crate::events::{PeerConnectionEvent, RTCPeerConnectionState, publish_state};
@@ -87,6 +87,8 @@ pub(crate) struct PeerTask {
     /// The core and sockets, from the first description to `close()`.
     pub(crate) ice: Option<IcePath>,
     pub(crate) hub: ChannelHub,
+    /// Channels made by `createDataChannel` before SCTP started, opened when it does.
+    pub(crate) pending_channels: Vec<(RTCDataChannel, mpsc::Sender<DataChannelMessage>)>,
     pub(crate) outputs: Outputs,
     dtls_up: bool,
     ops: mpsc::Receiver<Op>,
@@ -97,7 +99,10 @@ pub(crate) struct PeerTask {
 
 impl PeerTask {
     /// A task for a new connection, with the receiving ends of its queues.
-    #[expect(clippy::too_many_arguments, reason = "the parts of a new connection, once")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of a new connection, once"
+    )]
     pub(crate) fn new(
         negotiator: Negotiator,
         certificate: Certificate,
@@ -120,6 +125,7 @@ impl PeerTask {
             bind,
             ice: None,
             hub,
+            pending_channels: Vec::new(),
             outputs,
             dtls_up: false,
             ops,
@@ -261,7 +267,7 @@ impl PeerTask {
             CoreEvent::DtlsFailed(error) => {
                 tracing::warn!(%error, "DTLS failed");
                 self.outputs.set_state(RTCPeerConnectionState::Failed);
-                self.hub.finish();
+                self.close_channels();
             }
             CoreEvent::DtlsClosed => {
                 tracing::info!("the peer closed DTLS");
@@ -293,7 +299,11 @@ impl PeerTask {
             IceConnectionState::Disconnected => {
                 self.dtls_up.then_some(RTCPeerConnectionState::Disconnected)
             }
-            IceConnectionState::Failed => Some(RTCPeerConnectionState::Failed),
+            IceConnectionState::Failed => {
+                // No path: no channel opens or carries anything any more.
+                self.close_channels();
+                Some(RTCPeerConnectionState::Failed)
+            }
             IceConnectionState::Closed => Some(RTCPeerConnectionState::Closed),
             IceConnectionState::New | IceConnectionState::Checking => None,
         };
@@ -302,11 +312,24 @@ impl PeerTask {
         }
     }
 
+    /// Every channel closes, open or waiting to (the transport failed or closed).
+    pub(crate) fn close_channels(&mut self) {
+        self.hub.finish();
+        for (channel, _) in self.pending_channels.drain(..) {
+            channel.shared.advance_to(RTCDataChannelState::Closed);
+        }
+    }
+
     /// `iceConnectionState`.
     pub(crate) fn ice_state(&self) -> IceConnectionState {
         match self.ice.as_ref() {
             Some(path) => path.core.agent().state(),
-            None if self.outputs.state.borrow().eq(&RTCPeerConnectionState::Closed) => {
+            None if self
+                .outputs
+                .state
+                .borrow()
+                .eq(&RTCPeerConnectionState::Closed) =>
+            {
                 IceConnectionState::Closed
             }
             None => IceConnectionState::New,
@@ -319,7 +342,7 @@ impl PeerTask {
     pub(crate) fn close(&mut self, now: Instant) {
         self.negotiator.close();
         self.outputs.set_state(RTCPeerConnectionState::Closed);
-        self.hub.finish();
+        self.close_channels();
         self.outputs.dtls.send_replace(None);
         if let Some(path) = self.ice.as_mut() {
             path.core.close(now);

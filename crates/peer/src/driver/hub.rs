@@ -19,6 +19,25 @@ use crate::error::{Error, InvalidStateReason};
 use crate::events::PeerConnectionEvent;
 use crate::sctp::{SctpParameters, SctpTransport, channel_error};
 
+/// Who waits for a channel we open: a caller of `SctpTransport::open` (the handle is made
+/// when it opens), or a handle made by `createDataChannel` (opened in place).
+enum Waiting {
+    Reply(OpenReply),
+    Handle(RTCDataChannel, mpsc::Sender<DataChannelMessage>),
+}
+
+impl Waiting {
+    /// The channel will not open.
+    fn refuse(self) {
+        match self {
+            Self::Reply(reply) => {
+                let _ = reply.send(Err(Error::InvalidState(InvalidStateReason::Closed)));
+            }
+            Self::Handle(channel, _) => channel.shared.advance_to(RTCDataChannelState::Closed),
+        }
+    }
+}
+
 /// One channel as the task sees it.
 struct Slot {
     channel: WeakDataChannel,
@@ -40,8 +59,8 @@ pub(crate) struct ChannelHub {
     /// The peer connection's events (`datachannel`), when the hub serves one.
     events: Option<broadcast::Sender<PeerConnectionEvent>>,
     slots: HashMap<u16, Slot>,
-    /// Opens waiting for SCTP to come up.
-    waiting_opens: Vec<(u16, OpenReply)>,
+    /// Opens waiting for SCTP to come up, or for DCEP, by stream id.
+    waiting_opens: Vec<(u16, Waiting)>,
 }
 
 impl ChannelHub {
@@ -69,6 +88,41 @@ impl ChannelHub {
         Arc::clone(&self.progress)
     }
 
+    /// What channel handles made by the task's owner send commands through.
+    pub(crate) fn commands(&self) -> mpsc::Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// Opens `channel` (made in `connecting` state, with the sender of its inbound queue) on
+    /// the association: it gets its stream id now and opens when SCTP and DCEP say so; it is
+    /// closed if it cannot open (no free stream, an id in use).
+    pub(crate) fn attach(
+        &mut self,
+        now: Instant,
+        secure: &mut SecureTransport,
+        channel: RTCDataChannel,
+        inbound: mpsc::Sender<DataChannelMessage>,
+    ) {
+        if channel.ready_state() != RTCDataChannelState::Connecting {
+            // Closed by its owner while it waited for the association.
+            return;
+        }
+        let remote_limit = secure
+            .sctp_parameters()
+            .map_or(0, |parameters| parameters.remote_max_message_size);
+        match secure.open_channel(now, channel.label(), channel.init().clone()) {
+            Ok(id) => {
+                channel.shared.assign(id, remote_limit);
+                self.waiting_opens
+                    .push((id, Waiting::Handle(channel, inbound)));
+            }
+            Err(error) => {
+                tracing::warn!(label = channel.label(), %error, "data channel not opened");
+                channel.shared.advance_to(RTCDataChannelState::Closed);
+            }
+        }
+    }
+
     /// Messages wait in SCTP for room in an inbound queue.
     pub(crate) fn blocked(&self) -> bool {
         self.slots.values().any(|slot| slot.readable)
@@ -90,7 +144,7 @@ impl ChannelHub {
         match command {
             Command::Open { label, init, reply } => match secure.open_channel(now, &label, init) {
                 // Reported open once SCTP is up (at once if it is).
-                Ok(id) => self.waiting_opens.push((id, reply)),
+                Ok(id) => self.waiting_opens.push((id, Waiting::Reply(reply))),
                 Err(error) => {
                     let _ = reply.send(Err(channel_error(error)));
                 }
@@ -164,7 +218,7 @@ impl ChannelHub {
         }
     }
 
-    /// Channel `id` opened: a handle for it, given to whoever waits for it.
+    /// Channel `id` opened: a handle for it (or the one made for it), given to whoever waits.
     fn opened(
         &mut self,
         sctp: Option<SctpParameters>,
@@ -174,14 +228,34 @@ impl ChannelHub {
         remote: bool,
     ) {
         let remote_limit = sctp.map_or(0, |parameters| parameters.remote_max_message_size);
-        let (channel, inbound) = RTCDataChannel::new(
-            id,
-            label,
-            init,
-            self.commands.clone(),
-            Arc::clone(&self.progress),
-            remote_limit,
-        );
+        let waiting = if remote {
+            None
+        } else {
+            self.waiting_opens
+                .iter()
+                .position(|(open, _)| *open == id)
+                .map(|index| self.waiting_opens.swap_remove(index).1)
+        };
+        let (channel, inbound) = match waiting {
+            Some(Waiting::Handle(channel, inbound)) => {
+                channel.shared.advance_to(RTCDataChannelState::Open);
+                (channel, inbound)
+            }
+            waiting => {
+                let (channel, inbound) = RTCDataChannel::new(
+                    id,
+                    label,
+                    init,
+                    self.commands.clone(),
+                    Arc::clone(&self.progress),
+                    remote_limit,
+                );
+                if let Some(Waiting::Reply(reply)) = waiting {
+                    let _ = reply.send(Ok(channel.clone()));
+                }
+                (channel, inbound)
+            }
+        };
         if let Some(sctp) = self.sctp.as_ref() {
             sctp.register(&channel);
         }
@@ -193,9 +267,6 @@ impl ChannelHub {
             if let Some(remote_channels) = self.remote_channels.as_ref() {
                 let _ = remote_channels.send(channel.clone());
             }
-        } else if let Some(index) = self.waiting_opens.iter().position(|(open, _)| *open == id) {
-            let (_, reply) = self.waiting_opens.swap_remove(index);
-            let _ = reply.send(Ok(channel.clone()));
         }
         self.slots.insert(
             id,
@@ -253,8 +324,8 @@ impl ChannelHub {
 
     /// The association is gone: channels waiting to open never will.
     fn refuse_waiting_opens(&mut self) {
-        for (_, reply) in self.waiting_opens.drain(..) {
-            let _ = reply.send(Err(Error::InvalidState(InvalidStateReason::Closed)));
+        for (_, waiting) in self.waiting_opens.drain(..) {
+            waiting.refuse();
         }
     }
 

@@ -722,7 +722,6 @@ impl Negotiator {
             negotiation_complete: false,
         }
     }
-
 }
 
 /// `description` as SDP text, written into a buffer of `capacity_hint` bytes (the size of a

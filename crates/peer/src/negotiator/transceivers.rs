@@ -107,7 +107,10 @@ impl Negotiator {
         }
     }
 
-    pub(super) fn transceiver_for(&self, section: &sdp::MediaDescription) -> Option<&RTCRtpTransceiver> {
+    pub(super) fn transceiver_for(
+        &self,
+        section: &sdp::MediaDescription,
+    ) -> Option<&RTCRtpTransceiver> {
         let mid = section.mid()?;
         self.transceivers
             .iter()

@@ -6,8 +6,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use rtc_sctp::{AssociationError, Event, PayloadProtocolIdentifier as Ppi, StreamEvent};
 
-use super::{Channel, ChannelEvent, SctpChannels, apply_reliability, opens};
 use super::super::dcep::{Message, Open};
+use super::{Channel, ChannelEvent, SctpChannels, apply_reliability, opens};
 use crate::data_channel::DataChannelMessage;
 
 impl SctpChannels {

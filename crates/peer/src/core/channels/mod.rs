@@ -16,9 +16,8 @@ use std::time::Instant;
 use antiphon_dtls::DtlsRole;
 use bytes::Bytes;
 use rtc_sctp::{
-    Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig,
-    Payload, PayloadProtocolIdentifier as Ppi, ReliabilityType, ServerConfig, TimerConfig,
-    TransportConfig,
+    Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig, Payload,
+    PayloadProtocolIdentifier as Ppi, ReliabilityType, ServerConfig, TimerConfig, TransportConfig,
 };
 
 mod incoming;
