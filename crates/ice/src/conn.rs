@@ -13,6 +13,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use webrtc_util::Conn;
 
+use crate::traffic::{PairTraffic, TrafficCounters};
+
 /// The selected pair, as the driver publishes it.
 pub(crate) type Selected = Option<(SocketAddr, SocketAddr)>;
 
@@ -20,81 +22,30 @@ pub(crate) type Selected = Option<(SocketAddr, SocketAddr)>;
 /// at the element size for the connection's life.
 pub(crate) type DtlsDatagram = Box<(SocketAddr, Vec<u8>)>;
 
-/// Payload (DTLS, not ICE checks) carried by one candidate pair, as `getStats` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PairTraffic {
-    /// The local base address.
-    pub local: SocketAddr,
-    /// The remote address.
-    pub remote: SocketAddr,
-    /// Datagrams sent (`packetsSent`).
-    pub packets_sent: u64,
-    /// Bytes sent (`bytesSent`).
-    pub bytes_sent: u64,
-    /// Datagrams received (`packetsReceived`).
-    pub packets_received: u64,
-    /// Bytes received (`bytesReceived`).
-    pub bytes_received: u64,
-}
-
 /// Payload counters per pair, shared by the driver (what it receives) and [`IceConn`] (what
 /// it sends). A handful of pairs at most carry payload; one uncontended lock per datagram.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
-    pairs: Mutex<Vec<PairTraffic>>,
+    pairs: Mutex<TrafficCounters>,
 }
 
 impl Traffic {
-    fn pair<R>(
-        &self,
-        local: SocketAddr,
-        remote: SocketAddr,
-        f: impl FnOnce(&mut PairTraffic) -> R,
-    ) -> R {
-        let mut pairs = self
-            .pairs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let index = match pairs
-            .iter()
-            .position(|p| p.local == local && p.remote == remote)
-        {
-            Some(index) => index,
-            None => {
-                pairs.push(PairTraffic {
-                    local,
-                    remote,
-                    packets_sent: 0,
-                    bytes_sent: 0,
-                    packets_received: 0,
-                    bytes_received: 0,
-                });
-                pairs.len() - 1
-            }
-        };
-        f(&mut pairs[index])
-    }
-
-    pub(crate) fn sent(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
-        self.pair(local, remote, |p| {
-            p.packets_sent += 1;
-            p.bytes_sent += bytes as u64;
-        });
-    }
-
-    pub(crate) fn received(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
-        self.pair(local, remote, |p| {
-            p.packets_received += 1;
-            p.bytes_received += bytes as u64;
-        });
-    }
-
-    pub(crate) fn snapshot(&self) -> Vec<PairTraffic> {
+    fn counters(&self) -> std::sync::MutexGuard<'_, TrafficCounters> {
         self.pairs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    }
+
+    pub(crate) fn sent(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+        self.counters().sent(local, remote, bytes);
+    }
+
+    pub(crate) fn received(&self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+        self.counters().received(local, remote, bytes);
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<PairTraffic> {
+        self.counters().pairs().to_vec()
     }
 }
 

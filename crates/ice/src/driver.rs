@@ -32,10 +32,11 @@ use crate::agent::{
     AgentConfig, Datagram, IceAgent, IceConnectionState, IceEvent, IceRole, IceStats, PairState,
 };
 use crate::candidate::Candidate;
-use crate::conn::{DtlsDatagram, IceConn, PairTraffic, Selected, Traffic};
+use crate::conn::{DtlsDatagram, IceConn, Selected, Traffic};
 use crate::credentials::IceCredentials;
 use crate::error::Error;
 use crate::sockets::UdpSockets;
+use crate::traffic::PairTraffic;
 
 /// Largest datagram read from a socket.
 const MAX_DATAGRAM: usize = 2048;

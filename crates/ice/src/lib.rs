@@ -18,16 +18,18 @@ mod error;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sockets;
+mod traffic;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
     IceGatheringState, IceRole, IceStats, PairCounters, PairState, PairStats, Transmit,
 };
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
-pub use conn::{IceConn, PairTraffic};
+pub use conn::IceConn;
 pub use credentials::IceCredentials;
 pub use error::{
     CandidateError, CandidateErrorKind, CandidateField, CredentialsError, Error,
     RemoteCandidateError,
 };
 pub use sockets::UdpSockets;
+pub use traffic::{PairTraffic, TrafficCounters};

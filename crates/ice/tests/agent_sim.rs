@@ -357,18 +357,23 @@ fn a_restart_the_peer_never_answers_fails_in_time() {
     );
 }
 
-#[test]
-fn nomination_does_not_wait_for_the_next_pacing_slot() {
-    // A 1 ms link: one check, its response, the USE-CANDIDATE check and its response fit in a
-    // few milliseconds. The nominating check re-checks a pair that just answered, so it goes
-    // out at once instead of Ta (50 ms) after the previous check.
-    let link = LinkConfig {
+/// A clean link with a fixed 1 ms delay: a check and its response take 2 ms.
+fn one_millisecond_link() -> LinkConfig {
+    LinkConfig {
         delay: Duration::from_millis(1),
         jitter: Duration::ZERO,
         loss: 0.0,
         duplicate: 0.0,
         mtu: None,
-    };
+    }
+}
+
+#[test]
+fn nomination_does_not_wait_for_the_next_pacing_slot() {
+    // A 1 ms link: one check, its response, the USE-CANDIDATE check and its response fit in a
+    // few milliseconds. The nominating check re-checks a pair that just answered, so it goes
+    // out at once instead of Ta (50 ms) after the previous check.
+    let link = one_millisecond_link();
     let mut w = World::new(7, link, IceRole::Controlling, IceRole::Controlled);
     w.exchange_candidates();
     assert!(w.run_until(Duration::from_secs(5), World::both_connected));
@@ -596,13 +601,7 @@ fn a_silent_stun_server_does_not_delay_the_answering_check() {
     // B (controlled) gathers from a STUN server that never answers: its request takes the
     // first pacing slot. A's check reaches B a millisecond later; B's check back goes out at
     // once, not Ta (50 ms) after that request, so both connect within a few milliseconds.
-    let link = LinkConfig {
-        delay: Duration::from_millis(1),
-        jitter: Duration::ZERO,
-        loss: 0.0,
-        duplicate: 0.0,
-        mtu: None,
-    };
+    let link = one_millisecond_link();
     let mut cb = support::config(98);
     cb.stun_servers = vec![addr("192.0.2.100:3478")];
     let mut w = World::with_configs(

@@ -272,7 +272,7 @@ pub(crate) struct StatsInput<'a> {
     pub(crate) timestamp: f64,
     pub(crate) ice: Option<&'a antiphon_ice::IceStats>,
     /// The payload each pair carried.
-    pub(crate) traffic: &'a [crate::core::PairTraffic],
+    pub(crate) traffic: &'a [antiphon_ice::PairTraffic],
     pub(crate) dtls: DtlsSnapshot,
     pub(crate) certificate: &'a Certificate,
     pub(crate) channels: &'a [RTCDataChannel],

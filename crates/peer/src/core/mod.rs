@@ -23,25 +23,25 @@
 mod channels;
 mod dcep;
 mod secure;
-mod traffic;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use antiphon_dtls::{DtlsConfig, DtlsConnected, DtlsError, DtlsParameters};
-use antiphon_ice::{Candidate, Datagram, IceAgent, IceCredentials, IceEvent, PairState, Transmit};
+use antiphon_ice::{
+    Candidate, Datagram, IceAgent, IceCredentials, IceEvent, PairState, PairTraffic,
+    TrafficCounters, Transmit,
+};
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
-pub use traffic::PairTraffic;
 
 use crate::error::Error;
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpParameters;
 use crate::setup::{RemoteTransport, StartPlan, plan_start};
-use traffic::Traffic;
 
 /// What a [`ConnectionCore`] reports.
 #[derive(Debug)]
@@ -68,7 +68,7 @@ pub struct ConnectionCore {
     secure: Option<SecureTransport>,
     selected: Option<(SocketAddr, SocketAddr)>,
     events: VecDeque<CoreEvent>,
-    traffic: Traffic,
+    traffic: TrafficCounters,
     closed: bool,
 }
 
@@ -81,7 +81,7 @@ impl ConnectionCore {
             secure: None,
             selected: None,
             events: VecDeque::new(),
-            traffic: Traffic::default(),
+            traffic: TrafficCounters::default(),
             closed: false,
         }
     }

@@ -575,17 +575,24 @@ fn apply_reliability(
 mod tests {
     use super::*;
 
-    #[test]
-    fn stream_ids_follow_the_dtls_role() {
-        let now = Instant::now();
+    /// A client and a server with the same parameters, not started.
+    fn pair() -> (SctpChannels, SctpChannels) {
         let parameters = SctpParameters {
             local_port: 5000,
             remote_port: 5000,
             local_max_message_size: 262_144,
             remote_max_message_size: 262_144,
         };
-        let mut client = SctpChannels::new(DtlsRole::Client, parameters);
-        let mut server = SctpChannels::new(DtlsRole::Server, parameters);
+        (
+            SctpChannels::new(DtlsRole::Client, parameters),
+            SctpChannels::new(DtlsRole::Server, parameters),
+        )
+    }
+
+    #[test]
+    fn stream_ids_follow_the_dtls_role() {
+        let now = Instant::now();
+        let (mut client, mut server) = pair();
         let init = RTCDataChannelInit::default;
         assert_eq!(client.open(now, "a", init()), Ok(0));
         assert_eq!(client.open(now, "b", init()), Ok(2));
@@ -636,14 +643,7 @@ mod tests {
         // ACK lands on a stream whose read half is stopped, and the client's reset of its side
         // must still close the channel (rtc-sctp deferred it for ever: third_party/rtc-sctp).
         let now = Instant::now();
-        let parameters = SctpParameters {
-            local_port: 5000,
-            remote_port: 5000,
-            local_max_message_size: 262_144,
-            remote_max_message_size: 262_144,
-        };
-        let mut client = SctpChannels::new(DtlsRole::Client, parameters);
-        let mut server = SctpChannels::new(DtlsRole::Server, parameters);
+        let (mut client, mut server) = pair();
         client.start(now).expect("start");
         server.start(now).expect("start");
         while deliver(now, &mut client, &mut server) | deliver(now, &mut server, &mut client) {}

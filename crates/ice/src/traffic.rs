@@ -1,6 +1,7 @@
 //! Payload counters per candidate pair: what `getStats` reports as a pair's and a transport's
-//! `packetsSent`, `bytesSent`, `packetsReceived` and `bytesReceived` (DTLS records, not ICE
-//! checks, which the agent counts itself).
+//! `packetsSent`, `bytesSent`, `packetsReceived` and `bytesReceived` (DTLS records and media,
+//! not ICE checks, which the agent counts itself). Kept by whoever moves the payload: the
+//! driver and [`crate::IceConn`], or a task that runs the agent itself (antiphon-peer's).
 
 use std::net::SocketAddr;
 
@@ -23,12 +24,12 @@ pub struct PairTraffic {
 }
 
 /// The counters of every pair that carried payload (a handful at most).
-#[derive(Debug, Default)]
-pub(crate) struct Traffic {
+#[derive(Debug, Default, Clone)]
+pub struct TrafficCounters {
     pairs: Vec<PairTraffic>,
 }
 
-impl Traffic {
+impl TrafficCounters {
     fn pair(&mut self, local: SocketAddr, remote: SocketAddr) -> &mut PairTraffic {
         let index = match self
             .pairs
@@ -52,21 +53,21 @@ impl Traffic {
     }
 
     /// A datagram of `bytes` sent from `local` to `remote`.
-    pub(crate) fn sent(&mut self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+    pub fn sent(&mut self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
         let pair = self.pair(local, remote);
         pair.packets_sent += 1;
         pair.bytes_sent += bytes as u64;
     }
 
     /// A datagram of `bytes` received on `local` from `remote`.
-    pub(crate) fn received(&mut self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
+    pub fn received(&mut self, local: SocketAddr, remote: SocketAddr, bytes: usize) {
         let pair = self.pair(local, remote);
         pair.packets_received += 1;
         pair.bytes_received += bytes as u64;
     }
 
     /// Every pair's counters.
-    pub(crate) fn pairs(&self) -> &[PairTraffic] {
+    pub fn pairs(&self) -> &[PairTraffic] {
         &self.pairs
     }
 }
