@@ -29,74 +29,7 @@ impl fmt::Display for MediaKind {
     }
 }
 
-/// A media direction (RTCRtpTransceiverDirection without `stopped`), from our point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Send and receive.
-    SendRecv,
-    /// Send only.
-    SendOnly,
-    /// Receive only.
-    RecvOnly,
-    /// Neither.
-    Inactive,
-}
-
-impl Direction {
-    /// The direction from its two halves.
-    pub const fn from_send_recv(send: bool, recv: bool) -> Self {
-        match (send, recv) {
-            (true, true) => Self::SendRecv,
-            (true, false) => Self::SendOnly,
-            (false, true) => Self::RecvOnly,
-            (false, false) => Self::Inactive,
-        }
-    }
-
-    /// Includes sending.
-    pub const fn sends(self) -> bool {
-        matches!(self, Self::SendRecv | Self::SendOnly)
-    }
-
-    /// Includes receiving.
-    pub const fn receives(self) -> bool {
-        matches!(self, Self::SendRecv | Self::RecvOnly)
-    }
-
-    /// The same direction seen from the other end (an offer's `sendonly` is our `recvonly`).
-    pub const fn reversed(self) -> Self {
-        Self::from_send_recv(self.receives(), self.sends())
-    }
-
-    /// What both directions allow.
-    pub const fn intersect(self, other: Self) -> Self {
-        Self::from_send_recv(
-            self.sends() && other.sends(),
-            self.receives() && other.receives(),
-        )
-    }
-
-    /// True when every half of `needed` is in `self`.
-    pub const fn covers(self, needed: Self) -> bool {
-        (self.sends() || !needed.sends()) && (self.receives() || !needed.receives())
-    }
-
-    /// The SDP attribute name: `sendrecv`, `sendonly`, `recvonly`, `inactive`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::SendRecv => "sendrecv",
-            Self::SendOnly => "sendonly",
-            Self::RecvOnly => "recvonly",
-            Self::Inactive => "inactive",
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use antiphon_types::Direction;
 
 /// What a codec is for, decided by its name: a media codec or one of the helpers that only make
 /// sense next to one.

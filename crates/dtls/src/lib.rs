@@ -10,7 +10,8 @@
 //!   [`Certificate::from_pem`].
 //! - [`Fingerprint`]: `a=fingerprint` values, parsed strictly, written upper-case, compared in
 //!   constant time.
-//! - [`Setup`], [`answerer_role`], [`offerer_role`]: who is DTLS client (RFC 5763 §5, JSEP).
+//! - [`Setup`] (the shared `antiphon-types` vocabulary), [`parse_setup`], [`answerer_role`],
+//!   [`offerer_role`]: who is DTLS client (RFC 5763 §5, JSEP).
 //! - [`DtlsConnection`]: the association on webrtc-rs's sans-IO `rtc-dtls` (use_srtp with
 //!   AEAD-AES-128/256-GCM and AES128-CM-HMAC-SHA1-80, extended master secret required, the
 //!   fingerprint checked in the handshake so a mismatch aborts it with `bad_certificate`):
@@ -27,7 +28,7 @@
 //! use std::time::Instant;
 //! use antiphon_dtls::{
 //!     ActPassAnswer, Certificate, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent,
-//!     DtlsParameters, Fingerprint, HashAlgorithm, Setup, answerer_role, offerer_role,
+//!     DtlsParameters, Fingerprint, HashAlgorithm, answerer_role, offerer_role, parse_setup,
 //! };
 //!
 //! # fn main() -> Result<(), antiphon_dtls::DtlsError> {
@@ -39,7 +40,7 @@
 //! let answer_fingerprint = answerer_cert.fingerprint(HashAlgorithm::Sha256).to_string();
 //!
 //! // The answerer reads the offer's a=setup:actpass and a=fingerprint.
-//! let answerer_role = answerer_role(Setup::parse("actpass")?, ActPassAnswer::default())?;
+//! let answerer_role = answerer_role(parse_setup("actpass")?, ActPassAnswer::default())?;
 //! // The offerer reads the answer's a=setup (active) back.
 //! let offerer_role = offerer_role(answerer_role.setup())?;
 //!
@@ -93,6 +94,8 @@ pub use config::{
 pub use connection::{DEFAULT_DTLS_MTU, DtlsConnected, DtlsConnection, DtlsEvent};
 pub use error::{DtlsError, FingerprintMismatch, PemError, ProtocolError};
 pub use fingerprint::{Fingerprint, HashAlgorithm};
-pub use role::{ActPassAnswer, DtlsRole, OFFER_SETUP, Setup, answerer_role, offerer_role};
+pub use role::{
+    ActPassAnswer, DtlsRole, OFFER_SETUP, Setup, answerer_role, offerer_role, parse_setup,
+};
 pub use srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpKeys, SrtpProfile};
 pub use state::DtlsTransportState;

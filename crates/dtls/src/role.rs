@@ -2,67 +2,27 @@
 //!
 //! Pure functions: the offer/answer exchange decides who sends the ClientHello.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::error::DtlsError;
 
 /// Longest unknown `a=setup` value kept in an error.
 const MAX_ERROR_VALUE_LEN: usize = 32;
 
-/// An `a=setup` attribute value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Setup {
-    /// `active`: this endpoint initiates the connection (DTLS client).
-    Active,
-    /// `passive`: this endpoint accepts the connection (DTLS server).
-    Passive,
-    /// `actpass`: either; what an offer carries (RFC 5763 §5).
-    ActPass,
-    /// `holdconn`: no connection for now; not usable for DTLS-SRTP.
-    HoldConn,
-}
+pub use antiphon_types::Setup;
 
-impl Setup {
-    /// The token as written in SDP.
-    pub fn token(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Passive => "passive",
-            Self::ActPass => "actpass",
-            Self::HoldConn => "holdconn",
-        }
-    }
-
-    /// Parses an `a=setup` value (ABNF literals, so ASCII case-insensitive; surrounding
-    /// whitespace is ignored).
-    pub fn parse(value: &str) -> Result<Self, DtlsError> {
-        let trimmed = value.trim_matches([' ', '\t', '\r', '\n']);
-        [Self::Active, Self::Passive, Self::ActPass, Self::HoldConn]
-            .into_iter()
-            .find(|setup| trimmed.eq_ignore_ascii_case(setup.token()))
-            .ok_or_else(|| DtlsError::InvalidSetup {
-                value: trimmed
-                    .char_indices()
-                    .take_while(|(i, c)| i + c.len_utf8() <= MAX_ERROR_VALUE_LEN)
-                    .map(|(_, c)| c)
-                    .collect(),
-            })
-    }
-}
-
-impl fmt::Display for Setup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.token())
-    }
-}
-
-impl FromStr for Setup {
-    type Err = DtlsError;
-
-    fn from_str(value: &str) -> Result<Self, DtlsError> {
-        Self::parse(value)
-    }
+/// Parses an `a=setup` value as a peer may write it: the ABNF literals are ASCII
+/// case-insensitive, and surrounding whitespace is ignored.
+pub fn parse_setup(value: &str) -> Result<Setup, DtlsError> {
+    let trimmed = value.trim_matches([' ', '\t', '\r', '\n']);
+    Setup::ALL
+        .into_iter()
+        .find(|setup| trimmed.eq_ignore_ascii_case(setup.as_str()))
+        .ok_or_else(|| DtlsError::InvalidSetup {
+            value: trimmed
+                .char_indices()
+                .take_while(|(i, c)| i + c.len_utf8() <= MAX_ERROR_VALUE_LEN)
+                .map(|(_, c)| c)
+                .collect(),
+        })
 }
 
 /// Which side of the DTLS handshake this endpoint plays.
@@ -215,11 +175,11 @@ mod tests {
         ];
         for (text, expected) in table {
             let expected = expected.map_err(|value| DtlsError::InvalidSetup { value });
-            assert_eq!(Setup::parse(text), expected, "{text:?}");
+            assert_eq!(parse_setup(text), expected, "{text:?}");
         }
         let long = "x".repeat(1000);
         assert_eq!(
-            Setup::parse(&long),
+            parse_setup(&long),
             Err(DtlsError::InvalidSetup {
                 value: "x".repeat(MAX_ERROR_VALUE_LEN)
             })
@@ -234,7 +194,7 @@ mod tests {
             Setup::ActPass,
             Setup::HoldConn,
         ] {
-            assert_eq!(setup.to_string().parse::<Setup>(), Ok(setup));
+            assert_eq!(parse_setup(&setup.to_string()), Ok(setup));
         }
     }
 }

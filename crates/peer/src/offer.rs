@@ -168,9 +168,7 @@ fn offer_section(
                     }));
                 }
             }
-            attributes.push(Attribute::Direction(crate::answer::to_sdp_direction(
-                local.direction,
-            )));
+            attributes.push(Attribute::Direction(local.direction));
             if let Some(sender) = local.sender.as_ref().filter(|_| local.direction.sends()) {
                 for stream in sender
                     .stream_ids

@@ -3,7 +3,7 @@
 //! section (RFC 8843 §7: the first accepted mid of the first BUNDLE group, else the first
 //! accepted section).
 
-use antiphon_dtls::{DtlsRole, Fingerprint};
+use antiphon_dtls::{DtlsRole, Fingerprint, Setup};
 use antiphon_sdp::{MediaDescription, SessionDescription};
 
 use crate::error::{Error, InvalidAccessReason};
@@ -41,25 +41,29 @@ pub(crate) fn is_bundled(description: &SessionDescription, index: usize) -> bool
         .any(|group| group.mids.iter().any(|m| m == mid))
 }
 
-/// Our DTLS role from the negotiated `a=setup` values.
+/// Our DTLS role from the negotiated `a=setup` values: ours when it is `active` or `passive`
+/// (we answered), else what the remote's answer to our `actpass` makes us
+/// ([`antiphon_dtls::offerer_role`]).
 pub(crate) fn dtls_role(
     local: &SessionDescription,
     local_index: usize,
     remote: &SessionDescription,
     remote_index: usize,
 ) -> Result<DtlsRole, Error> {
-    let setup = |d: &SessionDescription, index: usize| -> Option<antiphon_sdp::Setup> {
+    let setup = |d: &SessionDescription, index: usize| -> Option<Setup> {
         d.media
             .get(index)
             .and_then(MediaDescription::setup)
             .or_else(|| d.setup())
     };
-    match (setup(local, local_index), setup(remote, remote_index)) {
-        (Some(antiphon_sdp::Setup::Active), _) => Ok(DtlsRole::Client),
-        (Some(antiphon_sdp::Setup::Passive), _) => Ok(DtlsRole::Server),
-        (_, Some(antiphon_sdp::Setup::Active)) => Ok(DtlsRole::Server),
-        (_, Some(antiphon_sdp::Setup::Passive)) => Ok(DtlsRole::Client),
-        _ => Err(Error::InvalidAccess(InvalidAccessReason::InvalidSetupRole)),
+    let invalid = || Error::InvalidAccess(InvalidAccessReason::InvalidSetupRole);
+    match setup(local, local_index) {
+        Some(Setup::Active) => Ok(DtlsRole::Client),
+        Some(Setup::Passive) => Ok(DtlsRole::Server),
+        _ => {
+            let remote = setup(remote, remote_index).ok_or_else(invalid)?;
+            antiphon_dtls::offerer_role(remote).map_err(|_| invalid())
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! `a=` lines: one typed variant per attribute WebRTC uses, unknown ones kept verbatim.
 
+pub use antiphon_types::{Direction, Setup};
+
 pub use crate::attribute_types::{
     Crypto, Decimal, Extmap, ImageAttr, Rid, RidDirection, RidRestriction, Rtcp, RtcpFb, Rtpmap,
     Sctpmap, Simulcast, SimulcastStream, Ssrc, SsrcGroup,
@@ -200,42 +202,6 @@ impl Fingerprint {
     }
 }
 
-/// `a=setup` roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Setup {
-    /// `active`: opens the connection (DTLS client).
-    Active,
-    /// `passive`: accepts the connection (DTLS server).
-    Passive,
-    /// `actpass`: either (offers).
-    ActPass,
-    /// `holdconn`: no connection for now.
-    HoldConn,
-}
-
-impl Setup {
-    /// The attribute value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Passive => "passive",
-            Self::ActPass => "actpass",
-            Self::HoldConn => "holdconn",
-        }
-    }
-
-    /// The role for an attribute value.
-    pub fn from_token(token: &str) -> Option<Self> {
-        Some(match token {
-            "active" => Self::Active,
-            "passive" => Self::Passive,
-            "actpass" => Self::ActPass,
-            "holdconn" => Self::HoldConn,
-            _ => return None,
-        })
-    }
-}
-
 /// `a=connection` values (RFC 4145).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnectionMode {
@@ -260,51 +226,6 @@ impl ConnectionMode {
             "new" => Some(Self::New),
             "existing" => Some(Self::Existing),
             _ => None,
-        }
-    }
-}
-
-/// Media direction attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// `sendrecv`
-    SendRecv,
-    /// `sendonly`
-    SendOnly,
-    /// `recvonly`
-    RecvOnly,
-    /// `inactive`
-    Inactive,
-}
-
-impl Direction {
-    /// The attribute name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SendRecv => "sendrecv",
-            Self::SendOnly => "sendonly",
-            Self::RecvOnly => "recvonly",
-            Self::Inactive => "inactive",
-        }
-    }
-
-    /// The direction for an attribute name.
-    pub fn from_token(token: &str) -> Option<Self> {
-        Some(match token {
-            "sendrecv" => Self::SendRecv,
-            "sendonly" => Self::SendOnly,
-            "recvonly" => Self::RecvOnly,
-            "inactive" => Self::Inactive,
-            _ => return None,
-        })
-    }
-
-    /// The direction as seen from the other side (sendonly <-> recvonly).
-    pub fn reverse(self) -> Self {
-        match self {
-            Self::SendOnly => Self::RecvOnly,
-            Self::RecvOnly => Self::SendOnly,
-            other => other,
         }
     }
 }

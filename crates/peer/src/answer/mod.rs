@@ -23,7 +23,6 @@ use antiphon_sdp::{self as sdp, Attribute, SessionDescription};
 pub use bundle::{AnsweredGroup, BundlePlan, SectionTransport};
 pub use explain::{AnswerExplanation, RejectReason, SectionExplanation, SectionOutcome};
 pub use rtp::IgnoredFormat;
-pub(crate) use rtp::{to_codec_direction, to_sdp_direction};
 
 use crate::configuration::{RTCBundlePolicy, RTCRtcpMuxPolicy};
 

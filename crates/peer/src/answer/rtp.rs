@@ -144,7 +144,7 @@ pub(crate) fn offered_media(
         }
         let mut extension = OfferedHeaderExtension::new(extmap.id, extmap.uri.clone());
         if let Some(direction) = extmap.direction {
-            extension.direction = to_codec_direction(direction);
+            extension.direction = direction;
         }
         offered.header_extensions.push(extension);
     }
@@ -160,7 +160,7 @@ pub(crate) fn write_extmaps(
     for extension in extensions {
         let direction = match extension.direction {
             codec::Direction::SendRecv => None,
-            other => Some(to_sdp_direction(other)),
+            other => Some(other),
         };
         attributes.push(Attribute::Extmap(sdp::Extmap {
             id: extension.id,
@@ -216,24 +216,4 @@ fn static_payload_type(kind: codec::MediaKind, payload_type: u8) -> Option<Codec
         _ => return None,
     };
     (media == kind).then(|| Codec::new(kind, name, clock_rate))
-}
-
-/// SDP direction to the codec crate's.
-pub(crate) fn to_codec_direction(direction: sdp::Direction) -> codec::Direction {
-    match direction {
-        sdp::Direction::SendRecv => codec::Direction::SendRecv,
-        sdp::Direction::SendOnly => codec::Direction::SendOnly,
-        sdp::Direction::RecvOnly => codec::Direction::RecvOnly,
-        sdp::Direction::Inactive => codec::Direction::Inactive,
-    }
-}
-
-/// The codec crate's direction to SDP's.
-pub(crate) fn to_sdp_direction(direction: codec::Direction) -> sdp::Direction {
-    match direction {
-        codec::Direction::SendRecv => sdp::Direction::SendRecv,
-        codec::Direction::SendOnly => sdp::Direction::SendOnly,
-        codec::Direction::RecvOnly => sdp::Direction::RecvOnly,
-        codec::Direction::Inactive => sdp::Direction::Inactive,
-    }
 }

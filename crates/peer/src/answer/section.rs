@@ -1,6 +1,7 @@
 //! Deciding and writing one answered m= section (RFC 9429 §5.3.1).
 
 use antiphon_codec::{self as codec, Capabilities, CodecRole, Negotiated, NegotiationOptions};
+use antiphon_dtls::{ActPassAnswer, DtlsRole, answerer_role};
 use antiphon_sdp::{self as sdp, Attribute, MediaDescription, MediaKind, SessionDescription};
 
 use super::bundle::SectionTransport;
@@ -127,7 +128,7 @@ pub(crate) fn examine(
     let offered_direction = offered
         .direction()
         .or_else(|| session_direction(offer))
-        .map_or(codec::Direction::SendRecv, rtp::to_codec_direction);
+        .unwrap_or(codec::Direction::SendRecv);
     let direction = offered_direction.reversed().intersect(local.direction);
     let (offered_media, ignored) = rtp::offered_media(offered, kind, &offer.attributes);
     // Ids above 14 need the two-byte header, which WebRTC senders use only with
@@ -241,15 +242,18 @@ fn session_direction(offer: &SessionDescription) -> Option<sdp::Direction> {
     })
 }
 
-/// The answer's role for an offered `a=setup` (RFC 5763 §5, RFC 9429 §5.3.1): actpass ->
-/// active (or passive when preferred), active -> passive, passive -> active; absent means the
-/// offerer is active (RFC 4145 §4).
+/// The answer's role for an offered `a=setup` (RFC 5763 §5, RFC 9429 §5.3.1), as
+/// [`antiphon_dtls::answerer_role`] decides it: actpass -> active (or passive when preferred),
+/// active -> passive, passive -> active; absent means the offerer is active (RFC 4145 §4).
+/// (`holdconn` sections are rejected before.)
 fn answer_setup(offered: Option<sdp::Setup>, prefer_passive: bool) -> sdp::Setup {
-    match offered {
-        Some(sdp::Setup::ActPass) if prefer_passive => sdp::Setup::Passive,
-        Some(sdp::Setup::ActPass) | Some(sdp::Setup::Passive) => sdp::Setup::Active,
-        Some(sdp::Setup::Active) | None | Some(_) => sdp::Setup::Passive,
-    }
+    let preference = if prefer_passive {
+        ActPassAnswer::Passive
+    } else {
+        ActPassAnswer::Active
+    };
+    answerer_role(offered.unwrap_or(sdp::Setup::Active), preference)
+        .map_or(sdp::Setup::Passive, DtlsRole::setup)
 }
 
 /// Session-level attributes of the answer besides BUNDLE groups.
@@ -363,7 +367,7 @@ pub(crate) fn write(
                 attributes.push(Attribute::ExtmapAllowMixed);
             }
             rtp::write_extmaps(header_extensions, attributes);
-            attributes.push(Attribute::Direction(rtp::to_sdp_direction(direction)));
+            attributes.push(Attribute::Direction(direction));
             if let Some(sender) = &sender {
                 write_msid(sender, attributes);
             }

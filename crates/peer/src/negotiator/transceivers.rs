@@ -134,9 +134,7 @@ impl Negotiator {
                 transceiver.current_direction = None;
                 transceiver.mid = None;
             } else {
-                let direction = section
-                    .direction()
-                    .map_or(Direction::SendRecv, crate::answer::to_codec_direction);
+                let direction = section.direction().unwrap_or(Direction::SendRecv);
                 transceiver.current_direction = Some(direction.reversed());
             }
         }
@@ -169,8 +167,7 @@ impl Negotiator {
                 transceiver.current_direction = None;
                 transceiver.mid = None;
             } else {
-                transceiver.current_direction =
-                    section.direction().map(crate::answer::to_codec_direction);
+                transceiver.current_direction = section.direction();
             }
         }
     }
