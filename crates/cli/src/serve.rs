@@ -21,7 +21,7 @@ use clap::Args;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use crate::ws;
 
@@ -498,7 +498,7 @@ async fn answer(
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(PeerConnectionEvent::NegotiationNeeded) => {
+                Some(PeerConnectionEvent::NegotiationNeeded) => {
                     let Some(offerer) = offerer.upgrade() else {
                         break;
                     };
@@ -512,24 +512,24 @@ async fn answer(
                         Err(error) => say(&format!("offer failed: {error}")),
                     }
                 }
-                Ok(PeerConnectionEvent::ConnectionState(state)) => {
+                Some(PeerConnectionEvent::ConnectionState(state)) => {
                     say(&format!("connection {state:?}"));
                     send_json(
                         &states,
                         &json!({"type": "state", "connection": state_name(state)}),
                     );
                 }
-                Ok(PeerConnectionEvent::IceConnectionState(state)) => {
+                Some(PeerConnectionEvent::IceConnectionState(state)) => {
                     send_json(&states, &json!({"type": "state", "ice": state_name(state)}));
                 }
-                Ok(PeerConnectionEvent::IceCandidate(candidate)) => {
+                Some(PeerConnectionEvent::IceCandidate(candidate)) => {
                     send_json(
                         &states,
                         &json!({"type": "candidate", "candidate": candidate}),
                     );
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => break,
+                Some(_) => {}
+                None => break,
             }
         }
     });

@@ -1,7 +1,9 @@
 //! What a connection reports: its states and the W3C events, and the trickled candidate form.
 
 use antiphon_ice::{IceConnectionState, IceGatheringState};
-use tokio::sync::{broadcast, watch};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{mpsc, watch};
 
 use crate::data_channel::RTCDataChannel;
 use crate::signaling::RTCSignalingState;
@@ -66,7 +68,7 @@ pub enum PeerConnectionEvent {
 /// `closed` is final.
 pub(crate) fn publish_state(
     state: &watch::Sender<RTCPeerConnectionState>,
-    events: &broadcast::Sender<PeerConnectionEvent>,
+    events: &EventSender,
     new: RTCPeerConnectionState,
 ) {
     let changed = state.send_if_modified(|current| {
@@ -79,6 +81,103 @@ pub(crate) fn publish_state(
     });
     if changed {
         tracing::info!(state = ?new, "connection state");
-        let _ = events.send(PeerConnectionEvent::ConnectionState(new));
+        events.send(PeerConnectionEvent::ConnectionState(new));
+    }
+}
+
+/// The connection's events as one subscriber receives them ([`subscribe`]): every event
+/// emitted after it subscribed, in order, none dropped. Each subscriber has a queue of its own;
+/// what it has not read yet waits for it (a connection emits tens of events in its life: state
+/// changes, candidates, channels). Ends with `None` once the connection is gone.
+///
+/// [`subscribe`]: crate::RTCPeerConnection::subscribe
+#[derive(Debug)]
+pub struct PeerConnectionEvents {
+    receiver: mpsc::UnboundedReceiver<PeerConnectionEvent>,
+}
+
+impl PeerConnectionEvents {
+    /// The next event; `None` once the connection is gone and every event was read.
+    pub async fn recv(&mut self) -> Option<PeerConnectionEvent> {
+        self.receiver.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<PeerConnectionEvent> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// Where a connection's events go: every live subscriber's queue. Clones share the list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventSender {
+    subscribers: Arc<Mutex<Vec<mpsc::UnboundedSender<PeerConnectionEvent>>>>,
+}
+
+impl EventSender {
+    /// Hands `event` to every subscriber; those gone are forgotten.
+    pub(crate) fn send(&self, event: PeerConnectionEvent) {
+        let mut subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subscribers.retain(|subscriber| subscriber.send(event.clone()).is_ok());
+    }
+
+    /// A new subscriber, from the next event on.
+    pub(crate) fn subscribe(&self) -> PeerConnectionEvents {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(sender);
+        PeerConnectionEvents { receiver }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_that_reads_late_misses_nothing_and_a_gone_one_is_forgotten() {
+        let events = EventSender::default();
+        let mut early = events.subscribe();
+        let gone = events.subscribe();
+        drop(gone);
+        // Far more than the 16 slots the broadcast channel had: none is dropped.
+        for _ in 0..1_000 {
+            events.send(PeerConnectionEvent::NegotiationNeeded);
+        }
+        let mut late = events.subscribe();
+        events.send(PeerConnectionEvent::ConnectionState(
+            RTCPeerConnectionState::Closed,
+        ));
+        let mut count = 0;
+        while let Some(event) = early.try_recv() {
+            count += 1;
+            if count <= 1_000 {
+                assert!(matches!(event, PeerConnectionEvent::NegotiationNeeded));
+            }
+        }
+        assert_eq!(count, 1_001);
+        assert!(matches!(
+            late.try_recv(),
+            Some(PeerConnectionEvent::ConnectionState(
+                RTCPeerConnectionState::Closed
+            ))
+        ));
+        assert!(late.try_recv().is_none());
+        assert_eq!(
+            events
+                .subscribers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len(),
+            2,
+            "the dropped subscriber is gone"
+        );
+        drop(events);
+        assert!(early.try_recv().is_none());
     }
 }

@@ -6,9 +6,8 @@
 use std::ops::Range;
 
 use antiphon_ice::{Candidate, IceGatheringState};
-use tokio::sync::broadcast;
 
-use crate::events::{PeerConnectionEvent, RTCIceCandidateInit};
+use crate::events::{EventSender, PeerConnectionEvent, RTCIceCandidateInit};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::signaling::RTCSignalingState;
 use crate::transport::transport_section;
@@ -35,7 +34,7 @@ impl Gathering {
     }
 
     /// Forgets everything gathered (the agent was dropped): back to `new`.
-    pub(crate) fn reset(&mut self, events: &broadcast::Sender<PeerConnectionEvent>) {
+    pub(crate) fn reset(&mut self, events: &EventSender) {
         self.set_state(IceGatheringState::New, events);
         self.candidates.clear();
         self.end_surfaced = false;
@@ -47,14 +46,10 @@ impl Gathering {
     }
 
     /// Moves to `state`, reporting `icegatheringstatechange` if it changed.
-    pub(crate) fn set_state(
-        &mut self,
-        state: IceGatheringState,
-        events: &broadcast::Sender<PeerConnectionEvent>,
-    ) {
+    pub(crate) fn set_state(&mut self, state: IceGatheringState, events: &EventSender) {
         if self.state != state {
             self.state = state;
-            let _ = events.send(PeerConnectionEvent::IceGatheringState(state));
+            events.send(PeerConnectionEvent::IceGatheringState(state));
         }
     }
 
@@ -72,11 +67,7 @@ impl Gathering {
     /// (`a=end-of-candidates`, and the `null` candidate event once per gathering). Nothing
     /// happens before the first `setLocalDescription`: candidates found earlier are surfaced
     /// then, in the order found.
-    pub(crate) fn surface(
-        &mut self,
-        negotiator: &mut Negotiator,
-        events: &broadcast::Sender<PeerConnectionEvent>,
-    ) {
+    pub(crate) fn surface(&mut self, negotiator: &mut Negotiator, events: &EventSender) {
         // No events after close(), and none before a local description exists.
         if negotiator.local_description().is_none()
             || negotiator.signaling_state() == RTCSignalingState::Closed
@@ -86,13 +77,13 @@ impl Gathering {
         for candidate in &self.candidates {
             let value = attribute_value(candidate);
             if let Some(init) = add_to_local_descriptions(negotiator, Some(&value)) {
-                let _ = events.send(PeerConnectionEvent::IceCandidate(Some(init)));
+                events.send(PeerConnectionEvent::IceCandidate(Some(init)));
             }
         }
         if self.state == IceGatheringState::Complete {
             add_to_local_descriptions(negotiator, None);
             if !std::mem::replace(&mut self.end_surfaced, true) {
-                let _ = events.send(PeerConnectionEvent::IceCandidate(None));
+                events.send(PeerConnectionEvent::IceCandidate(None));
             }
         }
     }

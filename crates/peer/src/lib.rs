@@ -94,7 +94,9 @@ pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
     OperationReason, SyntaxReason, TypeErrorReason,
 };
-pub use events::{PeerConnectionEvent, RTCIceCandidateInit, RTCPeerConnectionState};
+pub use events::{
+    PeerConnectionEvent, PeerConnectionEvents, RTCIceCandidateInit, RTCPeerConnectionState,
+};
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};
 pub use signaling::{RTCSignalingState, Side, Transition};

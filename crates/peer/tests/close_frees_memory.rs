@@ -37,7 +37,7 @@ const ROUNDS: usize = 10;
 /// Answered-only connections before the baseline is taken.
 const WARM_UP: usize = 100;
 /// What may stay per closed connection: caches that grow to a high-water mark (tokio's task
-/// and timer slabs, the broadcast and watch internals) but no part of any connection.
+/// and timer slabs, the watch internals) but no part of any connection.
 const ALLOWED_PER_CONNECTION: i64 = 64;
 
 /// An offer with audio, video and a data channel, without candidates: answering it starts an

@@ -102,7 +102,7 @@ async fn stun_servers_give_server_reflexive_candidates_trickled_after_the_offer(
 
     let mut gathering = Vec::new();
     let mut trickled = Vec::new();
-    while let Ok(event) = events.try_recv() {
+    while let Some(event) = events.try_recv() {
         match event {
             PeerConnectionEvent::IceGatheringState(state) => gathering.push(state),
             PeerConnectionEvent::IceCandidate(candidate) => trickled.push(candidate),

@@ -121,7 +121,7 @@ fn a_remote_that_vanishes_after_connecting_goes_disconnected_then_failed() {
         .await;
         assert_eq!(reached, State::Failed);
         let mut states = Vec::new();
-        while let Ok(event) = events.try_recv() {
+        while let Some(event) = events.try_recv() {
             if let PeerConnectionEvent::ConnectionState(state) = event {
                 states.push(state);
             }

@@ -11,16 +11,16 @@ use std::time::Duration;
 
 use antiphon_codec::MediaKind;
 use antiphon_peer::{
-    PeerConnectionEvent, RTCDataChannelInit, RTCIceCandidateInit, RTCPeerConnection,
-    RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSdpType, RTCSessionDescriptionInit,
-    RTCSignalingState,
+    PeerConnectionEvent, PeerConnectionEvents, RTCDataChannelInit, RTCIceCandidateInit,
+    RTCPeerConnection, RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSdpType,
+    RTCSessionDescriptionInit, RTCSignalingState,
 };
 use common::loopback::loopback_peer;
 
 fn peer() -> Arc<RTCPeerConnection> {
     Arc::new(loopback_peer())
 }
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 #[derive(Debug)]
 enum Signal {
@@ -40,7 +40,7 @@ struct Seen {
 async fn negotiate(
     pc: Arc<RTCPeerConnection>,
     polite: bool,
-    mut events: broadcast::Receiver<PeerConnectionEvent>,
+    mut events: PeerConnectionEvents,
     mut inbox: mpsc::UnboundedReceiver<Signal>,
     outbox: mpsc::UnboundedSender<Signal>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
@@ -54,7 +54,7 @@ async fn negotiate(
             biased;
             _ = &mut stop => return seen,
             event = events.recv() => match event {
-                Ok(PeerConnectionEvent::NegotiationNeeded) => {
+                Some(PeerConnectionEvent::NegotiationNeeded) => {
                     // `makingOffer` spans this arm: no remote description is handled meanwhile.
                     pc.set_local_description(None).await.expect("an offer");
                     let local = pc.local_description().await.expect("a local description");
@@ -63,12 +63,11 @@ async fn negotiate(
                     }
                     let _ = outbox.send(Signal::Description(local));
                 }
-                Ok(PeerConnectionEvent::IceCandidate(Some(candidate))) => {
+                Some(PeerConnectionEvent::IceCandidate(Some(candidate))) => {
                     let _ = outbox.send(Signal::Candidate(candidate));
                 }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(n)) => panic!("lagged {n} events"),
-                Err(broadcast::error::RecvError::Closed) => return seen,
+                Some(_) => {}
+                None => return seen,
             },
             signal = inbox.recv() => match signal {
                 Some(Signal::Description(description)) => {

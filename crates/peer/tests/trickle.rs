@@ -8,14 +8,13 @@ use std::net::SocketAddr;
 
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
-    PeerConnectionEvent, RTCConfiguration, RTCIceCandidateInit, RTCIceServer, RTCPeerConnection,
-    RTCPeerConnectionState, RTCSessionDescriptionInit,
+    PeerConnectionEvent, PeerConnectionEvents, RTCConfiguration, RTCIceCandidateInit, RTCIceServer,
+    RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit,
 };
 use common::loopback::{
     loopback_peer_with as peer, offer_and_answer, settled as connected, within,
 };
 use tokio::net::UdpSocket;
-use tokio::sync::broadcast;
 
 /// The description without its candidates, as a peer that trickles sends it before gathering.
 fn without_candidates(description: &RTCSessionDescriptionInit) -> RTCSessionDescriptionInit {
@@ -130,14 +129,12 @@ async fn silent_stun_server() -> (UdpSocket, SocketAddr) {
 }
 
 /// The next `icecandidate` event.
-async fn next_candidate(
-    events: &mut broadcast::Receiver<PeerConnectionEvent>,
-) -> Option<RTCIceCandidateInit> {
+async fn next_candidate(events: &mut PeerConnectionEvents) -> Option<RTCIceCandidateInit> {
     loop {
         match events.recv().await {
-            Ok(PeerConnectionEvent::IceCandidate(candidate)) => return candidate,
-            Ok(_) => {}
-            Err(error) => panic!("events ended: {error}"),
+            Some(PeerConnectionEvent::IceCandidate(candidate)) => return candidate,
+            Some(_) => {}
+            None => panic!("events ended"),
         }
     }
 }

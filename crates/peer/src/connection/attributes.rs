@@ -3,7 +3,6 @@
 use antiphon_codec::MediaKind;
 use antiphon_dtls::Certificate;
 use antiphon_ice::{IceConnectionState, IceGatheringState};
-use tokio::sync::broadcast;
 
 use std::sync::Arc;
 
@@ -12,7 +11,7 @@ use super::task::PeerTask;
 use crate::description::RTCSessionDescriptionInit;
 use crate::driver::DtlsInfo;
 use crate::error::Error;
-use crate::events::{PeerConnectionEvent, RTCPeerConnectionState};
+use crate::events::{PeerConnectionEvents, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::sctp::SctpTransport;
 use crate::signaling::RTCSignalingState;
@@ -20,8 +19,9 @@ use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
 use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
 
 impl RTCPeerConnection {
-    /// Subscribes to the connection's events.
-    pub fn subscribe(&self) -> broadcast::Receiver<PeerConnectionEvent> {
+    /// Subscribes to the connection's events: every event from now on, in order, none dropped
+    /// (see [`PeerConnectionEvents`]).
+    pub fn subscribe(&self) -> PeerConnectionEvents {
         self.events.subscribe()
     }
 
@@ -111,9 +111,8 @@ impl RTCPeerConnection {
             {
                 return;
             }
-            match events.recv().await {
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
+            if events.recv().await.is_none() {
+                return;
             }
         }
     }

@@ -24,14 +24,14 @@ use std::time::Instant;
 
 use antiphon_codec::Capabilities;
 use antiphon_dtls::{Certificate, CertificateOptions};
-use tokio::sync::{OnceCell, broadcast, mpsc, oneshot, watch};
+use tokio::sync::{OnceCell, mpsc, oneshot, watch};
 
 use crate::answer::AnswerOptions;
 use crate::configuration::{RTCConfiguration, StunServer};
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::driver::{COMMAND_QUEUE, DtlsInfo};
 use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
-use crate::events::{PeerConnectionEvent, RTCIceCandidateInit, RTCPeerConnectionState};
+use crate::events::{EventSender, RTCIceCandidateInit, RTCPeerConnectionState};
 use crate::negotiator::{Negotiator, OsEntropy};
 use crate::sctp::SctpTransport;
 use task::{OP_QUEUE, Op, Outputs, PeerTask};
@@ -71,9 +71,6 @@ impl Default for PeerOptions {
 /// server-reflexive candidate, as in browsers.
 const STUN_LOOKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Slots of the event broadcast channel ([`RTCPeerConnection::subscribe`]).
-const EVENT_CAPACITY: usize = 16;
-
 /// `RTCPeerConnection`.
 pub struct RTCPeerConnection {
     /// The task's operation queue.
@@ -85,7 +82,7 @@ pub struct RTCPeerConnection {
     /// outside the task.
     stun_servers: Vec<StunServer>,
     stun_addresses: OnceCell<Vec<SocketAddr>>,
-    events: broadcast::Sender<PeerConnectionEvent>,
+    events: EventSender,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
     /// The DTLS association once its handshake is done (getStats, SRTP keys).
@@ -129,9 +126,7 @@ impl RTCPeerConnection {
             ..AnswerOptions::default()
         };
         let negotiator = Negotiator::new(options.capabilities, answer_options, Box::new(OsEntropy));
-        // A connection emits about ten events in its life; 16 slots keep a subscriber that
-        // reads them as they come from lagging, without 64 preallocated slots per connection.
-        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let events = EventSender::default();
         let state = watch::channel(RTCPeerConnectionState::New).0;
         let sctp = watch::channel(None).0;
         let dtls = watch::channel(None).0;

@@ -251,8 +251,7 @@ impl PeerTask {
         let needed = self.negotiator.negotiation_needed()
             || (self.restart_ice && self.negotiator.current_remote_description().is_some());
         if needed && !self.negotiation_needed {
-            let _ = self
-                .outputs
+            self.outputs
                 .events
                 .send(PeerConnectionEvent::NegotiationNeeded);
         }
@@ -264,8 +263,7 @@ impl PeerTask {
     fn finish_applying(&mut self, now: Instant, applied: &Applied, plan: Option<StartPlan>) {
         if applied.signaling_state_changed {
             let state = self.negotiator.signaling_state();
-            let _ = self
-                .outputs
+            self.outputs
                 .events
                 .send(PeerConnectionEvent::SignalingState(state));
         }

@@ -25,13 +25,13 @@ use antiphon_dtls::Certificate;
 use antiphon_ice::{
     Datagram, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, Transmit, UdpSockets,
 };
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::core::{ConnectionCore, CoreEvent};
 use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
 use crate::driver::hub::ChannelHub;
 use crate::driver::{Command, DtlsInfo, sleep_until};
-use crate::events::{PeerConnectionEvent, RTCPeerConnectionState, publish_state};
+use crate::events::{EventSender, PeerConnectionEvent, RTCPeerConnectionState, publish_state};
 use crate::gathering::Gathering;
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpTransport;
@@ -47,7 +47,7 @@ const MAX_DATAGRAM: usize = 2048;
 
 /// Where the task reports; the handle holds the receiving side.
 pub(crate) struct Outputs {
-    pub(crate) events: broadcast::Sender<PeerConnectionEvent>,
+    pub(crate) events: EventSender,
     pub(crate) state: watch::Sender<RTCPeerConnectionState>,
     pub(crate) dtls: watch::Sender<Option<Arc<DtlsInfo>>>,
 }
@@ -288,8 +288,7 @@ impl PeerTask {
     /// is the connection's.
     fn on_ice_state(&mut self, state: IceConnectionState) {
         tracing::info!(?state, "ICE connection state");
-        let _ = self
-            .outputs
+        self.outputs
             .events
             .send(PeerConnectionEvent::IceConnectionState(state));
         let mapped = match state {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::{Command, OpenReply};
 use crate::core::{ChannelEvent, SecureTransport};
@@ -16,7 +16,7 @@ use crate::data_channel::{
     DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState, WeakDataChannel,
 };
 use crate::error::{Error, InvalidStateReason};
-use crate::events::PeerConnectionEvent;
+use crate::events::{EventSender, PeerConnectionEvent};
 use crate::sctp::{SctpParameters, SctpTransport, channel_error};
 
 /// Who waits for a channel we open: a caller of `SctpTransport::open` (the handle is made
@@ -57,7 +57,7 @@ pub(crate) struct ChannelHub {
     sctp: Option<Arc<SctpTransport>>,
     remote_channels: Option<mpsc::UnboundedSender<RTCDataChannel>>,
     /// The peer connection's events (`datachannel`), when the hub serves one.
-    events: Option<broadcast::Sender<PeerConnectionEvent>>,
+    events: Option<EventSender>,
     slots: HashMap<u16, Slot>,
     /// Opens waiting for SCTP to come up, or for DCEP, by stream id.
     waiting_opens: Vec<(u16, Waiting)>,
@@ -69,7 +69,7 @@ impl ChannelHub {
     pub(crate) fn new(
         commands: mpsc::Sender<Command>,
         sctp_slot: watch::Sender<Option<Arc<SctpTransport>>>,
-        events: Option<broadcast::Sender<PeerConnectionEvent>>,
+        events: Option<EventSender>,
     ) -> Self {
         Self {
             commands,
@@ -262,7 +262,7 @@ impl ChannelHub {
         if remote {
             tracing::debug!(label = channel.label(), "remote data channel");
             if let Some(events) = self.events.as_ref() {
-                let _ = events.send(PeerConnectionEvent::DataChannel(channel.clone()));
+                events.send(PeerConnectionEvent::DataChannel(channel.clone()));
             }
             if let Some(remote_channels) = self.remote_channels.as_ref() {
                 let _ = remote_channels.send(channel.clone());
