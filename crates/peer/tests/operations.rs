@@ -1,15 +1,17 @@
 //! W3C operation semantics of `RTCPeerConnection` over loopback: a refused description changes
 //! nothing (and the right one still connects afterwards), and an ICE restart offer restarts the
-//! agent only once it is applied.
+//! agent only once it is applied; transceiver direction changes and stops renegotiate.
 
 mod common;
 
 use std::net::IpAddr;
 
+use antiphon_codec::{Direction, MediaKind};
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
-    Error, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
-    RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
+    Error, PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit,
+    RTCPeerConnection, RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSessionDescriptionInit,
+    RTCSignalingState,
 };
 use common::loopback::{loopback_peer as peer, negotiate, offer_and_answer, settled, within};
 
@@ -165,5 +167,64 @@ async fn a_restart_offer_restarts_the_agent_only_once_applied() {
         "the restart is done: no further new credentials"
     );
     a.close().await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direction_change_and_a_stop_ask_for_negotiation_and_reach_the_next_offer() {
+    let a = peer();
+    let b = peer();
+    let audio = a
+        .add_transceiver(MediaKind::Audio, RTCRtpTransceiverInit::default())
+        .await
+        .expect("audio");
+    let video = a
+        .add_transceiver(MediaKind::Video, RTCRtpTransceiverInit::default())
+        .await
+        .expect("video");
+    negotiate(&a, &b).await;
+    let mut events = a.subscribe();
+    a.set_direction(audio, Direction::RecvOnly)
+        .await
+        .expect("a direction");
+    let needed = within("negotiationneeded", async {
+        // State changes of the connection coming up may come first.
+        while let Some(event) = events.recv().await {
+            if matches!(event, PeerConnectionEvent::NegotiationNeeded) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(needed);
+    a.stop_transceiver(video).await.expect("stopped");
+    let mut b_events = b.subscribe();
+    let (offer, _) = negotiate(&a, &b).await;
+    // The exchange carried every change: neither side asks for another one.
+    for events in [&mut events, &mut b_events] {
+        while let Some(event) = events.try_recv() {
+            assert!(
+                !matches!(event, PeerConnectionEvent::NegotiationNeeded),
+                "negotiation needed again after the exchange"
+            );
+        }
+    }
+    let sections: Vec<&str> = offer.sdp.split("\r\nm=").skip(1).collect();
+    assert!(sections[0].starts_with("audio 9 "), "{}", offer.sdp);
+    assert!(sections[0].contains("a=recvonly\r\n"), "{}", offer.sdp);
+    assert!(sections[1].starts_with("video 0 "), "{}", offer.sdp);
+    let transceivers = a.get_transceivers().await;
+    // b's transceiver for it was made by the first offer (recvonly, nothing to send): it
+    // answers our recvonly with inactive (JSEP §5.3.1).
+    assert_eq!(transceivers[0].direction, Direction::RecvOnly);
+    assert_eq!(transceivers[0].current_direction, Some(Direction::Inactive));
+    assert!(transceivers[1].stopped);
+    assert_eq!(a.signaling_state().await, RTCSignalingState::Stable);
+    a.close().await;
+    assert!(
+        a.set_direction(audio, Direction::SendRecv).await.is_err(),
+        "closed"
+    );
     b.close().await;
 }

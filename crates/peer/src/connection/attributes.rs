@@ -1,6 +1,6 @@
 //! The connection's states, descriptions and transceivers, as the W3C attributes read them.
 
-use antiphon_codec::MediaKind;
+use antiphon_codec::{Direction, MediaKind};
 use antiphon_dtls::Certificate;
 use antiphon_ice::{IceConnectionState, IceGatheringState};
 
@@ -16,7 +16,9 @@ use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::sctp::SctpTransport;
 use crate::signaling::RTCSignalingState;
 use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
-use crate::transceiver::{MediaStreamTrack, RTCRtpTransceiverInit, TransceiverId};
+use crate::transceiver::{
+    MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId,
+};
 
 impl RTCPeerConnection {
     /// Subscribes to the connection's events: every event from now on, in order, none dropped
@@ -133,6 +135,39 @@ impl RTCPeerConnection {
     ) -> Result<(), Error> {
         self.try_call(move |task, _| task.negotiator.set_codec_preferences(id, codecs))
             .await
+    }
+
+    /// `getTransceivers()`: a snapshot of every transceiver, in creation order.
+    pub async fn get_transceivers(&self) -> Vec<RTCRtpTransceiver> {
+        self.call(|task, _| task.negotiator.transceivers().to_vec())
+            .await
+            .unwrap_or_default()
+    }
+
+    /// `RTCRtpTransceiver.direction = direction` for the transceiver `id`; a change that the
+    /// current description does not carry fires `negotiationneeded`.
+    pub async fn set_direction(
+        &self,
+        id: TransceiverId,
+        direction: Direction,
+    ) -> Result<(), Error> {
+        self.try_call(move |task, _| {
+            task.negotiator.set_direction(id, direction)?;
+            task.update_negotiation_needed();
+            Ok(())
+        })
+        .await
+    }
+
+    /// `RTCRtpTransceiver.stop()` for the transceiver `id`: its section is rejected (port 0) in
+    /// the next offer or answer, which `negotiationneeded` asks for.
+    pub async fn stop_transceiver(&self, id: TransceiverId) -> Result<(), Error> {
+        self.try_call(move |task, _| {
+            task.negotiator.stop_transceiver(id)?;
+            task.update_negotiation_needed();
+            Ok(())
+        })
+        .await
     }
 
     /// The certificate whose fingerprint our descriptions carry.

@@ -56,6 +56,46 @@ impl Negotiator {
                 .data_channel
                 .as_ref()
                 .is_some_and(|d| !negotiated(&d.mid))
+            || self
+                .transceivers
+                .iter()
+                .filter(|t| !t.stopped)
+                .any(|t| self.direction_changed(t))
+    }
+
+    /// W3C "check if negotiation is needed", the direction steps: our current offer's section
+    /// does not carry the transceiver's direction, or our current answer's section does not
+    /// carry it intersected with what the offer allowed (JSEP §5.3.1).
+    fn direction_changed(&self, transceiver: &RTCRtpTransceiver) -> bool {
+        let Some(mid) = transceiver.mid.as_deref() else {
+            return false;
+        };
+        let section_direction = |description: &AppliedDescription| {
+            description
+                .parsed
+                .media
+                .iter()
+                .find(|m| m.mid() == Some(mid) && m.port != 0)
+                .map(|m| m.direction().unwrap_or(Direction::SendRecv))
+        };
+        let Some(local) = self.current_local.as_deref() else {
+            return false;
+        };
+        let Some(ours) = section_direction(local) else {
+            return false;
+        };
+        let wanted = match local.sdp_type {
+            RTCSdpType::Answer => {
+                let offered = self
+                    .current_remote
+                    .as_deref()
+                    .and_then(section_direction)
+                    .unwrap_or(Direction::SendRecv);
+                transceiver.direction.intersect(offered.reversed())
+            }
+            _ => transceiver.direction,
+        };
+        ours != wanted
     }
 
     /// JSEP §5.10: associate each offered RTP section with a transceiver, creating `recvonly`
