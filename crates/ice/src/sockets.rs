@@ -112,22 +112,12 @@ impl UdpSockets {
     /// an address we do not hold is dropped (`Ok`); a full socket buffer is `WouldBlock`, to be
     /// retried after [`writable`](Self::writable).
     pub fn try_send(&self, transmit: &Transmit) -> std::io::Result<()> {
-        self.try_send_parts(transmit.source, transmit.destination, &transmit.contents)
-    }
-
-    /// [`try_send`](Self::try_send) of `contents` from `source` to `destination`.
-    pub fn try_send_parts(
-        &self,
-        source: SocketAddr,
-        destination: SocketAddr,
-        contents: &[u8],
-    ) -> std::io::Result<()> {
-        let Some(index) = self.by_address.get(&source) else {
+        let Some(index) = self.by_address.get(&transmit.source) else {
             return Ok(());
         };
         self.sockets[*index]
             .1
-            .try_send_to(contents, destination)
+            .try_send_to(&transmit.contents, transmit.destination)
             .map(drop)
     }
 

@@ -47,6 +47,20 @@ fn side(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) 
     }
 }
 
+/// When something happens next: a core's timer or a datagram's delivery. Something always
+/// is pending until the run is over (consent checks, retransmissions).
+fn next_instant(a: &mut Side, b: &mut Side, net: &SimNetwork) -> Instant {
+    [
+        a.core().poll_timeout(),
+        b.core().poll_timeout(),
+        net.next_delivery(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .expect("something is always pending until delivery")
+}
+
 impl Side {
     fn core(&mut self) -> &mut ConnectionCore {
         self.core.as_mut().expect("core started")
@@ -54,7 +68,7 @@ impl Side {
 
     fn start(&mut self, now: Instant) {
         let agent = self.agent.take().expect("agent");
-        let mut core = ConnectionCore::new(agent, DtlsConfig::new(self.certificate.clone()));
+        let mut core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
         assert!(core.start(now, &self.negotiator).expect("start"));
         self.core = Some(core);
     }
@@ -185,16 +199,7 @@ fn run(seed: u64, link: LinkConfig, count: usize, limit: Duration) -> Outcome {
         if a.received.len() == count && b.received.len() == count {
             break;
         }
-        let next = [
-            a.core().poll_timeout(),
-            b.core().poll_timeout(),
-            net.next_delivery(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .expect("something is always pending until delivery");
-        now = now.max(next);
+        now = now.max(next_instant(&mut a, &mut b, &net));
         assert!(
             now - start <= limit,
             "seed {seed}: not done in {limit:?}: A dtls {} opened {:?} got {}/{count}, \
@@ -333,16 +338,7 @@ fn a_channel_opened_on_an_idle_connection_sends_its_open_at_once() {
                 up[index] |= matches!(event, CoreEvent::Channel(ChannelEvent::Connected));
             }
         }
-        let next = [
-            a.core().poll_timeout(),
-            b.core().poll_timeout(),
-            net.next_delivery(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .expect("pending");
-        now = now.max(next);
+        now = now.max(next_instant(&mut a, &mut b, &net));
         assert!(now - start < Duration::from_secs(10), "not up");
         while let Some(t) = net.pop_due(now) {
             let datagram = Datagram {

@@ -66,7 +66,6 @@ impl PeerTask {
             } else {
                 channel.shared.advance_to(RTCDataChannelState::Closed);
             }
-            self.after(now);
         } else {
             self.negotiator.request_data_channel()?;
             self.update_negotiation_needed();

@@ -63,8 +63,7 @@ impl PeerTask {
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
         let mut agent = IceAgent::new(now, config, role, IceCredentials::generate());
         agent.gather(&sockets.local_addresses());
-        let mut core = ConnectionCore::new(agent, DtlsConfig::new(self.certificate.clone()));
-        core.handle_gathered(now);
+        let core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
         self.gathering
             .set_state(IceGatheringState::Gathering, &self.outputs.events);
         self.ice = Some(IcePath { core, sockets });

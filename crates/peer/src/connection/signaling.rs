@@ -154,16 +154,7 @@ impl PeerTask {
                 tracing::info!("the remote offer restarts ICE");
                 core.restart_ice(now, IceCredentials::generate());
             }
-            if let Some(credentials) = remote.credentials {
-                core.set_remote_credentials(now, credentials);
-            }
-            for candidate in &remote.candidates {
-                // Candidates the agent cannot use are ignored, as browsers do.
-                let _ = core.add_remote_candidate(now, candidate);
-            }
-            if remote.end_of_candidates {
-                core.end_of_remote_candidates(now);
-            }
+            core.take_remote(now, remote);
         }
         self.finish_applying(now, &applied, plan);
         Ok(())
@@ -236,7 +227,6 @@ impl PeerTask {
             // Candidates the agent cannot use are ignored, as browsers do (RFC 8839 §5.1).
             let _ = path.core.add_remote_candidate(now, &parsed);
         }
-        self.after(now);
         Ok(())
     }
 
@@ -277,6 +267,5 @@ impl PeerTask {
         } else if applied.negotiation_complete {
             self.start_sctp_if_added(now);
         }
-        self.after(now);
     }
 }

@@ -90,7 +90,6 @@ pub(crate) struct PeerTask {
     /// Channels made by `createDataChannel` before SCTP started, opened when it does.
     pub(crate) pending_channels: Vec<(RTCDataChannel, mpsc::Sender<DataChannelMessage>)>,
     pub(crate) outputs: Outputs,
-    dtls_up: bool,
     ops: mpsc::Receiver<Op>,
     commands: mpsc::Receiver<Command>,
     /// Datagrams the sockets could not take yet.
@@ -127,7 +126,6 @@ impl PeerTask {
             hub,
             pending_channels: Vec::new(),
             outputs,
-            dtls_up: false,
             ops,
             commands,
             outgoing: VecDeque::new(),
@@ -256,9 +254,8 @@ impl PeerTask {
             }
             CoreEvent::Ice(_) => {}
             CoreEvent::DtlsConnected(connected) => {
-                self.dtls_up = true;
-                let role = self.ice.as_mut().and_then(|path| path.core.secure().ok());
-                if let Some(secure) = role {
+                let secure = self.ice.as_mut().and_then(|path| path.core.secure().ok());
+                if let Some(secure) = secure {
                     let info = DtlsInfo::new(secure.role(), connected);
                     self.outputs.dtls.send_replace(Some(Arc::new(info)));
                 }
@@ -291,12 +288,14 @@ impl PeerTask {
         self.outputs
             .events
             .send(PeerConnectionEvent::IceConnectionState(state));
+        // DTLS is up while its association is published.
+        let dtls_up = self.outputs.dtls.borrow().is_some();
         let mapped = match state {
             IceConnectionState::Connected | IceConnectionState::Completed => {
-                self.dtls_up.then_some(RTCPeerConnectionState::Connected)
+                dtls_up.then_some(RTCPeerConnectionState::Connected)
             }
             IceConnectionState::Disconnected => {
-                self.dtls_up.then_some(RTCPeerConnectionState::Disconnected)
+                dtls_up.then_some(RTCPeerConnectionState::Disconnected)
             }
             IceConnectionState::Failed => {
                 // No path: no channel opens or carries anything any more.

@@ -73,9 +73,10 @@ pub struct ConnectionCore {
 }
 
 impl ConnectionCore {
-    /// A core around an ICE agent (already gathering) and our DTLS settings.
-    pub fn new(agent: IceAgent, dtls_config: DtlsConfig) -> Self {
-        Self {
+    /// A core around an ICE agent (already gathering) and our DTLS settings; what the agent
+    /// did before (its host candidates, the first gathering requests) is taken in at `now`.
+    pub fn new(now: Instant, agent: IceAgent, dtls_config: DtlsConfig) -> Self {
+        let mut core = Self {
             agent,
             dtls_config,
             secure: None,
@@ -83,7 +84,9 @@ impl ConnectionCore {
             events: VecDeque::new(),
             traffic: TrafficCounters::default(),
             closed: false,
-        }
+        };
+        core.drive(now);
+        core
     }
 
     /// The ICE agent (candidates, credentials, state).
@@ -94,12 +97,6 @@ impl ConnectionCore {
     /// The ICE agent, to add remote candidates as they trickle in.
     pub fn agent_mut(&mut self) -> &mut IceAgent {
         &mut self.agent
-    }
-
-    /// Gives the agent the peer's ICE credentials (from its description).
-    pub fn set_remote_credentials(&mut self, now: Instant, credentials: IceCredentials) {
-        self.agent.set_remote_credentials(credentials);
-        self.drive(now);
     }
 
     /// Gives the agent a remote candidate (from the description or trickled); refused if the
@@ -127,12 +124,6 @@ impl ConnectionCore {
         self.drive(now);
     }
 
-    /// Moves out what the agent did since the core was made (its gathering): call once after
-    /// [`new`](Self::new) when the agent gathered before.
-    pub fn handle_gathered(&mut self, now: Instant) {
-        self.drive(now);
-    }
-
     /// Starts the transports from the negotiated descriptions: remote ICE credentials and
     /// candidates go to the agent, and DTLS (then SCTP, when a data section was negotiated)
     /// starts with the role and fingerprints the descriptions give. Returns `false` when the
@@ -155,19 +146,25 @@ impl ConnectionCore {
             .transpose()?;
         self.start_secure(now, plan)?;
         if let Some(remote) = remote {
-            if let Some(credentials) = remote.credentials {
-                self.agent.set_remote_credentials(credentials);
-            }
-            for candidate in &remote.candidates {
-                // A candidate the agent cannot use (another family, a duplicate) is skipped.
-                let _ = self.agent.add_remote_candidate(candidate);
-            }
-            if remote.end_of_candidates {
-                self.agent.end_of_remote_candidates();
-            }
+            self.take_remote(now, remote);
+        }
+        Ok(true)
+    }
+
+    /// The remote side of the transport from its description: credentials, candidates (one the
+    /// agent cannot use, of another family or a duplicate, is skipped, as browsers do) and
+    /// end-of-candidates.
+    pub(crate) fn take_remote(&mut self, now: Instant, remote: RemoteTransport) {
+        if let Some(credentials) = remote.credentials {
+            self.agent.set_remote_credentials(credentials);
+        }
+        for candidate in &remote.candidates {
+            let _ = self.agent.add_remote_candidate(candidate);
+        }
+        if remote.end_of_candidates {
+            self.agent.end_of_remote_candidates();
         }
         self.drive(now);
-        Ok(true)
     }
 
     /// Starts DTLS (and SCTP if `plan` has it) as `plan` says; the remote ICE side is the
@@ -195,6 +192,11 @@ impl ConnectionCore {
     /// Whether DTLS was started.
     pub fn is_started(&self) -> bool {
         self.secure.is_some()
+    }
+
+    /// The SCTP association's parameters, once it was started.
+    pub fn sctp_parameters(&self) -> Option<SctpParameters> {
+        self.secure.as_ref()?.sctp_parameters()
     }
 
     /// A data section negotiated after DTLS started: SCTP starts on it (once).

@@ -689,16 +689,7 @@ impl Negotiator {
         if self.pending_remote.take().is_some() {
             // Transceivers created by the rolled-back offer go away; associations made by it
             // are undone.
-            let current_mids: Vec<String> = self
-                .current_remote
-                .iter()
-                .flat_map(|d| {
-                    d.parsed
-                        .media
-                        .iter()
-                        .filter_map(|m| m.mid().map(str::to_owned))
-                })
-                .collect();
+            let current_mids = transceivers::mids([self.current_remote.as_deref()]);
             self.transceivers.retain(|t| {
                 !t.created_by_remote
                     || t.mid.as_ref().is_some_and(|m| current_mids.contains(m))

@@ -8,17 +8,7 @@ impl Negotiator {
     /// transceivers, and the data section, are new again and may take the remote's mids
     /// (W3C: a mid belongs to a transceiver once a description carrying it is applied).
     pub(super) fn clear_provisional_mids(&mut self) {
-        let negotiated: Vec<String> =
-            [self.pending_local.as_deref(), self.current_local.as_deref()]
-                .into_iter()
-                .flatten()
-                .flat_map(|d| {
-                    d.parsed
-                        .media
-                        .iter()
-                        .filter_map(|m| m.mid().map(str::to_owned))
-                })
-                .collect();
+        let negotiated = mids([self.pending_local.as_deref(), self.current_local.as_deref()]);
         let provisional =
             |mid: &Option<String>| mid.as_ref().is_some_and(|m| !negotiated.contains(m));
         for transceiver in &mut self.transceivers {
@@ -211,4 +201,20 @@ impl Negotiator {
             }
         }
     }
+}
+
+/// Every mid the given descriptions carry.
+pub(super) fn mids<'a>(
+    descriptions: impl IntoIterator<Item = Option<&'a AppliedDescription>>,
+) -> Vec<String> {
+    descriptions
+        .into_iter()
+        .flatten()
+        .flat_map(|d| {
+            d.parsed
+                .media
+                .iter()
+                .filter_map(|m| m.mid().map(str::to_owned))
+        })
+        .collect()
 }
