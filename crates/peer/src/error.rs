@@ -353,6 +353,14 @@ pub enum OperationReason {
     NoDataChannelTransport,
     /// A network socket could not be opened or used.
     Io(std::io::ErrorKind),
+    /// The description needs more ICE + DTLS transports (sections outside BUNDLE) than
+    /// [`PeerOptions::max_transports`](crate::PeerOptions::max_transports) allows.
+    TooManyTransports {
+        /// How many it needs.
+        needed: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for OperationReason {
@@ -365,6 +373,10 @@ impl fmt::Display for OperationReason {
             Self::DataChannel(error) => write!(f, "data channel failed: {error}"),
             Self::NoDataChannelTransport => f.write_str("no data channel transport is negotiated"),
             Self::Io(kind) => write!(f, "I/O error: {kind}"),
+            Self::TooManyTransports { needed, limit } => write!(
+                f,
+                "{needed} transports needed (sections outside BUNDLE), at most {limit} allowed"
+            ),
         }
     }
 }

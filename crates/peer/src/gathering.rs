@@ -1,7 +1,7 @@
 //! Trickle ICE of our own candidates (RFC 8838, W3C "surface the candidate"): descriptions are
-//! created with the candidates found so far, and every candidate found later is added to the
-//! local descriptions' transport section and reported as an `icecandidate` event, then
-//! end-of-candidates once gathering is complete.
+//! created with the candidates found so far, and every candidate a transport finds later is
+//! added to the section describing that transport in the local descriptions and reported as an
+//! `icecandidate` event, then end-of-candidates once it has gathered everything.
 
 use std::ops::Range;
 
@@ -10,47 +10,29 @@ use antiphon_ice::{Candidate, IceGatheringState};
 use crate::events::{EventSender, PeerConnectionEvent, RTCIceCandidateInit};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::signaling::RTCSignalingState;
-use crate::transport::transport_section;
 
-/// What we have gathered, and what of it the local description and the events have carried.
+/// What one transport has gathered. The connection's `iceGatheringState` and the final
+/// `null` candidate event are worked out over every transport (W3C) by the connection task.
 #[derive(Debug)]
 pub(crate) struct Gathering {
-    /// `iceGatheringState`.
+    /// This transport's gathering state.
     pub(crate) state: IceGatheringState,
     /// Every local candidate found (host, then server-reflexive as STUN servers answer).
     pub(crate) candidates: Vec<Candidate>,
-    /// End-of-candidates was reported for the current gathering.
-    end_surfaced: bool,
 }
 
 impl Gathering {
-    /// Nothing gathered yet.
+    /// Gathering has started (the sockets are bound).
     pub(crate) fn new() -> Self {
         Self {
-            state: IceGatheringState::New,
+            state: IceGatheringState::Gathering,
             candidates: Vec::new(),
-            end_surfaced: false,
         }
-    }
-
-    /// Forgets everything gathered (the agent was dropped): back to `new`.
-    pub(crate) fn reset(&mut self, events: &EventSender) {
-        self.set_state(IceGatheringState::New, events);
-        self.candidates.clear();
-        self.end_surfaced = false;
     }
 
     /// The candidates as `a=candidate` values (without the `candidate:` prefix).
     pub(crate) fn attribute_values(&self) -> Vec<String> {
         self.candidates.iter().map(attribute_value).collect()
-    }
-
-    /// Moves to `state`, reporting `icegatheringstatechange` if it changed.
-    pub(crate) fn set_state(&mut self, state: IceGatheringState, events: &EventSender) {
-        if self.state != state {
-            self.state = state;
-            events.send(PeerConnectionEvent::IceGatheringState(state));
-        }
     }
 
     /// Records a candidate the agent found; `false` if it was known already.
@@ -62,12 +44,17 @@ impl Gathering {
         true
     }
 
-    /// Surfaces what the local descriptions lack: each known candidate not in them is added
-    /// and reported (`icecandidate`), and once gathering is complete, end-of-candidates
-    /// (`a=end-of-candidates`, and the `null` candidate event once per gathering). Nothing
-    /// happens before the first `setLocalDescription`: candidates found earlier are surfaced
-    /// then, in the order found.
-    pub(crate) fn surface(&mut self, negotiator: &mut Negotiator, events: &EventSender) {
+    /// Surfaces what the local descriptions lack for the transport carrying `sections`: each
+    /// known candidate not in them is added to the section describing the transport there and
+    /// reported (`icecandidate`), and once gathering is complete, `a=end-of-candidates`.
+    /// Nothing happens before the first `setLocalDescription`: candidates found earlier are
+    /// surfaced then, in the order found.
+    pub(crate) fn surface(
+        &self,
+        negotiator: &mut Negotiator,
+        sections: &[usize],
+        events: &EventSender,
+    ) {
         // No events after close(), and none before a local description exists.
         if negotiator.local_description().is_none()
             || negotiator.signaling_state() == RTCSignalingState::Closed
@@ -76,15 +63,12 @@ impl Gathering {
         }
         for candidate in &self.candidates {
             let value = attribute_value(candidate);
-            if let Some(init) = add_to_local_descriptions(negotiator, Some(&value)) {
+            if let Some(init) = add_to_local_descriptions(negotiator, sections, Some(&value)) {
                 events.send(PeerConnectionEvent::IceCandidate(Some(init)));
             }
         }
         if self.state == IceGatheringState::Complete {
-            add_to_local_descriptions(negotiator, None);
-            if !std::mem::replace(&mut self.end_surfaced, true) {
-                events.send(PeerConnectionEvent::IceCandidate(None));
-            }
+            add_to_local_descriptions(negotiator, sections, None);
         }
     }
 }
@@ -98,32 +82,42 @@ fn attribute_value(candidate: &Candidate) -> String {
     }
 }
 
-/// Adds `value` (`None`: end-of-candidates) to the pending and current local descriptions;
-/// the trickle message for it if a description lacked it.
+/// Adds `value` (`None`: end-of-candidates) to the pending and current local descriptions, in
+/// the first of `sections` in use there (the one describing the transport); the trickle
+/// message for it if a description lacked it.
 fn add_to_local_descriptions(
     negotiator: &mut Negotiator,
+    sections: &[usize],
     value: Option<&str>,
 ) -> Option<RTCIceCandidateInit> {
     let mut added = None;
     for description in negotiator.local_descriptions_mut() {
-        if let Some(init) = add_candidate(description, value) {
+        let media = &description.parsed.media;
+        let Some(index) = sections
+            .iter()
+            .copied()
+            .find(|&i| media.get(i).is_some_and(|m| m.port != 0))
+        else {
+            continue;
+        };
+        if let Some(init) = add_candidate(description, index, value) {
             added = Some(init);
         }
     }
     added
 }
 
-/// Adds `a=candidate:<value>` (or `a=end-of-candidates` for `None`) to the transport section
-/// of `description`, text and model alike: after its last candidate, else before its
+/// Adds `a=candidate:<value>` (or `a=end-of-candidates` for `None`) to section `index` of
+/// `description`, text and model alike: after its last candidate, else before its
 /// end-of-candidates, else at the end of the section. The trickle message naming that section
-/// if it was added; `None` if it was there already or there is no transport section.
+/// if it was added; `None` if it was there already or there is no such section.
 pub(crate) fn add_candidate(
     description: &mut AppliedDescription,
+    index: usize,
     value: Option<&str>,
 ) -> Option<RTCIceCandidateInit> {
     use antiphon_sdp::Attribute;
-    let index = transport_section(&description.parsed)?;
-    let section = &mut description.parsed.media[index];
+    let section = description.parsed.media.get_mut(index)?;
     let present = match value {
         Some(value) => section.candidates().any(|c| c == value),
         None => section.has_end_of_candidates(),
@@ -226,6 +220,7 @@ mod tests {
         let mut d = description();
         let init = add_candidate(
             &mut d,
+            0,
             Some("2 1 udp 1694498815 203.0.113.7 6000 typ srflx"),
         )
         .expect("added");
@@ -242,6 +237,7 @@ mod tests {
         assert!(
             add_candidate(
                 &mut d,
+                0,
                 Some("2 1 udp 1694498815 203.0.113.7 6000 typ srflx")
             )
             .is_none(),
@@ -252,7 +248,7 @@ mod tests {
     #[test]
     fn end_of_candidates_closes_the_tag_section_once() {
         let mut d = description();
-        let init = add_candidate(&mut d, None).expect("added");
+        let init = add_candidate(&mut d, 0, None).expect("added");
         assert_eq!(init.candidate, "");
         assert!(
             d.sdp
@@ -262,8 +258,8 @@ mod tests {
             d.parsed,
             antiphon_sdp::parse(&d.sdp).expect("parses").description
         );
-        assert!(add_candidate(&mut d, None).is_none());
-        let init = add_candidate(&mut d, Some("3 1 udp 1 127.0.0.1 7 typ host")).expect("added");
+        assert!(add_candidate(&mut d, 0, None).is_none());
+        let init = add_candidate(&mut d, 0, Some("3 1 udp 1 127.0.0.1 7 typ host")).expect("added");
         assert_eq!(init.sdp_m_line_index, Some(0));
         assert!(
             d.sdp

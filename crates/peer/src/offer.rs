@@ -1,7 +1,7 @@
 //! Offer generation as a pure function (RFC 9429 §5.2.1): one m= section per transceiver (and
 //! one for data channels), every codec and header extension we support in the transceiver's
-//! direction with our preferred payload types and ids, all sections in one BUNDLE group on one
-//! transport, `a=setup:actpass`.
+//! direction with our preferred payload types and ids, all sections in one BUNDLE group, each
+//! describing the transport the caller gives it, `a=setup:actpass`.
 
 use antiphon_codec::{Capabilities, CodecCapability, MediaKind as CodecKind};
 use antiphon_sdp::{self as sdp, Attribute, MediaDescription, MediaKind, SessionDescription};
@@ -53,11 +53,14 @@ impl OfferSection {
     }
 }
 
-/// Writes an offer for `sections`, all bundled on `transport`.
+/// Writes an offer for `sections`, all in one BUNDLE group; section `i` describes
+/// `transports[i]` (the same transport for sections sharing one, a transport of its own for a
+/// section that has one, as the `max-compat` policy offers).
+/// A section without an entry in `transports` is left out.
 pub fn create_offer(
     sections: &[OfferSection],
     capabilities: &Capabilities,
-    transport: &LocalTransport,
+    transports: &[&LocalTransport],
     origin: SessionOrigin,
 ) -> SessionDescription {
     let mut description = SessionDescription::new(
@@ -86,7 +89,7 @@ pub fn create_offer(
         .attributes
         .push(Attribute::IceOptions(vec!["trickle".to_owned()]));
     description.attributes.push(Attribute::ExtmapAllowMixed);
-    for section in sections {
+    for (section, transport) in sections.iter().zip(transports) {
         description
             .media
             .push(offer_section(section, capabilities, transport));

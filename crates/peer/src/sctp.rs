@@ -32,10 +32,7 @@ impl SctpParameters {
     /// else the legacy `DTLS/SCTP <port>` fmt, else 5000; an absent `a=max-message-size` is
     /// 64 KiB (RFC 8841 §6).
     pub fn negotiated(local: &SessionDescription, remote: &SessionDescription) -> Option<Self> {
-        let position = remote
-            .media
-            .iter()
-            .position(|m| m.proto.contains("SCTP") && m.port != 0)?;
+        let position = Self::data_section(remote)?;
         let (ours, theirs) = (local.media.get(position)?, remote.media.get(position)?);
         if ours.port == 0 && !crate::transport::is_bundled(local, position) {
             return None;
@@ -46,6 +43,16 @@ impl SctpParameters {
             local_max_message_size: ours.max_message_size().unwrap_or(65_536),
             remote_max_message_size: theirs.max_message_size().unwrap_or(65_536),
         })
+    }
+}
+
+impl SctpParameters {
+    /// The index of the data (SCTP) section `remote` keeps, if any.
+    pub(crate) fn data_section(remote: &SessionDescription) -> Option<usize> {
+        remote
+            .media
+            .iter()
+            .position(|m| m.proto.contains("SCTP") && m.port != 0)
     }
 }
 

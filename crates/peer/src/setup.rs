@@ -9,13 +9,14 @@ use antiphon_dtls::{DtlsRole, Fingerprint};
 use antiphon_ice::{Candidate, IceCredentials};
 use tokio::sync::watch;
 
+use crate::description::RTCSdpType;
 use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
 use crate::events::RTCPeerConnectionState;
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpParameters;
-use crate::transport::{dtls_role, remote_fingerprints, transport_section};
+use crate::transport::{describing_section, dtls_role, layout, remote_fingerprints};
 
-/// What starting the transports needs, computed before anything is started: a description
+/// What starting one transport needs, computed before anything is started: a description
 /// whose transport cannot be used (no usable fingerprint, conflicting `a=setup`) is refused
 /// with nothing changed.
 pub(crate) struct StartPlan {
@@ -24,40 +25,55 @@ pub(crate) struct StartPlan {
     pub(crate) sctp: Option<SctpParameters>,
 }
 
-/// The [`StartPlan`] once negotiation is `complete` for the first time; `None` before, after,
-/// or when a description names no transport.
-pub(crate) fn plan_start(
-    negotiator: &Negotiator,
-    started: bool,
-    complete: bool,
-) -> Result<Option<StartPlan>, Error> {
-    if !complete || started {
-        return Ok(None);
-    }
+/// One transport the completed negotiation uses: the sections it carries and how to start it.
+pub(crate) struct TransportPlan {
+    /// Section indices, the one describing the transport in the answer first.
+    pub(crate) sections: Vec<usize>,
+    pub(crate) start: StartPlan,
+}
+
+/// Every transport the current descriptions negotiated (the answer's layout: one per BUNDLE
+/// group it kept, one per other section it accepted), with its DTLS role and the remote
+/// fingerprints; SCTP for the one carrying the data section. Empty unless both current
+/// descriptions exist.
+pub(crate) fn plan_transports(negotiator: &Negotiator) -> Result<Vec<TransportPlan>, Error> {
     let (Some(local), Some(remote)) = (
         negotiator.current_local_description(),
         negotiator.current_remote_description(),
     ) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    // Each description describes its side of the transport in its own tagged section. They
-    // differ when the answerer rejected the offerer's tag: the answer's tag is then the first
-    // section it accepted (RFC 8843 §7.3.1), while the offer's still carries the offerer's
-    // transport attributes.
+    let answer = if local.sdp_type == RTCSdpType::Offer {
+        &remote.parsed
+    } else {
+        &local.parsed
+    };
     let (local, remote) = (&local.parsed, &remote.parsed);
-    let (Some(local_index), Some(remote_index)) =
-        (transport_section(local), transport_section(remote))
-    else {
-        return Ok(None);
-    };
-    Ok(Some(StartPlan {
-        role: dtls_role(local, local_index, remote, remote_index)?,
-        remote_fingerprints: remote_fingerprints(remote, remote_index)?,
-        sctp: SctpParameters::negotiated(local, remote),
-    }))
+    let sctp = SctpParameters::negotiated(local, remote);
+    let data = SctpParameters::data_section(remote);
+    let mut plans = Vec::new();
+    for sections in layout(answer) {
+        // Each description describes its side of the transport in its own section. They
+        // differ when the answerer rejected the offerer's tag: the answer's tag is then the
+        // first section it accepted (RFC 8843 §7.3.1), while the offer's still carries the
+        // offerer's transport attributes.
+        let (Some(local_index), Some(remote_index)) = (
+            describing_section(local, sections[0]),
+            describing_section(remote, sections[0]),
+        ) else {
+            continue;
+        };
+        let start = StartPlan {
+            role: dtls_role(local, local_index, remote, remote_index)?,
+            remote_fingerprints: remote_fingerprints(remote, remote_index)?,
+            sctp: sctp.filter(|_| data.is_some_and(|d| sections.contains(&d))),
+        };
+        plans.push(TransportPlan { sections, start });
+    }
+    Ok(plans)
 }
 
-/// The remote side of the transport we connect, read from its description.
+/// The remote side of one transport, read from its description.
 pub(crate) struct RemoteTransport {
     pub(crate) credentials: Option<IceCredentials>,
     pub(crate) candidates: Vec<Candidate>,
@@ -65,9 +81,13 @@ pub(crate) struct RemoteTransport {
 }
 
 impl RemoteTransport {
-    /// Reads the transport section of `remote`; invalid credentials refuse the description.
-    pub(crate) fn read(remote: &antiphon_sdp::SessionDescription) -> Result<Self, Error> {
-        let Some(index) = transport_section(remote) else {
+    /// Reads the section describing the transport that carries section `index` in `remote`;
+    /// invalid credentials refuse the description. Empty when `remote` does not use it.
+    pub(crate) fn read(
+        remote: &antiphon_sdp::SessionDescription,
+        index: usize,
+    ) -> Result<Self, Error> {
+        let Some(index) = describing_section(remote, index) else {
             return Ok(Self {
                 credentials: None,
                 candidates: Vec::new(),

@@ -33,9 +33,15 @@ impl RTCStatsReport {
         self.stats.iter().find(|s| s.id() == id)
     }
 
-    /// The `transport` report (one per connection today).
+    /// The first `transport` report (the only one when everything is bundled).
     pub fn transport(&self) -> Option<&RTCTransportStats> {
-        self.stats.iter().find_map(|s| match s {
+        self.transports().next()
+    }
+
+    /// Every `transport` report: one per ICE + DTLS transport (one per BUNDLE group, one per
+    /// section outside every group), `T01`, `T02`, ... in section order.
+    pub fn transports(&self) -> impl Iterator<Item = &RTCTransportStats> {
+        self.stats.iter().filter_map(|s| match s {
             RTCStats::Transport(t) => Some(t),
             _ => None,
         })
@@ -267,19 +273,23 @@ pub(crate) struct DtlsSnapshot {
     pub(crate) established: Option<(DtlsRole, Vec<u8>)>,
 }
 
-/// What a report is made from.
-pub(crate) struct StatsInput<'a> {
-    pub(crate) timestamp: f64,
+/// One ICE + DTLS transport, as a report sees it.
+pub(crate) struct TransportInput<'a> {
     pub(crate) ice: Option<&'a antiphon_ice::IceStats>,
     /// The payload each pair carried.
     pub(crate) traffic: &'a [antiphon_ice::PairTraffic],
     pub(crate) dtls: DtlsSnapshot,
+}
+
+/// What a report is made from.
+pub(crate) struct StatsInput<'a> {
+    pub(crate) timestamp: f64,
+    /// Every transport (one `transport` report each: `T01`, `T02`, ...).
+    pub(crate) transports: Vec<TransportInput<'a>>,
     pub(crate) certificate: &'a Certificate,
     pub(crate) channels: &'a [RTCDataChannel],
     pub(crate) channels_opened: u32,
 }
-
-const TRANSPORT_ID: &str = "T01";
 
 /// The report for `input`.
 pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
@@ -301,13 +311,49 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
         data_channels_closed: channels_closed,
     }));
     let local_certificate = certificate_stats(timestamp, input.certificate.der());
-    let remote_certificate = input
+    let mut transports = Vec::new();
+    let mut ice_reports = Vec::new();
+    let mut remote_certificates: Vec<RTCCertificateStats> = Vec::new();
+    for (k, transport) in input.transports.iter().enumerate() {
+        let remote = transport_stats(
+            timestamp,
+            &format!("T{:02}", k + 1),
+            transport,
+            &local_certificate.id,
+            &mut transports,
+            &mut ice_reports,
+        );
+        if let Some(remote) = remote.filter(|r| !remote_certificates.iter().any(|c| c.id == r.id)) {
+            remote_certificates.push(remote);
+        }
+    }
+    stats.extend(transports);
+    stats.extend(ice_reports);
+    stats.push(RTCStats::Certificate(local_certificate));
+    stats.extend(remote_certificates.into_iter().map(RTCStats::Certificate));
+    for channel in input.channels {
+        stats.push(RTCStats::DataChannel(channel.stats(timestamp)));
+    }
+    RTCStatsReport { stats }
+}
+
+/// The `transport` report of `transport` (id `transport_id`) into `transports`, its pairs' and
+/// candidates' into `ice_reports`; the peer's certificate once the handshake is done.
+fn transport_stats(
+    timestamp: f64,
+    transport_id: &str,
+    transport: &TransportInput<'_>,
+    local_certificate_id: &str,
+    transports: &mut Vec<RTCStats>,
+    ice_reports: &mut Vec<RTCStats>,
+) -> Option<RTCCertificateStats> {
+    let remote_certificate = transport
         .dtls
         .established
         .as_ref()
         .map(|(_, der)| certificate_stats(timestamp, der));
-    let mut transport = RTCTransportStats {
-        id: TRANSPORT_ID.to_owned(),
+    let mut report = RTCTransportStats {
+        id: transport_id.to_owned(),
         timestamp,
         packets_sent: 0,
         packets_received: 0,
@@ -316,35 +362,38 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
         ice_role: "controlled",
         ice_local_username_fragment: String::new(),
         ice_state: "new",
-        dtls_state: input.dtls.state,
-        dtls_role: input.dtls.established.as_ref().map(|(role, _)| match role {
-            DtlsRole::Client => "client",
-            DtlsRole::Server => "server",
-        }),
+        dtls_state: transport.dtls.state,
+        dtls_role: transport
+            .dtls
+            .established
+            .as_ref()
+            .map(|(role, _)| match role {
+                DtlsRole::Client => "client",
+                DtlsRole::Server => "server",
+            }),
         selected_candidate_pair_id: None,
-        local_certificate_id: local_certificate.id.clone(),
+        local_certificate_id: local_certificate_id.to_owned(),
         remote_certificate_id: remote_certificate.as_ref().map(|c| c.id.clone()),
     };
-    let mut ice_reports = Vec::new();
-    if let Some(agent) = input.ice {
-        transport.ice_role = match agent.role {
+    if let Some(agent) = transport.ice {
+        report.ice_role = match agent.role {
             IceRole::Controlling => "controlling",
             IceRole::Controlled => "controlled",
         };
-        transport.ice_local_username_fragment = agent.local_ufrag.clone();
-        transport.ice_state = ice_state(agent.state);
-        for traffic in input.traffic {
-            transport.packets_sent += traffic.packets_sent;
-            transport.packets_received += traffic.packets_received;
-            transport.bytes_sent += traffic.bytes_sent;
-            transport.bytes_received += traffic.bytes_received;
+        report.ice_local_username_fragment = agent.local_ufrag.clone();
+        report.ice_state = ice_state(agent.state);
+        for traffic in transport.traffic {
+            report.packets_sent += traffic.packets_sent;
+            report.packets_received += traffic.packets_received;
+            report.bytes_sent += traffic.bytes_sent;
+            report.bytes_received += traffic.bytes_received;
         }
         for pair in &agent.pairs {
             let id = format!("CP{}_{}", pair.local, pair.remote);
             if pair.selected {
-                transport.selected_candidate_pair_id = Some(id.clone());
+                report.selected_candidate_pair_id = Some(id.clone());
             }
-            let traffic = input
+            let traffic = transport
                 .traffic
                 .iter()
                 .find(|t| t.local == pair.local && t.remote == pair.remote);
@@ -352,7 +401,7 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
             ice_reports.push(RTCStats::CandidatePair(RTCIceCandidatePairStats {
                 id,
                 timestamp,
-                transport_id: TRANSPORT_ID.to_owned(),
+                transport_id: transport_id.to_owned(),
                 local_candidate_id: candidate_id("IL", pair.local),
                 remote_candidate_id: candidate_id("IR", pair.remote),
                 state: pair_state(pair.state),
@@ -371,24 +420,18 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
             }));
         }
         for candidate in &agent.local_candidates {
-            if let Some(s) = candidate_stats(timestamp, "IL", candidate) {
+            if let Some(s) = candidate_stats(timestamp, transport_id, "IL", candidate) {
                 ice_reports.push(RTCStats::LocalCandidate(s));
             }
         }
         for candidate in &agent.remote_candidates {
-            if let Some(s) = candidate_stats(timestamp, "IR", candidate) {
+            if let Some(s) = candidate_stats(timestamp, transport_id, "IR", candidate) {
                 ice_reports.push(RTCStats::RemoteCandidate(s));
             }
         }
     }
-    stats.push(RTCStats::Transport(transport));
-    stats.extend(ice_reports);
-    stats.push(RTCStats::Certificate(local_certificate));
-    stats.extend(remote_certificate.map(RTCStats::Certificate));
-    for channel in input.channels {
-        stats.push(RTCStats::DataChannel(channel.stats(timestamp)));
-    }
-    RTCStatsReport { stats }
+    transports.push(RTCStats::Transport(report));
+    remote_certificate
 }
 
 fn candidate_id(prefix: &str, address: SocketAddr) -> String {
@@ -397,6 +440,7 @@ fn candidate_id(prefix: &str, address: SocketAddr) -> String {
 
 fn candidate_stats(
     timestamp: f64,
+    transport_id: &str,
     prefix: &str,
     candidate: &Candidate,
 ) -> Option<RTCIceCandidateStats> {
@@ -404,7 +448,7 @@ fn candidate_stats(
     Some(RTCIceCandidateStats {
         id: candidate_id(prefix, address),
         timestamp,
-        transport_id: TRANSPORT_ID.to_owned(),
+        transport_id: transport_id.to_owned(),
         address: address.ip().to_string(),
         port: address.port(),
         protocol: "udp",

@@ -1,34 +1,60 @@
-//! Which section of a description describes its transport, and what it says: the ICE
-//! credentials, the DTLS role and fingerprints. Each description names its own transport
-//! section (RFC 8843 §7: the first accepted mid of the first BUNDLE group, else the first
-//! accepted section).
+//! The transports a description lays out, which section describes each, and what it says:
+//! the DTLS role and fingerprints. Each description names its own describing sections
+//! (RFC 8843 §7: a BUNDLE group's first section in use with a port, else the section itself).
 
 use antiphon_dtls::{DtlsRole, Fingerprint, Setup};
 use antiphon_sdp::{MediaDescription, SessionDescription};
 
 use crate::error::{Error, InvalidAccessReason};
 
-/// The `a=ice-ufrag` of the transport section (or the session's).
-pub(crate) fn transport_ufrag(description: &SessionDescription) -> Option<String> {
-    let index = transport_section(description)?;
-    description.media[index]
-        .ice_ufrag()
-        .or_else(|| description.ice_ufrag())
-        .map(str::to_owned)
+/// The transports `description` lays out (RFC 8843): the sections of each BUNDLE group that
+/// are in use (port set, or `a=bundle-only`) share one, listed as the group lists them, and
+/// every other section in use has its own. In the order of their first sections.
+pub(crate) fn layout(description: &SessionDescription) -> Vec<Vec<usize>> {
+    let media = &description.media;
+    let mut placed = vec![false; media.len()];
+    let mut transports = Vec::new();
+    for group in description.bundle_groups() {
+        let mut sections = Vec::new();
+        for mid in &group.mids {
+            let found = media.iter().position(|m| m.mid() == Some(mid.as_str()));
+            if let Some(index) = found.filter(|&i| !placed[i] && in_use(&media[i])) {
+                placed[index] = true;
+                sections.push(index);
+            }
+        }
+        // A group whose sections are all bundle-only has no transport.
+        if sections.iter().any(|&i| media[i].port != 0) {
+            transports.push(sections);
+        }
+    }
+    for (index, section) in media.iter().enumerate() {
+        if !placed[index] && section.port != 0 {
+            transports.push(vec![index]);
+        }
+    }
+    transports.sort_by_key(|sections| sections.iter().min().copied());
+    transports
 }
 
-/// The section whose transport is used: the first mid of the first BUNDLE group, or the first
-/// accepted section.
-pub(crate) fn transport_section(description: &SessionDescription) -> Option<usize> {
-    let tagged = description.bundle_groups().find_map(|group| {
-        group.mids.iter().find_map(|mid| {
-            description
-                .media
-                .iter()
-                .position(|m| m.mid() == Some(mid.as_str()) && m.port != 0)
-        })
-    });
-    tagged.or_else(|| description.media.iter().position(|m| m.port != 0))
+/// The section whose attributes describe the transport carrying section `index` in
+/// `description`: its BUNDLE group's tag (the first section in use the group lists with a
+/// port) or, outside every group, the section itself. `None` when it carries nothing there.
+pub(crate) fn describing_section(description: &SessionDescription, index: usize) -> Option<usize> {
+    layout(description)
+        .into_iter()
+        .find(|sections| sections.contains(&index))?
+        .into_iter()
+        .find(|&i| description.media[i].port != 0)
+}
+
+/// The section is in use: a port, or bundled with `a=bundle-only`.
+fn in_use(section: &MediaDescription) -> bool {
+    section.port != 0
+        || section
+            .attributes
+            .iter()
+            .any(|a| matches!(a, antiphon_sdp::Attribute::BundleOnly))
 }
 
 /// The section at `index` is named by a BUNDLE group of `description`.

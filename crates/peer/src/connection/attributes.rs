@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::RTCPeerConnection;
 use super::task::PeerTask;
+use super::transports::TransportPath;
 use crate::description::RTCSessionDescriptionInit;
 use crate::driver::DtlsInfo;
 use crate::error::Error;
@@ -15,7 +16,7 @@ use crate::events::{PeerConnectionEvents, RTCPeerConnectionState};
 use crate::negotiator::{AppliedDescription, Negotiator};
 use crate::sctp::SctpTransport;
 use crate::signaling::RTCSignalingState;
-use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput};
+use crate::stats::{self, DtlsSnapshot, RTCStatsReport, StatsInput, TransportInput};
 use crate::transceiver::{
     MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId,
 };
@@ -96,7 +97,7 @@ impl RTCPeerConnection {
     /// `iceGatheringState`: `new` until the first description binds the sockets, `complete`
     /// once host candidates and the configured STUN servers' answers (or their timeouts) are in.
     pub async fn ice_gathering_state(&self) -> IceGatheringState {
-        self.call(|task, _| task.gathering.state)
+        self.call(|task, _| task.gathering_state)
             .await
             .unwrap_or(IceGatheringState::Complete)
     }
@@ -215,24 +216,23 @@ impl RTCPeerConnection {
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        let session = self.dtls.borrow().clone();
         let state = self.connection_state();
         let sctp = self.sctp.borrow().clone();
         let certificate = self.certificate.clone();
         let report = self
-            .call(move |task, _| {
-                task.stats(timestamp, session, state, sctp.as_deref(), &certificate)
-            })
+            .call(move |task, _| task.stats(timestamp, state, sctp.as_deref(), &certificate))
             .await;
         report.unwrap_or_else(|| {
             stats::report(&StatsInput {
                 timestamp,
-                ice: None,
-                traffic: &[],
-                dtls: DtlsSnapshot {
-                    state: "closed",
-                    established: None,
-                },
+                transports: vec![TransportInput {
+                    ice: None,
+                    traffic: &[],
+                    dtls: DtlsSnapshot {
+                        state: "closed",
+                        established: None,
+                    },
+                }],
                 certificate: &self.certificate,
                 channels: &[],
                 channels_opened: 0,
@@ -242,36 +242,53 @@ impl RTCPeerConnection {
 }
 
 impl PeerTask {
-    /// The getStats report now.
+    /// The getStats report now: a `transport` report per transport (one `closed` one after
+    /// `close()`, one `new` one before the first description).
     fn stats(
         &self,
         timestamp: f64,
-        session: Option<Arc<DtlsInfo>>,
         state: RTCPeerConnectionState,
         sctp: Option<&SctpTransport>,
         certificate: &Certificate,
     ) -> RTCStatsReport {
-        let started = self.is_started();
-        let dtls_state = match (session.is_some(), state) {
+        let dtls_state = |path: Option<&TransportPath>| match (path, state) {
             (_, RTCPeerConnectionState::Closed) => "closed",
-            (true, _) => "connected",
-            (false, RTCPeerConnectionState::Failed) => "failed",
-            (false, _) if started => "connecting",
-            (false, _) => "new",
-        };
-        let dtls = DtlsSnapshot {
-            state: dtls_state,
-            established: session
-                .as_ref()
-                .map(|s| (s.role, s.peer_certificate.clone())),
+            (Some(path), _) if path.dtls.is_some() => "connected",
+            (_, RTCPeerConnectionState::Failed) => "failed",
+            (Some(path), _) if path.core.is_started() => "connecting",
+            _ => "new",
         };
         let (channels, channels_opened) = sctp.map(SctpTransport::channels).unwrap_or_default();
-        let ice = self.ice.as_ref().map(|path| path.core.agent().stats());
+        let ice: Vec<_> = self.paths.iter().map(|p| p.core.agent().stats()).collect();
+        let mut transports: Vec<TransportInput<'_>> = self
+            .paths
+            .iter()
+            .zip(&ice)
+            .map(|(path, ice)| TransportInput {
+                ice: Some(ice),
+                traffic: path.core.traffic(),
+                dtls: DtlsSnapshot {
+                    state: dtls_state(Some(path)),
+                    established: path
+                        .dtls
+                        .as_ref()
+                        .map(|s| (s.role, s.peer_certificate.clone())),
+                },
+            })
+            .collect();
+        if transports.is_empty() {
+            transports.push(TransportInput {
+                ice: None,
+                traffic: &[],
+                dtls: DtlsSnapshot {
+                    state: dtls_state(None),
+                    established: None,
+                },
+            });
+        }
         stats::report(&StatsInput {
             timestamp,
-            ice: ice.as_ref(),
-            traffic: self.ice.as_ref().map_or(&[], |path| path.core.traffic()),
-            dtls,
+            transports,
             certificate,
             channels: &channels,
             channels_opened,

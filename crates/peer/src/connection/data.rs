@@ -1,5 +1,5 @@
 //! Data channels on the connection's SCTP association (`createDataChannel`, the remote's
-//! channels), and the start of DTLS and SCTP in the core once negotiation completes.
+//! channels), and the start of DTLS and SCTP in the transports once negotiation completes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +9,8 @@ use super::task::PeerTask;
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, RTCDataChannelState};
 use crate::error::{Error, InvalidStateReason};
 use crate::events::RTCPeerConnectionState;
-use crate::sctp::{SctpParameters, SctpTransport};
-use crate::setup::{StartPlan, wait_for_published};
+use crate::sctp::SctpTransport;
+use crate::setup::{TransportPlan, wait_for_published};
 use crate::signaling::RTCSignalingState;
 
 impl RTCPeerConnection {
@@ -61,7 +61,7 @@ impl PeerTask {
         let (channel, inbound) =
             RTCDataChannel::connecting(label, init, self.hub.commands(), self.hub.progress());
         if self.sctp_started {
-            if let Some(secure) = self.ice.as_mut().and_then(|path| path.core.secure().ok()) {
+            if let Some(secure) = super::task::sctp_secure(&mut self.paths) {
                 self.hub.attach(now, secure, channel.clone(), inbound);
             } else {
                 channel.shared.advance_to(RTCDataChannelState::Closed);
@@ -76,53 +76,56 @@ impl PeerTask {
 
     /// SCTP started: the channels created before open on it.
     fn attach_pending_channels(&mut self, now: Instant) {
-        let Some(secure) = self.ice.as_mut().and_then(|path| path.core.secure().ok()) else {
+        let pending = std::mem::take(&mut self.pending_channels);
+        let PeerTask { paths, hub, .. } = self;
+        let Some(secure) = paths
+            .iter_mut()
+            .find(|p| p.core.sctp_parameters().is_some())
+            .and_then(|p| p.core.secure().ok())
+        else {
+            self.pending_channels = pending;
             return;
         };
-        for (channel, inbound) in self.pending_channels.drain(..) {
-            self.hub.attach(now, secure, channel, inbound);
+        for (channel, inbound) in pending {
+            hub.attach(now, secure, channel, inbound);
         }
     }
 
-    /// After the first complete offer/answer: DTLS starts in the core (its client once ICE
-    /// has a path), then SCTP.
-    pub(crate) fn start(&mut self, now: Instant, plan: StartPlan) {
-        let Some(path) = self.ice.as_mut() else {
-            return;
-        };
-        let sctp = plan.sctp.is_some();
-        if let Err(error) = path.core.start_secure(now, plan) {
-            tracing::warn!(%error, "transport not started");
-            self.outputs.set_state(RTCPeerConnectionState::Failed);
-            return;
+    /// After a complete offer/answer: the negotiated transports stay (the others close), DTLS
+    /// starts on each new one (its client once ICE has a path), and SCTP on the data section's
+    /// once a data section is negotiated (the first exchange, or a later one that added it).
+    pub(crate) fn start_transports(&mut self, now: Instant, plans: Vec<TransportPlan>) {
+        self.settle_paths(now, &plans);
+        let mut started = false;
+        for plan in plans {
+            let Some(index) = plan.sections.first().and_then(|&s| self.path_of(s)) else {
+                continue;
+            };
+            let core = &mut self.paths[index].core;
+            let sctp = plan.start.sctp;
+            if core.is_started() {
+                match sctp {
+                    Some(parameters) if !self.sctp_started => {
+                        core.add_sctp(now, parameters);
+                        self.sctp_started = true;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            if let Err(error) = core.start_secure(now, plan.start) {
+                tracing::warn!(%error, "transport not started");
+                self.outputs.set_state(RTCPeerConnectionState::Failed);
+                return;
+            }
+            started = true;
+            self.sctp_started |= sctp.is_some();
         }
-        self.sctp_started = sctp;
-        self.outputs.set_state(RTCPeerConnectionState::Connecting);
-        if sctp {
+        if started {
+            self.outputs.set_state(RTCPeerConnectionState::Connecting);
+        }
+        if self.sctp_started {
             self.attach_pending_channels(now);
         }
-    }
-
-    /// A data channel section negotiated after the transports started (a renegotiation added
-    /// it, or the first exchange was glare-resolved without it): SCTP starts on the DTLS
-    /// session, with the DTLS role as negotiated.
-    pub(crate) fn start_sctp_if_added(&mut self, now: Instant) {
-        if !self.is_started() || self.sctp_started {
-            return;
-        }
-        let (Some(local), Some(remote)) = (
-            self.negotiator.current_local_description(),
-            self.negotiator.current_remote_description(),
-        ) else {
-            return;
-        };
-        let Some(parameters) = SctpParameters::negotiated(&local.parsed, &remote.parsed) else {
-            return;
-        };
-        self.sctp_started = true;
-        if let Some(path) = self.ice.as_mut() {
-            path.core.add_sctp(now, parameters);
-        }
-        self.attach_pending_channels(now);
     }
 }

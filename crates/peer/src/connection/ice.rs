@@ -1,21 +1,13 @@
-//! The connection's ICE agent: STUN servers resolved once (by the handle, outside the task),
-//! the agent and its sockets made for the first description, and our side of each transport.
+//! The connection's ICE side: STUN servers resolved once (by the handle, outside the task), and
+//! ICE restarts of our own (the transports themselves are in [`super::transports`]).
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use antiphon_dtls::{Certificate, DtlsConfig};
-use antiphon_ice::{
-    AgentConfig, Candidate, IceAgent, IceCredentials, IceGatheringState, IceRole, UdpSockets,
-};
+use antiphon_sdp::SessionDescription;
 
-use super::task::{IcePath, PeerTask};
+use super::task::PeerTask;
 use super::{RTCPeerConnection, STUN_LOOKUP_LIMIT};
-use crate::answer::LocalTransport;
-use crate::core::ConnectionCore;
-use crate::error::{Error, OperationReason};
-use crate::gathering::Gathering;
-use crate::transport::transport_ufrag;
 
 impl RTCPeerConnection {
     /// The configured STUN servers' addresses, looked up once (a name that does not resolve
@@ -38,59 +30,24 @@ impl RTCPeerConnection {
 }
 
 impl PeerTask {
-    /// Makes the ICE agent for `role` if there is none yet: binds the sockets and gathers.
-    /// Returns at once: host candidates are known now (descriptions carry them), and
-    /// server-reflexive ones follow as the STUN servers answer, trickled as
-    /// `icecandidate` events.
-    pub(crate) fn ensure_ice(
-        &mut self,
-        now: Instant,
-        role: IceRole,
-        stun_servers: &[SocketAddr],
-    ) -> Result<(), Error> {
-        if self.ice.is_some() {
-            return Ok(());
-        }
-        let mut config = AgentConfig::default();
-        // An ICE-lite offerer never checks or nominates: we take the controlling role even as
-        // the answerer (RFC 8445 §6.1.1, RFC 8839 §5.3).
-        config.remote_ice_lite = self
-            .negotiator
-            .remote_description()
-            .is_some_and(|d| d.parsed.ice_lite());
-        config.stun_servers.extend_from_slice(stun_servers);
-        let sockets = UdpSockets::bind(&self.bind)
-            .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
-        let mut agent = IceAgent::new(now, config, role, IceCredentials::generate());
-        agent.gather(&sockets.local_addresses());
-        let core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
-        self.gathering
-            .set_state(IceGatheringState::Gathering, &self.outputs.events);
-        self.ice = Some(IcePath { core, sockets });
-        // The host candidates (and, with no STUN server, the end of gathering) now, before any
-        // description is made; the first STUN requests leave.
-        self.after(now);
-        Ok(())
-    }
-
-    /// Whether DTLS was started (the first complete exchange).
-    pub(crate) fn is_started(&self) -> bool {
-        self.ice.as_ref().is_some_and(|path| path.core.is_started())
-    }
-
-    /// Our restart offer was applied: the agent takes the credentials it carries (RFC 8445 §9).
+    /// Our restart offer was applied: each transport whose section in it carries the
+    /// credentials made for the restart takes them (RFC 8445 §9).
     pub(crate) fn take_restart_credentials(&mut self, now: Instant) {
-        let offered = self
-            .negotiator
-            .local_description()
-            .and_then(|d| transport_ufrag(&d.parsed));
-        let Some(credentials) = self
-            .restart_credentials
-            .take_if(|c| offered.as_deref() == Some(c.ufrag()))
-        else {
+        let Some(offer) = self.negotiator.local_description() else {
             return;
         };
-        if let Some(path) = self.ice.as_mut() {
+        let offered: Vec<Option<String>> = self
+            .paths
+            .iter()
+            .map(|path| local_ufrag(&offer.parsed, &path.sections))
+            .collect();
+        for (path, offered) in self.paths.iter_mut().zip(offered) {
+            let Some(credentials) = path
+                .restart
+                .take_if(|c| offered.as_deref() == Some(c.ufrag()))
+            else {
+                continue;
+            };
             tracing::info!(
                 ufrag = credentials.ufrag(),
                 "ICE restart with new local credentials"
@@ -101,28 +58,14 @@ impl PeerTask {
     }
 }
 
-/// Our side of transport `k`: the agent's `credentials` and the candidates found so far for
-/// the first (the one we connect); fresh credentials for any other.
-pub(crate) fn local_transport(
-    certificate: &Certificate,
-    gathering: &Gathering,
-    credentials: &IceCredentials,
-    k: usize,
-) -> LocalTransport {
-    let credentials = if k == 0 {
-        credentials.clone()
-    } else {
-        IceCredentials::generate()
-    };
-    let mut transport = LocalTransport::new(credentials.ufrag(), credentials.pwd(), certificate);
-    if k == 0 {
-        transport.default_address = gathering
-            .candidates
-            .iter()
-            .filter_map(Candidate::socket_addr)
-            .find(|a| !a.ip().is_loopback());
-        transport.candidates = gathering.attribute_values();
-        transport.gathering_complete = gathering.state == IceGatheringState::Complete;
-    }
-    transport
+/// The `a=ice-ufrag` our `description` gives the transport carrying `sections` (in the first
+/// of them in use there, else at session level).
+pub(crate) fn local_ufrag(description: &SessionDescription, sections: &[usize]) -> Option<String> {
+    let section = sections
+        .iter()
+        .find_map(|&i| description.media.get(i).filter(|m| m.port != 0))?;
+    section
+        .ice_ufrag()
+        .or_else(|| description.ice_ufrag())
+        .map(str::to_owned)
 }

@@ -16,6 +16,7 @@ mod data;
 mod ice;
 mod signaling;
 mod task;
+mod transports;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
@@ -49,6 +50,11 @@ pub struct PeerOptions {
     pub capabilities: Arc<Capabilities>,
     /// Answer `actpass` with passive instead of active.
     pub prefer_passive: bool,
+    /// The most ICE + DTLS transports one connection opens (each binds its own sockets): a
+    /// remote offer that needs more (sections outside BUNDLE) is refused with
+    /// [`OperationReason::TooManyTransports`], as is our `max-compat` offer with more
+    /// sections. Default: 16.
+    pub max_transports: usize,
 }
 
 /// [`Capabilities::browser_default`], built once per process for [`PeerOptions::default`].
@@ -63,6 +69,7 @@ impl Default for PeerOptions {
             bind,
             capabilities: Arc::clone(&BROWSER_DEFAULT),
             prefer_passive: false,
+            max_transports: 16,
         }
     }
 }
@@ -137,7 +144,7 @@ impl RTCPeerConnection {
             state: state.clone(),
             dtls: dtls.clone(),
         };
-        let task = PeerTask::new(
+        let mut task = PeerTask::new(
             negotiator,
             certificate.clone(),
             options.bind,
@@ -147,6 +154,7 @@ impl RTCPeerConnection {
             commands,
             commands_tx,
         );
+        task.max_transports = options.max_transports;
         Ok(Self {
             ops: ops_tx,
             task: std::sync::Mutex::new(Some(task)),
@@ -207,7 +215,9 @@ impl RTCPeerConnection {
 
     /// `createAnswer()`.
     pub async fn create_answer(&self) -> Result<RTCSessionDescriptionInit, Error> {
-        self.try_call(|task, _| task.create_answer()).await
+        let stun_servers = self.stun_addresses().await.to_vec();
+        self.try_call(move |task, now| task.create_answer(now, &stun_servers))
+            .await
     }
 
     /// `setLocalDescription(description)`; `None` is the implicit form (an answer in

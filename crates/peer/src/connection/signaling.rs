@@ -6,61 +6,78 @@ use std::time::Instant;
 
 use antiphon_ice::{Candidate, IceCredentials, IceRole};
 
-use super::ice::local_transport;
+use antiphon_dtls::Certificate;
+use antiphon_sdp::SessionDescription;
+
 use super::task::PeerTask;
+use super::transports::TransportPath;
+use crate::answer::LocalTransport;
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::error::{
     Error, InvalidAccessReason, InvalidStateReason, OperationReason, TypeErrorReason,
 };
 use crate::events::{PeerConnectionEvent, RTCIceCandidateInit};
 use crate::negotiator::Applied;
-use crate::setup::{RemoteTransport, StartPlan, plan_start};
+use crate::setup::{RemoteTransport, TransportPlan, plan_transports};
 use crate::signaling::{RTCSignalingState, Side};
-use crate::transport::{is_bundled, transport_section, transport_ufrag};
+use crate::transport::describing_section;
+
+/// The remote side of the transport carrying these sections.
+type RemoteSide = (Vec<usize>, RemoteTransport);
 
 impl PeerTask {
-    /// `createOffer()` (also the implicit `setLocalDescription`'s).
+    /// `createOffer()` (also the implicit `setLocalDescription`'s): the transports the offer
+    /// needs are bound first (one for all sections, or one each under `max-compat`).
     pub(crate) fn create_offer(
         &mut self,
         now: Instant,
         stun_servers: &[SocketAddr],
     ) -> Result<RTCSessionDescriptionInit, Error> {
         self.negotiator.signaling_state_allows_offer()?;
-        self.ensure_ice(now, IceRole::Controlling, stun_servers)?;
+        let sets = self.negotiator.offer_layout()?;
+        self.check_transport_count(sets.len())?;
+        for set in &sets {
+            self.ensure_path(now, set, IceRole::Controlling, stun_servers)?;
+        }
         if self.negotiator.current_remote_description().is_none() {
             // Nothing to restart yet: the first offer has fresh credentials anyway.
             self.restart_ice = false;
-        } else if self.restart_ice && self.restart_credentials.is_none() {
-            // RFC 8445 §9: the offer carries new credentials; the live agent keeps its own until
-            // the offer is applied, so an offer that never is changes nothing.
-            self.restart_credentials = Some(IceCredentials::generate());
+        } else if self.restart_ice {
+            // RFC 8445 §9: the offer carries new credentials; the live agents keep their own
+            // until the offer is applied, so an offer that never is changes nothing.
+            for path in &mut self.paths {
+                path.restart.get_or_insert_with(IceCredentials::generate);
+            }
         }
-        let Some(path) = self.ice.as_ref() else {
-            return Err(Error::Operation(OperationReason::IceFailed));
-        };
-        let credentials = self
-            .restart_credentials
-            .clone()
-            .unwrap_or_else(|| path.core.agent().local_credentials().clone());
-        let transport = local_transport(&self.certificate, &self.gathering, &credentials, 0);
-        self.negotiator.create_offer(transport)
-    }
-
-    /// `createAnswer()` (also the implicit `setLocalDescription`'s).
-    pub(crate) fn create_answer(&mut self) -> Result<RTCSessionDescriptionInit, Error> {
-        let Some(path) = self.ice.as_ref() else {
-            return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
-                state: self.negotiator.signaling_state(),
-            }));
-        };
-        let credentials = path.core.agent().local_credentials().clone();
         let PeerTask {
             negotiator,
-            gathering,
+            paths,
             certificate,
             ..
         } = self;
-        negotiator.create_answer(|k| local_transport(certificate, gathering, &credentials, k))
+        negotiator.create_offer_with(|set| local_transport(paths, certificate, set, true))
+    }
+
+    /// `createAnswer()` (also the implicit `setLocalDescription`'s): each transport the answer
+    /// describes is the one bound for its sections when the offer was applied (one is bound
+    /// now if a transceiver change since then needs another).
+    pub(crate) fn create_answer(
+        &mut self,
+        now: Instant,
+        stun_servers: &[SocketAddr],
+    ) -> Result<RTCSessionDescriptionInit, Error> {
+        let sets = self.negotiator.answer_layout()?;
+        self.check_transport_count(sets.len())?;
+        for set in &sets {
+            self.ensure_path(now, set, IceRole::Controlled, stun_servers)?;
+        }
+        let PeerTask {
+            negotiator,
+            paths,
+            certificate,
+            ..
+        } = self;
+        negotiator.create_answer(|section| local_transport(paths, certificate, &[section], false))
     }
 
     /// `restartIce()`.
@@ -79,18 +96,14 @@ impl PeerTask {
         let description = match description {
             Some(description) => description,
             None if self.negotiator.signaling_state().can_create_answer() => {
-                self.create_answer()?
+                self.create_answer(now, stun_servers)?
             }
             None => self.create_offer(now, stun_servers)?,
         };
         let checkpoint = self.negotiator.checkpoint();
         let applied = self.negotiator.set_local_description(&description)?;
-        let plan = match plan_start(
-            &self.negotiator,
-            self.is_started(),
-            applied.negotiation_complete,
-        ) {
-            Ok(plan) => plan,
+        let plans = match self.plans(&applied) {
+            Ok(plans) => plans,
             Err(error) => {
                 self.negotiator.restore(checkpoint);
                 return Err(error);
@@ -99,9 +112,8 @@ impl PeerTask {
         if description.sdp_type == RTCSdpType::Offer {
             self.take_restart_credentials(now);
         }
-        self.gathering
-            .surface(&mut self.negotiator, &self.outputs.events);
-        self.finish_applying(now, &applied, plan);
+        self.surface_candidates();
+        self.finish_applying(now, &applied, plans);
         Ok(())
     }
 
@@ -112,73 +124,117 @@ impl PeerTask {
         description: RTCSessionDescriptionInit,
         stun_servers: &[SocketAddr],
     ) -> Result<(), Error> {
-        if description.sdp_type == RTCSdpType::Offer && self.ice.is_none() {
+        if description.sdp_type == RTCSdpType::Offer && self.paths.is_empty() {
             // Check before binding sockets: a refused offer leaves nothing behind.
             let state = self.negotiator.signaling_state();
             state.apply(Side::Remote, RTCSdpType::Offer)?;
         }
-        let previous_ufrag = self
+        // The remote ufrag each transport has now, to see a remote ICE restart.
+        let previous: Vec<(usize, String)> = self
             .negotiator
             .current_remote_description()
-            .and_then(|d| transport_ufrag(&d.parsed));
+            .map(|d| {
+                self.paths
+                    .iter()
+                    .filter_map(|p| {
+                        let first = *p.sections.first()?;
+                        Some((first, remote_ufrag(&d.parsed, first)?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let checkpoint = self.negotiator.checkpoint();
-        let had_ice = self.ice.is_some();
+        let had_paths = !self.paths.is_empty();
         let applied = self.negotiator.set_remote_description(&description)?;
         if description.sdp_type == RTCSdpType::Rollback {
-            self.finish_applying(now, &applied, None);
+            self.finish_applying(now, &applied, Vec::new());
             return Ok(());
         }
-        let restart = description.sdp_type == RTCSdpType::Offer && previous_ufrag.is_some();
-        let (remote, plan) = match self.take_remote(now, stun_servers, applied.negotiation_complete)
-        {
+        let (remotes, plans) = match self.take_remote(now, stun_servers, &applied) {
             Ok(taken) => taken,
             Err(error) => {
                 self.negotiator.restore(checkpoint);
-                if !had_ice {
-                    self.ice = None;
-                    self.gathering.reset(&self.outputs.events);
+                if !had_paths {
+                    self.paths.clear();
+                    self.outgoing.clear();
+                    self.end_surfaced = false;
+                    self.update_gathering_state();
                 }
                 return Err(error);
             }
         };
-        if let Some(path) = self.ice.as_mut() {
-            let core = &mut path.core;
-            if restart
-                && remote
-                    .credentials
-                    .as_ref()
-                    .is_some_and(|c| Some(c.ufrag()) != previous_ufrag.as_deref())
+        for (sections, remote) in remotes {
+            let Some(index) = sections.first().and_then(|&s| self.path_of(s)) else {
+                continue;
+            };
+            let core = &mut self.paths[index].core;
+            let before = previous
+                .iter()
+                .find(|(first, _)| sections.contains(first))
+                .map(|(_, ufrag)| ufrag.as_str());
+            if description.sdp_type == RTCSdpType::Offer
+                && let (Some(before), Some(now_offered)) = (before, remote.credentials.as_ref())
+                && before != now_offered.ufrag()
             {
                 // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials
                 // too, and the agent starts over with the offer's credentials and candidates.
-                tracing::info!("the remote offer restarts ICE");
+                tracing::info!(transport = index, "the remote offer restarts ICE");
                 core.restart_ice(now, IceCredentials::generate());
             }
             core.take_remote(now, remote);
         }
-        self.finish_applying(now, &applied, plan);
+        self.finish_applying(now, &applied, plans);
         Ok(())
     }
 
-    /// What the applied remote description gives the transport, checked before anything
-    /// changes: the ICE agent (bound for a first offer), the remote credentials and
-    /// candidates, and once negotiation is complete what `start` needs.
+    /// What the applied remote description gives the transports, checked before anything
+    /// changes (an unusable description refuses with nothing changed): the remote side of
+    /// each transport it lays out, bound now for an offer, and once negotiation is complete
+    /// what starting them needs. An answer also settles which transports stay.
     fn take_remote(
         &mut self,
         now: Instant,
         stun_servers: &[SocketAddr],
-        complete: bool,
-    ) -> Result<(RemoteTransport, Option<StartPlan>), Error> {
-        self.ensure_ice(now, IceRole::Controlled, stun_servers)?;
+        applied: &Applied,
+    ) -> Result<(Vec<RemoteSide>, Vec<TransportPlan>), Error> {
         let remote = self
             .negotiator
             .remote_description()
             .ok_or(Error::InvalidState(InvalidStateReason::NoRemoteDescription))?;
-        let transport = RemoteTransport::read(&remote.parsed)?;
-        Ok((
-            transport,
-            plan_start(&self.negotiator, self.is_started(), complete)?,
-        ))
+        let plans = self.plans(applied)?;
+        let sets = if applied.negotiation_complete {
+            plans.iter().map(|plan| plan.sections.clone()).collect()
+        } else {
+            // A remote offer: the transports our answer will use (sections it rejects, by
+            // policy or for want of a codec, bind nothing).
+            self.negotiator.answer_layout()?
+        };
+        let remotes = sets
+            .into_iter()
+            .filter(|set| !set.is_empty())
+            .map(|set| {
+                let remote = RemoteTransport::read(&remote.parsed, set[0])?;
+                Ok((set, remote))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        if applied.negotiation_complete {
+            self.settle_paths(now, &plans);
+        } else {
+            self.check_transport_count(remotes.len())?;
+            for (set, _) in &remotes {
+                self.ensure_path(now, set, IceRole::Controlled, stun_servers)?;
+            }
+        }
+        Ok((remotes, plans))
+    }
+
+    /// The transports to start once `applied` completed the exchange (none before).
+    fn plans(&self, applied: &Applied) -> Result<Vec<TransportPlan>, Error> {
+        if applied.negotiation_complete {
+            plan_transports(&self.negotiator)
+        } else {
+            Ok(Vec::new())
+        }
     }
 
     /// `addIceCandidate(candidate)`.
@@ -205,27 +261,35 @@ impl PeerTask {
             (None, Some(index)) => {
                 Some(usize::from(index)).filter(|i| *i < remote.parsed.media.len())
             }
-            (None, None) => transport_section(&remote.parsed),
+            (None, None) => {
+                // End of the remote's candidates, on every transport.
+                for path in &mut self.paths {
+                    path.core.end_of_remote_candidates(now);
+                }
+                return Ok(());
+            }
         };
         let Some(index) = index else {
             return Err(Error::Operation(OperationReason::UnknownSection));
         };
-        let connected =
-            transport_section(&remote.parsed) == Some(index) || is_bundled(&remote.parsed, index);
-        let Some(path) = self.ice.as_mut() else {
-            return Err(Error::InvalidState(InvalidStateReason::NoRemoteDescription));
+        let parsed = match candidate.candidate.as_str() {
+            "" => None,
+            line => Some(
+                Candidate::parse(line)
+                    .map_err(|_| Error::InvalidAccess(InvalidAccessReason::InvalidCandidate))?,
+            ),
         };
-        if !connected {
-            // A candidate for a transport we do not connect.
+        let Some(path) = self.path_of(index) else {
+            // A section no transport of ours carries (rejected, or bundled away).
             return Ok(());
-        }
-        if candidate.candidate.is_empty() {
-            path.core.end_of_remote_candidates(now);
-        } else {
-            let parsed = Candidate::parse(&candidate.candidate)
-                .map_err(|_| Error::InvalidAccess(InvalidAccessReason::InvalidCandidate))?;
-            // Candidates the agent cannot use are ignored, as browsers do (RFC 8839 §5.1).
-            let _ = path.core.add_remote_candidate(now, &parsed);
+        };
+        let core = &mut self.paths[path].core;
+        match parsed {
+            None => core.end_of_remote_candidates(now),
+            Some(parsed) => {
+                // Candidates the agent cannot use are ignored, as browsers do (RFC 8839 §5.1).
+                let _ = core.add_remote_candidate(now, &parsed);
+            }
         }
         Ok(())
     }
@@ -249,8 +313,9 @@ impl PeerTask {
     }
 
     /// Once a description is applied: `signalingstatechange`, the negotiation-needed flag,
-    /// and the transports started (the first complete exchange) or SCTP added (a later one).
-    fn finish_applying(&mut self, now: Instant, applied: &Applied, plan: Option<StartPlan>) {
+    /// and once an exchange completes, the negotiated transports started (DTLS on new ones,
+    /// SCTP on the data section's when it is new).
+    fn finish_applying(&mut self, now: Instant, applied: &Applied, plans: Vec<TransportPlan>) {
         if applied.signaling_state_changed {
             let state = self.negotiator.signaling_state();
             self.outputs
@@ -262,10 +327,38 @@ impl PeerTask {
             self.negotiation_needed = false;
             self.update_negotiation_needed();
         }
-        if let Some(plan) = plan {
-            self.start(now, plan);
-        } else if applied.negotiation_complete {
-            self.start_sctp_if_added(now);
+        if applied.negotiation_complete {
+            self.start_transports(now, plans);
         }
     }
+}
+
+/// Our side of the transport carrying `sections` (its first section names it) for a
+/// description: with the pending restart credentials in an offer (`restarting`); fresh
+/// credentials and no candidates if no transport carries it.
+fn local_transport(
+    paths: &[TransportPath],
+    certificate: &Certificate,
+    sections: &[usize],
+    restarting: bool,
+) -> LocalTransport {
+    let path = sections
+        .first()
+        .and_then(|first| paths.iter().find(|p| p.sections.contains(first)));
+    match path {
+        Some(path) => path.local_transport(certificate, restarting),
+        None => {
+            let credentials = IceCredentials::generate();
+            LocalTransport::new(credentials.ufrag(), credentials.pwd(), certificate)
+        }
+    }
+}
+
+/// The remote `a=ice-ufrag` of the transport carrying section `index` in `remote`.
+fn remote_ufrag(remote: &SessionDescription, index: usize) -> Option<String> {
+    let index = describing_section(remote, index)?;
+    remote.media[index]
+        .ice_ufrag()
+        .or_else(|| remote.ice_ufrag())
+        .map(str::to_owned)
 }

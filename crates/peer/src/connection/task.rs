@@ -1,6 +1,6 @@
 //! The connection task: one tokio task per connection owns everything that changes (the
-//! [`Negotiator`], the [`ConnectionCore`] with its ICE agent, DTLS and SCTP, the UDP sockets,
-//! the data channels) and is the only place that reads the clock for them.
+//! [`Negotiator`], a [`ConnectionCore`] with its ICE agent, DTLS and SCTP and its UDP sockets
+//! per transport, the data channels) and is the only place that reads the clock for them.
 //!
 //! ```text
 //!  RTCPeerConnection --ops (bounded, in call order)--+
@@ -23,16 +23,16 @@ use std::time::Instant;
 
 use antiphon_dtls::Certificate;
 use antiphon_ice::{
-    Datagram, IceConnectionState, IceCredentials, IceEvent, IceGatheringState, Transmit, UdpSockets,
+    Datagram, IceConnectionState, IceEvent, IceGatheringState, Transmit, UdpSockets,
 };
 use tokio::sync::{mpsc, watch};
 
-use crate::core::{ConnectionCore, CoreEvent};
+use super::transports::TransportPath;
+use crate::core::{CoreEvent, SecureTransport};
 use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
 use crate::driver::hub::ChannelHub;
 use crate::driver::{Command, DtlsInfo, sleep_until};
-use crate::events::{EventSender, PeerConnectionEvent, RTCPeerConnectionState, publish_state};
-use crate::gathering::Gathering;
+use crate::events::{EventSender, RTCPeerConnectionState, publish_state};
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpTransport;
 
@@ -59,22 +59,19 @@ impl Outputs {
     }
 }
 
-/// The transport once the first description bound the sockets: the core and its sockets.
-pub(crate) struct IcePath {
-    pub(crate) core: ConnectionCore,
-    pub(crate) sockets: UdpSockets,
-}
-
 /// The task's state (see the [module](self) documentation).
 pub(crate) struct PeerTask {
     pub(crate) negotiator: Negotiator,
-    /// Our candidates, and what of them the local description and the events carry.
-    pub(crate) gathering: Gathering,
+    /// The transports, from the first description that needs one to `close()`.
+    pub(crate) paths: Vec<TransportPath>,
+    /// `iceGatheringState` over every transport.
+    pub(crate) gathering_state: IceGatheringState,
+    /// The `null` candidate (end of every transport's gathering) was reported.
+    pub(crate) end_surfaced: bool,
+    /// The `iceConnectionState` last reported.
+    pub(crate) ice_state_reported: IceConnectionState,
     /// `restartIce()` was called: the next offer carries new ICE credentials.
     pub(crate) restart_ice: bool,
-    /// The credentials our restart offer carries; the agent takes them when that offer is
-    /// applied (`setLocalDescription`), not when it is created.
-    pub(crate) restart_credentials: Option<IceCredentials>,
     /// W3C's negotiation-needed flag: `negotiationneeded` was fired and no exchange has
     /// completed since.
     pub(crate) negotiation_needed: bool,
@@ -84,16 +81,16 @@ pub(crate) struct PeerTask {
     pub(crate) certificate: Certificate,
     /// The addresses to gather on.
     pub(crate) bind: Vec<IpAddr>,
-    /// The core and sockets, from the first description to `close()`.
-    pub(crate) ice: Option<IcePath>,
+    /// The most transports (socket sets) the connection opens.
+    pub(crate) max_transports: usize,
     pub(crate) hub: ChannelHub,
     /// Channels made by `createDataChannel` before SCTP started, opened when it does.
     pub(crate) pending_channels: Vec<(RTCDataChannel, mpsc::Sender<DataChannelMessage>)>,
     pub(crate) outputs: Outputs,
     ops: mpsc::Receiver<Op>,
     commands: mpsc::Receiver<Command>,
-    /// Datagrams the sockets could not take yet.
-    outgoing: VecDeque<Transmit>,
+    /// Datagrams the sockets could not take yet, with the index of their transport.
+    pub(crate) outgoing: VecDeque<(usize, Transmit)>,
 }
 
 impl PeerTask {
@@ -115,14 +112,16 @@ impl PeerTask {
         let hub = ChannelHub::new(commands_tx, sctp_slot, Some(outputs.events.clone()));
         Self {
             negotiator,
-            gathering: Gathering::new(),
+            paths: Vec::new(),
+            gathering_state: IceGatheringState::New,
+            end_surfaced: false,
+            ice_state_reported: IceConnectionState::New,
             restart_ice: false,
-            restart_credentials: None,
             negotiation_needed: false,
             sctp_started: false,
             certificate,
             bind,
-            ice: None,
+            max_transports: 16,
             hub,
             pending_channels: Vec::new(),
             outputs,
@@ -138,24 +137,39 @@ impl PeerTask {
         let progress = self.hub.progress();
         loop {
             let now = Instant::now();
-            if let Some(path) = self.ice.as_mut()
-                && path.core.poll_timeout().is_some_and(|due| due <= now)
+            if self
+                .paths
+                .iter()
+                .any(|p| p.core.poll_timeout().is_some_and(|due| due <= now))
             {
                 // Due now (the first check right after remote candidates arrive, a record to
                 // retransmit): handled here, since a past deadline given to the timer waits for
                 // its next millisecond tick, up to 1 ms per step of connection setup. What is
                 // still due afterwards goes through the timer (no busy loop).
-                path.core.handle_timeout(now);
+                self.handle_timeouts(now);
                 self.after(now);
             }
-            let deadline = self.ice.as_ref().and_then(|path| path.core.poll_timeout());
+            let deadline = self
+                .paths
+                .iter()
+                .filter_map(|p| p.core.poll_timeout())
+                .min();
             let blocked = self.hub.blocked();
-            let front = self.outgoing.front().map(|t| t.source);
-            let sockets = self.ice.as_ref().map(|path| &path.sockets);
+            let front = self
+                .outgoing
+                .front()
+                .and_then(|(path, t)| Some((&self.paths.get(*path)?.sockets, t.source)));
+            // Only the sockets are borrowed across the wait (the cores are not `Sync`); the
+            // common single transport needs no allocation for that.
+            let first = self.paths.first().map(|p| &p.sockets);
+            let more: Vec<&UdpSockets> = match self.paths.get(1..) {
+                Some(rest) if !rest.is_empty() => rest.iter().map(|p| &p.sockets).collect(),
+                _ => Vec::new(),
+            };
             tokio::select! {
                 biased;
                 () = async {
-                    if let (Some(sockets), Some(source)) = (sockets, front) {
+                    if let Some((sockets, source)) = front {
                         sockets.writable(source).await;
                     }
                 }, if front.is_some() => {}
@@ -169,19 +183,23 @@ impl PeerTask {
                         self.command(Instant::now(), command);
                     }
                 }
-                (local, source, n) = std::future::poll_fn(|cx| match sockets {
-                    Some(sockets) => sockets.poll_recv(cx, &mut buffer),
-                    None => std::task::Poll::Pending,
-                }), if sockets.is_some() => {
-                    if let Some(path) = self.ice.as_mut() {
+                (path, local, source, n) = std::future::poll_fn(|cx| {
+                    for (index, sockets) in first.into_iter().chain(more.iter().copied()).enumerate() {
+                        if let std::task::Poll::Ready((local, source, n)) =
+                            sockets.poll_recv(cx, &mut buffer)
+                        {
+                            return std::task::Poll::Ready((index, local, source, n));
+                        }
+                    }
+                    std::task::Poll::Pending
+                }), if first.is_some() => {
+                    if let Some(path) = self.paths.get_mut(path) {
                         let datagram = Datagram { source, destination: local, contents: &buffer[..n] };
                         path.core.handle_receive(Instant::now(), datagram);
                     }
                 }
                 () = sleep_until(deadline), if deadline.is_some() => {
-                    if let Some(path) = self.ice.as_mut() {
-                        path.core.handle_timeout(Instant::now());
-                    }
+                    self.handle_timeouts(Instant::now());
                 }
                 () = progress.notified(), if blocked => {}
             }
@@ -190,8 +208,17 @@ impl PeerTask {
         self.close(Instant::now());
     }
 
+    /// Every transport's timers due at `now`.
+    fn handle_timeouts(&mut self, now: Instant) {
+        for path in &mut self.paths {
+            if path.core.poll_timeout().is_some_and(|due| due <= now) {
+                path.core.handle_timeout(now);
+            }
+        }
+    }
+
     fn command(&mut self, now: Instant, command: Command) {
-        let secure = self.ice.as_mut().and_then(|path| path.core.secure().ok());
+        let secure = sctp_secure(&mut self.paths);
         match command {
             // `SctpTransport::close`: the association and DTLS end; the connection stays.
             Command::Close { done } => {
@@ -206,21 +233,32 @@ impl PeerTask {
         }
     }
 
-    /// After every input: the core's events handled, its datagrams sent.
+    /// After every input: the cores' events handled, their datagrams sent.
     pub(crate) fn after(&mut self, now: Instant) {
-        while let Some(event) = self.ice.as_mut().and_then(|path| path.core.poll_event()) {
-            self.on_event(event);
+        for index in 0..self.paths.len() {
+            while let Some(event) = self.paths.get_mut(index).and_then(|p| p.core.poll_event()) {
+                self.on_event(index, event);
+            }
         }
-        let Some(path) = self.ice.as_mut() else {
-            return;
-        };
-        if let Ok(secure) = path.core.secure() {
-            self.hub.after(now, secure);
+        let PeerTask {
+            paths,
+            hub,
+            outgoing,
+            ..
+        } = self;
+        if let Some(secure) = sctp_secure(paths) {
+            hub.after(now, secure);
         }
-        while let Some(transmit) = path.core.poll_transmit() {
-            self.outgoing.push_back(transmit);
+        for (index, path) in paths.iter_mut().enumerate() {
+            while let Some(transmit) = path.core.poll_transmit() {
+                outgoing.push_back((index, transmit));
+            }
         }
-        while let Some(transmit) = self.outgoing.front() {
+        while let Some((index, transmit)) = outgoing.front() {
+            let Some(path) = paths.get(*index) else {
+                outgoing.pop_front();
+                continue;
+            };
             match path.sockets.try_send(transmit) {
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
                 sent => {
@@ -228,66 +266,70 @@ impl PeerTask {
                         // A lost datagram: ICE, DTLS and SCTP retransmit.
                         tracing::debug!(%error, "datagram not sent");
                     }
-                    self.outgoing.pop_front();
+                    outgoing.pop_front();
                 }
             }
         }
     }
 
-    fn on_event(&mut self, event: CoreEvent) {
+    fn on_event(&mut self, index: usize, event: CoreEvent) {
         match event {
-            CoreEvent::Ice(IceEvent::ConnectionStateChanged(state)) => self.on_ice_state(state),
+            CoreEvent::Ice(IceEvent::ConnectionStateChanged(_)) => self.update_ice_state(),
             CoreEvent::Ice(IceEvent::NewLocalCandidate(candidate)) => {
-                if self.gathering.add(candidate) {
-                    self.gathering
-                        .surface(&mut self.negotiator, &self.outputs.events);
+                if self.paths[index].gathering.add(candidate) {
+                    self.surface_candidates();
                 }
             }
             CoreEvent::Ice(IceEvent::GatheringComplete) => {
-                self.gathering
-                    .set_state(IceGatheringState::Complete, &self.outputs.events);
-                self.gathering
-                    .surface(&mut self.negotiator, &self.outputs.events);
+                self.paths[index].gathering.state = IceGatheringState::Complete;
+                self.update_gathering_state();
+                self.surface_candidates();
             }
             CoreEvent::Ice(IceEvent::SelectedPairChanged { local, remote }) => {
-                tracing::info!(%local, %remote, "ICE selected pair");
+                tracing::info!(%local, %remote, transport = index, "ICE selected pair");
             }
             CoreEvent::Ice(_) => {}
             CoreEvent::DtlsConnected(connected) => {
-                let secure = self.ice.as_mut().and_then(|path| path.core.secure().ok());
-                if let Some(secure) = secure {
-                    let info = DtlsInfo::new(secure.role(), connected);
-                    self.outputs.dtls.send_replace(Some(Arc::new(info)));
-                }
-                self.outputs.set_state(RTCPeerConnectionState::Connected);
+                let path = &mut self.paths[index];
+                let Ok(secure) = path.core.secure() else {
+                    return;
+                };
+                path.dtls = Some(Arc::new(DtlsInfo::new(secure.role(), connected)));
+                self.update_dtls();
             }
             CoreEvent::DtlsFailed(error) => {
-                tracing::warn!(%error, "DTLS failed");
+                tracing::warn!(%error, transport = index, "DTLS failed");
                 self.outputs.set_state(RTCPeerConnectionState::Failed);
                 self.close_channels();
             }
             CoreEvent::DtlsClosed => {
-                tracing::info!("the peer closed DTLS");
-                self.hub.finish();
+                tracing::info!(transport = index, "the peer closed DTLS");
+                if self.paths[index].core.sctp_parameters().is_some() {
+                    self.hub.finish();
+                }
             }
             CoreEvent::Channel(event) => {
-                let sctp = self
-                    .ice
-                    .as_mut()
-                    .and_then(|path| path.core.secure().ok())
-                    .and_then(|secure| secure.sctp_parameters());
+                let sctp = self.paths[index].core.sctp_parameters();
                 self.hub.on_event(sctp, event);
             }
         }
     }
 
+    /// Once DTLS is up on every started transport: the first's session is published (SRTP
+    /// keys, the peer's certificate) and the connection is `connected`.
+    fn update_dtls(&mut self) {
+        let started = self.paths.iter().filter(|p| p.core.is_started());
+        if started.clone().all(|p| p.dtls.is_some())
+            && let Some(info) = started.clone().find_map(|p| p.dtls.clone())
+        {
+            self.outputs.dtls.send_replace(Some(info));
+            self.outputs.set_state(RTCPeerConnectionState::Connected);
+        }
+    }
+
     /// ICE's state: before DTLS is up a failed ICE fails the connection, after it ICE's state
     /// is the connection's.
-    fn on_ice_state(&mut self, state: IceConnectionState) {
-        tracing::info!(?state, "ICE connection state");
-        self.outputs
-            .events
-            .send(PeerConnectionEvent::IceConnectionState(state));
+    pub(crate) fn on_ice_state(&mut self, state: IceConnectionState) {
         // DTLS is up while its association is published.
         let dtls_up = self.outputs.dtls.borrow().is_some();
         let mapped = match state {
@@ -318,22 +360,6 @@ impl PeerTask {
         }
     }
 
-    /// `iceConnectionState`.
-    pub(crate) fn ice_state(&self) -> IceConnectionState {
-        match self.ice.as_ref() {
-            Some(path) => path.core.agent().state(),
-            None if self
-                .outputs
-                .state
-                .borrow()
-                .eq(&RTCPeerConnectionState::Closed) =>
-            {
-                IceConnectionState::Closed
-            }
-            None => IceConnectionState::New,
-        }
-    }
-
     /// `close()`: the negotiator is closed (its descriptions stay readable), the state is
     /// `closed`, the data channels close, the core sends SCTP SHUTDOWN and DTLS close_notify,
     /// and the core and sockets go.
@@ -342,12 +368,23 @@ impl PeerTask {
         self.outputs.set_state(RTCPeerConnectionState::Closed);
         self.close_channels();
         self.outputs.dtls.send_replace(None);
-        if let Some(path) = self.ice.as_mut() {
+        for path in &mut self.paths {
             path.core.close(now);
         }
         self.after(now);
         // Whatever the sockets did not take now is dropped with them.
-        self.ice = None;
+        self.paths.clear();
         self.outgoing.clear();
     }
+}
+
+/// The DTLS and SCTP part of the transport carrying the data channels: the one SCTP runs on,
+/// else (before it starts) the first. A function of the transports alone, so that the task's
+/// other fields (the channel hub) stay free to borrow beside it.
+pub(crate) fn sctp_secure(paths: &mut [TransportPath]) -> Option<&mut SecureTransport> {
+    let index = paths
+        .iter()
+        .position(|p| p.core.sctp_parameters().is_some())
+        .unwrap_or(0);
+    paths.get_mut(index)?.core.secure().ok()
 }

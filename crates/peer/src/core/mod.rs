@@ -41,7 +41,7 @@ pub use secure::SecureTransport;
 use crate::error::Error;
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpParameters;
-use crate::setup::{RemoteTransport, StartPlan, plan_start};
+use crate::setup::{RemoteTransport, StartPlan, plan_transports};
 
 /// What a [`ConnectionCore`] reports.
 #[derive(Debug)]
@@ -124,10 +124,11 @@ impl ConnectionCore {
         self.drive(now);
     }
 
-    /// Starts the transports from the negotiated descriptions: remote ICE credentials and
-    /// candidates go to the agent, and DTLS (then SCTP, when a data section was negotiated)
-    /// starts with the role and fingerprints the descriptions give. Returns `false` when the
-    /// negotiator has no current local and remote description yet.
+    /// Starts the transport from the negotiated descriptions: remote ICE credentials and
+    /// candidates go to the agent, and DTLS (then SCTP, when a data section was negotiated on
+    /// it) starts with the role and fingerprints the descriptions give. A core is one
+    /// transport: when the descriptions negotiated several (no BUNDLE), it is the first.
+    /// Returns `false` when the negotiator has no current local and remote description yet.
     ///
     /// Refused with nothing changed when the descriptions cannot be used (no fingerprint,
     /// conflicting `a=setup`, bad credentials), or when already started.
@@ -137,14 +138,17 @@ impl ConnectionCore {
                 crate::error::InvalidStateReason::Closed,
             ));
         }
-        let Some(plan) = plan_start(negotiator, self.secure.is_some(), true)? else {
+        if self.secure.is_some() {
+            return Ok(false);
+        }
+        let Some(plan) = plan_transports(negotiator)?.into_iter().next() else {
             return Ok(false);
         };
         let remote = negotiator
             .current_remote_description()
-            .map(|description| RemoteTransport::read(&description.parsed))
+            .map(|description| RemoteTransport::read(&description.parsed, plan.sections[0]))
             .transpose()?;
-        self.start_secure(now, plan)?;
+        self.start_secure(now, plan.start)?;
         if let Some(remote) = remote {
             self.take_remote(now, remote);
         }

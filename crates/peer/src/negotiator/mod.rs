@@ -2,6 +2,7 @@
 //! transceivers, and answer creation. [`crate::RTCPeerConnection`] wraps it with ICE, DTLS
 //! and SCTP; tests drive it directly.
 
+mod offer_transports;
 mod remote_checks;
 mod transceivers;
 
@@ -321,6 +322,70 @@ impl Negotiator {
         &mut self,
         transport: LocalTransport,
     ) -> Result<RTCSessionDescriptionInit, Error> {
+        self.create_offer_with(|_| transport.clone())
+    }
+
+    /// `createOffer()`: every transceiver and the data channel section; `transports(sections)`
+    /// supplies the local transport that carries `sections` (section indices of the offer).
+    ///
+    /// Which sections share a transport (RFC 9429 §5.2.1, §5.2.2): in a first offer, all of
+    /// them, or with the `max-compat` bundle policy one each; in a later one, the sections
+    /// keep the transports negotiated, and a new section joins the negotiated BUNDLE group, or
+    /// has its own when none was negotiated.
+    ///
+    /// Changes no state but the mids given to new transceivers and the remembered last offer.
+    pub fn create_offer_with(
+        &mut self,
+        mut transports: impl FnMut(&[usize]) -> LocalTransport,
+    ) -> Result<RTCSessionDescriptionInit, Error> {
+        let sections = self.offer_sections()?;
+        let origin = answer::SessionOrigin {
+            session_id: self.session_id,
+            session_version: self.session_version,
+        };
+        let sets = self.offer_transports(&sections);
+        let locals: Vec<LocalTransport> = sets.iter().map(|set| transports(set)).collect();
+        // A rejected section describes no transport and writes none.
+        let none = LocalTransport {
+            ice_ufrag: String::new(),
+            ice_pwd: String::new(),
+            candidates: Vec::new(),
+            gathering_complete: false,
+            default_address: None,
+            fingerprints: Vec::new(),
+            tls_id: None,
+            established_setup: None,
+        };
+        let section_transports: Vec<&LocalTransport> = (0..sections.len())
+            .map(|index| {
+                sets.iter()
+                    .position(|set| set.contains(&index))
+                    .map_or(&none, |set| &locals[set])
+            })
+            .collect();
+        let mut offer =
+            crate::offer::create_offer(&sections, &self.capabilities, &section_transports, origin);
+        let capacity_hint = self.last_local_sdp.as_deref().map_or(2048, str::len);
+        let mut text = sdp_text(&offer, capacity_hint);
+        if self
+            .last_local_sdp
+            .as_deref()
+            .is_some_and(|last| last != text)
+        {
+            self.session_version += 1;
+            offer.origin.session_version = self.session_version;
+            text = sdp_text(&offer, text.len());
+        }
+        // One shared copy of the text serves both checks.
+        let shared: Arc<str> = Arc::from(text.as_str());
+        self.last_local_sdp = Some(Arc::clone(&shared));
+        self.last_created_offer = Some(shared);
+        Ok(RTCSessionDescriptionInit::offer(text))
+    }
+
+    /// The sections an offer now has, in order (giving new sections their mids); refused
+    /// when closed or when the signaling state allows no offer.
+    fn offer_sections(&mut self) -> Result<Vec<crate::offer::OfferSection>, Error> {
         self.ensure_open()?;
         if !self.signaling_state.can_create_offer() {
             return Err(Error::InvalidState(InvalidStateReason::CannotOffer {
@@ -412,28 +477,15 @@ impl Negotiator {
             };
             sections.sort_by_key(|section| position(section.mid()));
         }
-        let origin = answer::SessionOrigin {
-            session_id: self.session_id,
-            session_version: self.session_version,
-        };
-        let mut offer =
-            crate::offer::create_offer(&sections, &self.capabilities, &transport, origin);
-        let capacity_hint = self.last_local_sdp.as_deref().map_or(2048, str::len);
-        let mut text = sdp_text(&offer, capacity_hint);
-        if self
-            .last_local_sdp
-            .as_deref()
-            .is_some_and(|last| last != text)
-        {
-            self.session_version += 1;
-            offer.origin.session_version = self.session_version;
-            text = sdp_text(&offer, text.len());
-        }
-        // One shared copy of the text serves both checks.
-        let shared: Arc<str> = Arc::from(text.as_str());
-        self.last_local_sdp = Some(Arc::clone(&shared));
-        self.last_created_offer = Some(shared);
-        Ok(RTCSessionDescriptionInit::offer(text))
+        Ok(sections)
+    }
+
+    /// The transports an offer now needs: the section index sets that share one (see
+    /// [`create_offer_with`](Self::create_offer_with)), which that call then asks for. Gives
+    /// new sections their mids, as `createOffer` does.
+    pub(crate) fn offer_layout(&mut self) -> Result<Vec<Vec<usize>>, Error> {
+        let sections = self.offer_sections()?;
+        Ok(self.offer_transports(&sections))
     }
 
     /// `createOffer`'s state check, before any socket is bound.
@@ -559,43 +611,27 @@ impl Negotiator {
         })
     }
 
-    /// `createAnswer()`: `transports(k)` supplies the k-th local transport the answer needs.
+    /// `createAnswer()`: `transports(section)` supplies each local transport the answer needs,
+    /// named by the index of the section that owns it (the BUNDLE tag, or a section with a
+    /// transport of its own), in section order.
     ///
     /// Changes no state but the remembered last answer (RFC 9429 §4.1.9).
     pub fn create_answer(
         &mut self,
         mut transports: impl FnMut(usize) -> LocalTransport,
     ) -> Result<RTCSessionDescriptionInit, Error> {
-        self.ensure_open()?;
-        if !self.signaling_state.can_create_answer() {
-            return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
-                state: self.signaling_state,
-            }));
-        }
+        let plan = self.answer_plan()?;
         let Some(offer) = self.pending_remote.as_ref() else {
             return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
                 state: self.signaling_state,
             }));
         };
-        let local_sections: Vec<_> = offer
-            .parsed
-            .media
+        let local: Vec<LocalTransport> = plan
+            .bundle()
+            .transports
             .iter()
-            .map(|section| {
-                self.transceiver_for(section)
-                    .map(|t| t.local_section(&self.cname))
-                    .unwrap_or_default()
-            })
+            .map(|&section| transports(section))
             .collect();
-        let context = AnswerContext {
-            offer: &offer.parsed,
-            local_sections: &local_sections,
-            capabilities: &self.capabilities,
-            options: &self.options,
-        };
-        let plan = answer::plan_answer(&context);
-        let local: Vec<LocalTransport> =
-            (0..plan.transports_needed()).map(&mut transports).collect();
         let origin = answer::SessionOrigin {
             session_id: self.session_id,
             session_version: self.session_version,
@@ -630,6 +666,56 @@ impl Negotiator {
         tracing::trace!(explanation = %written.explanation, "answer created");
         self.last_explanation = Some(written.explanation);
         Ok(RTCSessionDescriptionInit::answer(text))
+    }
+
+    /// Every decision of the answer `createAnswer` would make now.
+    fn answer_plan(&self) -> Result<answer::AnswerPlan, Error> {
+        self.ensure_open()?;
+        let offer = match self.pending_remote.as_ref() {
+            Some(offer) if self.signaling_state.can_create_answer() => offer,
+            _ => {
+                return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
+                    state: self.signaling_state,
+                }));
+            }
+        };
+        let local_sections: Vec<_> = offer
+            .parsed
+            .media
+            .iter()
+            .map(|section| {
+                self.transceiver_for(section)
+                    .map(|t| t.local_section(&self.cname))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let context = AnswerContext {
+            offer: &offer.parsed,
+            local_sections: &local_sections,
+            capabilities: &self.capabilities,
+            options: &self.options,
+        };
+        Ok(answer::plan_answer(&context))
+    }
+
+    /// The transports the answer to the pending remote offer needs: for each, the sections it
+    /// carries (the owning one first). What the connection binds sockets for on a remote offer.
+    pub(crate) fn answer_layout(&self) -> Result<Vec<Vec<usize>>, Error> {
+        let plan = self.answer_plan()?;
+        let bundle = plan.bundle();
+        Ok(bundle
+            .transports
+            .iter()
+            .enumerate()
+            .map(|(k, &owner)| {
+                let mut sections = vec![owner];
+                sections.extend(
+                    (0..bundle.sections.len())
+                        .filter(|&i| i != owner && bundle.sections[i].transport() == Some(k)),
+                );
+                sections
+            })
+            .collect())
     }
 
     /// `setLocalDescription(description)`; an answer must be the last created one (no munging).

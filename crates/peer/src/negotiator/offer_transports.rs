@@ -1,0 +1,66 @@
+//! Which sections of our offer share a transport (RFC 9429 §5.2.1, §5.2.2; RFC 8843).
+
+use super::Negotiator;
+use crate::configuration::RTCBundlePolicy;
+use crate::description::RTCSdpType;
+
+impl Negotiator {
+    /// Which sections of an offer of `sections` share a transport (see
+    /// [`create_offer_with`](Self::create_offer_with)): section index sets, rejected sections
+    /// in none.
+    pub(super) fn offer_transports(
+        &self,
+        sections: &[crate::offer::OfferSection],
+    ) -> Vec<Vec<usize>> {
+        use crate::offer::OfferSection;
+        let live: Vec<usize> = (0..sections.len())
+            .filter(|&i| !matches!(sections[i], OfferSection::Rejected { .. }))
+            .collect();
+        let negotiated = match (
+            self.current_local.as_deref(),
+            self.current_remote.as_deref(),
+        ) {
+            (Some(local), Some(remote)) => Some(if local.sdp_type == RTCSdpType::Offer {
+                &remote.parsed
+            } else {
+                &local.parsed
+            }),
+            _ => None,
+        };
+        let Some(answer) = negotiated else {
+            return if self.options.bundle_policy == RTCBundlePolicy::MaxCompat {
+                live.into_iter().map(|i| vec![i]).collect()
+            } else if live.is_empty() {
+                Vec::new()
+            } else {
+                vec![live]
+            };
+        };
+        // The negotiated transports, as sections of this offer (a subsequent offer keeps the
+        // negotiated sections in place, so their indices are the same).
+        let mut sets: Vec<Vec<usize>> = crate::transport::layout(answer)
+            .into_iter()
+            .map(|set| set.into_iter().filter(|i| live.contains(i)).collect())
+            .filter(|set: &Vec<usize>| !set.is_empty())
+            .collect();
+        let bundle = answer.bundle_groups().next().and_then(|group| {
+            let tag = group.mids.iter().find_map(|mid| {
+                answer
+                    .media
+                    .iter()
+                    .position(|m| m.mid() == Some(mid.as_str()) && m.port != 0)
+            })?;
+            sets.iter().position(|set| set.contains(&tag))
+        });
+        for &index in &live {
+            if sets.iter().any(|set| set.contains(&index)) {
+                continue;
+            }
+            match bundle {
+                Some(group) => sets[group].push(index),
+                None => sets.push(vec![index]),
+            }
+        }
+        sets
+    }
+}
