@@ -233,6 +233,30 @@ fn perfect_negotiation_with_glare(browser: Browser) {
     );
 }
 
+/// An offer without BUNDLE (the page strips its group, as a peer that does not bundle):
+/// audio, video and data each on a transport of their own, all three connected with DTLS on
+/// both sides, the data channels echoing on theirs.
+fn every_transport_without_bundle(browser: Browser) {
+    let (lines, joined) = passes(browser, "auto=1&media=1&bundle=none");
+    let name = browser.name();
+    #[expect(
+        clippy::print_stdout,
+        reason = "the transports, for a reader of the test output"
+    )]
+    for line in lines
+        .iter()
+        .filter(|l| l.starts_with("browser: transports "))
+    {
+        println!("{name}: {line}");
+    }
+    assert!(
+        joined.contains(
+            "browser: transports browser connected,connected,connected antiphon connected,connected,connected"
+        ),
+        "{name}: three transports connected on both sides:\n{joined}"
+    );
+}
+
 fn rsa_certificate(browser: Browser) {
     passes(browser, "auto=1&cert=rsa");
 }
@@ -285,4 +309,14 @@ fn chromium_rsa_certificate() {
 #[test]
 fn firefox_rsa_certificate() {
     rsa_certificate(Browser::Firefox);
+}
+
+#[test]
+fn chromium_every_transport_without_bundle() {
+    every_transport_without_bundle(Browser::Chromium);
+}
+
+#[test]
+fn firefox_every_transport_without_bundle() {
+    every_transport_without_bundle(Browser::Firefox);
 }
