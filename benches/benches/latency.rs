@@ -13,7 +13,7 @@
 //! candidates: no trickle on either side), offerer `setRemoteDescription(answer)`, then ICE,
 //! DTLS, SCTP and DCEP until both peers report the channel open (Antiphon: the offerer's
 //! channel from `create_data_channel`, made before the offer, opened and the answerer's
-//! `accept_data_channel` yielded it; webrtc-rs: `on_open` fired on both). Not timed: creating both peer connections (certificate
+//! `datachannel` event delivered it; webrtc-rs: `on_open` fired on both). Not timed: creating both peer connections (certificate
 //! generation), and the offerer creating and applying its offer (for webrtc-rs, including its
 //! gathering). Every run uses fresh peer connections, closed after the run. The time to the
 //! offerer's connection state `connected` (ICE and DTLS done) is reported alongside, to show

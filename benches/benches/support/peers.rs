@@ -101,6 +101,7 @@ pub(crate) async fn antiphon_connect(
     offerer: RTCPeerConnection,
     answerer: RTCPeerConnection,
 ) -> (AntiphonPair, Sample) {
+    let mut answerer_events = answerer.subscribe();
     let chat = ok(
         "create_data_channel",
         offerer
@@ -141,7 +142,7 @@ pub(crate) async fn antiphon_connect(
                 start.elapsed()
             },
             async { chat.opened().await.map(|()| chat.clone()) },
-            answerer.accept_data_channel()
+            answerer_events.next_data_channel()
         )
     })
     .await;

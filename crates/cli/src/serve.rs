@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use antiphon_peer::{
-    PeerConnectionEvent, RTCConfiguration, RTCIceCandidateInit, RTCPeerConnection,
+    PeerConnectionEvent, RTCConfiguration, RTCDataChannel, RTCIceCandidateInit, RTCPeerConnection,
     RTCRtpTransceiverInit, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use clap::Args;
@@ -465,9 +465,25 @@ async fn add_candidate(
         .map_err(|e| e.to_string())
 }
 
+/// Echoes `channel`'s messages until it closes (`echo: ` before text). One refused send (a
+/// message over the page's max-message-size, say) is reported and the echo goes on.
+async fn echo(channel: RTCDataChannel) {
+    while let Some(message) = channel.recv().await {
+        let sent = if message.is_string {
+            let text = String::from_utf8_lossy(&message.data);
+            channel.send_text(&format!("echo: {text}")).await
+        } else {
+            channel.send(message.data).await
+        };
+        if let Err(error) = sent {
+            say(&format!("echo on {:?} failed: {error}", channel.label()));
+        }
+    }
+}
+
 /// Answers a browser offer and sends the answer, then our candidates as they are found
 /// (`{"type":"candidate","candidate":...}`, `null` at the end). The first offer creates the
-/// connection, which echoes every data channel the browser opens (`echo: ` before text
+/// connection, which echoes every data channel the browser opens ([`echo`]) (`echo: ` before text
 /// messages; binary messages come back unchanged) and reports its states to the page; later
 /// offers (an ICE restart, renegotiation) go to the same connection.
 async fn answer(
@@ -528,30 +544,13 @@ async fn answer(
                         &json!({"type": "candidate", "candidate": candidate}),
                     );
                 }
+                Some(PeerConnectionEvent::DataChannel(channel)) => {
+                    say(&format!("data channel {:?} open", channel.label()));
+                    tokio::spawn(echo(channel));
+                }
                 Some(_) => {}
                 None => break,
             }
-        }
-    });
-    let channels = Arc::clone(&pc);
-    tokio::spawn(async move {
-        while let Some(channel) = channels.accept_data_channel().await {
-            say(&format!("data channel {:?} open", channel.label()));
-            tokio::spawn(async move {
-                // One refused send (a message over the page's max-message-size, say) is
-                // reported and the echo goes on; the loop ends when the channel closes.
-                while let Some(message) = channel.recv().await {
-                    let sent = if message.is_string {
-                        let text = String::from_utf8_lossy(&message.data);
-                        channel.send_text(&format!("echo: {text}")).await
-                    } else {
-                        channel.send(message.data).await
-                    };
-                    if let Err(error) = sent {
-                        say(&format!("echo on {:?} failed: {error}", channel.label()));
-                    }
-                }
-            });
         }
     });
     *slot = Some(pc);

@@ -3,8 +3,8 @@
 //! closed, so the connection is closed) leave the server's resident memory within 1 KiB per
 //! session. Driven by `sessions/closed_sessions.py` (python3, standard library only).
 //!
-//! Regression: each closed session kept about 18 KiB (a task waiting in `accept_data_channel`
-//! held its connection after `close()`).
+//! Regression: each closed session kept about 18 KiB (a task waiting in `accept_data_channel`,
+//! since replaced by the `datachannel` event, held its connection after `close()`).
 
 mod common;
 

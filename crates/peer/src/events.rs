@@ -88,7 +88,8 @@ pub(crate) fn publish_state(
 /// The connection's events as one subscriber receives them ([`subscribe`]): every event
 /// emitted after it subscribed, in order, none dropped. Each subscriber has a queue of its own;
 /// what it has not read yet waits for it (a connection emits tens of events in its life: state
-/// changes, candidates, channels). Ends with `None` once the connection is gone.
+/// changes, candidates, channels). Ends with `None` once the connection is closed (after the
+/// events `close()` emits) or gone.
 ///
 /// [`subscribe`]: crate::RTCPeerConnection::subscribe
 #[derive(Debug)]
@@ -97,7 +98,7 @@ pub struct PeerConnectionEvents {
 }
 
 impl PeerConnectionEvents {
-    /// The next event; `None` once the connection is gone and every event was read.
+    /// The next event; `None` once the connection is closed or gone and every event was read.
     pub async fn recv(&mut self) -> Option<PeerConnectionEvent> {
         self.receiver.recv().await
     }
@@ -106,32 +107,63 @@ impl PeerConnectionEvents {
     pub fn try_recv(&mut self) -> Option<PeerConnectionEvent> {
         self.receiver.try_recv().ok()
     }
+
+    /// The next `datachannel` event's channel (one the remote opened), skipping the other
+    /// events; `None` once the connection is closed or gone. Subscribe before the remote can open one
+    /// (before the offer/answer exchange), as a page sets `ondatachannel` first.
+    pub async fn next_data_channel(&mut self) -> Option<RTCDataChannel> {
+        loop {
+            if let PeerConnectionEvent::DataChannel(channel) = self.recv().await? {
+                return Some(channel);
+            }
+        }
+    }
 }
 
 /// Where a connection's events go: every live subscriber's queue. Clones share the list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EventSender {
-    subscribers: Arc<Mutex<Vec<mpsc::UnboundedSender<PeerConnectionEvent>>>>,
+    subscribers: Arc<Mutex<Subscribers>>,
+}
+
+#[derive(Debug, Default)]
+struct Subscribers {
+    queues: Vec<mpsc::UnboundedSender<PeerConnectionEvent>>,
+    /// The connection closed: no event follows, every stream ends.
+    ended: bool,
 }
 
 impl EventSender {
     /// Hands `event` to every subscriber; those gone are forgotten.
     pub(crate) fn send(&self, event: PeerConnectionEvent) {
-        let mut subscribers = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        subscribers.retain(|subscriber| subscriber.send(event.clone()).is_ok());
+        let mut subscribers = self.lock();
+        subscribers
+            .queues
+            .retain(|subscriber| subscriber.send(event.clone()).is_ok());
     }
 
-    /// A new subscriber, from the next event on.
+    /// A new subscriber, from the next event on (a stream that ends at once after
+    /// [`end`](Self::end)).
     pub(crate) fn subscribe(&self) -> PeerConnectionEvents {
         let (sender, receiver) = mpsc::unbounded_channel();
+        let mut subscribers = self.lock();
+        if !subscribers.ended {
+            subscribers.queues.push(sender);
+        }
+        PeerConnectionEvents { receiver }
+    }
+
+    /// The connection closed (`close()`): every stream ends after the events it holds.
+    pub(crate) fn end(&self) {
+        let mut subscribers = self.lock();
+        subscribers.ended = true;
+        subscribers.queues.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Subscribers> {
         self.subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(sender);
-        PeerConnectionEvents { receiver }
     }
 }
 
@@ -169,15 +201,27 @@ mod tests {
         ));
         assert!(late.try_recv().is_none());
         assert_eq!(
-            events
-                .subscribers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .len(),
+            events.lock().queues.len(),
             2,
             "the dropped subscriber is gone"
         );
         drop(events);
         assert!(early.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn every_stream_ends_once_the_connection_closed() {
+        let events = EventSender::default();
+        let mut before = events.subscribe();
+        events.send(PeerConnectionEvent::NegotiationNeeded);
+        events.end();
+        events.send(PeerConnectionEvent::NegotiationNeeded);
+        assert!(matches!(
+            before.recv().await,
+            Some(PeerConnectionEvent::NegotiationNeeded)
+        ));
+        assert!(before.recv().await.is_none(), "nothing after end()");
+        let mut after = events.subscribe();
+        assert!(after.recv().await.is_none());
     }
 }

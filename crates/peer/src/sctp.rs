@@ -178,8 +178,11 @@ impl SctpTransport {
         )
     }
 
-    /// The next data channel the remote opens (`ondatachannel`), or `None` once the
-    /// association is closed.
+    /// The next data channel the remote opens on an association made by
+    /// [`connect`](Self::connect), or `None` once it is closed. A peer connection's association
+    /// delivers its remote channels only as the connection's `datachannel` event
+    /// ([`PeerConnectionEvents::next_data_channel`](crate::PeerConnectionEvents::next_data_channel)),
+    /// and this returns `None` for it.
     pub async fn accept(&self) -> Option<RTCDataChannel> {
         self.remote_channels.lock().await.recv().await
     }

@@ -3,15 +3,11 @@
 //! refused with nothing changed), then the connection task starts DTLS and SCTP in the core,
 //! which run over ICE's selected pair, and publishes what comes up.
 
-use std::sync::Arc;
-
 use antiphon_dtls::{DtlsRole, Fingerprint};
 use antiphon_ice::{Candidate, IceCredentials};
-use tokio::sync::watch;
 
 use crate::description::RTCSdpType;
-use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
-use crate::events::RTCPeerConnectionState;
+use crate::error::{Error, InvalidAccessReason};
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpParameters;
 use crate::transport::{describing_section, dtls_role, layout, remote_fingerprints};
@@ -112,31 +108,5 @@ impl RemoteTransport {
                 .collect(),
             end_of_candidates: section.has_end_of_candidates(),
         })
-    }
-}
-
-/// Waits until the connection publishes what `receiver` watches (the DTLS session, the SCTP
-/// association); fails if the connection fails or closes first.
-pub(crate) async fn wait_for_published<T>(
-    mut receiver: watch::Receiver<Option<Arc<T>>>,
-    mut state: watch::Receiver<RTCPeerConnectionState>,
-) -> Result<Arc<T>, Error> {
-    loop {
-        if let Some(published) = receiver.borrow_and_update().clone() {
-            return Ok(published);
-        }
-        match *state.borrow_and_update() {
-            RTCPeerConnectionState::Failed => {
-                return Err(Error::Operation(OperationReason::IceFailed));
-            }
-            RTCPeerConnectionState::Closed => {
-                return Err(Error::InvalidState(InvalidStateReason::Closed));
-            }
-            _ => {}
-        }
-        tokio::select! {
-            changed = receiver.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
-            changed = state.changed() => if changed.is_err() { return Err(Error::InvalidState(InvalidStateReason::Closed)) },
-        }
     }
 }

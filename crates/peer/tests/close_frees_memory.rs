@@ -1,11 +1,11 @@
 //! `close()` and dropping the last handle free everything a connection took: thousands of
 //! connections are opened and closed (most answered and never connected, some connected with a
-//! data channel, some with a task waiting in `accept_data_channel`), and afterwards the
+//! data channel, some with a task waiting for a `datachannel` event), and afterwards the
 //! runtime runs the tasks it ran before and the heap holds what it held before, counted by an
 //! instrumented global allocator (exact, unlike RSS, which the allocator need not give back).
 //!
 //! Regression: each closed signaling session of `antiphon serve` kept about 18 KiB, and a task
-//! waiting in `accept_data_channel` kept its connection alive after `close()`.
+//! waiting in `accept_data_channel` (since replaced by the `datachannel` event) kept its connection alive after `close()`.
 
 mod common;
 
@@ -80,25 +80,24 @@ async fn answered(offer: &RTCSessionDescriptionInit) {
     pc.close().await;
 }
 
-/// A connected pair with a data channel message, a task waiting in `accept_data_channel` on
+/// A connected pair with a data channel message, a task waiting for a `datachannel` event on
 /// the offerer, closed; the connections' handles dropped by the caller.
 async fn connected() {
     let offerer = Arc::new(peer());
+    let mut offerer_events = offerer.subscribe();
     let answerer = peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
         .expect("a data channel");
     negotiate(&offerer, &answerer).await;
-    let waiting = {
-        let offerer = Arc::clone(&offerer);
-        tokio::spawn(async move { offerer.accept_data_channel().await.is_none() })
-    };
+    let waiting = tokio::spawn(async move { offerer_events.next_data_channel().await.is_none() });
     let channel = within("open", async { chat.opened().await.map(|()| chat.clone()) })
         .await
         .expect("a channel");
     channel.send_text("hello").await.expect("sent");
-    let remote = within("accept", answerer.accept_data_channel())
+    let remote = within("accept", answerer_events.next_data_channel())
         .await
         .expect("a channel");
     within("message", remote.recv()).await.expect("a message");
@@ -112,7 +111,7 @@ async fn connected() {
         within("the waiting task ends", waiting)
             .await
             .expect("joins"),
-        "accept_data_channel() ends with None on close()"
+        "a wait for a `datachannel` event ends with None on close()"
     );
     let weak = Arc::downgrade(&offerer);
     drop(offerer);

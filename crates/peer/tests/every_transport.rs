@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 
 use antiphon_codec::MediaKind;
 use antiphon_peer::{
-    RTCBundlePolicy, RTCConfiguration, RTCDataChannelInit, RTCIceCandidateInit, RTCPeerConnection,
-    RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSessionDescriptionInit,
+    PeerConnectionEvents, RTCBundlePolicy, RTCConfiguration, RTCDataChannelInit,
+    RTCIceCandidateInit, RTCPeerConnection, RTCPeerConnectionState, RTCRtpTransceiverInit,
+    RTCSessionDescriptionInit,
 };
 use bytes::Bytes;
 use common::loopback::{loopback_peer, loopback_peer_with, settled, within};
@@ -110,6 +111,7 @@ fn trickled(
 async fn connected_with_data(
     offerer: &RTCPeerConnection,
     answerer: &RTCPeerConnection,
+    answerer_events: &mut PeerConnectionEvents,
     channel: &antiphon_peer::RTCDataChannel,
 ) {
     for pc in [offerer, answerer] {
@@ -119,7 +121,7 @@ async fn connected_with_data(
         );
     }
     within("open", channel.opened()).await.expect("opens");
-    let remote = within("ondatachannel", answerer.accept_data_channel())
+    let remote = within("ondatachannel", answerer_events.next_data_channel())
         .await
         .expect("the remote channel");
     channel
@@ -155,6 +157,7 @@ async fn a_max_compat_offer_gives_every_section_a_transport_of_its_own() {
 async fn an_offer_without_bundle_connects_every_transport() {
     let (offerer, channel) = max_compat_offerer().await;
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
@@ -182,7 +185,7 @@ async fn an_offer_without_bundle_connects_every_transport() {
         .set_remote_description(answer)
         .await
         .expect("the answer applies");
-    connected_with_data(&offerer, &answerer, &channel).await;
+    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
     for pc in [&offerer, &answerer] {
         every_transport_connected(pc, 3).await;
     }
@@ -213,6 +216,7 @@ async fn every_transport_connected(pc: &RTCPeerConnection, count: usize) {
 async fn trickled_candidates_reach_the_transport_of_their_section() {
     let (offerer, channel) = max_compat_offerer().await;
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
@@ -244,7 +248,7 @@ async fn trickled_candidates_reach_the_transport_of_their_section() {
     for candidate in answer_candidates {
         offerer.add_ice_candidate(candidate).await.expect("taken");
     }
-    connected_with_data(&offerer, &answerer, &channel).await;
+    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
     for pc in [&offerer, &answerer] {
         every_transport_connected(pc, 3).await;
     }
@@ -254,6 +258,7 @@ async fn trickled_candidates_reach_the_transport_of_their_section() {
 async fn a_bundled_answer_to_a_max_compat_offer_keeps_the_tagged_transport() {
     let (offerer, channel) = max_compat_offerer().await;
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
@@ -273,7 +278,7 @@ async fn a_bundled_answer_to_a_max_compat_offer_keeps_the_tagged_transport() {
         .set_remote_description(answer)
         .await
         .expect("the answer applies");
-    connected_with_data(&offerer, &answerer, &channel).await;
+    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
     for pc in [&offerer, &answerer] {
         every_transport_connected(pc, 1).await;
     }

@@ -259,6 +259,8 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
     );
 
     let local = antiphon_peer();
+
+    let mut local_events = local.subscribe();
     let offered = if unsupported_first {
         with_unsupported_tag_first(&offer.sdp)
     } else {
@@ -311,7 +313,7 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
     );
 
     channel.wait_open().await;
-    let accepted = within("Antiphon ondatachannel", local.accept_data_channel())
+    let accepted = within("Antiphon ondatachannel", local_events.next_data_channel())
         .await
         .expect("Antiphon accepts webrtc-rs's channel");
     assert_eq!(accepted.label(), "chat");

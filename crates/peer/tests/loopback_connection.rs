@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use antiphon_peer::{
-    PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit, RTCPeerConnection,
-    RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
+    PeerConnectionEvents, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit,
+    RTCPeerConnection, RTCPeerConnectionState, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use bytes::Bytes;
 
@@ -53,16 +53,16 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
 }
 
 /// Waits for `chat` (created by the offerer) to open, sends `text` on it, and returns it with
-/// the channel `answerer` accepted, once the message has arrived there intact.
+/// the channel the answerer reported (`answerer`: its events), once the message has arrived there intact.
 async fn open_chat(
     chat: &RTCDataChannel,
-    answerer: &RTCPeerConnection,
+    answerer: &mut PeerConnectionEvents,
     text: &str,
 ) -> (RTCDataChannel, RTCDataChannel) {
     within("open", chat.opened()).await.unwrap();
     let channel = chat.clone();
     channel.send_text(text).await.unwrap();
-    let remote = within("ondatachannel", answerer.accept_data_channel())
+    let remote = within("ondatachannel", answerer.next_data_channel())
         .await
         .expect("a channel");
     assert_eq!(remote.label(), "chat");
@@ -75,6 +75,7 @@ async fn open_chat(
 async fn two_peers_connect_and_exchange_data_channel_messages() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
@@ -116,7 +117,7 @@ async fn two_peers_connect_and_exchange_data_channel_messages() {
         RTCPeerConnectionState::Connected
     );
 
-    let (channel, remote) = open_chat(&chat, &answerer, "hello from the offerer").await;
+    let (channel, remote) = open_chat(&chat, &mut answerer_events, "hello from the offerer").await;
     remote.send(Bytes::from_static(b"and back")).await.unwrap();
     let reply = within("reply", channel.recv()).await.expect("a reply");
     assert_eq!(&reply.data[..], b"and back");
@@ -190,6 +191,7 @@ fn ufrag(sdp: &str) -> String {
 async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
@@ -205,7 +207,7 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
         within("answerer connects", answerer.wait_for_state(settled)).await,
         RTCPeerConnectionState::Connected
     );
-    let (channel, remote) = open_chat(&chat, &answerer, "before").await;
+    let (channel, remote) = open_chat(&chat, &mut answerer_events, "before").await;
 
     offerer.restart_ice().await;
     let reoffer = offerer.create_offer().await.unwrap();
@@ -260,6 +262,7 @@ async fn an_ice_restart_reconnects_with_new_credentials_and_keeps_the_channel() 
 async fn a_data_channel_created_before_negotiation_opens_after_it() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let pending = offerer
         .create_data_channel("early", RTCDataChannelInit::default())
         .await
@@ -291,7 +294,7 @@ async fn a_data_channel_created_before_negotiation_opens_after_it() {
     );
     assert_eq!(channel.label(), "early");
     channel.send_text("created early").await.unwrap();
-    let remote = within("ondatachannel", answerer.accept_data_channel())
+    let remote = within("ondatachannel", answerer_events.next_data_channel())
         .await
         .expect("the remote channel");
     assert_eq!(remote.label(), "early");
@@ -355,12 +358,13 @@ async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
 async fn a_waiting_recv_ends_when_either_connection_closes() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
         .unwrap();
     negotiate(&offerer, &answerer).await;
-    let (channel, remote) = open_chat(&chat, &answerer, "hello").await;
+    let (channel, remote) = open_chat(&chat, &mut answerer_events, "hello").await;
     let waiting_here = tokio::spawn(async move { channel.recv().await });
     let waiting_there = tokio::spawn(async move { remote.recv().await });
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -385,12 +389,13 @@ async fn a_waiting_recv_ends_when_either_connection_closes() {
 async fn large_messages_round_trip_without_stalls() {
     let offerer = loopback_peer();
     let answerer = loopback_peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
         .unwrap();
     negotiate(&offerer, &answerer).await;
-    let (channel, remote) = open_chat(&chat, &answerer, "hello").await;
+    let (channel, remote) = open_chat(&chat, &mut answerer_events, "hello").await;
     let echo = tokio::spawn(async move {
         while let Some(message) = remote.recv().await {
             if remote.send(message.data).await.is_err() {

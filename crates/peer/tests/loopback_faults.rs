@@ -160,6 +160,7 @@ fn close_leaves_no_task_or_socket_behind() {
     let before = rt.handle().metrics().num_alive_tasks();
     let ports = rt.block_on(async {
         let (offerer, answerer) = (peer(), peer());
+        let mut answerer_events = answerer.subscribe();
         let (offer, chat) = offer(&offerer).await;
         let answer = answer(&answerer, offer.clone()).await;
         offerer
@@ -187,7 +188,7 @@ fn close_leaves_no_task_or_socket_behind() {
         let remote = within(
             "accept",
             Duration::from_secs(20),
-            answerer.accept_data_channel(),
+            answerer_events.next_data_channel(),
         )
         .await
         .expect("a channel");

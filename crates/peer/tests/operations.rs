@@ -9,9 +9,9 @@ use std::net::IpAddr;
 use antiphon_codec::{Direction, MediaKind};
 use antiphon_ice::IceGatheringState;
 use antiphon_peer::{
-    Error, PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannel, RTCDataChannelInit,
-    RTCPeerConnection, RTCPeerConnectionState, RTCRtpTransceiverInit, RTCSessionDescriptionInit,
-    RTCSignalingState,
+    Error, PeerConnectionEvent, PeerConnectionEvents, PeerOptions, RTCConfiguration,
+    RTCDataChannel, RTCDataChannelInit, RTCPeerConnection, RTCPeerConnectionState,
+    RTCRtpTransceiverInit, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use common::loopback::{loopback_peer as peer, negotiate, offer_and_answer, settled, within};
 
@@ -35,7 +35,7 @@ fn ufrag(description: &RTCSessionDescriptionInit) -> &str {
 /// negotiation, which must be the one labelled `label`).
 async fn exchange(
     from: &RTCPeerConnection,
-    to: &RTCPeerConnection,
+    to: &mut PeerConnectionEvents,
     label: &str,
     early: Option<RTCDataChannel>,
 ) {
@@ -49,7 +49,7 @@ async fn exchange(
     assert_eq!(channel.label(), label);
     within("open", channel.opened()).await.expect("opens");
     channel.send_text("ping").await.expect("sent");
-    let remote = within("ondatachannel", to.accept_data_channel())
+    let remote = within("ondatachannel", to.next_data_channel())
         .await
         .expect("the remote channel");
     assert_eq!(remote.label(), label);
@@ -91,6 +91,7 @@ async fn a_remote_offer_refused_for_want_of_sockets_changes_nothing() {
 async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_connects() {
     let offerer = peer();
     let answerer = peer();
+    let mut answerer_events = answerer.subscribe();
     let early = offerer
         .create_data_channel("after-refusal", RTCDataChannelInit::default())
         .await
@@ -123,7 +124,7 @@ async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_
         within("connects", offerer.wait_for_state(settled)).await,
         RTCPeerConnectionState::Connected
     );
-    exchange(&offerer, &answerer, "after-refusal", Some(early)).await;
+    exchange(&offerer, &mut answerer_events, "after-refusal", Some(early)).await;
     offerer.close().await;
     answerer.close().await;
 }
@@ -132,6 +133,7 @@ async fn an_answer_with_no_usable_fingerprint_changes_nothing_and_the_right_one_
 async fn a_restart_offer_restarts_the_agent_only_once_applied() {
     let a = peer();
     let b = peer();
+    let (mut a_events, mut b_events) = (a.subscribe(), b.subscribe());
     let early = a
         .create_data_channel("before", RTCDataChannelInit::default())
         .await
@@ -143,7 +145,7 @@ async fn a_restart_offer_restarts_the_agent_only_once_applied() {
             RTCPeerConnectionState::Connected
         );
     }
-    exchange(&a, &b, "before", Some(early)).await;
+    exchange(&a, &mut b_events, "before", Some(early)).await;
 
     a.restart_ice().await;
     let restart = a.create_offer().await.expect("a restart offer");
@@ -152,13 +154,13 @@ async fn a_restart_offer_restarts_the_agent_only_once_applied() {
     // its agent was not restarted by an offer nobody applied.
     let (_, answer) = negotiate(&b, &a).await;
     assert_eq!(ufrag(&answer), ufrag(&first_offer));
-    exchange(&b, &a, "renegotiated", None).await;
+    exchange(&b, &mut a_events, "renegotiated", None).await;
 
     // The restart is still pending: the next offer carries the same new credentials, and once
     // applied on both sides the connection goes on over the restarted agents.
     let (again, _) = negotiate(&a, &b).await;
     assert_eq!(ufrag(&again), ufrag(&restart));
-    exchange(&a, &b, "restarted", None).await;
+    exchange(&a, &mut b_events, "restarted", None).await;
     assert_eq!(a.connection_state(), RTCPeerConnectionState::Connected);
     let (after, _) = negotiate(&a, &b).await;
     assert_eq!(

@@ -121,6 +121,7 @@ async fn glare_resolves_and_both_sides_end_stable_connected_and_complete() {
     let (stop_polite, polite_stop) = tokio::sync::oneshot::channel();
     let (stop_impolite, impolite_stop) = tokio::sync::oneshot::channel();
     let (polite_events, impolite_events) = (polite.subscribe(), impolite.subscribe());
+    let mut impolite_channels = impolite.subscribe();
     // Both sides change something at the same moment, before either loop runs: each loop
     // first offers, so the offers collide.
     let (a, b) = tokio::join!(
@@ -182,10 +183,13 @@ async fn glare_resolves_and_both_sides_end_stable_connected_and_complete() {
     .expect("opens in time")
     .expect("a channel");
     channel.send_text("settled").await.expect("sent");
-    let remote = tokio::time::timeout(Duration::from_secs(20), impolite.accept_data_channel())
-        .await
-        .expect("in time")
-        .expect("the remote channel");
+    let remote = tokio::time::timeout(
+        Duration::from_secs(20),
+        impolite_channels.next_data_channel(),
+    )
+    .await
+    .expect("in time")
+    .expect("the remote channel");
     let message = remote.recv().await.expect("a message");
     assert_eq!(&message.data[..], b"settled");
 

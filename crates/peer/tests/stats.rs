@@ -47,6 +47,7 @@ async fn a_fresh_connection_reports_new_transports_and_nothing_else() {
 async fn a_connected_pair_reports_transport_pairs_candidates_certificates_and_channels() {
     let offerer = peer();
     let answerer = peer();
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", RTCDataChannelInit::default())
         .await
@@ -56,7 +57,7 @@ async fn a_connected_pair_reports_transport_pairs_candidates_certificates_and_ch
         .await
         .expect("a channel");
     channel.send_text("ping").await.expect("sent");
-    let remote = within("accept", answerer.accept_data_channel())
+    let remote = within("accept", answerer_events.next_data_channel())
         .await
         .expect("a channel");
     within("message", remote.recv()).await.expect("a message");

@@ -70,6 +70,7 @@ async fn candidates_of(from: &RTCPeerConnection) -> Vec<RTCIceCandidateInit> {
 async fn descriptions_without_candidates_connect_through_trickled_candidates() {
     let offerer = peer(RTCConfiguration::default());
     let answerer = peer(RTCConfiguration::default());
+    let mut answerer_events = answerer.subscribe();
     let chat = offerer
         .create_data_channel("chat", antiphon_peer::RTCDataChannelInit::default())
         .await
@@ -112,7 +113,7 @@ async fn descriptions_without_candidates_connect_through_trickled_candidates() {
         .await
         .expect("a channel");
     channel.send_text("trickled").await.expect("sent");
-    let remote = within("ondatachannel", answerer.accept_data_channel())
+    let remote = within("ondatachannel", answerer_events.next_data_channel())
         .await
         .expect("the remote channel");
     let message = within("message", remote.recv()).await.expect("a message");

@@ -1,7 +1,6 @@
 //! Data channels on the connection's SCTP association (`createDataChannel`, the remote's
 //! channels), and the start of DTLS and SCTP in the transports once negotiation completes.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::RTCPeerConnection;
@@ -9,8 +8,7 @@ use super::task::PeerTask;
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, RTCDataChannelState};
 use crate::error::{Error, InvalidStateReason};
 use crate::events::RTCPeerConnectionState;
-use crate::sctp::SctpTransport;
-use crate::setup::{TransportPlan, wait_for_published};
+use crate::setup::TransportPlan;
 use crate::signaling::RTCSignalingState;
 
 impl RTCPeerConnection {
@@ -29,20 +27,6 @@ impl RTCPeerConnection {
         let label = label.to_owned();
         self.try_call(move |task, now| task.create_data_channel(now, label, init))
             .await
-    }
-
-    /// The next data channel the remote opened (the `datachannel` event, also reported as
-    /// [`PeerConnectionEvent::DataChannel`](crate::PeerConnectionEvent::DataChannel)); `None`
-    /// once the connection is closed or failed.
-    pub async fn accept_data_channel(&self) -> Option<RTCDataChannel> {
-        // Ends when the connection closes or fails: the task then withdraws the association,
-        // and with it the queue of remote channels.
-        let sctp = self.sctp_transport().await.ok()?;
-        sctp.accept().await
-    }
-
-    pub(super) async fn sctp_transport(&self) -> Result<Arc<SctpTransport>, Error> {
-        wait_for_published(self.sctp.subscribe(), self.state.subscribe()).await
     }
 }
 

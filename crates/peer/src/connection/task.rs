@@ -375,6 +375,8 @@ impl PeerTask {
         // Whatever the sockets did not take now is dropped with them.
         self.paths.clear();
         self.outgoing.clear();
+        // Nothing follows `closed`: every event stream ends (and a task waiting on one).
+        self.outputs.events.end();
     }
 }
 

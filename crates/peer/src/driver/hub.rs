@@ -183,13 +183,15 @@ impl ChannelHub {
                 let Some(parameters) = sctp else {
                     return;
                 };
+                // A peer connection's remote channels come as its `datachannel` event alone;
+                // a standalone association's through `SctpTransport::accept`.
                 let (remote_tx, remote_rx) = mpsc::unbounded_channel();
                 let transport = Arc::new(SctpTransport::new(
                     self.commands.clone(),
                     parameters,
                     remote_rx,
                 ));
-                self.remote_channels = Some(remote_tx);
+                self.remote_channels = self.events.is_none().then_some(remote_tx);
                 self.sctp = Some(Arc::clone(&transport));
                 self.sctp_slot.send_replace(Some(transport));
                 tracing::debug!("SCTP association up");
