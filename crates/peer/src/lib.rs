@@ -15,7 +15,8 @@
 //!   takes datagrams, time and commands and gives datagrams, events and the next deadline; no
 //!   socket, clock or task.
 //! * [`RTCPeerConnection`]: the async connection: a handle to one task per connection that
-//!   owns the negotiator, the core and its UDP sockets, and runs every call in call order.
+//!   owns the negotiator and the transports (a core and its UDP sockets each: one per BUNDLE
+//!   group or unbundled section), and runs every call in call order.
 //!
 //! ```
 //! use antiphon_peer::answer::{self, AnswerContext, AnswerOptions, LocalTransport, SessionOrigin};
