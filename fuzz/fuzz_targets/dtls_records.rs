@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters,
+    Certificate, CertificateFingerprint, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters,
     DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
 };
 use libfuzzer_sys::fuzz_target;
@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     let mut now = start;
     let mut sent = 0usize;
     let mut connected = false;
-    let mut drain = |connection: &mut DtlsConnection, sent: &mut usize, connected: &mut bool| {
+    let drain = |connection: &mut DtlsConnection, sent: &mut usize, connected: &mut bool| {
         while connection.poll_transmit().is_some() {
             *sent += 1;
         }

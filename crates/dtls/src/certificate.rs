@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256};
 use time::OffsetDateTime;
 
-use crate::error::{DtlsError, PemError};
-use crate::fingerprint::{Fingerprint, HashAlgorithm};
+use crate::error::{DtlsError, GenerationStep, PemError};
+use crate::fingerprint::{CertificateFingerprint, Fingerprint, HashAlgorithm};
 
 /// Browsers' default certificate lifetime (W3C `generateCertificate` without `expires`).
 pub const DEFAULT_VALIDITY: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -95,11 +95,14 @@ impl Certificate {
         params.not_before = x509_time(not_before, options.validity)?;
         params.not_after = x509_time(not_after, options.validity)?;
 
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
-            .map_err(DtlsError::CertificateGeneration)?;
-        let certificate = params
-            .self_signed(&key_pair)
-            .map_err(DtlsError::CertificateGeneration)?;
+        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|error| {
+            tracing::warn!(%error, "key pair generation failed");
+            DtlsError::CertificateGeneration(GenerationStep::KeyPair)
+        })?;
+        let certificate = params.self_signed(&key_pair).map_err(|error| {
+            tracing::warn!(%error, "self-signing failed");
+            DtlsError::CertificateGeneration(GenerationStep::SelfSign)
+        })?;
         Ok(Self::assemble(
             certificate.der().to_vec(),
             key_pair.serialize_der(),

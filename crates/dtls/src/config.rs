@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::certificate::Certificate;
 use crate::error::{DtlsError, FingerprintMismatch};
-use crate::fingerprint::{Fingerprint, HashAlgorithm};
+use crate::fingerprint::{CertificateFingerprint, Fingerprint, HashAlgorithm};
 use crate::role::DtlsRole;
 use crate::srtp::SrtpProfile;
 

@@ -31,7 +31,7 @@ use rustls_pki_types::CertificateDer;
 use crate::certificate::Certificate;
 use crate::config::{DtlsConfig, DtlsParameters, verify_fingerprints};
 use crate::error::{DtlsError, ProtocolError};
-use crate::fingerprint::{Fingerprint, HashAlgorithm};
+use crate::fingerprint::{CertificateFingerprint, Fingerprint, HashAlgorithm};
 use crate::role::DtlsRole;
 use crate::srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpProfile};
 use crate::state::DtlsTransportState;

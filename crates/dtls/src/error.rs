@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::fingerprint::{Fingerprint, HashAlgorithm};
+use crate::fingerprint::{Fingerprint, FingerprintError};
 use crate::state::DtlsTransportState;
 
 /// Everything that can go wrong in this crate: bad `a=fingerprint` / `a=setup` text,
@@ -11,35 +11,9 @@ use crate::state::DtlsTransportState;
 #[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum DtlsError {
-    /// The `a=fingerprint` hash token is not one of sha-1/256/384/512.
-    UnknownHashAlgorithm {
-        /// The token as written (at most 32 bytes of it).
-        token: String,
-    },
-    /// The `a=fingerprint` hash is `md5` or `md2`, which RFC 8122 §5 forbids.
-    RefusedHashAlgorithm {
-        /// The token as written.
-        token: String,
-    },
-    /// The `a=fingerprint` value has no hex digest after the hash token.
-    MissingFingerprintValue {
-        /// Byte offset in the attribute value where the digest should start.
-        offset: usize,
-    },
-    /// A hex pair of the digest is not two hex digits (or the separators are not single `:`).
-    MalformedFingerprintHex {
-        /// Byte offset of the bad pair in the attribute value.
-        offset: usize,
-    },
-    /// The digest has the wrong number of bytes for its hash.
-    FingerprintLength {
-        /// The hash named by the attribute.
-        algorithm: HashAlgorithm,
-        /// Bytes that hash produces.
-        expected: usize,
-        /// Bytes given.
-        found: usize,
-    },
+    /// An `a=fingerprint` value was refused: an unknown or forbidden hash function, no digest,
+    /// bad hex, or the wrong length.
+    Fingerprint(FingerprintError),
     /// The `a=setup` value is none of active, passive, actpass, holdconn.
     InvalidSetup {
         /// The value as written (trimmed, at most 32 bytes of it).
@@ -49,8 +23,9 @@ pub enum DtlsError {
     SetupHoldConn,
     /// The answer said `a=setup:actpass`, which only an offer may (RFC 5763 §5).
     ActPassInAnswer,
-    /// rcgen could not generate the key or self-sign the certificate.
-    CertificateGeneration(rcgen::Error),
+    /// The key could not be generated or the certificate not self-signed (the step that failed;
+    /// the underlying error is logged, no dependency's type is part of this API).
+    CertificateGeneration(GenerationStep),
     /// The requested validity does not fit in an X.509 date.
     InvalidValidity {
         /// The validity asked for.
@@ -139,6 +114,25 @@ impl From<ProtocolError> for DtlsError {
     }
 }
 
+/// Which step of [`Certificate::generate`](crate::Certificate::generate) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GenerationStep {
+    /// Generating the key pair.
+    KeyPair,
+    /// Self-signing the certificate.
+    SelfSign,
+}
+
+impl fmt::Display for GenerationStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyPair => "the key pair could not be generated",
+            Self::SelfSign => "the certificate could not be self-signed",
+        })
+    }
+}
+
 /// The detail of [`DtlsError::FingerprintMismatch`] (boxed: two digests are large).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FingerprintMismatch {
@@ -182,39 +176,22 @@ impl fmt::Display for PemError {
     }
 }
 
+impl From<FingerprintError> for DtlsError {
+    fn from(error: FingerprintError) -> Self {
+        Self::Fingerprint(error)
+    }
+}
+
 impl fmt::Display for DtlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownHashAlgorithm { token } => {
-                write!(f, "unknown fingerprint hash algorithm {token:?}")
-            }
-            Self::RefusedHashAlgorithm { token } => {
-                write!(
-                    f,
-                    "fingerprint hash algorithm {token:?} is refused (RFC 8122)"
-                )
-            }
-            Self::MissingFingerprintValue { offset } => {
-                write!(f, "fingerprint has no digest (at byte {offset})")
-            }
-            Self::MalformedFingerprintHex { offset } => {
-                write!(
-                    f,
-                    "fingerprint digest is not colon-separated hex pairs at byte {offset}"
-                )
-            }
-            Self::FingerprintLength {
-                algorithm,
-                expected,
-                found,
-            } => write!(
-                f,
-                "{algorithm} fingerprint has {found} bytes, expected {expected}"
-            ),
+            Self::Fingerprint(error) => error.fmt(f),
             Self::InvalidSetup { value } => write!(f, "invalid a=setup value {value:?}"),
             Self::SetupHoldConn => write!(f, "a=setup:holdconn cannot carry DTLS-SRTP"),
             Self::ActPassInAnswer => write!(f, "an answer may not say a=setup:actpass"),
-            Self::CertificateGeneration(e) => write!(f, "certificate generation failed: {e}"),
+            Self::CertificateGeneration(step) => {
+                write!(f, "certificate generation failed: {step}")
+            }
             Self::InvalidValidity { validity } => {
                 write!(f, "certificate validity {validity:?} is out of range")
             }
@@ -254,7 +231,6 @@ impl fmt::Display for DtlsError {
 impl std::error::Error for DtlsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::CertificateGeneration(e) => Some(e),
             Self::Protocol(e) => Some(e),
             _ => None,
         }

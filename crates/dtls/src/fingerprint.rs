@@ -1,271 +1,41 @@
-//! Certificate fingerprints in `a=fingerprint` form (RFC 8122 §5, RFC 4572).
-//!
-//! The attribute value is `hash-func SP fingerprint`, e.g.
-//! `sha-256 AB:CD:...`. The hash token is matched case-insensitively; the hex
-//! pairs are accepted in either case and always written in upper case.
-
-use std::fmt;
-use std::str::FromStr;
+//! Certificate fingerprints: the [`Fingerprint`] value of `antiphon-types` (what
+//! `a=fingerprint` states), and hashing a DER certificate into one with ring
+//! ([`CertificateFingerprint`]), which is what the handshake checks.
 
 use ring::digest;
 
-use crate::error::DtlsError;
+pub use antiphon_types::{Fingerprint, FingerprintError, HashAlgorithm};
 
-/// Longest digest any supported hash produces (SHA-512).
-const MAX_DIGEST_LEN: usize = 64;
-
-/// Longest unknown hash token kept in an error, so hostile input stays bounded.
-const MAX_ERROR_TOKEN_LEN: usize = 32;
-
-/// A hash function usable for certificate fingerprints.
-///
-/// These are the four the W3C `RTCCertificate.getFingerprints()` reports. `md5` and `md2` are
-/// refused (RFC 8122 §5), `sha-224` and anything else are unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HashAlgorithm {
-    /// `sha-1` (20 bytes).
-    Sha1,
-    /// `sha-256` (32 bytes), what browsers put in their offers.
-    Sha256,
-    /// `sha-384` (48 bytes).
-    Sha384,
-    /// `sha-512` (64 bytes).
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// Every supported algorithm, weakest first.
-    pub const ALL: [HashAlgorithm; 4] = [Self::Sha1, Self::Sha256, Self::Sha384, Self::Sha512];
-
-    /// The token as written in `a=fingerprint` (lower case, e.g. `sha-256`).
-    pub fn token(self) -> &'static str {
-        match self {
-            Self::Sha1 => "sha-1",
-            Self::Sha256 => "sha-256",
-            Self::Sha384 => "sha-384",
-            Self::Sha512 => "sha-512",
-        }
-    }
-
-    /// Length of the digest in bytes.
-    pub fn digest_len(self) -> usize {
-        match self {
-            Self::Sha1 => 20,
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-
-    fn ring_algorithm(self) -> &'static digest::Algorithm {
-        match self {
-            Self::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-            Self::Sha256 => &digest::SHA256,
-            Self::Sha384 => &digest::SHA384,
-            Self::Sha512 => &digest::SHA512,
-        }
-    }
-}
-
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.token())
-    }
-}
-
-impl FromStr for HashAlgorithm {
-    type Err = DtlsError;
-
-    /// Parses a hash token case-insensitively; `md5`/`md2` are refused, others unknown.
-    fn from_str(token: &str) -> Result<Self, DtlsError> {
-        for algorithm in Self::ALL {
-            if token.eq_ignore_ascii_case(algorithm.token()) {
-                return Ok(algorithm);
-            }
-        }
-        if token.eq_ignore_ascii_case("md5") || token.eq_ignore_ascii_case("md2") {
-            return Err(DtlsError::RefusedHashAlgorithm {
-                token: bounded_token(token),
-            });
-        }
-        Err(DtlsError::UnknownHashAlgorithm {
-            token: bounded_token(token),
-        })
-    }
-}
-
-fn bounded_token(token: &str) -> String {
-    token
-        .char_indices()
-        .take_while(|(i, c)| i + c.len_utf8() <= MAX_ERROR_TOKEN_LEN)
-        .map(|(_, c)| c)
-        .collect()
-}
-
-/// A certificate fingerprint: a hash algorithm and the digest of the DER certificate.
-///
-/// Equality (`==`) runs in constant time over the digest bytes.
-#[derive(Clone, Copy)]
-pub struct Fingerprint {
-    algorithm: HashAlgorithm,
-    digest: [u8; MAX_DIGEST_LEN],
-}
-
-impl Fingerprint {
+/// Hashing a certificate into a [`Fingerprint`]: what a certificate's fingerprint is, and the
+/// check the DTLS handshake makes against the remote description's.
+pub trait CertificateFingerprint: Sized {
     /// Hashes a DER-encoded certificate with `algorithm`.
-    pub fn of_der(algorithm: HashAlgorithm, certificate_der: &[u8]) -> Self {
-        let hashed = digest::digest(algorithm.ring_algorithm(), certificate_der);
-        let mut digest = [0u8; MAX_DIGEST_LEN];
-        let bytes = hashed.as_ref();
-        digest[..bytes.len()].copy_from_slice(bytes);
-        Self { algorithm, digest }
-    }
-
-    /// Builds a fingerprint from raw digest bytes, which must be exactly
-    /// [`HashAlgorithm::digest_len`] long.
-    pub fn from_digest(algorithm: HashAlgorithm, bytes: &[u8]) -> Result<Self, DtlsError> {
-        let expected = algorithm.digest_len();
-        if bytes.len() != expected {
-            return Err(DtlsError::FingerprintLength {
-                algorithm,
-                expected,
-                found: bytes.len(),
-            });
-        }
-        let mut digest = [0u8; MAX_DIGEST_LEN];
-        digest[..expected].copy_from_slice(bytes);
-        Ok(Self { algorithm, digest })
-    }
-
-    /// Parses an `a=fingerprint` attribute value, e.g. `sha-256 AB:CD:...`.
-    ///
-    /// Error offsets are byte offsets into `value`.
-    pub fn parse(value: &str) -> Result<Self, DtlsError> {
-        let value = value.trim_end_matches([' ', '\t', '\r', '\n']);
-        let Some((token, rest)) = value.split_once([' ', '\t']) else {
-            if value.is_empty() {
-                return Err(DtlsError::MissingFingerprintValue { offset: 0 });
-            }
-            // Report the algorithm first: `md5` alone is refused, not "missing value".
-            value.parse::<HashAlgorithm>()?;
-            return Err(DtlsError::MissingFingerprintValue {
-                offset: value.len(),
-            });
-        };
-        if token.is_empty() {
-            return Err(DtlsError::UnknownHashAlgorithm {
-                token: String::new(),
-            });
-        }
-        let algorithm: HashAlgorithm = token.parse()?;
-        let hex = rest.trim_start_matches([' ', '\t']);
-        let hex_offset = value.len() - hex.len();
-        if hex.is_empty() {
-            return Err(DtlsError::MissingFingerprintValue { offset: hex_offset });
-        }
-        let mut digest = [0u8; MAX_DIGEST_LEN];
-        let expected = algorithm.digest_len();
-        let mut count = 0usize;
-        let mut offset = hex_offset;
-        for pair in hex.split(':') {
-            let bytes = pair.as_bytes();
-            let byte = match bytes {
-                [high, low] => match (hex_value(*high), hex_value(*low)) {
-                    (Some(h), Some(l)) => (h << 4) | l,
-                    _ => return Err(DtlsError::MalformedFingerprintHex { offset }),
-                },
-                _ => return Err(DtlsError::MalformedFingerprintHex { offset }),
-            };
-            if let Some(slot) = digest.get_mut(count).filter(|_| count < expected) {
-                *slot = byte;
-            }
-            count += 1;
-            offset += pair.len() + 1;
-        }
-        if count != expected {
-            return Err(DtlsError::FingerprintLength {
-                algorithm,
-                expected,
-                found: count,
-            });
-        }
-        Ok(Self { algorithm, digest })
-    }
-
-    /// The hash algorithm.
-    pub fn algorithm(&self) -> HashAlgorithm {
-        self.algorithm
-    }
-
-    /// The digest bytes ([`HashAlgorithm::digest_len`] of them).
-    pub fn digest(&self) -> &[u8] {
-        &self.digest[..self.algorithm.digest_len()]
-    }
-
-    /// The upper-case colon-separated hex, without the algorithm (`AB:CD:...`).
-    pub fn hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-        let digest = self.digest();
-        let mut out = String::with_capacity(digest.len() * 3);
-        for (i, byte) in digest.iter().enumerate() {
-            if i > 0 {
-                out.push(':');
-            }
-            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-        }
-        out
-    }
+    fn of_der(algorithm: HashAlgorithm, certificate_der: &[u8]) -> Self;
 
     /// Whether `certificate_der` hashes to this fingerprint (constant-time comparison).
-    pub fn matches_der(&self, certificate_der: &[u8]) -> bool {
-        *self == Self::of_der(self.algorithm, certificate_der)
+    fn matches_der(&self, certificate_der: &[u8]) -> bool;
+}
+
+impl CertificateFingerprint for Fingerprint {
+    fn of_der(algorithm: HashAlgorithm, certificate_der: &[u8]) -> Self {
+        let hashed = digest::digest(ring_algorithm(algorithm), certificate_der);
+        match Fingerprint::from_digest(algorithm, hashed.as_ref()) {
+            Ok(fingerprint) => fingerprint,
+            // ring's digest for `algorithm` is `algorithm.digest_len()` bytes, always.
+            Err(error) => unreachable!("{error}"),
+        }
+    }
+
+    fn matches_der(&self, certificate_der: &[u8]) -> bool {
+        *self == Self::of_der(self.algorithm(), certificate_der)
     }
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Compares two byte slices in time that depends only on their lengths.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(difference) == 0
-}
-
-impl PartialEq for Fingerprint {
-    fn eq(&self, other: &Self) -> bool {
-        self.algorithm == other.algorithm && constant_time_eq(self.digest(), other.digest())
-    }
-}
-
-impl Eq for Fingerprint {}
-
-impl fmt::Display for Fingerprint {
-    /// Writes the `a=fingerprint` attribute value: `sha-256 AB:CD:...`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.algorithm, self.hex())
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
-
-impl FromStr for Fingerprint {
-    type Err = DtlsError;
-
-    fn from_str(value: &str) -> Result<Self, DtlsError> {
-        Self::parse(value)
+fn ring_algorithm(algorithm: HashAlgorithm) -> &'static digest::Algorithm {
+    match algorithm {
+        HashAlgorithm::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        HashAlgorithm::Sha256 => &digest::SHA256,
+        HashAlgorithm::Sha384 => &digest::SHA384,
+        HashAlgorithm::Sha512 => &digest::SHA512,
     }
 }

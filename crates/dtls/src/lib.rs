@@ -8,8 +8,9 @@
 //! - [`Certificate`]: ECDSA P-256 self-signed certificate with an expiry and the four
 //!   fingerprints (W3C `RTCCertificate`), persisted with [`Certificate::to_pem`] /
 //!   [`Certificate::from_pem`].
-//! - [`Fingerprint`]: `a=fingerprint` values, parsed strictly, written upper-case, compared in
-//!   constant time.
+//! - [`Fingerprint`] (the shared `antiphon-types` value): `a=fingerprint` values, parsed
+//!   strictly, written upper-case, compared in constant time; [`CertificateFingerprint`] hashes
+//!   a certificate into one.
 //! - [`Setup`] (the shared `antiphon-types` vocabulary), [`parse_setup`], [`answerer_role`],
 //!   [`offerer_role`]: who is DTLS client (RFC 5763 §5, JSEP).
 //! - [`DtlsConnection`]: the association on webrtc-rs's sans-IO `rtc-dtls` (use_srtp with
@@ -92,8 +93,8 @@ pub use config::{
     verify_fingerprints,
 };
 pub use connection::{DEFAULT_DTLS_MTU, DtlsConnected, DtlsConnection, DtlsEvent};
-pub use error::{DtlsError, FingerprintMismatch, PemError, ProtocolError};
-pub use fingerprint::{Fingerprint, HashAlgorithm};
+pub use error::{DtlsError, FingerprintMismatch, GenerationStep, PemError, ProtocolError};
+pub use fingerprint::{CertificateFingerprint, Fingerprint, FingerprintError, HashAlgorithm};
 pub use role::{
     ActPassAnswer, DtlsRole, OFFER_SETUP, Setup, answerer_role, offerer_role, parse_setup,
 };

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DEFAULT_VALIDITY, DtlsError, Fingerprint, HashAlgorithm,
-    MAX_PEM_LEN, PemError,
+    Certificate, CertificateFingerprint, CertificateOptions, DEFAULT_VALIDITY, DtlsError,
+    Fingerprint, HashAlgorithm, MAX_PEM_LEN, PemError,
 };
 
 /// A throwaway RSA-2048 key and self-signed certificate made with

@@ -1,7 +1,7 @@
 //! `a=fingerprint` parsing and writing: tables of good and bad values, and round-trip
 //! properties.
 
-use antiphon_dtls::{DtlsError, Fingerprint, HashAlgorithm};
+use antiphon_dtls::{CertificateFingerprint, Fingerprint, FingerprintError, HashAlgorithm};
 use proptest::prelude::*;
 
 /// `len` bytes counting up from `start`, as upper-case colon hex.
@@ -65,102 +65,99 @@ fn valid_values() {
 #[test]
 fn invalid_values() {
     let good = hex(32, 0);
-    let table: Vec<(String, DtlsError)> = vec![
+    let table: Vec<(String, FingerprintError)> = vec![
         (
             format!("md5 {}", hex(16, 0)),
-            DtlsError::RefusedHashAlgorithm {
+            FingerprintError::RefusedHashAlgorithm {
                 token: "md5".into(),
             },
         ),
         (
             format!("MD2 {}", hex(16, 0)),
-            DtlsError::RefusedHashAlgorithm {
+            FingerprintError::RefusedHashAlgorithm {
                 token: "MD2".into(),
             },
         ),
         (
             "md5".into(),
-            DtlsError::RefusedHashAlgorithm {
+            FingerprintError::RefusedHashAlgorithm {
                 token: "md5".into(),
             },
         ),
         (
             format!("sha-224 {}", hex(28, 0)),
-            DtlsError::UnknownHashAlgorithm {
+            FingerprintError::UnknownHashAlgorithm {
                 token: "sha-224".into(),
             },
         ),
         (
             format!("sha256 {good}"),
-            DtlsError::UnknownHashAlgorithm {
+            FingerprintError::UnknownHashAlgorithm {
                 token: "sha256".into(),
             },
         ),
         (
             format!(" {good}"),
-            DtlsError::UnknownHashAlgorithm {
+            FingerprintError::UnknownHashAlgorithm {
                 token: String::new(),
             },
         ),
         (
             format!("{} {good}", "x".repeat(500)),
-            DtlsError::UnknownHashAlgorithm {
+            FingerprintError::UnknownHashAlgorithm {
                 token: "x".repeat(32),
             },
         ),
-        (
-            String::new(),
-            DtlsError::MissingFingerprintValue { offset: 0 },
-        ),
+        (String::new(), FingerprintError::MissingValue { offset: 0 }),
         (
             "sha-256".into(),
-            DtlsError::MissingFingerprintValue { offset: 7 },
+            FingerprintError::MissingValue { offset: 7 },
         ),
         (
             "sha-256   ".into(),
-            DtlsError::MissingFingerprintValue { offset: 7 },
+            FingerprintError::MissingValue { offset: 7 },
         ),
         (
             format!("sha-256 ZZ:{}", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 8 },
+            FingerprintError::MalformedHex { offset: 8 },
         ),
         (
             format!("sha-256 {}:G0", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 8 + 31 * 3 },
+            FingerprintError::MalformedHex { offset: 8 + 31 * 3 },
         ),
         (
             format!("sha-256 A:{}", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 8 },
+            FingerprintError::MalformedHex { offset: 8 },
         ),
         (
             format!("sha-256 ABC:{}", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 8 },
+            FingerprintError::MalformedHex { offset: 8 },
         ),
         (
             format!("sha-256 AB::{}", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 11 },
+            FingerprintError::MalformedHex { offset: 11 },
         ),
         (
             format!("sha-256 {good}:"),
-            DtlsError::MalformedFingerprintHex {
+            FingerprintError::MalformedHex {
                 offset: 8 + good.len() + 1,
             },
         ),
         (
             format!("sha-256 {}", hex(32, 0).replace(':', "")),
-            DtlsError::MalformedFingerprintHex { offset: 8 },
+            FingerprintError::MalformedHex { offset: 8 },
         ),
         (
             format!("sha-256 {good} trailing"),
-            DtlsError::MalformedFingerprintHex { offset: 8 + 31 * 3 },
+            FingerprintError::MalformedHex { offset: 8 + 31 * 3 },
         ),
         (
             format!("sha-256 ÄB:{}", hex(31, 0)),
-            DtlsError::MalformedFingerprintHex { offset: 8 },
+            FingerprintError::MalformedHex { offset: 8 },
         ),
         (
             format!("sha-256 {}", hex(31, 0)),
-            DtlsError::FingerprintLength {
+            FingerprintError::WrongLength {
                 algorithm: HashAlgorithm::Sha256,
                 expected: 32,
                 found: 31,
@@ -168,7 +165,7 @@ fn invalid_values() {
         ),
         (
             format!("sha-256 {}", hex(33, 0)),
-            DtlsError::FingerprintLength {
+            FingerprintError::WrongLength {
                 algorithm: HashAlgorithm::Sha256,
                 expected: 32,
                 found: 33,
@@ -176,7 +173,7 @@ fn invalid_values() {
         ),
         (
             format!("sha-1 {good}"),
-            DtlsError::FingerprintLength {
+            FingerprintError::WrongLength {
                 algorithm: HashAlgorithm::Sha1,
                 expected: 20,
                 found: 32,
@@ -184,7 +181,7 @@ fn invalid_values() {
         ),
         (
             format!("sha-512 {good}"),
-            DtlsError::FingerprintLength {
+            FingerprintError::WrongLength {
                 algorithm: HashAlgorithm::Sha512,
                 expected: 64,
                 found: 32,
@@ -211,7 +208,7 @@ fn writes_upper_case_colon_hex() {
 fn from_digest_checks_length() {
     assert_eq!(
         Fingerprint::from_digest(HashAlgorithm::Sha384, &[0; 47]).err(),
-        Some(DtlsError::FingerprintLength {
+        Some(FingerprintError::WrongLength {
             algorithm: HashAlgorithm::Sha384,
             expected: 48,
             found: 47,

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use antiphon_dtls::{
-    Certificate, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters,
-    DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
+    Certificate, CertificateFingerprint, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent,
+    DtlsParameters, DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
 };
 
 /// A fuzz input (role byte 0, then u16-length-prefixed datagrams): a ClientHello whose

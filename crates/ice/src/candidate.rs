@@ -1,4 +1,6 @@
-//! ICE candidates (RFC 8839 section 5.1): the model, the parser and the canonical writer.
+//! ICE candidates (RFC 8839 section 5.1): the model, the parser and the canonical writer. The
+//! grammar's fields and separators are [`antiphon_types::candidate`]'s, shared with the SDP
+//! parser; what each field means (ranges, addresses, known extensions) is checked here.
 //!
 //! The parser accepts the `RTCIceCandidate.candidate` form (`candidate:1 1 udp ...`), the bare
 //! attribute value without the `candidate:` prefix, and a whole SDP line (`a=candidate:...`).
@@ -9,6 +11,11 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+
+use antiphon_types::candidate::{
+    CandidateField, CandidateSyntaxError, CandidateSyntaxErrorKind as SyntaxKind, CandidateTokens,
+    FOUNDATION_MAX_LEN, is_ice_char, is_token_char,
+};
 
 use crate::error::{CandidateError, CandidateErrorKind as Kind, CandidateField as Field};
 
@@ -248,57 +255,6 @@ impl fmt::Display for Candidate {
     }
 }
 
-/// Splits on single spaces, tracking each token's 1-based byte column in the original input.
-struct Tokens<'a> {
-    /// `None` once the input is exhausted; `Some("")` after a trailing space (an empty token).
-    rest: Option<&'a str>,
-    column: usize,
-}
-
-impl<'a> Tokens<'a> {
-    fn new(body: &'a str, column: usize) -> Self {
-        Tokens {
-            rest: (!body.is_empty()).then_some(body),
-            column,
-        }
-    }
-
-    fn next(&mut self, field: Field) -> Result<(&'a str, usize), CandidateError> {
-        let Some(rest) = self.rest else {
-            return Err(CandidateError {
-                field,
-                column: self.column,
-                kind: Kind::Missing,
-            });
-        };
-        let column = self.column;
-        let token = match rest.split_once(' ') {
-            Some((token, tail)) => {
-                self.rest = Some(tail);
-                self.column += token.len() + 1;
-                token
-            }
-            None => {
-                self.rest = None;
-                self.column += rest.len();
-                rest
-            }
-        };
-        if token.is_empty() {
-            return Err(CandidateError {
-                field,
-                column,
-                kind: Kind::EmptyToken,
-            });
-        }
-        Ok((token, column))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rest.is_none()
-    }
-}
-
 fn err(field: Field, column: usize, kind: Kind) -> CandidateError {
     CandidateError {
         field,
@@ -307,13 +263,34 @@ fn err(field: Field, column: usize, kind: Kind) -> CandidateError {
     }
 }
 
-fn is_ice_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+/// An error of the shared grammar ([`antiphon_types::candidate`]) as this crate reports it:
+/// on `field`, at a 1-based column (`offset` bytes precede the value).
+fn syntax_error(error: CandidateSyntaxError, field: Field, offset: usize) -> CandidateError {
+    let kind = match error.kind {
+        SyntaxKind::Missing => Kind::Missing,
+        SyntaxKind::Empty => Kind::EmptyToken,
+        SyntaxKind::TooLong => Kind::TooLong,
+        SyntaxKind::InvalidNumber => Kind::OutOfRange,
+        SyntaxKind::ExpectedTyp => Kind::ExpectedKeyword("typ"),
+        // A tab where one space separates fields, or a character outside the field's set.
+        _ => Kind::InvalidCharacter,
+    };
+    err(field, offset + error.offset + 1, kind)
 }
 
-fn is_token_char(b: u8) -> bool {
-    // RFC 3261 token.
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+/// This crate's name for a fixed field of the shared grammar.
+fn fixed_field(field: CandidateField) -> Field {
+    match field {
+        CandidateField::Foundation => Field::Foundation,
+        CandidateField::Component => Field::Component,
+        CandidateField::Transport => Field::Transport,
+        CandidateField::Priority => Field::Priority,
+        CandidateField::Address => Field::Address,
+        CandidateField::Port => Field::Port,
+        CandidateField::Typ => Field::TypKeyword,
+        CandidateField::Type => Field::CandidateType,
+        _ => Field::Extension,
+    }
 }
 
 fn parse_number<T: FromStr>(
@@ -393,10 +370,29 @@ fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
     if body.len() > MAX_CANDIDATE_LEN {
         return Err(err(Field::Prefix, 1, Kind::LineTooLong));
     }
-    let mut tokens = Tokens::new(body, offset + 1);
-
-    let (foundation, col) = tokens.next(Field::Foundation)?;
-    if foundation.len() > 32 {
+    // The fields as the shared grammar splits them (one space between each), with their
+    // 1-based columns; what each field means is checked here.
+    let mut tokens = CandidateTokens::new(body, false);
+    let mut fixed = [("", 0usize); 8];
+    for slot in &mut fixed {
+        match tokens.next() {
+            Some(Ok(token)) => *slot = (token.text, offset + token.offset + 1),
+            Some(Err(error)) => return Err(syntax_error(error, fixed_field(error.field), offset)),
+            None => return Err(err(Field::Prefix, 1, Kind::Missing)),
+        }
+    }
+    let [
+        (foundation, foundation_col),
+        (component, component_col),
+        (transport, transport_col),
+        (priority, priority_col),
+        (address, address_col),
+        (port, port_col),
+        (typ, typ_col),
+        (kind, kind_col),
+    ] = fixed;
+    let col = foundation_col;
+    if foundation.len() > FOUNDATION_MAX_LEN {
         return Err(err(Field::Foundation, col, Kind::TooLong));
     }
     if !foundation.bytes().all(is_ice_char) {
@@ -404,15 +400,14 @@ fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
         return Err(err(Field::Foundation, col, Kind::InvalidCharacter));
     }
 
-    let (component, col) = tokens.next(Field::Component)?;
+    let col = component_col;
     let component: u16 = parse_number(component, 3, Field::Component, col)?;
     if !(1..=256).contains(&component) {
         return Err(err(Field::Component, col, Kind::OutOfRange));
     }
 
-    let (transport, col) = tokens.next(Field::Transport)?;
     if !transport.bytes().all(is_token_char) {
-        return Err(err(Field::Transport, col, Kind::InvalidCharacter));
+        return Err(err(Field::Transport, transport_col, Kind::InvalidCharacter));
     }
     let transport = if transport.eq_ignore_ascii_case("udp") {
         Transport::Udp
@@ -422,25 +417,24 @@ fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
         Transport::Other(transport.to_owned())
     };
 
-    let (priority, col) = tokens.next(Field::Priority)?;
+    let col = priority_col;
     let priority: u32 = parse_number(priority, 10, Field::Priority, col)?;
     if priority == 0 || priority > 0x7fff_ffff {
         return Err(err(Field::Priority, col, Kind::OutOfRange));
     }
 
-    let (address, col) = tokens.next(Field::Address)?;
-    let address = parse_address(address, Field::Address, col)?;
+    let address = parse_address(address, Field::Address, address_col)?;
+    let port = parse_port(port, Field::Port, port_col)?;
 
-    let (port, col) = tokens.next(Field::Port)?;
-    let port = parse_port(port, Field::Port, col)?;
-
-    let (typ, col) = tokens.next(Field::TypKeyword)?;
     if typ != "typ" {
-        return Err(err(Field::TypKeyword, col, Kind::ExpectedKeyword("typ")));
+        return Err(err(
+            Field::TypKeyword,
+            typ_col,
+            Kind::ExpectedKeyword("typ"),
+        ));
     }
-    let (kind, col) = tokens.next(Field::CandidateType)?;
     if !kind.bytes().all(is_token_char) {
-        return Err(err(Field::CandidateType, col, Kind::InvalidCharacter));
+        return Err(err(Field::CandidateType, kind_col, Kind::InvalidCharacter));
     }
     let kind = match kind {
         "host" => CandidateType::Host,
@@ -467,7 +461,7 @@ fn parse_candidate(input: &str) -> Result<Candidate, CandidateError> {
         network_cost: None,
         extensions: Vec::new(),
     };
-    parse_extensions(&mut tokens, &mut candidate)?;
+    parse_extensions(&mut tokens, offset, &mut candidate)?;
     Ok(candidate)
 }
 
@@ -484,9 +478,14 @@ fn set_once<T>(
     Ok(())
 }
 
-fn parse_extensions(tokens: &mut Tokens<'_>, c: &mut Candidate) -> Result<(), CandidateError> {
-    while !tokens.is_empty() {
-        let (name, name_col) = tokens.next(Field::Extension)?;
+fn parse_extensions(
+    tokens: &mut CandidateTokens<'_>,
+    offset: usize,
+    c: &mut Candidate,
+) -> Result<(), CandidateError> {
+    while let Some(name) = tokens.next() {
+        let name = name.map_err(|error| syntax_error(error, Field::Extension, offset))?;
+        let (name, name_col) = (name.text, offset + name.offset + 1);
         let field = match name {
             "raddr" => Field::RelatedAddress,
             "rport" => Field::RelatedPort,
@@ -500,10 +499,14 @@ fn parse_extensions(tokens: &mut Tokens<'_>, c: &mut Candidate) -> Result<(), Ca
         if !name.bytes().all(is_token_char) {
             return Err(err(Field::Extension, name_col, Kind::InvalidCharacter));
         }
-        if tokens.is_empty() {
-            return Err(err(field, name_col, Kind::MissingValue));
-        }
-        let (value, col) = tokens.next(field)?;
+        let (value, col) = match tokens.next() {
+            Some(Ok(value)) => (value.text, offset + value.offset + 1),
+            Some(Err(error)) if error.kind == SyntaxKind::Missing => {
+                return Err(err(field, name_col, Kind::MissingValue));
+            }
+            Some(Err(error)) => return Err(syntax_error(error, field, offset)),
+            None => return Err(err(field, name_col, Kind::MissingValue)),
+        };
         if !value.bytes().all(|b| b.is_ascii_graphic() || b >= 0x80) {
             return Err(err(field, col, Kind::InvalidCharacter));
         }

@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use antiphon_dtls::{Certificate, DtlsRole, Fingerprint, HashAlgorithm};
+use antiphon_dtls::{Certificate, CertificateFingerprint, DtlsRole, Fingerprint, HashAlgorithm};
 use antiphon_ice::{Candidate, IceConnectionState, IceRole, PairState};
 use base64::Engine as _;
 

@@ -108,10 +108,7 @@ pub(crate) fn remote_fingerprints(
     } else {
         media
     };
-    let parsed: Vec<Fingerprint> = listed
-        .into_iter()
-        .filter_map(|f| Fingerprint::parse(&format!("{} {}", f.algorithm, f.value)).ok())
-        .collect();
+    let parsed: Vec<Fingerprint> = listed.into_iter().filter_map(|f| f.typed().ok()).collect();
     if parsed.is_empty() {
         return Err(Error::InvalidAccess(
             InvalidAccessReason::MissingFingerprint { index },

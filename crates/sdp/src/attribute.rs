@@ -156,7 +156,9 @@ pub struct MsidSemantic {
     pub identifiers: Vec<String>,
 }
 
-/// `a=fingerprint`
+/// `a=fingerprint` as written: the hash function's name and the hex digest, in the case the
+/// description used (so a description is written back as it was read). [`typed`](Self::typed)
+/// gives the [`antiphon_types::Fingerprint`] a DTLS handshake checks against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// Hash function, such as `sha-256`.
@@ -174,31 +176,18 @@ impl Fingerprint {
         }
     }
 
-    /// The fingerprint bytes, or `None` if the value is not `hex:hex:...`.
-    pub fn bytes(&self) -> Option<Vec<u8>> {
-        self.value
-            .split(':')
-            .map(|pair| {
-                if pair.len() == 2 {
-                    u8::from_str_radix(pair, 16).ok()
-                } else {
-                    None
-                }
-            })
-            .collect()
+    /// The fingerprint as a value: refused when its hash function is not one a certificate
+    /// fingerprint may use (`md5`, `sha-224`, unknown names) or its digest does not fit it.
+    pub fn typed(&self) -> Result<antiphon_types::Fingerprint, antiphon_types::FingerprintError> {
+        let algorithm = self.algorithm.parse()?;
+        antiphon_types::Fingerprint::from_hex(algorithm, &self.value, self.algorithm.len() + 1)
     }
+}
 
-    /// Bytes produced by a known hash function, `None` for unknown ones.
-    pub fn digest_len(algorithm: &str) -> Option<usize> {
-        Some(match algorithm.to_ascii_lowercase().as_str() {
-            "md2" | "md5" => 16,
-            "sha-1" => 20,
-            "sha-224" => 28,
-            "sha-256" => 32,
-            "sha-384" => 48,
-            "sha-512" => 64,
-            _ => return None,
-        })
+impl From<&antiphon_types::Fingerprint> for Fingerprint {
+    /// `sha-256 AB:CD:...`: the lower-case hash name and upper-case hex browsers write.
+    fn from(fingerprint: &antiphon_types::Fingerprint) -> Self {
+        Self::new(fingerprint.algorithm().token(), fingerprint.hex())
     }
 }
 

@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, is_number, number};
+use crate::fields::{Fail, Res, fail, number};
 
 /// Checks `<nettype> <addrtype>` and the address (with an optional multicast `/ttl/count`
 /// suffix when `multicast_suffix`). Returns a warning for a lenient type mismatch.
@@ -71,133 +71,33 @@ fn is_host_name(text: &str) -> bool {
             .is_some_and(|last| !last.bytes().all(|b| b.is_ascii_digit()))
 }
 
-const CANDIDATE: &str = "candidate";
-
-fn candidate_error<'a>(at: &'a str, field: &'static str) -> Fail<'a> {
-    Fail {
-        at,
+/// Checks the RFC 8839 `candidate-attribute` grammar (the text after `a=candidate:`), as
+/// [`antiphon_types::candidate`] states it once for Antiphon: an error names the candidate
+/// field at fault and points where the problem is.
+pub(crate) fn check_candidate(value: &str, lenient: bool) -> Res<'_, ()> {
+    use antiphon_types::candidate::{
+        CandidateField, CandidateSyntaxErrorKind, check_candidate_syntax,
+    };
+    let Err(error) = check_candidate_syntax(value, lenient) else {
+        return Ok(());
+    };
+    let offset = match (error.field, error.kind) {
+        // A name without a value: the value is missing at the end of the line.
+        (CandidateField::ExtensionValue, CandidateSyntaxErrorKind::Missing) => value.len(),
+        _ => error.offset,
+    };
+    let field = match (error.field, error.kind) {
+        // Only `rport` values are numbers.
+        (CandidateField::ExtensionValue, CandidateSyntaxErrorKind::InvalidNumber) => "rport",
+        (field, _) => field.name(),
+    };
+    Err(Fail {
+        at: value.get(offset..).unwrap_or(""),
         kind: ParseErrorKind::InvalidAttributeValue {
-            attribute: CANDIDATE,
+            attribute: "candidate",
             field,
         },
-    }
-}
-
-/// RFC 8839 `foundation`: 1 to 32 `ice-char`s.
-const FOUNDATION_MAX_LEN: usize = 32;
-
-/// RFC 8839 `ice-char`: ALPHA / DIGIT / "+" / "/".
-fn is_foundation_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
-}
-
-/// A field error inside a candidate, reported as an invalid value of that candidate field.
-fn relabel<'a>(field: &'static str) -> impl Fn(Fail<'a>) -> Fail<'a> {
-    move |e| candidate_error(e.at, field)
-}
-
-/// Checks the RFC 8839 `candidate-attribute` grammar (the text after `a=candidate:`).
-///
-/// A valid line is accepted by one pass over its bytes ([`candidate_is_valid`]); only a line
-/// it rejects is walked field by field to say where it fails.
-pub(crate) fn check_candidate(value: &str, lenient: bool) -> Res<'_, ()> {
-    if candidate_is_valid(value.as_bytes(), lenient) {
-        return Ok(());
-    }
-    locate_candidate_error(value, lenient)
-}
-
-/// `check_candidate`'s verdict without its error position: splits the value once on spaces
-/// and tabs and checks each field in place, building no error values. Accepts exactly what
-/// [`locate_candidate_error`] accepts (a property test holds the two together).
-fn candidate_is_valid(value: &[u8], lenient: bool) -> bool {
-    // Strict: fields are separated by exactly one space, so a tab or an empty field (leading,
-    // trailing or doubled space) is an error; lenient: runs of spaces and tabs separate.
-    if !lenient && value.contains(&b'\t') {
-        return false;
-    }
-    let mut index = 0usize;
-    let mut extension_name: &[u8] = b"";
-    for field in value.split(|&b| b == b' ' || b == b'\t') {
-        if field.is_empty() {
-            if lenient {
-                continue;
-            }
-            return false;
-        }
-        let ok = match index {
-            0 => field.len() <= FOUNDATION_MAX_LEN && field.iter().all(|&b| is_foundation_byte(b)),
-            1 | 5 => is_number::<u16>(field),
-            2 => field.iter().all(|&b| crate::fields::is_token_byte(b)),
-            3 => is_number::<u32>(field),
-            6 => field == b"typ",
-            // Connection address and candidate type: any field.
-            4 | 7 => true,
-            i if i.is_multiple_of(2) => {
-                extension_name = field;
-                true
-            }
-            _ => extension_name != b"rport" || is_number::<u16>(field),
-        };
-        if !ok {
-            return false;
-        }
-        index += 1;
-    }
-    // Eight fixed fields, then name/value pairs.
-    index >= 8 && index.is_multiple_of(2)
-}
-
-/// Walks the fields of a candidate value one by one and returns the first error, with the
-/// slice of the value where it starts.
-fn locate_candidate_error(value: &str, lenient: bool) -> Res<'_, ()> {
-    let mut fields = Fields::new(value, lenient);
-    let (foundation, at) = fields.next("foundation").map_err(relabel("foundation"))?;
-    if foundation.len() > FOUNDATION_MAX_LEN {
-        return Err(candidate_error(at, "foundation"));
-    }
-    check_chars(
-        foundation,
-        |c| u8::try_from(c).is_ok_and(is_foundation_byte),
-        ParseErrorKind::InvalidField {
-            field: "foundation",
-        },
-    )
-    .map_err(|e| candidate_error(e.at, "foundation"))?;
-    let (component, at) = fields
-        .next("component id")
-        .map_err(relabel("component id"))?;
-    number::<u16>(component, "component id").map_err(|_| candidate_error(at, "component id"))?;
-    let (transport, at) = fields.next("transport").map_err(relabel("transport"))?;
-    check_chars(
-        transport,
-        crate::fields::is_token_char,
-        ParseErrorKind::TrailingData,
-    )
-    .map_err(|_| candidate_error(at, "transport"))?;
-    let (priority, at) = fields.next("priority").map_err(relabel("priority"))?;
-    number::<u32>(priority, "priority").map_err(|_| candidate_error(at, "priority"))?;
-    fields
-        .next("connection address")
-        .map_err(relabel("connection address"))?;
-    let (port, at) = fields.next("port").map_err(relabel("port"))?;
-    number::<u16>(port, "port").map_err(|_| candidate_error(at, "port"))?;
-    let (typ, at) = fields.next("typ").map_err(relabel("typ"))?;
-    if typ != "typ" {
-        return Err(candidate_error(at, "typ"));
-    }
-    fields
-        .next("candidate type")
-        .map_err(relabel("candidate type"))?;
-    while let Some((name, _)) = fields.next_opt().map_err(relabel("extension"))? {
-        let (value, at) = fields
-            .next("extension value")
-            .map_err(relabel("extension value"))?;
-        if name == "rport" {
-            number::<u16>(value, "rport").map_err(|_| candidate_error(at, "rport"))?;
-        }
-    }
-    Ok(())
+    })
 }
 
 const FINGERPRINT: &str = "fingerprint";
@@ -231,7 +131,7 @@ pub(crate) fn check_fingerprint<'a>(algorithm: &'a str, value: (&'a str, &'a str
         }
         offset = pair_end + 1;
     }
-    match crate::attribute::Fingerprint::digest_len(algorithm) {
+    match antiphon_types::HashAlgorithm::registered_digest_len(algorithm) {
         Some(expected) if expected != count => fail(
             at,
             ParseErrorKind::FingerprintLength {
@@ -345,37 +245,32 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(4096))]
 
         #[test]
-        fn fast_candidate_check_agrees_with_the_detailed_one(
+        fn what_the_strict_check_takes_the_lenient_one_takes_and_errors_point_inside(
             value in prop_oneof![candidate_like(), near_valid(), "[ -~\t]{0,80}"],
-            lenient in any::<bool>(),
         ) {
-            prop_assert_eq!(
-                candidate_is_valid(value.as_bytes(), lenient),
-                locate_candidate_error(&value, lenient).is_ok(),
-                "{:?} lenient={}", value, lenient
-            );
+            let strict = check_candidate(&value, false);
+            let lenient = check_candidate(&value, true);
+            prop_assert!(strict.is_err() || lenient.is_ok(), "{:?}", value);
+            for error in [strict.err(), lenient.err()].into_iter().flatten() {
+                // `at` is a suffix of the value: the position it points to is inside it.
+                prop_assert!(value.ends_with(error.at), "{:?}", value);
+            }
         }
     }
 
     #[test]
-    fn fast_candidate_check_accepts_what_browsers_send() {
+    fn the_check_accepts_what_browsers_send() {
         for value in [
             "3960413356 1 udp 2122194687 192.0.2.2 54577 typ host generation 0 network-id 1",
             "2462121524 1 tcp 1518214911 192.0.2.2 9 typ host tcptype active generation 0 network-id 1",
             "1 1 UDP 2130706431 fd00::2 57599 typ host",
             "842163049 1 udp 1677729535 203.0.113.7 47807 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag f8ll network-cost 999",
         ] {
-            assert!(candidate_is_valid(value.as_bytes(), false), "{value}");
-            assert!(candidate_is_valid(value.as_bytes(), true), "{value}");
+            assert!(check_candidate(value, false).is_ok(), "{value}");
+            assert!(check_candidate(value, true).is_ok(), "{value}");
         }
-        assert!(!candidate_is_valid(
-            b"1  1 udp 1 192.0.2.1 9 typ host",
-            false
-        ));
-        assert!(candidate_is_valid(
-            b" 1  1 udp\t1 192.0.2.1 9 typ host ",
-            true
-        ));
+        assert!(check_candidate("1  1 udp 1 192.0.2.1 9 typ host", false).is_err());
+        assert!(check_candidate(" 1  1 udp\t1 192.0.2.1 9 typ host ", true).is_ok());
     }
 
     #[test]
@@ -419,7 +314,7 @@ mod tests {
             assert_eq!(
                 kind,
                 Some(ParseErrorKind::InvalidAttributeValue {
-                    attribute: CANDIDATE,
+                    attribute: "candidate",
                     field
                 }),
                 "{bad}"

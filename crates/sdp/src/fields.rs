@@ -72,11 +72,6 @@ pub(crate) fn number<'a, T: TryFrom<u64>>(text: &'a str, field: &'static str) ->
         })
 }
 
-/// Whether [`number`] accepts `digits` as a `T`, for checks that need only the verdict.
-pub(crate) fn is_number<T: TryFrom<u64>>(digits: &[u8]) -> bool {
-    decimal(digits).is_some_and(|value| T::try_from(value).is_ok())
-}
-
 /// At least one ASCII digit and nothing else, as a `u64`; `None` if not, or on overflow.
 fn decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {

@@ -617,3 +617,32 @@ fn a_flag_with_a_value_is_tolerated_only_in_lenient_mode() {
         other => panic!("strict mode refuses a flag with a value: {other:?}"),
     }
 }
+
+#[test]
+fn a_fingerprint_reads_into_the_value_dtls_checks_and_back() {
+    let digest = ["ab"; 32].join(":");
+    let Ok(Attribute::Fingerprint(attribute)) =
+        parse_media_attribute(&format!("a=fingerprint:SHA-256 {digest}"))
+    else {
+        panic!("a fingerprint attribute");
+    };
+    assert_eq!(attribute.value, digest, "kept as written");
+    let typed = attribute.typed().expect("a usable fingerprint");
+    assert_eq!(typed.algorithm(), antiphon_types::HashAlgorithm::Sha256);
+    assert_eq!(typed.digest(), &[0xab; 32][..]);
+    let written = Fingerprint::from(&typed);
+    assert_eq!(written.algorithm, "sha-256");
+    assert_eq!(written.value, digest.to_uppercase());
+    assert_eq!(written.typed(), Ok(typed));
+    // A registered hash the SDP grammar takes, but no certificate fingerprint may use.
+    let md5 = Fingerprint::new("md5", ["00"; 16].join(":"));
+    assert!(matches!(
+        md5.typed(),
+        Err(antiphon_types::FingerprintError::RefusedHashAlgorithm { .. })
+    ));
+    let sha224 = Fingerprint::new("sha-224", ["00"; 28].join(":"));
+    assert!(matches!(
+        sha224.typed(),
+        Err(antiphon_types::FingerprintError::UnknownHashAlgorithm { .. })
+    ));
+}

@@ -7,6 +7,10 @@
 //! * [`Direction`]: a media direction (`a=sendrecv` ... `a=inactive`, RTCRtpTransceiverDirection
 //!   without `stopped`).
 //! * [`Setup`]: an `a=setup` role (RFC 4145, RFC 5763), which decides the DTLS client.
+//! * [`Fingerprint`] and its [`HashAlgorithm`]: a certificate fingerprint as `a=fingerprint`
+//!   states it (RFC 8122), what the SDP attribute reads into and the DTLS handshake checks.
+//! * [`candidate`]: the `a=candidate` grammar (RFC 8839 §5.1), which the SDP parser checks
+//!   lines with and the ICE crate builds its candidates from.
 //!
 //! Each crate re-exports them where its users look (`antiphon_sdp::Direction`,
 //! `antiphon_codec::Direction`, `antiphon_dtls::Setup`...). No dependencies.
@@ -20,6 +24,11 @@
 //! ```
 
 use std::fmt;
+
+pub mod candidate;
+mod fingerprint;
+
+pub use fingerprint::{Fingerprint, FingerprintError, HashAlgorithm};
 
 /// A media direction, from the point of view of whoever states it (an offer's `sendonly` is
 /// the answerer's `recvonly`).
@@ -144,6 +153,21 @@ impl fmt::Display for Setup {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn registered_hash_functions_give_their_digest_length_case_insensitively() {
+        use crate::HashAlgorithm;
+        for algorithm in HashAlgorithm::ALL {
+            assert_eq!(
+                HashAlgorithm::registered_digest_len(&algorithm.token().to_uppercase()),
+                Some(algorithm.digest_len())
+            );
+        }
+        assert_eq!(HashAlgorithm::registered_digest_len("MD5"), Some(16));
+        assert_eq!(HashAlgorithm::registered_digest_len("sha-224"), Some(28));
+        assert_eq!(HashAlgorithm::registered_digest_len("sha-3"), None);
+    }
+
     use super::*;
 
     #[test]

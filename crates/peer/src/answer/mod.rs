@@ -104,20 +104,12 @@ impl LocalTransport {
             candidates: Vec::new(),
             gathering_complete: false,
             default_address: None,
-            fingerprints: vec![sdp_fingerprint(
+            fingerprints: vec![sdp::Fingerprint::from(
                 &certificate.fingerprint(antiphon_dtls::HashAlgorithm::Sha256),
             )],
             tls_id: None,
             established_setup: None,
         }
-    }
-}
-
-/// The `a=fingerprint` form of a DTLS certificate fingerprint.
-pub fn sdp_fingerprint(fingerprint: &antiphon_dtls::Fingerprint) -> sdp::Fingerprint {
-    sdp::Fingerprint {
-        algorithm: fingerprint.algorithm().token().to_owned(),
-        value: fingerprint.hex(),
     }
 }
 
