@@ -94,13 +94,10 @@ fn main() {
                 .await
                 .expect("a silent STUN server");
             let server = silent.local_addr().expect("its address");
-            let configuration = RTCConfiguration {
-                ice_servers: vec![RTCIceServer {
-                    urls: vec![format!("stun:{server}")],
-                    ..RTCIceServer::default()
-                }],
-                ..RTCConfiguration::default()
-            };
+            let configuration = RTCConfiguration::default().with_ice_servers(vec![RTCIceServer {
+                urls: vec![format!("stun:{server}")],
+                ..RTCIceServer::default()
+            }]);
             let mut samples = Vec::with_capacity(runs);
             for _ in 0..runs {
                 let answerer = antiphon_peer_with(configuration.clone());

@@ -172,19 +172,15 @@ fuzz_target!(|offer: Offer| {
             ..LocalSection::default()
         })
         .collect();
-    let options = AnswerOptions {
-        bundle_policy: [
+    let options = AnswerOptions::default().with_bundle_policy([
             RTCBundlePolicy::Balanced,
             RTCBundlePolicy::MaxBundle,
             RTCBundlePolicy::MaxCompat,
-        ][usize::from(offer.policy) % 3],
-        rtcp_mux_policy: if offer.negotiate_mux {
+        ][usize::from(offer.policy) % 3]).with_rtcp_mux_policy(if offer.negotiate_mux {
             RTCRtcpMuxPolicy::Negotiate
         } else {
             RTCRtcpMuxPolicy::Require
-        },
-        ..AnswerOptions::default()
-    };
+        });
     let capabilities = Capabilities::browser_default();
     let context = AnswerContext {
         offer: &description,

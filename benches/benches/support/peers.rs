@@ -40,10 +40,7 @@ pub(crate) fn antiphon_peer() -> RTCPeerConnection {
 
 /// An Antiphon peer with `configuration`, gathering on 127.0.0.1 only.
 pub(crate) fn antiphon_peer_with(configuration: RTCConfiguration) -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
+    let options = PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])]);
     match RTCPeerConnection::with_options(configuration, options) {
         Ok(pc) => pc,
         Err(e) => panic!("Antiphon peer connection: {e}"),

@@ -55,10 +55,7 @@ pub(crate) fn run(args: &AnswerArgs) -> Result<ExitCode, String> {
         }
         None => Certificate::generate(&CertificateOptions::default()).map_err(|e| e.to_string())?,
     };
-    let options = AnswerOptions {
-        prefer_passive: args.passive,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_prefer_passive(args.passive);
     let mut negotiator = Negotiator::new(
         Capabilities::browser_default(),
         options,

@@ -74,14 +74,11 @@ fn parse_or_report(args: &SdpArgs) -> Result<Option<Parsed>, String> {
     } else {
         &bytes
     };
-    let options = ParseOptions {
-        mode: if args.lenient {
-            Mode::Lenient
-        } else {
-            Mode::Strict
-        },
-        ..ParseOptions::default()
-    };
+    let options = ParseOptions::default().with_mode(if args.lenient {
+        Mode::Lenient
+    } else {
+        Mode::Strict
+    });
     let mut err = std::io::stderr().lock();
     match antiphon_sdp::parse_with(sdp, &options) {
         Ok(parsed) => {

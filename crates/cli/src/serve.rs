@@ -404,10 +404,7 @@ async fn add_transceiver(
         Some("video") => antiphon_codec::MediaKind::Video,
         _ => return Err("addTransceiver needs \"kind\": \"audio\" or \"video\"".to_owned()),
     };
-    let init = RTCRtpTransceiverInit {
-        direction: antiphon_codec::Direction::RecvOnly,
-        ..RTCRtpTransceiverInit::default()
-    };
+    let init = RTCRtpTransceiverInit::default().with_direction(antiphon_codec::Direction::RecvOnly);
     pc.add_transceiver(kind, init)
         .await
         .map(|_| ())

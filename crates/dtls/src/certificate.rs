@@ -37,6 +37,7 @@ pub enum KeyAlgorithm {
 
 /// Parameters of [`Certificate::generate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CertificateOptions {
     /// The key type.
     pub key_algorithm: KeyAlgorithm,
@@ -44,6 +45,31 @@ pub struct CertificateOptions {
     pub validity: Duration,
     /// Subject and issuer common name.
     pub common_name: String,
+}
+
+/// Builders: `CertificateOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl CertificateOptions {
+    /// The same, with [`key_algorithm`](Self::key_algorithm) set.
+    #[must_use]
+    pub fn with_key_algorithm(mut self, key_algorithm: KeyAlgorithm) -> Self {
+        self.key_algorithm = key_algorithm;
+        self
+    }
+
+    /// The same, with [`validity`](Self::validity) set.
+    #[must_use]
+    pub fn with_validity(mut self, validity: Duration) -> Self {
+        self.validity = validity;
+        self
+    }
+
+    /// The same, with [`common_name`](Self::common_name) set.
+    #[must_use]
+    pub fn with_common_name(mut self, common_name: String) -> Self {
+        self.common_name = common_name;
+        self
+    }
 }
 
 impl Default for CertificateOptions {

@@ -18,6 +18,7 @@ pub const DEFAULT_RETRANSMIT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Local DTLS settings: our certificate, the SRTP profiles we accept, timers.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DtlsConfig {
     /// Our certificate; its fingerprint is what our description announces.
     pub certificate: Certificate,
@@ -27,6 +28,38 @@ pub struct DtlsConfig {
     pub handshake_timeout: Duration,
     /// First flight retransmission interval.
     pub retransmit_interval: Duration,
+}
+
+/// Builders: `DtlsConfig::new(certificate).with_...(..)` (the struct is `#[non_exhaustive]`, so
+/// other crates build it this way or by assigning fields of one).
+impl DtlsConfig {
+    /// The same, with [`certificate`](Self::certificate) set.
+    #[must_use]
+    pub fn with_certificate(mut self, certificate: Certificate) -> Self {
+        self.certificate = certificate;
+        self
+    }
+
+    /// The same, with [`srtp_profiles`](Self::srtp_profiles) set.
+    #[must_use]
+    pub fn with_srtp_profiles(mut self, srtp_profiles: Vec<SrtpProfile>) -> Self {
+        self.srtp_profiles = srtp_profiles;
+        self
+    }
+
+    /// The same, with [`handshake_timeout`](Self::handshake_timeout) set.
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, handshake_timeout: Duration) -> Self {
+        self.handshake_timeout = handshake_timeout;
+        self
+    }
+
+    /// The same, with [`retransmit_interval`](Self::retransmit_interval) set.
+    #[must_use]
+    pub fn with_retransmit_interval(mut self, retransmit_interval: Duration) -> Self {
+        self.retransmit_interval = retransmit_interval;
+        self
+    }
 }
 
 impl DtlsConfig {

@@ -12,10 +12,7 @@ use antiphon_dtls::{
 const RSA_2048_PEM: &str = include_str!("data/rsa2048.pem");
 
 fn generate_at(validity: Duration, now: SystemTime) -> Certificate {
-    let options = CertificateOptions {
-        validity,
-        ..CertificateOptions::default()
-    };
+    let options = CertificateOptions::default().with_validity(validity);
     match Certificate::generate_at(&options, now) {
         Ok(certificate) => certificate,
         Err(error) => panic!("generation failed: {error}"),
@@ -114,10 +111,7 @@ fn expiry_is_honoured() {
 
 #[test]
 fn validity_out_of_range_is_refused() {
-    let options = CertificateOptions {
-        validity: Duration::MAX,
-        ..CertificateOptions::default()
-    };
+    let options = CertificateOptions::default().with_validity(Duration::MAX);
     assert_eq!(
         Certificate::generate_at(&options, SystemTime::now()).err(),
         Some(DtlsError::InvalidValidity {

@@ -13,6 +13,7 @@ use crate::agent::Transmit;
 
 /// Link behaviour, applied to every datagram independently.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct LinkConfig {
     /// Base one-way delay.
     pub delay: Duration,
@@ -25,6 +26,45 @@ pub struct LinkConfig {
     /// Largest datagram the path carries; larger ones are dropped (and counted as lost), as
     /// a path that does not fragment drops them. `None`: no limit.
     pub mtu: Option<usize>,
+}
+
+/// Builders: `LinkConfig::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl LinkConfig {
+    /// The same, with [`delay`](Self::delay) set.
+    #[must_use]
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// The same, with [`jitter`](Self::jitter) set.
+    #[must_use]
+    pub fn with_jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The same, with [`loss`](Self::loss) set.
+    #[must_use]
+    pub fn with_loss(mut self, loss: f64) -> Self {
+        self.loss = loss;
+        self
+    }
+
+    /// The same, with [`duplicate`](Self::duplicate) set.
+    #[must_use]
+    pub fn with_duplicate(mut self, duplicate: f64) -> Self {
+        self.duplicate = duplicate;
+        self
+    }
+
+    /// The same, with [`mtu`](Self::mtu) set.
+    #[must_use]
+    pub fn with_mtu(mut self, mtu: Option<usize>) -> Self {
+        self.mtu = mtu;
+        self
+    }
 }
 
 impl Default for LinkConfig {

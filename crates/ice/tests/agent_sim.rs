@@ -9,13 +9,12 @@ use antiphon_ice::{CandidateType, IceConnectionState as State, IceEvent, IceRole
 use support::{World, addr, creds, mdns_candidate};
 
 fn lossy(loss: f64) -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(25),
-        jitter: Duration::from_millis(40),
-        loss,
-        duplicate: 0.05,
-        mtu: None,
-    }
+    LinkConfig::default()
+        .with_delay(Duration::from_millis(25))
+        .with_jitter(Duration::from_millis(40))
+        .with_loss(loss)
+        .with_duplicate(0.05)
+        .with_mtu(None)
 }
 
 #[test]
@@ -359,13 +358,12 @@ fn a_restart_the_peer_never_answers_fails_in_time() {
 
 /// A clean link with a fixed 1 ms delay: a check and its response take 2 ms.
 fn one_millisecond_link() -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(1),
-        jitter: Duration::ZERO,
-        loss: 0.0,
-        duplicate: 0.0,
-        mtu: None,
-    }
+    LinkConfig::default()
+        .with_delay(Duration::from_millis(1))
+        .with_jitter(Duration::ZERO)
+        .with_loss(0.0)
+        .with_duplicate(0.0)
+        .with_mtu(None)
 }
 
 /// Candidates exchanged, both sides connect on one pair in under 25 ms: a few round trips of a
@@ -396,30 +394,16 @@ fn nomination_does_not_wait_for_the_next_pacing_slot() {
 fn connects_under_each_fault_alone() {
     let faults = [
         // 30% loss, no reordering.
-        (
-            "loss",
-            LinkConfig {
-                loss: 0.30,
-                ..LinkConfig::default()
-            },
-        ),
+        ("loss", LinkConfig::default().with_loss(0.30)),
         // Heavy reordering: jitter twelve times the base delay, nothing lost.
         (
             "reorder",
-            LinkConfig {
-                delay: Duration::from_millis(5),
-                jitter: Duration::from_millis(60),
-                ..LinkConfig::default()
-            },
+            LinkConfig::default()
+                .with_delay(Duration::from_millis(5))
+                .with_jitter(Duration::from_millis(60)),
         ),
         // Half of all datagrams arrive twice.
-        (
-            "duplicate",
-            LinkConfig {
-                duplicate: 0.5,
-                ..LinkConfig::default()
-            },
-        ),
+        ("duplicate", LinkConfig::default().with_duplicate(0.5)),
     ];
     for (name, link) in faults {
         for seed in 0..8 {

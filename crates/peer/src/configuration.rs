@@ -58,6 +58,7 @@ pub enum RTCRtcpMuxPolicy {
 
 /// `RTCConfiguration`.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct RTCConfiguration {
     /// STUN/TURN servers used for gathering.
     pub ice_servers: Vec<RTCIceServer>,
@@ -69,6 +70,48 @@ pub struct RTCConfiguration {
     pub rtcp_mux_policy: RTCRtcpMuxPolicy,
     /// The DTLS certificates (`RTCCertificate`s); the first is used. Empty: one is generated.
     pub certificates: Vec<Certificate>,
+}
+
+/// Builders: `RTCConfiguration::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl RTCConfiguration {
+    /// The same, with [`ice_servers`](Self::ice_servers) set.
+    #[must_use]
+    pub fn with_ice_servers(mut self, ice_servers: Vec<RTCIceServer>) -> Self {
+        self.ice_servers = ice_servers;
+        self
+    }
+
+    /// The same, with [`ice_transport_policy`](Self::ice_transport_policy) set.
+    #[must_use]
+    pub fn with_ice_transport_policy(
+        mut self,
+        ice_transport_policy: RTCIceTransportPolicy,
+    ) -> Self {
+        self.ice_transport_policy = ice_transport_policy;
+        self
+    }
+
+    /// The same, with [`bundle_policy`](Self::bundle_policy) set.
+    #[must_use]
+    pub fn with_bundle_policy(mut self, bundle_policy: RTCBundlePolicy) -> Self {
+        self.bundle_policy = bundle_policy;
+        self
+    }
+
+    /// The same, with [`rtcp_mux_policy`](Self::rtcp_mux_policy) set.
+    #[must_use]
+    pub fn with_rtcp_mux_policy(mut self, rtcp_mux_policy: RTCRtcpMuxPolicy) -> Self {
+        self.rtcp_mux_policy = rtcp_mux_policy;
+        self
+    }
+
+    /// The same, with [`certificates`](Self::certificates) set.
+    #[must_use]
+    pub fn with_certificates(mut self, certificates: Vec<Certificate>) -> Self {
+        self.certificates = certificates;
+        self
+    }
 }
 
 impl std::fmt::Debug for RTCConfiguration {

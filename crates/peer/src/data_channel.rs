@@ -18,6 +18,7 @@ use crate::error::{Error, InvalidStateReason, TypeErrorReason};
 
 /// `RTCDataChannelInit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RTCDataChannelInit {
     /// Deliver messages in order.
     pub ordered: bool,
@@ -31,6 +32,52 @@ pub struct RTCDataChannelInit {
     pub negotiated: bool,
     /// The SCTP stream id; required when `negotiated`.
     pub id: Option<u16>,
+}
+
+/// Builders: `RTCDataChannelInit::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl RTCDataChannelInit {
+    /// The same, with [`ordered`](Self::ordered) set.
+    #[must_use]
+    pub fn with_ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// The same, with [`max_packet_life_time`](Self::max_packet_life_time) set.
+    #[must_use]
+    pub fn with_max_packet_life_time(mut self, max_packet_life_time: Option<u16>) -> Self {
+        self.max_packet_life_time = max_packet_life_time;
+        self
+    }
+
+    /// The same, with [`max_retransmits`](Self::max_retransmits) set.
+    #[must_use]
+    pub fn with_max_retransmits(mut self, max_retransmits: Option<u16>) -> Self {
+        self.max_retransmits = max_retransmits;
+        self
+    }
+
+    /// The same, with [`protocol`](Self::protocol) set.
+    #[must_use]
+    pub fn with_protocol(mut self, protocol: String) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The same, with [`negotiated`](Self::negotiated) set.
+    #[must_use]
+    pub fn with_negotiated(mut self, negotiated: bool) -> Self {
+        self.negotiated = negotiated;
+        self
+    }
+
+    /// The same, with [`id`](Self::id) set.
+    #[must_use]
+    pub fn with_id(mut self, id: Option<u16>) -> Self {
+        self.id = id;
+        self
+    }
 }
 
 impl Default for RTCDataChannelInit {

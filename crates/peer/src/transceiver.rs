@@ -26,6 +26,7 @@ pub struct MediaStreamTrack {
 
 /// `RTCRtpTransceiverInit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RTCRtpTransceiverInit {
     /// The initial direction.
     pub direction: Direction,
@@ -33,6 +34,31 @@ pub struct RTCRtpTransceiverInit {
     pub stream_ids: Vec<String>,
     /// The rids of the send encodings, for simulcast; empty = one encoding.
     pub send_rids: Vec<String>,
+}
+
+/// Builders: `RTCRtpTransceiverInit::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl RTCRtpTransceiverInit {
+    /// The same, with [`direction`](Self::direction) set.
+    #[must_use]
+    pub fn with_direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    /// The same, with [`stream_ids`](Self::stream_ids) set.
+    #[must_use]
+    pub fn with_stream_ids(mut self, stream_ids: Vec<String>) -> Self {
+        self.stream_ids = stream_ids;
+        self
+    }
+
+    /// The same, with [`send_rids`](Self::send_rids) set.
+    #[must_use]
+    pub fn with_send_rids(mut self, send_rids: Vec<String>) -> Self {
+        self.send_rids = send_rids;
+        self
+    }
 }
 
 impl Default for RTCRtpTransceiverInit {

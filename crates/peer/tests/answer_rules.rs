@@ -160,10 +160,7 @@ fn rule_22_rejections() {
     ];
     for case in cases {
         let refs: Vec<&str> = case.sections.iter().map(String::as_str).collect();
-        let options = AnswerOptions {
-            bundle_policy: case.policy,
-            ..AnswerOptions::default()
-        };
+        let options = AnswerOptions::default().with_bundle_policy(case.policy);
         let offer = parse(&offer(&refs));
         let answer = answer_with(&offer, &case.local, &options);
         let outcomes: Vec<Option<RejectReason>> = answer
@@ -197,10 +194,7 @@ fn rule_23_missing_ice_credentials_or_fingerprint_rejects_the_section_only() {
         "a=fingerprint:sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2\r\n",
         "",
     );
-    let options = AnswerOptions {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_bundle_policy(RTCBundlePolicy::MaxCompat);
     let offer = parse(&offer(&[&audio("0", ""), &no_ice, &no_fp]));
     let answer = answer_with(&offer, &[], &options);
     let reasons: Vec<_> = answer
@@ -381,10 +375,8 @@ fn audio_without_extras() -> String {
 #[test]
 fn rule_46_no_mux_offered_uses_a_rtcp_under_negotiate_policy() {
     let no_mux = audio("0", "").replace("a=rtcp-mux\r\n", "");
-    let options = AnswerOptions {
-        rtcp_mux_policy: antiphon_peer::RTCRtcpMuxPolicy::Negotiate,
-        ..AnswerOptions::default()
-    };
+    let options =
+        AnswerOptions::default().with_rtcp_mux_policy(antiphon_peer::RTCRtcpMuxPolicy::Negotiate);
     let (offer, answer) = answer_sections(&offer(&[&no_mux]), &[], &options);
     assert!(answer.to_string().contains("a=rtcp:9 IN IP4 0.0.0.0\r\n"));
     assert!(!answer.media[0].has_rtcp_mux());
@@ -470,10 +462,7 @@ fn rule_48_55_checker_refuses_differing_or_candidate_carrying_bundled_sections()
 
 #[test]
 fn rule_49_unbundled_sections_get_distinct_credentials() {
-    let options = AnswerOptions {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_bundle_policy(RTCBundlePolicy::MaxCompat);
     let (offer, answer) =
         answer_sections(&offer(&[&audio("0", ""), &video("1", "")]), &[], &options);
     assert_eq!(answer.media[0].ice_ufrag(), Some("uf00"));
@@ -491,10 +480,7 @@ fn rule_52_53_setup_role_table() {
     ];
     for (offered, prefer_passive, expected) in table {
         let section = audio("0", "").replace("a=setup:actpass", &format!("a=setup:{offered}"));
-        let options = AnswerOptions {
-            prefer_passive,
-            ..AnswerOptions::default()
-        };
+        let options = AnswerOptions::default().with_prefer_passive(prefer_passive);
         let (offer, answer) = answer_sections(&offer(&[&section]), &[], &options);
         assert_eq!(answer.media[0].setup(), Some(expected), "offer {offered}");
         assert_clean(&offer, &answer);
@@ -588,10 +574,7 @@ fn super_offer(sections: &[&str], session: &str) -> String {
 
 #[test]
 fn rule_57_no_group_when_none_offered() {
-    let options = AnswerOptions {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_bundle_policy(RTCBundlePolicy::MaxCompat);
     let (offer, answer) =
         answer_sections(&offer(&[&audio("0", ""), &video("1", "")]), &[], &options);
     assert!(answer.bundle_groups().next().is_none());
@@ -684,10 +667,7 @@ fn rule_67_simulcast_send_offer_answered_with_recv_or_not_at_all() {
         "{text}"
     );
     assert_clean(&offer, &answer);
-    let options = AnswerOptions {
-        accept_simulcast_receive: false,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_accept_simulcast_receive(false);
     let (_, answer) = answer_sections(&offer.to_string(), &[], &options);
     assert!(!answer.to_string().contains("simulcast"));
 }
@@ -836,10 +816,7 @@ fn rule_43a_extension_ids_unique_across_a_bundle_group() {
     );
     // Without BUNDLE, each section is its own RTP session: both keep id 5.
     let unbundled = parse(&text.replace("a=group:BUNDLE 0 1\r\n", ""));
-    let options = AnswerOptions {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..AnswerOptions::default()
-    };
+    let options = AnswerOptions::default().with_bundle_policy(RTCBundlePolicy::MaxCompat);
     let answer = answer_with(&unbundled, &[], &options);
     assert!(answer.description.media[1].attributes.iter().any(
         |a| matches!(a, Attribute::Extmap(e) if e.id == 5 && e.uri == "urn:3gpp:video-orientation")

@@ -97,10 +97,7 @@ fn run(peers: &mut [Peer; 2], me: usize, call: &Call) -> Result<(), TestCaseErro
         Call::AddTransceiver(kind, direction) => n
             .add_transceiver(
                 *kind,
-                RTCRtpTransceiverInit {
-                    direction: *direction,
-                    ..Default::default()
-                },
+                RTCRtpTransceiverInit::default().with_direction(*direction),
             )
             .map(|_| ()),
         Call::RequestDataChannel => n.request_data_channel(),

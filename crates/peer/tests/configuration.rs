@@ -21,20 +21,14 @@ const MAGIC_COOKIE: u32 = 0x2112_A442;
 const MAPPED_IP: [u8; 4] = [203, 0, 113, 7];
 
 fn configuration(urls: &[&str]) -> RTCConfiguration {
-    RTCConfiguration {
-        ice_servers: vec![RTCIceServer {
-            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
-            ..RTCIceServer::default()
-        }],
-        ..RTCConfiguration::default()
-    }
+    RTCConfiguration::default().with_ice_servers(vec![RTCIceServer {
+        urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+        ..RTCIceServer::default()
+    }])
 }
 
 fn loopback_options() -> PeerOptions {
-    PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    }
+    PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])])
 }
 
 /// A Binding success response (RFC 5389 §7.3.1) with XOR-MAPPED-ADDRESS = 203.0.113.7 and the
@@ -168,10 +162,7 @@ async fn a_configured_certificate_is_the_one_the_fingerprint_names() {
     let certificate = Certificate::generate(&CertificateOptions::default()).expect("certificate");
     let expected = certificate.fingerprint(HashAlgorithm::Sha256).to_string();
     let pc = RTCPeerConnection::with_options(
-        RTCConfiguration {
-            certificates: vec![certificate],
-            ..RTCConfiguration::default()
-        },
+        RTCConfiguration::default().with_certificates(vec![certificate]),
         loopback_options(),
     )
     .expect("a connection");
@@ -217,26 +208,19 @@ fn what_cannot_be_honoured_is_refused_at_construction() {
         Some("SyntaxError")
     );
     assert_eq!(
-        refused(RTCConfiguration {
-            ice_transport_policy: RTCIceTransportPolicy::Relay,
-            ..RTCConfiguration::default()
-        }),
+        refused(
+            RTCConfiguration::default().with_ice_transport_policy(RTCIceTransportPolicy::Relay)
+        ),
         Some("NotSupportedError")
     );
     let a_year_ago = SystemTime::now() - Duration::from_secs(365 * 24 * 3600);
     let expired = Certificate::generate_at(
-        &CertificateOptions {
-            validity: Duration::from_secs(24 * 3600),
-            ..CertificateOptions::default()
-        },
+        &CertificateOptions::default().with_validity(Duration::from_secs(24 * 3600)),
         a_year_ago,
     )
     .expect("certificate");
     assert_eq!(
-        refused(RTCConfiguration {
-            certificates: vec![expired],
-            ..RTCConfiguration::default()
-        }),
+        refused(RTCConfiguration::default().with_certificates(vec![expired])),
         Some("InvalidAccessError")
     );
 }

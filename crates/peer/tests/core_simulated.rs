@@ -264,13 +264,12 @@ fn connects_and_delivers_on_a_clean_link() {
 
 /// The hard link: 200 ms one way, reordering, duplication, a 1200-byte MTU.
 fn hard_link(loss: f64) -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(200),
-        jitter: Duration::from_millis(50),
-        loss,
-        duplicate: 0.05,
-        mtu: Some(1200),
-    }
+    LinkConfig::default()
+        .with_delay(Duration::from_millis(200))
+        .with_jitter(Duration::from_millis(50))
+        .with_loss(loss)
+        .with_duplicate(0.05)
+        .with_mtu(Some(1200))
 }
 
 #[test]
@@ -302,10 +301,7 @@ fn the_same_seed_gives_the_same_run() {
 fn nothing_is_larger_than_the_mtu() {
     // A 1200-byte MTU with no loss: had any datagram been larger it would be dropped and
     // counted as lost.
-    let link = LinkConfig {
-        mtu: Some(1200),
-        ..LinkConfig::default()
-    };
+    let link = LinkConfig::default().with_mtu(Some(1200));
     let outcome = run(3, link, 70, Duration::from_secs(10));
     assert_eq!(outcome.lost, 0, "{outcome:?}");
 }

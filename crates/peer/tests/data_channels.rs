@@ -71,10 +71,7 @@ async fn dcep_channel_carries_text_and_binary_both_ways() {
     let (a, b) = within(connected(PARAMETERS)).await;
     let opened = within(a.open(
         "chat",
-        RTCDataChannelInit {
-            protocol: "json".into(),
-            ..Default::default()
-        },
+        RTCDataChannelInit::default().with_protocol("json".into()),
     ))
     .await
     .expect("open");
@@ -103,11 +100,9 @@ async fn dcep_channel_carries_text_and_binary_both_ways() {
 #[tokio::test]
 async fn server_side_opens_odd_stream_ids_and_partial_reliability_is_signalled() {
     let (a, b) = within(connected(PARAMETERS)).await;
-    let init = RTCDataChannelInit {
-        ordered: false,
-        max_retransmits: Some(3),
-        ..Default::default()
-    };
+    let init = RTCDataChannelInit::default()
+        .with_ordered(false)
+        .with_max_retransmits(Some(3));
     let opened = within(b.open("lossy", init)).await.expect("open");
     assert_eq!(
         opened.id().map(|id| id % 2),
@@ -124,11 +119,9 @@ async fn server_side_opens_odd_stream_ids_and_partial_reliability_is_signalled()
 #[tokio::test]
 async fn negotiated_channels_need_no_dcep() {
     let (a, b) = within(connected(PARAMETERS)).await;
-    let init = RTCDataChannelInit {
-        negotiated: true,
-        id: Some(42),
-        ..Default::default()
-    };
+    let init = RTCDataChannelInit::default()
+        .with_negotiated(true)
+        .with_id(Some(42));
     let left = within(a.open("n", init.clone())).await.expect("open a");
     let right = within(b.open("n", init)).await.expect("open b");
     left.send_text("ping").await.expect("send");
@@ -140,19 +133,14 @@ async fn negotiated_channels_need_no_dcep() {
 #[tokio::test]
 async fn bad_channel_options_are_type_errors() {
     let (a, _b) = within(connected(PARAMETERS)).await;
-    let both = RTCDataChannelInit {
-        max_retransmits: Some(1),
-        max_packet_life_time: Some(1),
-        ..Default::default()
-    };
+    let both = RTCDataChannelInit::default()
+        .with_max_retransmits(Some(1))
+        .with_max_packet_life_time(Some(1));
     assert!(matches!(
         a.open("x", both).await,
         Err(Error::Type(TypeErrorReason::InvalidReliability))
     ));
-    let no_id = RTCDataChannelInit {
-        negotiated: true,
-        ..Default::default()
-    };
+    let no_id = RTCDataChannelInit::default().with_negotiated(true);
     assert!(matches!(
         a.open("x", no_id).await,
         Err(Error::Type(TypeErrorReason::NegotiatedWithoutId))

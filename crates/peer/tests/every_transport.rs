@@ -19,10 +19,9 @@ use common::loopback::{loopback_peer, loopback_peer_with, settled, within};
 
 /// A `max-compat` connection with an audio and a video transceiver and a data channel.
 async fn max_compat_offerer() -> (RTCPeerConnection, antiphon_peer::RTCDataChannel) {
-    let offerer = loopback_peer_with(RTCConfiguration {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..RTCConfiguration::default()
-    });
+    let offerer = loopback_peer_with(
+        RTCConfiguration::default().with_bundle_policy(RTCBundlePolicy::MaxCompat),
+    );
     for kind in [MediaKind::Audio, MediaKind::Video] {
         offerer
             .add_transceiver(kind, RTCRtpTransceiverInit::default())
@@ -307,10 +306,9 @@ fn unbundled_offer(count: usize) -> RTCSessionDescriptionInit {
 async fn an_offer_needing_more_transports_than_allowed_is_refused_before_any_is_bound() {
     // `max-compat` answers every section on its own transport (`balanced` would answer one
     // audio section only, RFC 9429 §4.1.1).
-    let answerer = loopback_peer_with(RTCConfiguration {
-        bundle_policy: RTCBundlePolicy::MaxCompat,
-        ..RTCConfiguration::default()
-    });
+    let answerer = loopback_peer_with(
+        RTCConfiguration::default().with_bundle_policy(RTCBundlePolicy::MaxCompat),
+    );
     let refused = answerer
         .set_remote_description(unbundled_offer(17))
         .await

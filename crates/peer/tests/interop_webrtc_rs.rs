@@ -37,10 +37,7 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
 }
 
 fn antiphon_peer() -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
+    let options = PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])]);
     RTCPeerConnection::with_options(RTCConfiguration::default(), options)
         .expect("an Antiphon peer connection")
 }
@@ -319,10 +316,7 @@ async fn offer_from_webrtc_rs_answered_by_antiphon_with(lite: bool, unsupported_
     assert_eq!(accepted.label(), "chat");
     assert_eq!(
         accepted.init(),
-        &RTCDataChannelInit {
-            id: accepted.id(),
-            ..RTCDataChannelInit::default()
-        }
+        &RTCDataChannelInit::default().with_id(accepted.id())
     );
 
     channel

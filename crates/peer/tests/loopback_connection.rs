@@ -12,10 +12,7 @@ use bytes::Bytes;
 
 /// A peer connection with the default configuration, bound to 127.0.0.1 only.
 fn loopback_peer() -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
+    let options = PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])]);
     RTCPeerConnection::with_options(RTCConfiguration::default(), options).unwrap()
 }
 
@@ -307,20 +304,15 @@ async fn a_data_channel_created_before_negotiation_opens_after_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_data_channel_checks_its_arguments_and_the_connection_state() {
     let pc = loopback_peer();
-    let both = RTCDataChannelInit {
-        max_retransmits: Some(1),
-        max_packet_life_time: Some(100),
-        ..RTCDataChannelInit::default()
-    };
+    let both = RTCDataChannelInit::default()
+        .with_max_retransmits(Some(1))
+        .with_max_packet_life_time(Some(100));
     let error = pc
         .create_data_channel("x", both)
         .await
         .expect_err("exclusive");
     assert_eq!(error.name(), "TypeError");
-    let negotiated = RTCDataChannelInit {
-        negotiated: true,
-        ..RTCDataChannelInit::default()
-    };
+    let negotiated = RTCDataChannelInit::default().with_negotiated(true);
     let error = pc
         .create_data_channel("x", negotiated)
         .await

@@ -11,10 +11,7 @@ use antiphon_peer::{
 };
 
 fn loopback() -> PeerOptions {
-    PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    }
+    PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])])
 }
 
 fn peer() -> Arc<RTCPeerConnection> {

@@ -27,10 +27,7 @@ fn antiphon_offers_antiphon_answers_and_both_end_stable() {
     let video = offerer
         .add_transceiver(
             MediaKind::Video,
-            antiphon_peer::RTCRtpTransceiverInit {
-                direction: Direction::RecvOnly,
-                ..Default::default()
-            },
+            antiphon_peer::RTCRtpTransceiverInit::default().with_direction(Direction::RecvOnly),
         )
         .unwrap();
     offerer.request_data_channel().unwrap();

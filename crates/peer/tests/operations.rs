@@ -16,10 +16,7 @@ use antiphon_peer::{
 use common::loopback::{loopback_peer as peer, negotiate, offer_and_answer, settled, within};
 
 fn peer_on(ip: [u8; 4]) -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from(ip)],
-        ..PeerOptions::default()
-    };
+    let options = PeerOptions::default().with_bind(vec![IpAddr::from(ip)]);
     RTCPeerConnection::with_options(RTCConfiguration::default(), options).expect("a connection")
 }
 

@@ -213,13 +213,12 @@ fn negotiated_peers_connect_on_a_clean_link() {
 
 #[test]
 fn negotiated_peers_connect_over_delay_reordering_and_ten_percent_loss() {
-    let link = LinkConfig {
-        delay: Duration::from_millis(40),
-        jitter: Duration::from_millis(60),
-        loss: 0.10,
-        duplicate: 0.02,
-        mtu: None,
-    };
+    let link = LinkConfig::default()
+        .with_delay(Duration::from_millis(40))
+        .with_jitter(Duration::from_millis(60))
+        .with_loss(0.10)
+        .with_duplicate(0.02)
+        .with_mtu(None);
     let mut slowest = Duration::ZERO;
     for seed in 0..16 {
         slowest = slowest.max(negotiate_and_connect(100 + seed, link));

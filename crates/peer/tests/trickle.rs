@@ -143,13 +143,10 @@ async fn next_candidate(events: &mut PeerConnectionEvents) -> Option<RTCIceCandi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stun_server_that_never_answers_holds_up_nothing() {
     let (_silent, server) = silent_stun_server().await;
-    let configuration = RTCConfiguration {
-        ice_servers: vec![RTCIceServer {
-            urls: vec![format!("stun:{server}")],
-            ..RTCIceServer::default()
-        }],
-        ..RTCConfiguration::default()
-    };
+    let configuration = RTCConfiguration::default().with_ice_servers(vec![RTCIceServer {
+        urls: vec![format!("stun:{server}")],
+        ..RTCIceServer::default()
+    }]);
     let offerer = peer(RTCConfiguration::default());
     let answerer = peer(configuration);
     let mut answerer_events = answerer.subscribe();

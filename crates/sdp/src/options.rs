@@ -47,11 +47,23 @@ impl Default for Limits {
 
 /// Options for [`parse_with`](crate::parse_with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct ParseOptions {
     /// Strict RFC grammar or browser leniency.
     pub mode: Mode,
     /// Bounds against hostile input.
     pub limits: Limits,
+}
+
+/// Builders: `ParseOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl ParseOptions {
+    /// The same, with [`mode`](Self::mode) set.
+    #[must_use]
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
 }
 
 impl ParseOptions {

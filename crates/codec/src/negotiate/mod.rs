@@ -159,6 +159,7 @@ pub(crate) fn check_payload_type(payload_type: u8) -> Result<(), CodecError> {
 
 /// How to negotiate: the direction of our answer and optional codec preferences.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NegotiationOptions {
     /// The direction of our answer for this section, from our side. `SendRecv` needs codecs we
     /// can both send and receive; `SendOnly` codecs we can send; `RecvOnly` codecs we can

@@ -115,6 +115,7 @@ impl LocalTransport {
 
 /// Answer-wide options.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AnswerOptions {
     /// The bundle policy.
     pub bundle_policy: RTCBundlePolicy,
@@ -129,6 +130,52 @@ pub struct AnswerOptions {
     /// Accept simulcast the offerer sends (answer `a=simulcast:recv` with its rids); when false
     /// the offerer falls back to one encoding (RFC 9429 §3.7).
     pub accept_simulcast_receive: bool,
+}
+
+/// Builders: `AnswerOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl AnswerOptions {
+    /// The same, with [`bundle_policy`](Self::bundle_policy) set.
+    #[must_use]
+    pub fn with_bundle_policy(mut self, bundle_policy: RTCBundlePolicy) -> Self {
+        self.bundle_policy = bundle_policy;
+        self
+    }
+
+    /// The same, with [`rtcp_mux_policy`](Self::rtcp_mux_policy) set.
+    #[must_use]
+    pub fn with_rtcp_mux_policy(mut self, rtcp_mux_policy: RTCRtcpMuxPolicy) -> Self {
+        self.rtcp_mux_policy = rtcp_mux_policy;
+        self
+    }
+
+    /// The same, with [`prefer_passive`](Self::prefer_passive) set.
+    #[must_use]
+    pub fn with_prefer_passive(mut self, prefer_passive: bool) -> Self {
+        self.prefer_passive = prefer_passive;
+        self
+    }
+
+    /// The same, with [`sctp_port`](Self::sctp_port) set.
+    #[must_use]
+    pub fn with_sctp_port(mut self, sctp_port: u16) -> Self {
+        self.sctp_port = sctp_port;
+        self
+    }
+
+    /// The same, with [`max_message_size`](Self::max_message_size) set.
+    #[must_use]
+    pub fn with_max_message_size(mut self, max_message_size: u64) -> Self {
+        self.max_message_size = max_message_size;
+        self
+    }
+
+    /// The same, with [`accept_simulcast_receive`](Self::accept_simulcast_receive) set.
+    #[must_use]
+    pub fn with_accept_simulcast_receive(mut self, accept_simulcast_receive: bool) -> Self {
+        self.accept_simulcast_receive = accept_simulcast_receive;
+        self
+    }
 }
 
 impl Default for AnswerOptions {

@@ -39,6 +39,7 @@ use task::{OP_QUEUE, Op, Outputs, PeerTask};
 
 /// Settings beyond `RTCConfiguration`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PeerOptions {
     /// The local addresses to gather host candidates on. Default: loopback plus every
     /// interface address ([`antiphon_ice::driver::interface_addresses`]).
@@ -55,6 +56,38 @@ pub struct PeerOptions {
     /// [`OperationReason::TooManyTransports`], as is our `max-compat` offer with more
     /// sections. Default: 16.
     pub max_transports: usize,
+}
+
+/// Builders: `PeerOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
+/// crates build it this way or by assigning fields of a default).
+impl PeerOptions {
+    /// The same, with [`bind`](Self::bind) set.
+    #[must_use]
+    pub fn with_bind(mut self, bind: Vec<IpAddr>) -> Self {
+        self.bind = bind;
+        self
+    }
+
+    /// The same, with [`capabilities`](Self::capabilities) set.
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Arc<Capabilities>) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// The same, with [`prefer_passive`](Self::prefer_passive) set.
+    #[must_use]
+    pub fn with_prefer_passive(mut self, prefer_passive: bool) -> Self {
+        self.prefer_passive = prefer_passive;
+        self
+    }
+
+    /// The same, with [`max_transports`](Self::max_transports) set.
+    #[must_use]
+    pub fn with_max_transports(mut self, max_transports: usize) -> Self {
+        self.max_transports = max_transports;
+        self
+    }
 }
 
 /// [`Capabilities::browser_default`], built once per process for [`PeerOptions::default`].

@@ -11,10 +11,7 @@ use antiphon_peer::{
 
 /// A connection with `configuration`, gathering on 127.0.0.1 only.
 pub fn loopback_peer_with(configuration: RTCConfiguration) -> RTCPeerConnection {
-    let options = PeerOptions {
-        bind: vec![IpAddr::from([127, 0, 0, 1])],
-        ..PeerOptions::default()
-    };
+    let options = PeerOptions::default().with_bind(vec![IpAddr::from([127, 0, 0, 1])]);
     RTCPeerConnection::with_options(configuration, options).expect("a connection")
 }
 
