@@ -29,12 +29,8 @@ pub fn bench_transport(fingerprints: Vec<Fingerprint>) -> LocalTransport {
     LocalTransport {
         ice_ufrag: "BnQx".to_owned(),
         ice_pwd: "u9jKc2Lx0TqZ4mWv8RyE1sNa".to_owned(),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
         fingerprints,
-        tls_id: None,
-        established_setup: None,
+        ..LocalTransport::default()
     }
 }
 

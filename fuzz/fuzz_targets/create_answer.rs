@@ -25,12 +25,7 @@ fn transport(k: usize) -> LocalTransport {
     LocalTransport {
         ice_ufrag: format!("uf{k:02}"),
         ice_pwd: "0123456789012345678901".to_owned(),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
-        fingerprints: Vec::new(),
-        tls_id: None,
-        established_setup: None,
+        ..LocalTransport::default()
     }
 }
 

@@ -192,15 +192,11 @@ fuzz_target!(|offer: Offer| {
         .map(|k| LocalTransport {
             ice_ufrag: format!("uf{k:02}"),
             ice_pwd: "0123456789012345678901".to_owned(),
-            candidates: Vec::new(),
-            gathering_complete: false,
-            default_address: None,
             fingerprints: vec![antiphon_sdp::Fingerprint {
                 algorithm: "sha-256".to_owned(),
                 value: "AB:".repeat(31) + "AB",
             }],
-            tls_id: None,
-            established_setup: None,
+            ..LocalTransport::default()
         })
         .collect();
     let origin = SessionOrigin {

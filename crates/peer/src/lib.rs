@@ -40,12 +40,8 @@
 //! let transport = LocalTransport {
 //!     ice_ufrag: "abcd".into(),
 //!     ice_pwd: "0123456789abcdefghijklmn".into(),
-//!     candidates: vec![],
-//!     gathering_complete: false,
-//!     default_address: None,
 //!     fingerprints: vec![],
-//!     tls_id: None,
-//!     established_setup: None,
+//!     ..LocalTransport::default()
 //! };
 //! let context = AnswerContext {
 //!     offer: &offer,

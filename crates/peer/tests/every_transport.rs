@@ -152,18 +152,54 @@ async fn a_max_compat_offer_gives_every_section_a_transport_of_its_own() {
     assert_eq!(values(&offer.sdp, "group"), ["BUNDLE 0 1 2"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_offer_without_bundle_connects_every_transport() {
+/// What the other side receives of a description, and the candidates it then gets trickled.
+type InTransit =
+    fn(&RTCSessionDescriptionInit) -> (RTCSessionDescriptionInit, Vec<RTCIceCandidateInit>);
+
+fn as_is(
+    description: &RTCSessionDescriptionInit,
+) -> (RTCSessionDescriptionInit, Vec<RTCIceCandidateInit>) {
+    (description.clone(), Vec::new())
+}
+
+fn no_bundle(
+    description: &RTCSessionDescriptionInit,
+) -> (RTCSessionDescriptionInit, Vec<RTCIceCandidateInit>) {
+    (without_bundle(description), Vec::new())
+}
+
+fn no_bundle_trickled(
+    description: &RTCSessionDescriptionInit,
+) -> (RTCSessionDescriptionInit, Vec<RTCIceCandidateInit>) {
+    trickled(&without_bundle(description))
+}
+
+/// A `max-compat` offerer (audio, video, a data channel) and a default answerer after one
+/// exchange, each description passed through its `InTransit` on the way, the trickled
+/// candidates added after both are applied.
+struct Exchanged {
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection,
+    answerer_events: PeerConnectionEvents,
+    channel: antiphon_peer::RTCDataChannel,
+    /// The answer as the answerer created it.
+    answer: RTCSessionDescriptionInit,
+    /// The offer's candidates the answerer got trickled.
+    offer_candidates: Vec<RTCIceCandidateInit>,
+}
+
+async fn exchange(offer_in_transit: InTransit, answer_in_transit: InTransit) -> Exchanged {
     let (offerer, channel) = max_compat_offerer().await;
     let answerer = loopback_peer();
-    let mut answerer_events = answerer.subscribe();
+    let answerer_events = answerer.subscribe();
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
         .await
         .expect("our offer applies");
+    let (offer, offer_candidates) = offer_in_transit(&offer);
     answerer
-        .set_remote_description(without_bundle(&offer))
+        .set_remote_description(offer)
         .await
         .expect("the offer applies");
     let answer = answerer.create_answer().await.expect("an answer");
@@ -171,23 +207,56 @@ async fn an_offer_without_bundle_connects_every_transport() {
         .set_local_description(Some(answer.clone()))
         .await
         .expect("the answer applies");
-    assert!(values(&answer.sdp, "group").is_empty(), "{}", answer.sdp);
-    let ufrags: BTreeSet<_> = values(&answer.sdp, "ice-ufrag").into_iter().collect();
-    assert_eq!(ufrags.len(), 3, "a transport per section:\n{}", answer.sdp);
-    assert_eq!(
-        candidate_ports(&answer.sdp).len(),
-        3,
-        "one socket per transport:\n{}",
-        answer.sdp
-    );
+    let (received, answer_candidates) = answer_in_transit(&answer);
     offerer
-        .set_remote_description(answer)
+        .set_remote_description(received)
         .await
         .expect("the answer applies");
-    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
-    for pc in [&offerer, &answerer] {
-        every_transport_connected(pc, 3).await;
+    for candidate in offer_candidates.clone() {
+        answerer.add_ice_candidate(candidate).await.expect("taken");
     }
+    for candidate in answer_candidates {
+        offerer.add_ice_candidate(candidate).await.expect("taken");
+    }
+    Exchanged {
+        offerer,
+        answerer,
+        answerer_events,
+        channel,
+        answer,
+        offer_candidates,
+    }
+}
+
+impl Exchanged {
+    /// Both connected with data both ways, and `count` transports connected on each side.
+    async fn connected_over(&mut self, count: usize) {
+        connected_with_data(
+            &self.offerer,
+            &self.answerer,
+            &mut self.answerer_events,
+            &self.channel,
+        )
+        .await;
+        for pc in [&self.offerer, &self.answerer] {
+            every_transport_connected(pc, count).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_without_bundle_connects_every_transport() {
+    let mut exchanged = exchange(no_bundle, as_is).await;
+    let answer = &exchanged.answer.sdp;
+    assert!(values(answer, "group").is_empty(), "{answer}");
+    let ufrags: BTreeSet<_> = values(answer, "ice-ufrag").into_iter().collect();
+    assert_eq!(ufrags.len(), 3, "a transport per section:\n{answer}");
+    assert_eq!(
+        candidate_ports(answer).len(),
+        3,
+        "one socket per transport:\n{answer}"
+    );
+    exchanged.connected_over(3).await;
 }
 
 /// `pc` reports `count` transports, each with ICE connected over a pair of its own and DTLS
@@ -213,76 +282,23 @@ async fn every_transport_connected(pc: &RTCPeerConnection, count: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickled_candidates_reach_the_transport_of_their_section() {
-    let (offerer, channel) = max_compat_offerer().await;
-    let answerer = loopback_peer();
-    let mut answerer_events = answerer.subscribe();
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("our offer applies");
-    let (offer, offer_candidates) = trickled(&without_bundle(&offer));
-    answerer
-        .set_remote_description(offer)
-        .await
-        .expect("the offer applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("the answer applies");
-    let (answer, answer_candidates) = trickled(&answer);
-    offerer
-        .set_remote_description(answer)
-        .await
-        .expect("the answer applies");
-    let mids: BTreeSet<_> = offer_candidates
+    let mut exchanged = exchange(no_bundle_trickled, trickled).await;
+    let mids: BTreeSet<_> = exchanged
+        .offer_candidates
         .iter()
         .filter_map(|c| c.sdp_mid.clone())
         .collect();
     assert_eq!(mids.len(), 3, "candidates in every section");
-    for candidate in offer_candidates {
-        answerer.add_ice_candidate(candidate).await.expect("taken");
-    }
-    for candidate in answer_candidates {
-        offerer.add_ice_candidate(candidate).await.expect("taken");
-    }
-    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
-    for pc in [&offerer, &answerer] {
-        every_transport_connected(pc, 3).await;
-    }
+    exchanged.connected_over(3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bundled_answer_to_a_max_compat_offer_keeps_the_tagged_transport() {
-    let (offerer, channel) = max_compat_offerer().await;
-    let answerer = loopback_peer();
-    let mut answerer_events = answerer.subscribe();
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("our offer applies");
-    answerer
-        .set_remote_description(offer)
-        .await
-        .expect("the offer applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("the answer applies");
-    assert_eq!(values(&answer.sdp, "group"), ["BUNDLE 0 1 2"]);
-    offerer
-        .set_remote_description(answer)
-        .await
-        .expect("the answer applies");
-    connected_with_data(&offerer, &answerer, &mut answerer_events, &channel).await;
-    for pc in [&offerer, &answerer] {
-        every_transport_connected(pc, 1).await;
-    }
+    let mut exchanged = exchange(as_is, as_is).await;
+    assert_eq!(values(&exchanged.answer.sdp, "group"), ["BUNDLE 0 1 2"]);
+    exchanged.connected_over(1).await;
     // A later offer describes the one transport left in every section.
-    let again = offerer.create_offer().await.expect("a new offer");
+    let again = exchanged.offerer.create_offer().await.expect("a new offer");
     let ufrags: BTreeSet<_> = values(&again.sdp, "ice-ufrag").into_iter().collect();
     assert_eq!(ufrags.len(), 1, "{}", again.sdp);
 }

@@ -67,8 +67,10 @@ pub struct LocalSender {
     pub rids: Option<Vec<String>>,
 }
 
-/// The ICE and DTLS side of one local transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The ICE and DTLS side of one local transport. The [`Default`] has no credentials, candidates
+/// or fingerprints: a base to set fields on, or what a rejected section (which describes no
+/// transport) is written with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LocalTransport {
     /// `a=ice-ufrag`.
     pub ice_ufrag: String,

@@ -346,16 +346,7 @@ impl Negotiator {
         let sets = self.offer_transports(&sections);
         let locals: Vec<LocalTransport> = sets.iter().map(|set| transports(set)).collect();
         // A rejected section describes no transport and writes none.
-        let none = LocalTransport {
-            ice_ufrag: String::new(),
-            ice_pwd: String::new(),
-            candidates: Vec::new(),
-            gathering_complete: false,
-            default_address: None,
-            fingerprints: Vec::new(),
-            tls_id: None,
-            established_setup: None,
-        };
+        let none = LocalTransport::default();
         let section_transports: Vec<&LocalTransport> = (0..sections.len())
             .map(|index| {
                 sets.iter()

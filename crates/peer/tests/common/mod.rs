@@ -81,15 +81,11 @@ pub fn transport(k: usize) -> LocalTransport {
     LocalTransport {
         ice_ufrag: format!("uf{k:02}"),
         ice_pwd: format!("pwd{k:02}pwd{k:02}pwd{k:02}pwd{k:02}pw"),
-        candidates: Vec::new(),
-        gathering_complete: false,
-        default_address: None,
         fingerprints: vec![Fingerprint {
             algorithm: "sha-256".to_owned(),
             value: "AB:".repeat(31) + "AB",
         }],
-        tls_id: None,
-        established_setup: None,
+        ..LocalTransport::default()
     }
 }
 
