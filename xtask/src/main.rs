@@ -1,6 +1,7 @@
 //! Project automation, in the rust-analyzer style: `cargo xtask <task>`.
 //!
-//! * `ci`: everything CI checks: formatting, clippy with warnings denied, the full test suite,
+//! * `ci`: everything CI checks: formatting, clippy with warnings denied, the documentation
+//!   (rustdoc warnings denied) and each crate's package contents, the full test suite,
 //!   the benches in test mode, and a short run of every fuzz target.
 //! * `fuzz [--smoke | TARGET [--time SECONDS]]`: cargo-fuzz targets, seeded from the shared
 //!   corpus.
@@ -103,6 +104,7 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    docs_and_packages()?;
     // Everything below runs offline inside a loopback-only network namespace: fetch (and
     // build) first, outside it.
     cargo(&["fetch", "--manifest-path", "fuzz/Cargo.toml"])?;
@@ -113,6 +115,39 @@ fn ci() -> Result<(), String> {
     ))?;
     bench(&["--smoke"])?;
     fuzz(&["--smoke"])?;
+    Ok(())
+}
+
+/// The libraries' documentation builds without a warning (broken or private links, bad
+/// markdown), and each crate packages from what is inside it (`cargo package --list`: its
+/// sources, fixtures, README and licence files; nothing it needs lives elsewhere).
+fn docs_and_packages() -> Result<(), String> {
+    run(Command::new(cargo_bin())
+        .current_dir(root_dir())
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .args(["doc", "--no-deps", "--workspace"]))?;
+    for package in [
+        "antiphon-types",
+        "antiphon-sdp",
+        "antiphon-codec",
+        "antiphon-ice",
+        "antiphon-dtls",
+        "antiphon-peer",
+        "antiphon",
+    ] {
+        // The list itself is not needed, only that cargo can make it.
+        run(Command::new(cargo_bin())
+            .current_dir(root_dir())
+            .stdout(std::process::Stdio::null())
+            .args([
+                "package",
+                "--list",
+                "--allow-dirty",
+                "--quiet",
+                "-p",
+                package,
+            ]))?;
+    }
     Ok(())
 }
 

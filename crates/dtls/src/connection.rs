@@ -83,7 +83,10 @@ impl fmt::Debug for DtlsConnected {
     }
 }
 
-/// One DTLS-SRTP association, driven by the caller (see the [module](self) documentation).
+/// One DTLS-SRTP association with one peer, driven by the caller: datagrams and time in,
+/// datagrams, events and the next deadline out; no socket, clock or task. The peer's certificate
+/// is checked against every remote fingerprint inside the handshake, so a mismatch aborts it
+/// with `bad_certificate` before any application data flows.
 pub struct DtlsConnection {
     role: DtlsRole,
     endpoint: Endpoint,

@@ -10,7 +10,7 @@
 //!   without any I/O.
 //! * [`checklist`]: machine checks of an answer against its offer, numbered as the rules of
 //!   `JSEP-ANSWER-CHECKLIST.md`.
-//! * [`core`](crate::core): the connection as a sans-IO state machine:
+//! * [`core`]: the connection as a sans-IO state machine:
 //!   [`ConnectionCore`](crate::core::ConnectionCore) (ICE agent, DTLS, SCTP, data channels)
 //!   takes datagrams, time and commands and gives datagrams, events and the next deadline; no
 //!   socket, clock or task.

@@ -59,7 +59,7 @@ pub enum CoreEvent {
     Channel(ChannelEvent),
 }
 
-/// One transport of a peer connection (see the [module](self) documentation).
+/// One transport of a peer connection (see the [`core`](crate::core) module).
 #[derive(Debug)]
 pub struct ConnectionCore {
     agent: IceAgent,

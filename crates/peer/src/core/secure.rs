@@ -15,7 +15,8 @@ use super::channels::{ChannelError, SctpChannels};
 use crate::data_channel::{DataChannelMessage, RTCDataChannelInit};
 use crate::sctp::SctpParameters;
 
-/// DTLS plus (when a data section was negotiated) SCTP; see the [module](self) documentation.
+/// DTLS plus (when a data section was negotiated) SCTP, under whatever path ICE selected (see
+/// the [core](crate::core)).
 #[derive(Debug)]
 pub struct SecureTransport {
     config: DtlsConfig,

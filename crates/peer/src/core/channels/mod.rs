@@ -155,7 +155,7 @@ struct Channel {
     closing: bool,
 }
 
-/// The data channels of one connection (see the [module](self) documentation).
+/// The data channels of one connection (see the [`channels`](crate::core) part of the core).
 pub struct SctpChannels {
     endpoint: Endpoint,
     association: Option<(AssociationHandle, Association)>,
