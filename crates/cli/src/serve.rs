@@ -36,6 +36,10 @@ pub(crate) struct ServeArgs {
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Another origin whose pages may open the signaling WebSocket (`/ws`), e.g.
+    /// `https://app.example`; repeatable. By default only the page's own origin may.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
@@ -43,7 +47,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(serve(args.addr))?;
+    runtime.block_on(serve(args.addr, Arc::new(args.allow_origins.clone())))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -53,7 +57,7 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-async fn serve(addr: SocketAddr) -> Result<(), String> {
+async fn serve(addr: SocketAddr, allowed_origins: Arc<Vec<String>>) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
@@ -61,8 +65,9 @@ async fn serve(addr: SocketAddr) -> Result<(), String> {
     say(&format!("listening on http://{local}/"));
     loop {
         let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let allowed_origins = Arc::clone(&allowed_origins);
         tokio::spawn(async move {
-            if let Err(error) = handle(stream).await {
+            if let Err(error) = handle(stream, &allowed_origins).await {
                 say(&format!("request failed: {error}"));
             }
         });
@@ -155,9 +160,13 @@ async fn respond(
     stream.write_all(body).await.map_err(|e| e.to_string())
 }
 
-async fn handle(mut stream: TcpStream) -> Result<(), String> {
+async fn handle(mut stream: TcpStream, allowed_origins: &[String]) -> Result<(), String> {
     let request = read_request(&mut stream).await?;
     let path = request.path.split('?').next().unwrap_or("");
+    if let Err(why) = request_allowed(&request, path, allowed_origins) {
+        say(&format!("request refused: {why}"));
+        return respond(&mut stream, "403 Forbidden", "text/plain", why.as_bytes()).await;
+    }
     match (request.method.as_str(), path) {
         ("GET", "/") => {
             respond(
@@ -197,6 +206,54 @@ async fn handle(mut stream: TcpStream) -> Result<(), String> {
         }
         _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found").await,
     }
+}
+
+/// Whether `request` may be served. `Host` must name this machine by address or as `localhost`
+/// (a page of another name that resolves here, DNS rebinding, is refused); a WebSocket to
+/// `/ws` from a browser page must come from the page's own origin (`http(s)://<Host>`) or one
+/// of `allowed_origins`, so that no other site a user visits can drive their server
+/// (cross-site WebSocket hijacking). A client that sends no `Origin` is not a browser page
+/// and may connect.
+fn request_allowed(
+    request: &Request,
+    path: &str,
+    allowed_origins: &[String],
+) -> Result<(), String> {
+    let Some(host) = request.header("host") else {
+        return Err("no Host header".to_owned());
+    };
+    if !host_is_local_name(host) {
+        return Err(format!(
+            "Host {host:?} is not this server's address or localhost"
+        ));
+    }
+    if path != "/ws" {
+        return Ok(());
+    }
+    let Some(origin) = request.header("origin") else {
+        return Ok(());
+    };
+    let own = [format!("http://{host}"), format!("https://{host}")];
+    let allowed = own
+        .iter()
+        .chain(allowed_origins)
+        .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    if allowed {
+        Ok(())
+    } else {
+        Err(format!(
+            "a page of origin {origin:?} may not open /ws (--allow-origin adds origins)"
+        ))
+    }
+}
+
+/// `host[:port]` where host is an IP address (IPv6 in brackets) or `localhost`.
+fn host_is_local_name(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Sends one JSON text message to the page.

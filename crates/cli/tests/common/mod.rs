@@ -35,8 +35,14 @@ impl Drop for Server {
 
 /// Starts `antiphon serve --addr 127.0.0.1:0` and waits for the address it prints.
 pub(crate) fn serve() -> Server {
+    serve_with(&[])
+}
+
+/// [`serve`] with more arguments.
+pub(crate) fn serve_with(args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
         .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
