@@ -57,20 +57,67 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
+/// How long a shutdown waits for the sessions to close their connections.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully: no new request is accepted,
+/// every signaling session ends (a WebSocket close 1001, going away) and closes its connection
+/// (SCTP shutdown and DTLS close_notify to the peer), and the server returns (exit 0).
 async fn serve(addr: SocketAddr, allowed_origins: Arc<Vec<String>>) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     say(&format!("listening on http://{local}/"));
+    let (shutdown, shutting_down) = tokio::sync::watch::channel(false);
+    let mut requests = tokio::task::JoinSet::new();
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
     loop {
-        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
-        let allowed_origins = Arc::clone(&allowed_origins);
-        tokio::spawn(async move {
-            if let Err(error) = handle(stream, &allowed_origins).await {
-                say(&format!("request failed: {error}"));
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = accepted.map_err(|e| e.to_string())?;
+                let allowed_origins = Arc::clone(&allowed_origins);
+                let shutting_down = shutting_down.clone();
+                requests.spawn(async move {
+                    if let Err(error) = handle(stream, &allowed_origins, shutting_down).await {
+                        say(&format!("request failed: {error}"));
+                    }
+                });
             }
-        });
+            // Finished requests are reaped as they end, so the set holds the live ones.
+            Some(_) = requests.join_next(), if !requests.is_empty() => {}
+            signal = &mut signal => {
+                signal?;
+                break;
+            }
+        }
+    }
+    drop(listener);
+    let live = requests.len();
+    say(&format!("shutting down: {live} requests or sessions open"));
+    let _ = shutdown.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_LIMIT, async {
+        while requests.join_next().await.is_some() {}
+    })
+    .await;
+    match drained {
+        Ok(()) => say("shut down: every session closed"),
+        Err(_) => say(&format!(
+            "shut down: {} sessions did not close within {SHUTDOWN_LIMIT:?}",
+            requests.len()
+        )),
+    }
+    Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() -> Result<(), String> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("SIGTERM handler: {e}"))?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.map_err(|e| format!("Ctrl-C handler: {e}")),
+        _ = terminate.recv() => Ok(()),
     }
 }
 
@@ -160,7 +207,11 @@ async fn respond(
     stream.write_all(body).await.map_err(|e| e.to_string())
 }
 
-async fn handle(mut stream: TcpStream, allowed_origins: &[String]) -> Result<(), String> {
+async fn handle(
+    mut stream: TcpStream,
+    allowed_origins: &[String],
+    shutting_down: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
     let request = read_request(&mut stream).await?;
     let path = request.path.split('?').next().unwrap_or("");
     if let Err(why) = request_allowed(&request, path, allowed_origins) {
@@ -191,7 +242,7 @@ async fn handle(mut stream: TcpStream, allowed_origins: &[String]) -> Result<(),
                         .write_all(head.as_bytes())
                         .await
                         .map_err(|e| e.to_string())?;
-                    websocket(stream).await
+                    websocket(stream, shutting_down).await
                 }
                 _ => {
                     respond(
@@ -275,7 +326,10 @@ fn state_name(state: impl std::fmt::Debug) -> String {
 
 /// One signaling session: the page's offers (the first, then ICE restarts or renegotiation)
 /// go to one `RTCPeerConnection`; answers, state updates and errors go back as JSON.
-async fn websocket(stream: TcpStream) -> Result<(), String> {
+async fn websocket(
+    stream: TcpStream,
+    mut shutting_down: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
     tracing::debug!(peer = ?stream.peer_addr().ok(), "WebSocket session");
     let (mut reader, mut writer) = stream.into_split();
     let (out, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -347,9 +401,16 @@ async fn websocket(stream: TcpStream) -> Result<(), String> {
                 }
             }
         }
-        match reader.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        tokio::select! {
+            read = reader.read(&mut chunk) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            },
+            // The server shuts down: going away (RFC 6455 §7.4.1).
+            _ = shutting_down.wait_for(|down| *down) => {
+                let _ = out.send(ws::close(1001));
+                break;
+            }
         }
     }
     drop(out);
