@@ -7,6 +7,7 @@ use antiphon_ice::{IceConnectionState, IceGatheringState};
 use std::sync::Arc;
 
 use super::RTCPeerConnection;
+use super::network::Network;
 use super::task::PeerTask;
 use super::transports::TransportPath;
 use crate::description::RTCSessionDescriptionInit;
@@ -241,7 +242,7 @@ impl RTCPeerConnection {
     }
 }
 
-impl PeerTask {
+impl<N: Network> PeerTask<N> {
     /// The getStats report now: a `transport` report per transport (one `closed` one after
     /// `close()`, one `new` one before the first description).
     fn stats(
@@ -251,7 +252,7 @@ impl PeerTask {
         sctp: Option<&SctpTransport>,
         certificate: &Certificate,
     ) -> RTCStatsReport {
-        let dtls_state = |path: Option<&TransportPath>| match (path, state) {
+        let dtls_state = |path: Option<&TransportPath<N::Sockets>>| match (path, state) {
             (_, RTCPeerConnectionState::Closed) => "closed",
             (Some(path), _) if path.dtls.is_some() => "connected",
             (_, RTCPeerConnectionState::Failed) => "failed",

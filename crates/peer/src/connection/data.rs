@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::RTCPeerConnection;
+use super::network::Network;
 use super::task::PeerTask;
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, RTCDataChannelState};
 use crate::error::{Error, InvalidStateReason};
@@ -30,7 +31,7 @@ impl RTCPeerConnection {
     }
 }
 
-impl PeerTask {
+impl<N: Network> PeerTask<N> {
     /// `createDataChannel`: a `connecting` channel, opened on the association if SCTP runs,
     /// else kept (and a data section asked for) until it does.
     pub(crate) fn create_data_channel(

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use antiphon_sdp::SessionDescription;
 
+use super::network::Network;
 use super::task::PeerTask;
 use super::{RTCPeerConnection, STUN_LOOKUP_LIMIT};
 
@@ -29,7 +30,7 @@ impl RTCPeerConnection {
     }
 }
 
-impl PeerTask {
+impl<N: Network> PeerTask<N> {
     /// Our restart offer was applied: each transport whose section in it carries the
     /// credentials made for the restart takes them (RFC 8445 §9).
     pub(crate) fn take_restart_credentials(&mut self, now: Instant) {

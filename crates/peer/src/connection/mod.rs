@@ -14,7 +14,10 @@
 mod attributes;
 mod data;
 mod ice;
+mod network;
 mod signaling;
+#[cfg(test)]
+mod simulated;
 mod task;
 mod transports;
 
@@ -178,6 +181,7 @@ impl RTCPeerConnection {
             dtls: dtls.clone(),
         };
         let mut task = PeerTask::new(
+            network::Udp,
             negotiator,
             certificate.clone(),
             options.bind,

@@ -9,6 +9,7 @@ use antiphon_ice::{Candidate, IceCredentials, IceRole};
 use antiphon_dtls::Certificate;
 use antiphon_sdp::SessionDescription;
 
+use super::network::Network;
 use super::task::PeerTask;
 use super::transports::TransportPath;
 use crate::answer::LocalTransport;
@@ -25,7 +26,7 @@ use crate::transport::describing_section;
 /// The remote side of the transport carrying these sections.
 type RemoteSide = (Vec<usize>, RemoteTransport);
 
-impl PeerTask {
+impl<N: Network> PeerTask<N> {
     /// `createOffer()` (also the implicit `setLocalDescription`'s): the transports the offer
     /// needs are bound first (one for all sections, or one each under `max-compat`).
     pub(crate) fn create_offer(
@@ -336,8 +337,8 @@ impl PeerTask {
 /// Our side of the transport carrying `sections` (its first section names it) for a
 /// description: with the pending restart credentials in an offer (`restarting`); fresh
 /// credentials and no candidates if no transport carries it.
-fn local_transport(
-    paths: &[TransportPath],
+fn local_transport<S>(
+    paths: &[TransportPath<S>],
     certificate: &Certificate,
     sections: &[usize],
     restarting: bool,

@@ -27,6 +27,7 @@ use antiphon_ice::{
 };
 use tokio::sync::{mpsc, watch};
 
+use super::network::{Network, PathSockets, Udp};
 use super::transports::TransportPath;
 use crate::core::{CoreEvent, SecureTransport};
 use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
@@ -59,11 +60,14 @@ impl Outputs {
     }
 }
 
-/// The task's state (see the [module](self) documentation).
-pub(crate) struct PeerTask {
+/// The task's state (see the [module](self) documentation), over the real network ([`Udp`])
+/// or, in the simulator tests, a simulated one.
+pub(crate) struct PeerTask<N: Network = Udp> {
     pub(crate) negotiator: Negotiator,
+    /// Where the transports' sockets come from.
+    pub(crate) network: N,
     /// The transports, from the first description that needs one to `close()`.
-    pub(crate) paths: Vec<TransportPath>,
+    pub(crate) paths: Vec<TransportPath<N::Sockets>>,
     /// `iceGatheringState` over every transport.
     pub(crate) gathering_state: IceGatheringState,
     /// The `null` candidate (end of every transport's gathering) was reported.
@@ -93,13 +97,14 @@ pub(crate) struct PeerTask {
     pub(crate) outgoing: VecDeque<(usize, Transmit)>,
 }
 
-impl PeerTask {
-    /// A task for a new connection, with the receiving ends of its queues.
+impl<N: Network> PeerTask<N> {
+    /// A task for a new connection over `network`, with the receiving ends of its queues.
     #[expect(
         clippy::too_many_arguments,
         reason = "the parts of a new connection, once"
     )]
     pub(crate) fn new(
+        network: N,
         negotiator: Negotiator,
         certificate: Certificate,
         bind: Vec<IpAddr>,
@@ -112,6 +117,7 @@ impl PeerTask {
         let hub = ChannelHub::new(commands_tx, sctp_slot, Some(outputs.events.clone()));
         Self {
             negotiator,
+            network,
             paths: Vec::new(),
             gathering_state: IceGatheringState::New,
             end_surfaced: false,
@@ -130,7 +136,9 @@ impl PeerTask {
             outgoing: VecDeque::new(),
         }
     }
+}
 
+impl PeerTask<Udp> {
     /// Runs until the last handle is gone.
     pub(crate) async fn run(mut self) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
@@ -207,9 +215,11 @@ impl PeerTask {
         }
         self.close(Instant::now());
     }
+}
 
+impl<N: Network> PeerTask<N> {
     /// Every transport's timers due at `now`.
-    fn handle_timeouts(&mut self, now: Instant) {
+    pub(crate) fn handle_timeouts(&mut self, now: Instant) {
         for path in &mut self.paths {
             if path.core.poll_timeout().is_some_and(|due| due <= now) {
                 path.core.handle_timeout(now);
@@ -383,7 +393,7 @@ impl PeerTask {
 /// The DTLS and SCTP part of the transport carrying the data channels: the one SCTP runs on,
 /// else (before it starts) the first. A function of the transports alone, so that the task's
 /// other fields (the channel hub) stay free to borrow beside it.
-pub(crate) fn sctp_secure(paths: &mut [TransportPath]) -> Option<&mut SecureTransport> {
+pub(crate) fn sctp_secure<S>(paths: &mut [TransportPath<S>]) -> Option<&mut SecureTransport> {
     let index = paths
         .iter()
         .position(|p| p.core.sctp_parameters().is_some())

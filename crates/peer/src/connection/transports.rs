@@ -18,6 +18,7 @@ use antiphon_ice::{
     IceRole, UdpSockets,
 };
 
+use super::network::{Network, PathSockets};
 use super::task::PeerTask;
 use crate::answer::LocalTransport;
 use crate::core::ConnectionCore;
@@ -27,12 +28,12 @@ use crate::events::PeerConnectionEvent;
 use crate::gathering::Gathering;
 use crate::setup::TransportPlan;
 
-/// One ICE + DTLS transport of the connection.
-pub(crate) struct TransportPath {
+/// One ICE + DTLS transport of the connection, with its sockets `S`.
+pub(crate) struct TransportPath<S = UdpSockets> {
     /// The sections it carries; in a description, the first of them in use there describes it.
     pub(crate) sections: Vec<usize>,
     pub(crate) core: ConnectionCore,
-    pub(crate) sockets: UdpSockets,
+    pub(crate) sockets: S,
     pub(crate) gathering: Gathering,
     /// The credentials our pending restart offer carries for it; the agent takes them when
     /// that offer is applied, not when it is created.
@@ -41,7 +42,7 @@ pub(crate) struct TransportPath {
     pub(crate) dtls: Option<Arc<DtlsInfo>>,
 }
 
-impl TransportPath {
+impl<S> TransportPath<S> {
     /// Our side of this transport for a description: the agent's credentials (in an offer,
     /// `restarting`, the pending restart's if any), the candidates found so far, whether
     /// gathering is complete.
@@ -69,7 +70,7 @@ impl TransportPath {
     }
 }
 
-impl PeerTask {
+impl<N: Network> PeerTask<N> {
     /// The transport carrying section `index`.
     pub(crate) fn path_of(&self, index: usize) -> Option<usize> {
         self.paths.iter().position(|p| p.sections.contains(&index))
@@ -97,7 +98,9 @@ impl PeerTask {
             .remote_description()
             .is_some_and(|d| d.parsed.ice_lite());
         config.stun_servers.extend_from_slice(stun_servers);
-        let sockets = UdpSockets::bind(&self.bind)
+        let sockets = self
+            .network
+            .bind(&self.bind)
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
         let mut agent = IceAgent::new(now, config, role, IceCredentials::generate());
         agent.gather(&sockets.local_addresses());
@@ -158,7 +161,7 @@ impl PeerTask {
         for mut path in std::mem::take(&mut self.paths) {
             let duplicate = kept
                 .iter()
-                .any(|k: &TransportPath| k.sections == path.sections);
+                .any(|k: &TransportPath<N::Sockets>| k.sections == path.sections);
             if layout.contains(&path.sections) && !duplicate {
                 kept.push(path);
             } else {
