@@ -62,6 +62,25 @@ pub enum PeerConnectionEvent {
     /// `negotiationneeded`: something changed that needs an offer/answer exchange (fired in
     /// `stable`, once until an exchange completes).
     NegotiationNeeded,
+    /// `track`: a remote description says the peer sends media on a section (W3C "process the
+    /// addition of a remote track"), once until a later one says it stopped.
+    Track(RTCTrackEvent),
+}
+
+/// What the `track` event says: which transceiver receives, and the remote track's ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RTCTrackEvent {
+    /// The transceiver that receives it.
+    pub transceiver: Option<crate::TransceiverId>,
+    /// The section's mid.
+    pub mid: String,
+    /// Audio or video.
+    pub kind: antiphon_codec::MediaKind,
+    /// The remote track's id (`a=msid` appdata), if the description names one.
+    pub track_id: Option<String>,
+    /// The remote MediaStream ids (`a=msid`; `-` means none).
+    pub stream_ids: Vec<String>,
 }
 
 /// Moves the connection state to `new` and emits `connectionstatechange` if it changed;

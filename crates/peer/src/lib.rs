@@ -93,6 +93,7 @@ pub use error::{
 };
 pub use events::{
     PeerConnectionEvent, PeerConnectionEvents, RTCIceCandidateInit, RTCPeerConnectionState,
+    RTCTrackEvent,
 };
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};

@@ -227,3 +227,63 @@ async fn a_direction_change_and_a_stop_ask_for_negotiation_and_reach_the_next_of
     );
     b.close().await;
 }
+
+/// The `track` events `events` holds now.
+fn tracks(events: &mut antiphon_peer::PeerConnectionEvents) -> Vec<antiphon_peer::RTCTrackEvent> {
+    std::iter::from_fn(|| events.try_recv())
+        .filter_map(|event| match event {
+            PeerConnectionEvent::Track(track) => Some(track),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_fires_when_the_remote_starts_sending_and_again_after_it_stopped() {
+    let (a, b) = (peer(), peer());
+    let mut b_events = b.subscribe();
+    let audio = a
+        .add_track(
+            antiphon_peer::MediaStreamTrack {
+                id: "mic".to_owned(),
+                kind: MediaKind::Audio,
+            },
+            vec!["stream".to_owned()],
+        )
+        .await
+        .expect("a track");
+    a.add_transceiver(
+        MediaKind::Video,
+        RTCRtpTransceiverInit::default().with_direction(Direction::RecvOnly),
+    )
+    .await
+    .expect("video to receive");
+    negotiate(&a, &b).await;
+    let fired = tracks(&mut b_events);
+    assert_eq!(fired.len(), 1, "audio only: a sends no video: {fired:?}");
+    assert_eq!(fired[0].mid, "0");
+    assert_eq!(fired[0].kind, MediaKind::Audio);
+    assert_eq!(fired[0].track_id.as_deref(), Some("mic"));
+    assert_eq!(fired[0].stream_ids, ["stream"]);
+    assert!(
+        fired[0].transceiver.is_some(),
+        "the transceiver the offer made"
+    );
+
+    negotiate(&a, &b).await;
+    assert!(
+        tracks(&mut b_events).is_empty(),
+        "still sending: no second event"
+    );
+
+    a.set_direction(audio, Direction::Inactive)
+        .await
+        .expect("stops");
+    negotiate(&a, &b).await;
+    assert!(tracks(&mut b_events).is_empty());
+    a.set_direction(audio, Direction::SendRecv)
+        .await
+        .expect("sends again");
+    negotiate(&a, &b).await;
+    assert_eq!(tracks(&mut b_events).len(), 1, "sending again fires again");
+}

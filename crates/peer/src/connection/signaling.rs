@@ -17,7 +17,7 @@ use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::error::{
     Error, InvalidAccessReason, InvalidStateReason, OperationReason, TypeErrorReason,
 };
-use crate::events::{PeerConnectionEvent, RTCIceCandidateInit};
+use crate::events::{PeerConnectionEvent, RTCIceCandidateInit, RTCTrackEvent};
 use crate::negotiator::Applied;
 use crate::setup::{RemoteTransport, TransportPlan, plan_transports};
 use crate::signaling::{RTCSignalingState, Side};
@@ -184,8 +184,61 @@ impl<N: Network> PeerTask<N> {
             }
             core.take_remote(now, remote);
         }
+        self.process_remote_tracks();
         self.finish_applying(now, &applied, plans);
         Ok(())
+    }
+
+    /// W3C "process remote tracks": each audio or video section in which the remote
+    /// description now sends (`sendrecv`, `sendonly`) and did not before fires `track`; one in
+    /// which it stopped (or that it rejected) may fire again later.
+    fn process_remote_tracks(&mut self) {
+        let Some(remote) = self.negotiator.remote_description() else {
+            return;
+        };
+        let mut added = Vec::new();
+        for section in &remote.parsed.media {
+            let Some(mid) = section.mid() else { continue };
+            let kind = match section.kind {
+                antiphon_sdp::MediaKind::Audio => antiphon_codec::MediaKind::Audio,
+                antiphon_sdp::MediaKind::Video => antiphon_codec::MediaKind::Video,
+                _ => continue,
+            };
+            let sends = section.port != 0
+                && section
+                    .direction()
+                    .unwrap_or(antiphon_sdp::Direction::SendRecv)
+                    .sends();
+            if !sends {
+                self.receiving.remove(mid);
+                continue;
+            }
+            if !self.receiving.insert(mid.to_owned()) {
+                continue;
+            }
+            let msids = section.attributes.iter().filter_map(|a| match a {
+                antiphon_sdp::Attribute::Msid(msid) => Some(msid),
+                _ => None,
+            });
+            added.push(RTCTrackEvent {
+                transceiver: self
+                    .negotiator
+                    .transceivers()
+                    .iter()
+                    .find(|t| t.mid.as_deref() == Some(mid))
+                    .map(|t| t.id),
+                mid: mid.to_owned(),
+                kind,
+                track_id: msids.clone().find_map(|m| m.track_id.clone()),
+                stream_ids: msids
+                    .filter(|m| m.stream_id != "-")
+                    .map(|m| m.stream_id.clone())
+                    .collect(),
+            });
+        }
+        for track in added {
+            self.outputs.events.send(PeerConnectionEvent::Track(track));
+        }
     }
 
     /// What the applied remote description gives the transports, checked before anything

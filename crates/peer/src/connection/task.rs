@@ -76,6 +76,9 @@ pub(crate) struct PeerTask<N: Network = Udp> {
     pub(crate) ice_state_reported: IceConnectionState,
     /// `restartIce()` was called: the next offer carries new ICE credentials.
     pub(crate) restart_ice: bool,
+    /// The mids whose remote track a `track` event announced (W3C [[FiredDirection]]
+    /// includes receiving).
+    pub(crate) receiving: std::collections::HashSet<String>,
     /// W3C's negotiation-needed flag: `negotiationneeded` was fired and no exchange has
     /// completed since.
     pub(crate) negotiation_needed: bool,
@@ -123,6 +126,7 @@ impl<N: Network> PeerTask<N> {
             end_surfaced: false,
             ice_state_reported: IceConnectionState::New,
             restart_ice: false,
+            receiving: std::collections::HashSet::new(),
             negotiation_needed: false,
             sctp_started: false,
             certificate,
