@@ -46,17 +46,22 @@ impl<N: Network> PeerTask<N> {
         } else if self.restart_ice {
             // RFC 8445 §9: the offer carries new credentials; the live agents keep their own
             // until the offer is applied, so an offer that never is changes nothing.
-            for path in &mut self.paths {
-                path.restart.get_or_insert_with(IceCredentials::generate);
+            for index in 0..self.paths.len() {
+                if self.paths[index].restart.is_none() {
+                    let credentials = self.fresh_credentials();
+                    self.paths[index].restart = Some(credentials);
+                }
             }
         }
+        let fallback = self.fresh_credentials();
         let PeerTask {
             negotiator,
             paths,
             certificate,
             ..
         } = self;
-        negotiator.create_offer_with(|set| local_transport(paths, certificate, set, true))
+        negotiator
+            .create_offer_with(|set| local_transport(paths, certificate, set, true, &fallback))
     }
 
     /// `createAnswer()` (also the implicit `setLocalDescription`'s): each transport the answer
@@ -72,13 +77,16 @@ impl<N: Network> PeerTask<N> {
         for set in &sets {
             self.ensure_path(now, set, IceRole::Controlled, stun_servers)?;
         }
+        let fallback = self.fresh_credentials();
         let PeerTask {
             negotiator,
             paths,
             certificate,
             ..
         } = self;
-        negotiator.create_answer(|section| local_transport(paths, certificate, &[section], false))
+        negotiator.create_answer(|section| {
+            local_transport(paths, certificate, &[section], false, &fallback)
+        })
     }
 
     /// `restartIce()`.
@@ -168,6 +176,7 @@ impl<N: Network> PeerTask<N> {
             let Some(index) = sections.first().and_then(|&s| self.path_of(s)) else {
                 continue;
             };
+            let fresh = self.fresh_credentials();
             let core = &mut self.paths[index].core;
             let before = previous
                 .iter()
@@ -180,7 +189,7 @@ impl<N: Network> PeerTask<N> {
                 // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials
                 // too, and the agent starts over with the offer's credentials and candidates.
                 tracing::info!(transport = index, "the remote offer restarts ICE");
-                core.restart_ice(now, IceCredentials::generate());
+                core.restart_ice(now, fresh);
             }
             core.take_remote(now, remote);
         }
@@ -388,23 +397,21 @@ impl<N: Network> PeerTask<N> {
 }
 
 /// Our side of the transport carrying `sections` (its first section names it) for a
-/// description: with the pending restart credentials in an offer (`restarting`); fresh
+/// description: with the pending restart credentials in an offer (`restarting`); `fallback`
 /// credentials and no candidates if no transport carries it.
 fn local_transport<S>(
     paths: &[TransportPath<S>],
     certificate: &Certificate,
     sections: &[usize],
     restarting: bool,
+    fallback: &IceCredentials,
 ) -> LocalTransport {
     let path = sections
         .first()
         .and_then(|first| paths.iter().find(|p| p.sections.contains(first)));
     match path {
         Some(path) => path.local_transport(certificate, restarting),
-        None => {
-            let credentials = IceCredentials::generate();
-            LocalTransport::new(credentials.ufrag(), credentials.pwd(), certificate)
-        }
+        None => LocalTransport::new(fallback.ufrag(), fallback.pwd(), certificate),
     }
 }
 

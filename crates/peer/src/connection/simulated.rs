@@ -25,7 +25,7 @@ use crate::configuration::RTCBundlePolicy;
 use crate::data_channel::{RTCDataChannelInit, RTCDataChannelState};
 use crate::description::RTCSessionDescriptionInit;
 use crate::events::{EventSender, RTCPeerConnectionState};
-use crate::negotiator::{Negotiator, OsEntropy};
+use crate::negotiator::{Entropy, Negotiator};
 use crate::transceiver::RTCRtpTransceiverInit;
 
 /// Datagrams the connection sent, for the test to put on the network.
@@ -67,8 +67,22 @@ impl Network for SimHost {
     }
 }
 
-/// A connection's task on host `ip`, with `policy`.
-fn peer(ip: [u8; 4], policy: RTCBundlePolicy) -> (PeerTask<SimHost>, Outbox) {
+/// Entropy from a seed: ICE credentials, tie-breakers and transaction ids as every run of the
+/// seed draws them (DTLS keys still come from the crypto library's generator).
+struct SeededEntropy(rand::rngs::StdRng);
+
+impl Entropy for SeededEntropy {
+    fn next_u32(&mut self) -> u32 {
+        rand::RngCore::next_u32(&mut self.0)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        rand::RngCore::next_u64(&mut self.0)
+    }
+}
+
+/// A connection's task on host `ip`, with `policy`, its randomness from `seed`.
+fn peer(ip: [u8; 4], policy: RTCBundlePolicy, seed: u64) -> (PeerTask<SimHost>, Outbox) {
     let outbox = Outbox::default();
     let host = SimHost {
         ip: IpAddr::from(ip),
@@ -79,7 +93,7 @@ fn peer(ip: [u8; 4], policy: RTCBundlePolicy) -> (PeerTask<SimHost>, Outbox) {
     let negotiator = Negotiator::new(
         std::sync::Arc::new(Capabilities::browser_default()),
         options,
-        Box::new(OsEntropy),
+        Box::new(SeededEntropy(rand::SeedableRng::seed_from_u64(seed))),
     );
     let certificate = Certificate::generate(&CertificateOptions::default()).expect("a certificate");
     let outputs = Outputs {
@@ -143,8 +157,8 @@ fn deliver(peers: &mut [&mut PeerTask<SimHost>], now: Instant, transmit: &Transm
 fn every_transport_connects(seed: u64, link: LinkConfig) -> Duration {
     let start = Instant::now();
     let mut now = start;
-    let (mut a, a_out) = peer([10, 0, 0, 1], RTCBundlePolicy::MaxCompat);
-    let (mut b, b_out) = peer([10, 0, 0, 2], RTCBundlePolicy::Balanced);
+    let (mut a, a_out) = peer([10, 0, 0, 1], RTCBundlePolicy::MaxCompat, seed);
+    let (mut b, b_out) = peer([10, 0, 0, 2], RTCBundlePolicy::Balanced, seed ^ 0x5eed);
     for kind in [MediaKind::Audio, MediaKind::Video] {
         a.negotiator
             .add_transceiver(kind, RTCRtpTransceiverInit::default())

@@ -102,7 +102,10 @@ impl<N: Network> PeerTask<N> {
             .network
             .bind(&self.bind)
             .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
-        let mut agent = IceAgent::new(now, config, role, IceCredentials::generate());
+        let mut rng = self.random();
+        config.seed = Some(rand::Rng::random(&mut rng));
+        let credentials = IceCredentials::generate_with(&mut rng);
+        let mut agent = IceAgent::new(now, config, role, credentials);
         agent.gather(&sockets.local_addresses());
         let core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
         self.paths.push(TransportPath {
@@ -118,6 +121,16 @@ impl<N: Network> PeerTask<N> {
         // description is made; the first STUN requests leave.
         self.after(now);
         Ok(self.paths.len() - 1)
+    }
+
+    /// A generator seeded from the negotiator's injected entropy.
+    pub(crate) fn random(&mut self) -> rand::rngs::StdRng {
+        rand::SeedableRng::from_seed(self.negotiator.entropy_seed())
+    }
+
+    /// Fresh ICE credentials, from the injected entropy.
+    pub(crate) fn fresh_credentials(&mut self) -> IceCredentials {
+        IceCredentials::generate_with(&mut self.random())
     }
 
     /// The transport carrying the first of `sections` (else any of them) now carries them all.

@@ -479,6 +479,18 @@ impl Negotiator {
         Ok(self.offer_transports(&sections))
     }
 
+    /// 32 bytes from the injected [`Entropy`], to seed what else the connection draws at
+    /// random (ICE credentials, the agents' tie-breakers and transaction ids): the whole
+    /// connection takes its randomness from one source its creator chose (DTLS keys excepted,
+    /// which come from the crypto library's own generator, as keys must).
+    pub(crate) fn entropy_seed(&mut self) -> [u8; 32] {
+        let mut seed = [0u8; 32];
+        for chunk in seed.chunks_exact_mut(8) {
+            chunk.copy_from_slice(&self.entropy.next_u64().to_le_bytes());
+        }
+        seed
+    }
+
     /// `createOffer`'s state check, before any socket is bound.
     pub(crate) fn signaling_state_allows_offer(&self) -> Result<(), Error> {
         let state = self.signaling_state();
