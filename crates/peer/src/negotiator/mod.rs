@@ -2,7 +2,7 @@
 //! transceivers, and answer creation. [`crate::RTCPeerConnection`] wraps it with ICE, DTLS
 //! and SCTP; tests drive it directly.
 
-mod offer_transports;
+mod layout;
 mod remote_checks;
 mod transceivers;
 
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use antiphon_codec::{Capabilities, Direction, MediaKind as CodecKind};
 use antiphon_sdp::{self as sdp, MediaKind, SessionDescription};
 
-use crate::answer::{self, AnswerContext, AnswerExplanation, AnswerOptions, LocalTransport};
+use crate::answer::{self, AnswerExplanation, AnswerOptions, LocalTransport};
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::error::{Error, InvalidModificationReason, InvalidStateReason};
 use crate::signaling::{RTCSignalingState, Side};
@@ -669,56 +669,6 @@ impl Negotiator {
         tracing::trace!(explanation = %written.explanation, "answer created");
         self.last_explanation = Some(written.explanation);
         Ok(RTCSessionDescriptionInit::answer(text))
-    }
-
-    /// Every decision of the answer `createAnswer` would make now.
-    fn answer_plan(&self) -> Result<answer::AnswerPlan, Error> {
-        self.ensure_open()?;
-        let offer = match self.pending_remote.as_ref() {
-            Some(offer) if self.signaling_state.can_create_answer() => offer,
-            _ => {
-                return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
-                    state: self.signaling_state,
-                }));
-            }
-        };
-        let local_sections: Vec<_> = offer
-            .parsed
-            .media
-            .iter()
-            .map(|section| {
-                self.transceiver_for(section)
-                    .map(|t| t.local_section(&self.cname))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let context = AnswerContext {
-            offer: &offer.parsed,
-            local_sections: &local_sections,
-            capabilities: &self.capabilities,
-            options: &self.options,
-        };
-        Ok(answer::plan_answer(&context))
-    }
-
-    /// The transports the answer to the pending remote offer needs: for each, the sections it
-    /// carries (the owning one first). What the connection binds sockets for on a remote offer.
-    pub(crate) fn answer_layout(&self) -> Result<Vec<Vec<usize>>, Error> {
-        let plan = self.answer_plan()?;
-        let bundle = plan.bundle();
-        Ok(bundle
-            .transports
-            .iter()
-            .enumerate()
-            .map(|(k, &owner)| {
-                let mut sections = vec![owner];
-                sections.extend(
-                    (0..bundle.sections.len())
-                        .filter(|&i| i != owner && bundle.sections[i].transport() == Some(k)),
-                );
-                sections
-            })
-            .collect())
     }
 
     /// `setLocalDescription(description)`; an answer must be the last created one (no munging).

@@ -1,8 +1,11 @@
-//! Which sections of our offer share a transport (RFC 9429 §5.2.1, §5.2.2; RFC 8843).
+//! Which sections share a transport (RFC 9429 §5.2.1, §5.2.2, §5.3.1; RFC 8843): in our
+//! offers, and in our answer to the pending remote offer.
 
 use super::Negotiator;
+use crate::answer::{self, AnswerContext};
 use crate::configuration::RTCBundlePolicy;
 use crate::description::RTCSdpType;
+use crate::error::{Error, InvalidStateReason};
 
 impl Negotiator {
     /// Which sections of an offer of `sections` share a transport (see
@@ -62,5 +65,55 @@ impl Negotiator {
             }
         }
         sets
+    }
+
+    /// Every decision of the answer `createAnswer` would make now.
+    pub(super) fn answer_plan(&self) -> Result<answer::AnswerPlan, Error> {
+        self.ensure_open()?;
+        let offer = match self.pending_remote.as_ref() {
+            Some(offer) if self.signaling_state.can_create_answer() => offer,
+            _ => {
+                return Err(Error::InvalidState(InvalidStateReason::NoRemoteOffer {
+                    state: self.signaling_state,
+                }));
+            }
+        };
+        let local_sections: Vec<_> = offer
+            .parsed
+            .media
+            .iter()
+            .map(|section| {
+                self.transceiver_for(section)
+                    .map(|t| t.local_section(&self.cname))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let context = AnswerContext {
+            offer: &offer.parsed,
+            local_sections: &local_sections,
+            capabilities: &self.capabilities,
+            options: &self.options,
+        };
+        Ok(answer::plan_answer(&context))
+    }
+
+    /// The transports the answer to the pending remote offer needs: for each, the sections it
+    /// carries (the owning one first). What the connection binds sockets for on a remote offer.
+    pub(crate) fn answer_layout(&self) -> Result<Vec<Vec<usize>>, Error> {
+        let plan = self.answer_plan()?;
+        let bundle = plan.bundle();
+        Ok(bundle
+            .transports
+            .iter()
+            .enumerate()
+            .map(|(k, &owner)| {
+                let mut sections = vec![owner];
+                sections.extend(
+                    (0..bundle.sections.len())
+                        .filter(|&i| i != owner && bundle.sections[i].transport() == Some(k)),
+                );
+                sections
+            })
+            .collect())
     }
 }
