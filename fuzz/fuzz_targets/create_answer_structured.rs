@@ -172,11 +172,15 @@ fuzz_target!(|offer: Offer| {
             ..LocalSection::default()
         })
         .collect();
-    let options = AnswerOptions::default().with_bundle_policy([
-            RTCBundlePolicy::Balanced,
-            RTCBundlePolicy::MaxBundle,
-            RTCBundlePolicy::MaxCompat,
-        ][usize::from(offer.policy) % 3]).with_rtcp_mux_policy(if offer.negotiate_mux {
+    let options = AnswerOptions::default()
+        .with_bundle_policy(
+            [
+                RTCBundlePolicy::Balanced,
+                RTCBundlePolicy::MaxBundle,
+                RTCBundlePolicy::MaxCompat,
+            ][usize::from(offer.policy) % 3],
+        )
+        .with_rtcp_mux_policy(if offer.negotiate_mux {
             RTCRtcpMuxPolicy::Negotiate
         } else {
             RTCRtcpMuxPolicy::Require

@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use antiphon_dtls::{
-    Certificate, CertificateFingerprint, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters,
-    DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
+    Certificate, CertificateFingerprint, CertificateOptions, DtlsConfig, DtlsConnection, DtlsEvent,
+    DtlsParameters, DtlsRole, DtlsTransportState, Fingerprint, HashAlgorithm,
 };
 use libfuzzer_sys::fuzz_target;
 
