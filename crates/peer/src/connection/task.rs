@@ -147,7 +147,10 @@ impl PeerTask<Udp> {
     pub(crate) async fn run(mut self) {
         let mut buffer = vec![0u8; MAX_DATAGRAM];
         let progress = self.hub.progress();
+        let mut turns = 0usize;
         loop {
+            turns = turns.wrapping_add(1);
+            let turn = turns;
             let now = Instant::now();
             if self
                 .paths
@@ -196,7 +199,13 @@ impl PeerTask<Udp> {
                     }
                 }
                 (path, local, source, n) = std::future::poll_fn(|cx| {
-                    for (index, sockets) in first.into_iter().chain(more.iter().copied()).enumerate() {
+                    // Each turn starts at the next transport, so a busy one cannot keep the
+                    // others' datagrams waiting.
+                    let count = 1 + more.len();
+                    for k in 0..count {
+                        let index = (turn + k) % count;
+                        let sockets = if index == 0 { first } else { more.get(index - 1).copied() };
+                        let Some(sockets) = sockets else { continue };
                         if let std::task::Poll::Ready((local, source, n)) =
                             sockets.poll_recv(cx, &mut buffer)
                         {
