@@ -6,11 +6,10 @@
 use antiphon_dtls::{DtlsRole, Fingerprint};
 use antiphon_ice::{Candidate, IceCredentials};
 
-use crate::description::RTCSdpType;
 use crate::error::{Error, InvalidAccessReason};
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpParameters;
-use crate::transport::{describing_section, dtls_role, layout, remote_fingerprints};
+use crate::transport::{describing_section, dtls_role, layout, remote_fingerprints, section_ufrag};
 
 /// What starting one transport needs, computed before anything is started: a description
 /// whose transport cannot be used (no usable fingerprint, conflicting `a=setup`) is refused
@@ -33,16 +32,12 @@ pub(crate) struct TransportPlan {
 /// fingerprints; SCTP for the one carrying the data section. Empty unless both current
 /// descriptions exist.
 pub(crate) fn plan_transports(negotiator: &Negotiator) -> Result<Vec<TransportPlan>, Error> {
-    let (Some(local), Some(remote)) = (
+    let (Some(local), Some(remote), Some(answer)) = (
         negotiator.current_local_description(),
         negotiator.current_remote_description(),
+        negotiator.current_answer(),
     ) else {
         return Ok(Vec::new());
-    };
-    let answer = if local.sdp_type == RTCSdpType::Offer {
-        &remote.parsed
-    } else {
-        &local.parsed
     };
     let (local, remote) = (&local.parsed, &remote.parsed);
     let sctp = SctpParameters::negotiated(local, remote);
@@ -91,7 +86,7 @@ impl RemoteTransport {
             });
         };
         let section = &remote.media[index];
-        let ufrag = section.ice_ufrag().or_else(|| remote.ice_ufrag());
+        let ufrag = section_ufrag(remote, index);
         let pwd = section.ice_pwd().or_else(|| remote.ice_pwd());
         let credentials = match (ufrag, pwd) {
             (Some(ufrag), Some(pwd)) => Some(IceCredentials::new(ufrag, pwd).map_err(|_| {

@@ -48,6 +48,15 @@ pub(crate) fn describing_section(description: &SessionDescription, index: usize)
         .find(|&i| description.media[i].port != 0)
 }
 
+/// The `a=ice-ufrag` of section `index` (or, when it has none, the session's).
+pub(crate) fn section_ufrag(description: &SessionDescription, index: usize) -> Option<&str> {
+    description
+        .media
+        .get(index)?
+        .ice_ufrag()
+        .or_else(|| description.ice_ufrag())
+}
+
 /// The section is in use: a port, or bundled with `a=bundle-only`.
 fn in_use(section: &MediaDescription) -> bool {
     section.port != 0

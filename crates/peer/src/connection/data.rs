@@ -61,17 +61,19 @@ impl<N: Network> PeerTask<N> {
 
     /// SCTP started: the channels created before open on it.
     fn attach_pending_channels(&mut self, now: Instant) {
-        let pending = std::mem::take(&mut self.pending_channels);
-        let PeerTask { paths, hub, .. } = self;
-        let Some(secure) = paths
-            .iter_mut()
-            .find(|p| p.core.sctp_parameters().is_some())
-            .and_then(|p| p.core.secure().ok())
-        else {
-            self.pending_channels = pending;
+        let Some(index) = super::task::sctp_path(&self.paths) else {
             return;
         };
-        for (channel, inbound) in pending {
+        let PeerTask {
+            paths,
+            hub,
+            pending_channels,
+            ..
+        } = self;
+        let Ok(secure) = paths[index].core.secure() else {
+            return;
+        };
+        for (channel, inbound) in pending_channels.drain(..) {
             hub.attach(now, secure, channel, inbound);
         }
     }

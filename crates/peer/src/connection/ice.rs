@@ -9,6 +9,7 @@ use antiphon_sdp::SessionDescription;
 use super::network::Network;
 use super::task::PeerTask;
 use super::{RTCPeerConnection, STUN_LOOKUP_LIMIT};
+use crate::transport::section_ufrag;
 
 impl RTCPeerConnection {
     /// The configured STUN servers' addresses, looked up once (a name that does not resolve
@@ -62,11 +63,9 @@ impl<N: Network> PeerTask<N> {
 /// The `a=ice-ufrag` our `description` gives the transport carrying `sections` (in the first
 /// of them in use there, else at session level).
 pub(crate) fn local_ufrag(description: &SessionDescription, sections: &[usize]) -> Option<String> {
-    let section = sections
+    let index = sections
         .iter()
-        .find_map(|&i| description.media.get(i).filter(|m| m.port != 0))?;
-    section
-        .ice_ufrag()
-        .or_else(|| description.ice_ufrag())
-        .map(str::to_owned)
+        .copied()
+        .find(|&i| description.media.get(i).is_some_and(|m| m.port != 0))?;
+    section_ufrag(description, index).map(str::to_owned)
 }

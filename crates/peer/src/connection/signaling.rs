@@ -21,7 +21,7 @@ use crate::events::{PeerConnectionEvent, RTCIceCandidateInit, RTCTrackEvent};
 use crate::negotiator::Applied;
 use crate::setup::{RemoteTransport, TransportPlan, plan_transports};
 use crate::signaling::{RTCSignalingState, Side};
-use crate::transport::describing_section;
+use crate::transport::{describing_section, section_ufrag};
 
 /// The remote side of the transport carrying these sections.
 type RemoteSide = (Vec<usize>, RemoteTransport);
@@ -36,10 +36,7 @@ impl<N: Network> PeerTask<N> {
     ) -> Result<RTCSessionDescriptionInit, Error> {
         self.negotiator.signaling_state_allows_offer()?;
         let sets = self.negotiator.offer_layout()?;
-        self.check_transport_count(sets.len())?;
-        for set in &sets {
-            self.ensure_path(now, set, IceRole::Controlling, stun_servers)?;
-        }
+        self.ensure_paths(now, &sets, IceRole::Controlling, stun_servers)?;
         if self.negotiator.current_remote_description().is_none() {
             // Nothing to restart yet: the first offer has fresh credentials anyway.
             self.restart_ice = false;
@@ -73,10 +70,7 @@ impl<N: Network> PeerTask<N> {
         stun_servers: &[SocketAddr],
     ) -> Result<RTCSessionDescriptionInit, Error> {
         let sets = self.negotiator.answer_layout()?;
-        self.check_transport_count(sets.len())?;
-        for set in &sets {
-            self.ensure_path(now, set, IceRole::Controlled, stun_servers)?;
-        }
+        self.ensure_paths(now, &sets, IceRole::Controlled, stun_servers)?;
         let fallback = self.fresh_credentials();
         let PeerTask {
             negotiator,
@@ -176,8 +170,6 @@ impl<N: Network> PeerTask<N> {
             let Some(index) = sections.first().and_then(|&s| self.path_of(s)) else {
                 continue;
             };
-            let fresh = self.fresh_credentials();
-            let core = &mut self.paths[index].core;
             let before = previous
                 .iter()
                 .find(|(first, _)| sections.contains(first))
@@ -189,9 +181,10 @@ impl<N: Network> PeerTask<N> {
                 // The remote restarts ICE (RFC 8445 §9): our answer carries new credentials
                 // too, and the agent starts over with the offer's credentials and candidates.
                 tracing::info!(transport = index, "the remote offer restarts ICE");
-                core.restart_ice(now, fresh);
+                let fresh = self.fresh_credentials();
+                self.paths[index].core.restart_ice(now, fresh);
             }
-            core.take_remote(now, remote);
+            self.paths[index].core.take_remote(now, remote);
         }
         self.process_remote_tracks();
         self.finish_applying(now, &applied, plans);
@@ -272,21 +265,15 @@ impl<N: Network> PeerTask<N> {
             // policy or for want of a codec, bind nothing).
             self.negotiator.answer_layout()?
         };
+        let sets: Vec<Vec<usize>> = sets.into_iter().filter(|set| !set.is_empty()).collect();
         let remotes = sets
-            .into_iter()
-            .filter(|set| !set.is_empty())
-            .map(|set| {
-                let remote = RemoteTransport::read(&remote.parsed, set[0])?;
-                Ok((set, remote))
-            })
+            .iter()
+            .map(|set| Ok((set.clone(), RemoteTransport::read(&remote.parsed, set[0])?)))
             .collect::<Result<Vec<_>, Error>>()?;
         if applied.negotiation_complete {
             self.settle_paths(now, &plans);
         } else {
-            self.check_transport_count(remotes.len())?;
-            for (set, _) in &remotes {
-                self.ensure_path(now, set, IceRole::Controlled, stun_servers)?;
-            }
+            self.ensure_paths(now, &sets, IceRole::Controlled, stun_servers)?;
         }
         Ok((remotes, plans))
     }
@@ -417,9 +404,5 @@ fn local_transport<S>(
 
 /// The remote `a=ice-ufrag` of the transport carrying section `index` in `remote`.
 fn remote_ufrag(remote: &SessionDescription, index: usize) -> Option<String> {
-    let index = describing_section(remote, index)?;
-    remote.media[index]
-        .ice_ufrag()
-        .or_else(|| remote.ice_ufrag())
-        .map(str::to_owned)
+    section_ufrag(remote, describing_section(remote, index)?).map(str::to_owned)
 }

@@ -407,9 +407,13 @@ impl<N: Network> PeerTask<N> {
 /// else (before it starts) the first. A function of the transports alone, so that the task's
 /// other fields (the channel hub) stay free to borrow beside it.
 pub(crate) fn sctp_secure<S>(paths: &mut [TransportPath<S>]) -> Option<&mut SecureTransport> {
-    let index = paths
+    let index = sctp_path(paths).unwrap_or(0);
+    paths.get_mut(index)?.core.secure().ok()
+}
+
+/// The transport SCTP runs on, once it started.
+pub(crate) fn sctp_path<S>(paths: &[TransportPath<S>]) -> Option<usize> {
+    paths
         .iter()
         .position(|p| p.core.sctp_parameters().is_some())
-        .unwrap_or(0);
-    paths.get_mut(index)?.core.secure().ok()
 }

@@ -80,7 +80,7 @@ impl<N: Network> PeerTask<N> {
     /// any of them) takes them all; if none does, a new one is bound and starts gathering at
     /// once (host candidates now, server-reflexive ones as the STUN servers answer, trickled
     /// as `icecandidate` events). Returns its index.
-    pub(crate) fn ensure_path(
+    fn ensure_path(
         &mut self,
         now: Instant,
         sections: &[usize],
@@ -153,14 +153,24 @@ impl<N: Network> PeerTask<N> {
         self.keep_paths(now, &layout);
     }
 
-    /// Refuses a layout of more than [`PeerOptions::max_transports`](crate::PeerOptions)
-    /// transports, before any is bound.
-    pub(crate) fn check_transport_count(&self, needed: usize) -> Result<(), Error> {
-        if needed > self.max_transports {
+    /// [`ensure_path`](Self::ensure_path) for each of `layout`'s section sets; a layout of
+    /// more than [`PeerOptions::max_transports`](crate::PeerOptions) transports is refused
+    /// before any is bound.
+    pub(crate) fn ensure_paths(
+        &mut self,
+        now: Instant,
+        layout: &[Vec<usize>],
+        role: IceRole,
+        stun_servers: &[SocketAddr],
+    ) -> Result<(), Error> {
+        if layout.len() > self.max_transports {
             return Err(Error::Operation(OperationReason::TooManyTransports {
-                needed,
+                needed: layout.len(),
                 limit: self.max_transports,
             }));
+        }
+        for sections in layout {
+            self.ensure_path(now, sections, role, stun_servers)?;
         }
         Ok(())
     }

@@ -8,6 +8,20 @@ use crate::description::RTCSdpType;
 use crate::error::{Error, InvalidStateReason};
 
 impl Negotiator {
+    /// The answer of the last completed exchange (ours or the remote's): what it negotiated,
+    /// its BUNDLE groups and transports. `None` before one completed.
+    pub(crate) fn current_answer(&self) -> Option<&antiphon_sdp::SessionDescription> {
+        let (local, remote) = (
+            self.current_local.as_deref()?,
+            self.current_remote.as_deref()?,
+        );
+        Some(if local.sdp_type == RTCSdpType::Offer {
+            &remote.parsed
+        } else {
+            &local.parsed
+        })
+    }
+
     /// Which sections of an offer of `sections` share a transport (see
     /// [`create_offer_with`](Self::create_offer_with)): section index sets, rejected sections
     /// in none.
@@ -19,18 +33,7 @@ impl Negotiator {
         let live: Vec<usize> = (0..sections.len())
             .filter(|&i| !matches!(sections[i], OfferSection::Rejected { .. }))
             .collect();
-        let negotiated = match (
-            self.current_local.as_deref(),
-            self.current_remote.as_deref(),
-        ) {
-            (Some(local), Some(remote)) => Some(if local.sdp_type == RTCSdpType::Offer {
-                &remote.parsed
-            } else {
-                &local.parsed
-            }),
-            _ => None,
-        };
-        let Some(answer) = negotiated else {
+        let Some(answer) = self.current_answer() else {
             return if self.options.bundle_policy == RTCBundlePolicy::MaxCompat {
                 live.into_iter().map(|i| vec![i]).collect()
             } else if live.is_empty() {
