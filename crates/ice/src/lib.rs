@@ -6,6 +6,7 @@
 //!   reads the clock.
 //! * [`driver`]: a thin tokio driver on UDP sockets, RFC 7983 demultiplexing, and [`IceConn`],
 //!   the `webrtc_util::Conn` the DTLS handshake runs on.
+//! * [`turn`]: a sans-IO TURN client (RFC 8656) for relay candidates, over UDP, TCP or TLS.
 //! * [`sockets`]: [`UdpSockets`], the host sockets for a task that runs the agent itself
 //!   (antiphon-peer's connection task).
 
@@ -19,10 +20,12 @@ mod error;
 pub mod sim;
 pub mod sockets;
 mod traffic;
+pub mod turn;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
-    IceGatheringState, IceRole, IceStats, PairCounters, PairState, PairStats, Transmit,
+    IceGatheringState, IceRole, IceStats, PairCounters, PairState, PairStats, RelayedData,
+    Transmit,
 };
 pub use candidate::{Candidate, CandidateAddress, CandidateType, TcpType, Transport};
 pub use conn::IceConn;

@@ -11,6 +11,7 @@ mod checklist;
 mod consent;
 mod pair;
 mod receive;
+mod relay;
 pub(crate) mod stun;
 mod timers;
 mod types;
@@ -32,6 +33,7 @@ use consent::Consent;
 use pair::CandidatePair;
 
 pub use pair::{PairState, pair_priority};
+pub use relay::RelayedData;
 pub use stats::{IceStats, PairCounters, PairStats};
 pub use types::{
     AgentConfig, Datagram, DropCounters, DropReason, IceConnectionState, IceEvent,
@@ -129,6 +131,10 @@ pub struct IceAgent {
     /// Per-pair counters for `getStats`.
     counters: stats::Counters,
     closed: bool,
+    /// TURN allocations (relay candidates).
+    relays: Vec<relay::Relay>,
+    /// Relayed non-STUN datagrams for [`IceAgent::poll_relayed`].
+    relayed_data: VecDeque<RelayedData>,
     /// The latest time handed to us.
     last_now: Instant,
 }
@@ -208,6 +214,8 @@ impl IceAgent {
             drops: DropCounters::default(),
             counters: stats::Counters::new(),
             closed: false,
+            relays: Vec::new(),
+            relayed_data: VecDeque::new(),
             last_now: now,
         }
     }
@@ -293,10 +301,27 @@ impl IceAgent {
         self.remote_credentials = Some(credentials);
     }
 
-    /// Adds host candidates for these local socket addresses (the sockets the driver bound)
-    /// and starts server-reflexive gathering from [`AgentConfig::stun_servers`].
+    /// Adds host candidates for these local socket addresses (the sockets the driver bound),
+    /// starts server-reflexive gathering from [`AgentConfig::stun_servers`] and an allocation on
+    /// every UDP server of [`AgentConfig::turn_servers`] (from the first host address of the
+    /// server's family and scope). With [`AgentConfig::relay_only`] only the allocations are
+    /// made, and only relay candidates are offered and paired.
     pub fn gather(&mut self, hosts: &[SocketAddr]) {
         if self.closed {
+            return;
+        }
+        let now = self.last_now;
+        for server in self.config.turn_servers.clone() {
+            if server.transport != crate::turn::TurnTransport::Udp {
+                continue;
+            }
+            if let Some(&base) = hosts.iter().find(|h| same_scope(**h, server.server)) {
+                self.add_relay(now, base, server);
+            }
+        }
+        if self.config.relay_only {
+            self.gathering = IceGatheringState::Gathering;
+            self.maybe_gathering_complete();
             return;
         }
         // One host candidate per socket: room for exactly these (the default growth kept room
@@ -343,6 +368,7 @@ impl IceAgent {
         if self.gathering == IceGatheringState::Gathering
             && self.gather_queue.is_empty()
             && !pending
+            && !self.relays_pending()
         {
             self.gathering = IceGatheringState::Complete;
             self.events.push_back(IceEvent::GatheringComplete);
@@ -420,7 +446,7 @@ impl IceAgent {
         for local in self
             .locals
             .iter()
-            .filter(|l| l.candidate.kind == CandidateType::Host)
+            .filter(|l| matches!(l.candidate.kind, CandidateType::Host | CandidateType::Relay))
         {
             if !same_scope(local.base, remote.addr) {
                 continue;
@@ -452,6 +478,7 @@ impl IceAgent {
         self.remote_credentials = None;
         self.remote_key = None;
         self.reset_checks();
+        self.reallocate_failed_relays(self.last_now);
     }
 
     fn reset_checks(&mut self) {
@@ -471,8 +498,12 @@ impl IceAgent {
     }
 
     /// Closes the agent: nothing more is sent or accepted.
+    /// TURN allocations are deleted (their last messages still come out of
+    /// [`poll_transmit`](Self::poll_transmit)).
     pub fn close(&mut self) {
         self.closed = true;
+        self.close_relays(self.last_now);
+        self.relayed_data.clear();
         self.transactions.clear();
         self.transmits.clear();
         self.checklist.clear();
@@ -480,9 +511,18 @@ impl IceAgent {
         self.update_state();
     }
 
-    /// The next datagram to send.
+    /// The next datagram to send. Checks and responses on a relay candidate come out as the
+    /// TURN messages that carry them to the server.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        loop {
+            if let Some(transmit) = self.poll_relay_transmit() {
+                return Some(transmit);
+            }
+            let transmit = self.transmits.pop_front()?;
+            if let Some(direct) = self.route(transmit) {
+                return Some(direct);
+            }
+        }
     }
 
     /// The next event.
@@ -514,7 +554,8 @@ impl IceAgent {
     /// "now").
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closed {
-            return None;
+            // Only the allocations' deletions are left.
+            return self.relay_timeout();
         }
         let mut next: Vec<Instant> = self.transactions.iter().map(|t| t.deadline).collect();
         if self.can_send_paced() {
@@ -543,6 +584,7 @@ impl IceAgent {
         {
             next.push(t + self.config.checking_timeout);
         }
+        next.extend(self.relay_timeout());
         next.into_iter().min()
     }
 }

@@ -25,6 +25,13 @@ impl IceAgent {
         datagram: Datagram<'_>,
     ) -> Result<(), DropReason> {
         self.last_now = self.last_now.max(now);
+        if self.receive_from_relay(now, datagram) {
+            if !self.closed && !self.failed {
+                self.maybe_nominate(now);
+            }
+            self.update_state();
+            return Ok(());
+        }
         let result = if self.closed {
             Err(DropReason::Closed)
         } else if self.failed {
@@ -40,7 +47,7 @@ impl IceAgent {
         result
     }
 
-    fn receive(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), DropReason> {
+    pub(super) fn receive(&mut self, now: Instant, d: Datagram<'_>) -> Result<(), DropReason> {
         let header = stun::peek_header(d.contents).ok_or(DropReason::NotStun)?;
         if header.method != stun::BINDING_METHOD {
             return Err(DropReason::UnexpectedMethod);
@@ -63,7 +70,10 @@ impl IceAgent {
         let local = self
             .locals
             .iter()
-            .find(|l| l.base == d.destination && l.candidate.kind == CandidateType::Host)
+            .find(|l| {
+                l.base == d.destination
+                    && matches!(l.candidate.kind, CandidateType::Host | CandidateType::Relay)
+            })
             .cloned()
             .ok_or(DropReason::UnknownDestination)?;
         let key = self.local_key.clone().ok_or(DropReason::BadIntegrity)?;

@@ -19,6 +19,7 @@ impl IceAgent {
     /// Handles the passage of time: call it at (or after) [`IceAgent::poll_timeout`].
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
+        self.relay_timeouts(now);
         if self.closed {
             return;
         }

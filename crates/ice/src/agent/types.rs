@@ -64,6 +64,15 @@ pub enum IceEvent {
     },
     /// The role changed after a role conflict (RFC 8445 section 7.3.1.1).
     RoleChanged(IceRole),
+    /// A TURN allocation could not be made or was lost (W3C `icecandidateerror`).
+    RelayFailed {
+        /// The server.
+        server: SocketAddr,
+        /// How it was reached.
+        transport: crate::turn::TurnTransport,
+        /// Why.
+        error: crate::turn::TurnError,
+    },
 }
 
 /// A received datagram handed to [`crate::IceAgent::handle_receive`].
@@ -126,6 +135,8 @@ pub enum DropReason {
     Closed,
     /// The agent failed (consent lost or every pair failed); only an ICE restart revives it.
     Failed,
+    /// Relayed data arrived while [`crate::IceAgent::poll_relayed`] already held its most.
+    RelayQueueFull,
 }
 
 /// Agent settings. `Default` gives browser-like values.
@@ -163,6 +174,12 @@ pub struct AgentConfig {
     pub max_transactions: usize,
     /// The remote is an ICE-lite agent (RFC 8445 section 2.5): we must be controlling.
     pub remote_ice_lite: bool,
+    /// TURN servers to allocate relay candidates on. The agent allocates on the UDP ones itself
+    /// (from a host socket, in [`crate::IceAgent::gather`]); one reached over TCP or TLS needs a
+    /// stream the caller opens, given with [`crate::IceAgent::add_relay`].
+    pub turn_servers: Vec<crate::turn::TurnServerConfig>,
+    /// `iceTransportPolicy: "relay"`: only relay candidates are gathered, offered and paired.
+    pub relay_only: bool,
     /// Seed of the agent's random generator (tie-breaker, transaction ids, jitter, prflx
     /// foundations). `None`: seeded from the operating system.
     pub seed: Option<u64>,
@@ -186,6 +203,8 @@ impl Default for AgentConfig {
             max_pairs: 100,
             max_transactions: 64,
             remote_ice_lite: false,
+            turn_servers: Vec::new(),
+            relay_only: false,
             seed: None,
         }
     }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use antiphon_ice::sim::{LinkConfig, SimNetwork, stun_server_reply};
+use antiphon_ice::turn::server::SimTurnServer;
 use antiphon_ice::{
     AgentConfig, Candidate, Datagram, IceAgent, IceConnectionState, IceCredentials, IceEvent,
     IceRole,
@@ -32,6 +33,8 @@ pub struct World {
     pub b: Side,
     /// STUN server address and the reflexive address it reports for each client.
     pub stun_server: Option<(SocketAddr, MapFn)>,
+    /// A TURN server both sides may allocate on.
+    pub turn: Option<SimTurnServer>,
 }
 
 pub fn addr(s: &str) -> SocketAddr {
@@ -107,6 +110,7 @@ impl World {
             a: side(agent_a, addr_a),
             b: side(agent_b, addr_b),
             stun_server: None,
+            turn: None,
         }
     }
 
@@ -157,6 +161,14 @@ impl World {
         };
         self.now = self.now.max(next);
         while let Some(t) = self.net.pop_due(self.now) {
+            if let Some(turn) = self.turn.as_mut()
+                && turn.owns(t.destination)
+            {
+                for reply in turn.handle(self.now, &t) {
+                    self.net.send(self.now, reply);
+                }
+                continue;
+            }
             if let Some((server, map)) = self.stun_server
                 && t.destination == server
             {
