@@ -7,6 +7,7 @@
 //! * [`driver`]: a thin tokio driver on UDP sockets, RFC 7983 demultiplexing, and [`IceConn`],
 //!   the `webrtc_util::Conn` the DTLS handshake runs on.
 //! * [`turn`]: a sans-IO TURN client (RFC 8656) for relay candidates, over UDP, TCP or TLS.
+//! * [`turn_streams`]: the TCP and TLS connections to TURN servers, for a task that runs agents.
 //! * [`sockets`]: [`UdpSockets`], the host sockets for a task that runs the agent itself
 //!   (antiphon-peer's connection task).
 
@@ -21,6 +22,7 @@ pub mod sim;
 pub mod sockets;
 mod traffic;
 pub mod turn;
+pub mod turn_streams;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
@@ -36,3 +38,4 @@ pub use error::{
 };
 pub use sockets::UdpSockets;
 pub use traffic::{PairTraffic, TrafficCounters};
+pub use turn_streams::{StreamInput, TurnStreams, TurnTls, TurnTlsError};

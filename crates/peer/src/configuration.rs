@@ -126,46 +126,82 @@ impl std::fmt::Debug for RTCConfiguration {
     }
 }
 
-/// A STUN server from an `RTCIceServer` URL: `stun:host[:port]` (RFC 7064), port 3478 by
-/// default; IPv6 literals in brackets.
+/// One `RTCIceServer` URL, parsed (RFC 7064 `stun:`, RFC 7065 `turn:`/`turns:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StunServer {
+pub(crate) struct IceServerUrl {
+    /// The host: a name, or an IP address (IPv6 without its brackets).
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// `None` for a STUN server; a TURN server's transport and credentials.
+    pub(crate) turn: Option<TurnUrl>,
+}
+
+/// A TURN server's part of its URL and `RTCIceServer`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct TurnUrl {
+    pub(crate) transport: antiphon_ice::turn::TurnTransport,
+    pub(crate) username: String,
+    pub(crate) credential: String,
+}
+
+impl std::fmt::Debug for TurnUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnUrl")
+            .field("transport", &self.transport)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RTCConfiguration {
-    /// The STUN servers of `ice_servers`, checked as the W3C constructor does: a URL that does
-    /// not parse is a `SyntaxError`; `turn:`, `turns:` and `stuns:` (not implemented) and the
-    /// relay policy are `NotSupportedError`, never silently ignored.
-    pub(crate) fn stun_servers(&self) -> Result<Vec<StunServer>, Error> {
-        if self.ice_transport_policy == RTCIceTransportPolicy::Relay {
-            return Err(Error::NotSupported(NotSupportedReason::RelayPolicy));
-        }
+    /// The URLs of `ice_servers`, checked as the W3C constructor does: a URL that does not
+    /// parse is a `SyntaxError`, a `turn:`/`turns:` server without `username` and
+    /// `credential` an `InvalidAccessError`; `stuns:` and `turns:...?transport=udp` (DTLS to
+    /// the server) are `NotSupportedError`, never silently ignored.
+    pub(crate) fn ice_server_urls(&self) -> Result<Vec<IceServerUrl>, Error> {
         let mut servers = Vec::new();
-        for url in self.ice_servers.iter().flat_map(|server| &server.urls) {
-            servers.push(parse_stun_url(url)?);
+        for server in &self.ice_servers {
+            for url in &server.urls {
+                servers.push(parse_ice_server_url(url, server)?);
+            }
         }
         Ok(servers)
     }
 }
 
-fn parse_stun_url(url: &str) -> Result<StunServer, Error> {
+fn parse_ice_server_url(url: &str, server: &RTCIceServer) -> Result<IceServerUrl, Error> {
+    use antiphon_ice::turn::TurnTransport;
     let syntax = || Error::Syntax(SyntaxReason::InvalidIceServerUrl(url.to_owned()));
     let (scheme, rest) = url.split_once(':').ok_or_else(syntax)?;
-    match scheme.to_ascii_lowercase().as_str() {
-        "stun" => {}
-        "stuns" | "turn" | "turns" => {
-            return Err(Error::NotSupported(NotSupportedReason::IceServerScheme(
-                scheme.to_owned(),
-            )));
-        }
+    let scheme = scheme.to_ascii_lowercase();
+    let (secure, turn) = match scheme.as_str() {
+        "stun" => (false, false),
+        "stuns" => (true, false),
+        "turn" => (false, true),
+        "turns" => (true, true),
         _ => return Err(syntax()),
-    }
-    // RFC 7064: no path, query or user info on a stun: URI.
+    };
+    // RFC 7065: only `?transport=udp|tcp` on a turn(s): URI; RFC 7064: nothing on stun(s):.
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) if turn => (rest, Some(query)),
+        Some(_) => return Err(syntax()),
+        None => (rest, None),
+    };
     if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
         return Err(syntax());
     }
+    let transport = match query.map(str::to_ascii_lowercase).as_deref() {
+        None if secure => TurnTransport::Tls,
+        None | Some("transport=udp") if !secure => TurnTransport::Udp,
+        Some("transport=tcp") if secure => TurnTransport::Tls,
+        Some("transport=tcp") => TurnTransport::Tcp,
+        Some("transport=udp") => {
+            return Err(Error::NotSupported(NotSupportedReason::IceServerScheme(
+                "turns:?transport=udp (DTLS to the TURN server)".to_owned(),
+            )));
+        }
+        _ => return Err(syntax()),
+    };
     let (host, port) = if let Some(literal) = rest.strip_prefix('[') {
         let (host, after) = literal.split_once(']').ok_or_else(syntax)?;
         host.parse::<std::net::Ipv6Addr>().map_err(|_| syntax())?;
@@ -183,15 +219,39 @@ fn parse_stun_url(url: &str) -> Result<StunServer, Error> {
         return Err(syntax());
     }
     let port = match port {
+        None if secure => 5349,
         None => 3478,
         Some(port) => match port.parse::<u16>() {
             Ok(port) if port != 0 => port,
             _ => return Err(syntax()),
         },
     };
-    Ok(StunServer {
+    if !turn {
+        if secure {
+            // A STUN binding over TLS maps a TCP connection: no UDP candidate can use its port.
+            return Err(Error::NotSupported(NotSupportedReason::IceServerScheme(
+                scheme,
+            )));
+        }
+        return Ok(IceServerUrl {
+            host: host.to_owned(),
+            port,
+            turn: None,
+        });
+    }
+    let (Some(username), Some(credential)) = (&server.username, &server.credential) else {
+        return Err(Error::InvalidAccess(
+            crate::error::InvalidAccessReason::TurnCredentialsMissing(url.to_owned()),
+        ));
+    };
+    Ok(IceServerUrl {
         host: host.to_owned(),
         port,
+        turn: Some(TurnUrl {
+            transport,
+            username: username.clone(),
+            credential: credential.clone(),
+        }),
     })
 }
 
@@ -209,25 +269,56 @@ mod tests {
         }
     }
 
+    fn turn_config(urls: &[&str]) -> RTCConfiguration {
+        let mut c = config(urls);
+        c.ice_servers[0].username = Some("alice".into());
+        c.ice_servers[0].credential = Some("secret".into());
+        c
+    }
+
     #[test]
-    fn stun_urls_parse_with_default_and_explicit_ports() {
-        let servers = config(&[
+    fn urls_parse_with_default_and_explicit_ports_and_transports() {
+        use antiphon_ice::turn::TurnTransport as T;
+        let servers = turn_config(&[
             "stun:stun.example.org",
             "stun:192.0.2.1:19302",
             "stun:[2001:db8::1]:5000",
             "STUN:[::1]",
+            "turn:turn.example.org",
+            "turn:192.0.2.1:3479?transport=udp",
+            "turn:[::1]?transport=tcp",
+            "turns:turn.example.org",
+            "turns:192.0.2.1:443?transport=tcp",
         ])
-        .stun_servers()
+        .ice_server_urls()
         .expect("valid URLs");
-        let got: Vec<(&str, u16)> = servers.iter().map(|s| (s.host.as_str(), s.port)).collect();
+        let got: Vec<(&str, u16, Option<T>)> = servers
+            .iter()
+            .map(|s| {
+                (
+                    s.host.as_str(),
+                    s.port,
+                    s.turn.as_ref().map(|t| t.transport),
+                )
+            })
+            .collect();
         assert_eq!(
             got,
             [
-                ("stun.example.org", 3478),
-                ("192.0.2.1", 19302),
-                ("2001:db8::1", 5000),
-                ("::1", 3478)
+                ("stun.example.org", 3478, None),
+                ("192.0.2.1", 19302, None),
+                ("2001:db8::1", 5000, None),
+                ("::1", 3478, None),
+                ("turn.example.org", 3478, Some(T::Udp)),
+                ("192.0.2.1", 3479, Some(T::Udp)),
+                ("::1", 3478, Some(T::Tcp)),
+                ("turn.example.org", 5349, Some(T::Tls)),
+                ("192.0.2.1", 443, Some(T::Tls)),
             ]
+        );
+        assert_eq!(
+            servers[4].turn.as_ref().map(|t| t.username.as_str()),
+            Some("alice")
         );
     }
 
@@ -244,29 +335,39 @@ mod tests {
             "host:3478",
             "stun:user@host",
             "stun:host/path",
+            "stun:host?transport=udp",
+            "turn:host?transport=sctp",
+            "turn:host?foo=bar",
+            "turn:",
+            "turn://host",
         ] {
-            let error = config(&[url]).stun_servers().expect_err(url);
+            let error = turn_config(&[url]).ice_server_urls().expect_err(url);
             assert_eq!(error.name(), "SyntaxError", "{url}");
         }
     }
 
     #[test]
-    fn turn_stuns_and_relay_are_not_supported() {
+    fn turn_needs_credentials_and_some_schemes_are_not_supported() {
+        for url in ["turn:turn.example.org", "turns:turn.example.org"] {
+            let error = config(&[url]).ice_server_urls().expect_err(url);
+            assert_eq!(error.name(), "InvalidAccessError", "{url}");
+        }
         for url in [
-            "turn:turn.example.org?transport=udp",
-            "turns:turn.example.org",
             "stuns:stun.example.org",
+            "turns:turn.example.org?transport=udp",
         ] {
-            let error = config(&[url]).stun_servers().expect_err(url);
+            let error = turn_config(&[url]).ice_server_urls().expect_err(url);
             assert_eq!(error.name(), "NotSupportedError", "{url}");
         }
         let relay = RTCConfiguration {
             ice_transport_policy: RTCIceTransportPolicy::Relay,
             ..RTCConfiguration::default()
         };
-        assert!(matches!(
-            relay.stun_servers(),
-            Err(Error::NotSupported(NotSupportedReason::RelayPolicy))
-        ));
+        assert!(
+            relay
+                .ice_server_urls()
+                .expect("relay policy is fine")
+                .is_empty()
+        );
     }
 }

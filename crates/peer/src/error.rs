@@ -212,6 +212,8 @@ pub enum InvalidAccessReason {
     InvalidCandidate,
     /// A certificate in the configuration has expired.
     CertificateExpired,
+    /// A `turn:`/`turns:` URL of an `RTCIceServer` without `username` and `credential`.
+    TurnCredentialsMissing(String),
 }
 
 impl fmt::Display for InvalidAccessReason {
@@ -265,6 +267,12 @@ impl fmt::Display for InvalidAccessReason {
             Self::InvalidSetupRole => f.write_str("the a=setup role is not valid here"),
             Self::InvalidCandidate => f.write_str("the ICE candidate is not valid"),
             Self::CertificateExpired => f.write_str("the configured certificate has expired"),
+            Self::TurnCredentialsMissing(url) => {
+                write!(
+                    f,
+                    "the TURN server {url:?} needs a username and a credential"
+                )
+            }
         }
     }
 }
@@ -361,6 +369,8 @@ pub enum OperationReason {
         /// The limit.
         limit: usize,
     },
+    /// The TLS settings for `turns:` servers could not be made (no usable root certificate).
+    TurnTls(antiphon_ice::TurnTlsError),
 }
 
 impl fmt::Display for OperationReason {
@@ -377,6 +387,7 @@ impl fmt::Display for OperationReason {
                 f,
                 "{needed} transports needed (sections outside BUNDLE), at most {limit} allowed"
             ),
+            Self::TurnTls(error) => write!(f, "{error}"),
         }
     }
 }
@@ -401,10 +412,9 @@ impl fmt::Display for SyntaxReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotSupportedReason {
-    /// A URL scheme other than `stun:` (TURN relays and STUN over TLS are not implemented).
+    /// `stuns:` (a STUN binding over TLS maps a TCP connection, which no UDP candidate can
+    /// use) or `turns:...?transport=udp` (DTLS to the TURN server).
     IceServerScheme(String),
-    /// `iceTransportPolicy: "relay"`: there are no relay candidates without TURN.
-    RelayPolicy,
 }
 
 impl fmt::Display for NotSupportedReason {
@@ -413,11 +423,8 @@ impl fmt::Display for NotSupportedReason {
             Self::IceServerScheme(scheme) => {
                 write!(
                     f,
-                    "ICE server scheme {scheme:?} is not supported (only stun:)"
+                    "ICE server scheme {scheme:?} is not supported (stun:, turn: over UDP or TCP, and turns: are)"
                 )
-            }
-            Self::RelayPolicy => {
-                f.write_str("iceTransportPolicy relay needs TURN, which is not supported")
             }
         }
     }

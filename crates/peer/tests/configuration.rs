@@ -1,8 +1,8 @@
 //! `RTCConfiguration` as the connection uses it: STUN servers give server-reflexive candidates
 //! in our descriptions (against a minimal RFC 5389 Binding responder on loopback), configured
-//! certificates are the ones our fingerprints name, and what Antiphon cannot honour (TURN,
-//! STUN over TLS, the relay policy, malformed URLs, expired certificates) is refused with the
-//! W3C error at construction, never ignored.
+//! certificates are the ones our fingerprints name, and what Antiphon cannot honour (TURN
+//! without credentials, STUN over TLS, DTLS to a TURN server, malformed URLs, expired
+//! certificates) is refused with the W3C error at construction, never ignored.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
@@ -186,16 +186,33 @@ fn what_cannot_be_honoured_is_refused_at_construction() {
             .err()
             .map(|error| error.name())
     };
+    // A TURN server needs credentials (W3C: InvalidAccessError).
     assert_eq!(
         refused(configuration(&["turn:turn.example.org"])),
-        Some("NotSupportedError")
+        Some("InvalidAccessError")
     );
     assert_eq!(
         refused(configuration(&["turns:turn.example.org"])),
+        Some("InvalidAccessError")
+    );
+    let with_credentials = |url: &str| {
+        let mut c = configuration(&[url]);
+        c.ice_servers[0].username = Some("alice".into());
+        c.ice_servers[0].credential = Some("secret".into());
+        c
+    };
+    assert_eq!(
+        refused(with_credentials("turn:turn.example.org?transport=tcp")),
+        None
+    );
+    // STUN over TLS maps a TCP connection (no UDP candidate can use it); DTLS to a TURN server
+    // is not implemented.
+    assert_eq!(
+        refused(configuration(&["stuns:stun.example.org"])),
         Some("NotSupportedError")
     );
     assert_eq!(
-        refused(configuration(&["stuns:stun.example.org"])),
+        refused(with_credentials("turns:turn.example.org?transport=udp")),
         Some("NotSupportedError")
     );
     assert_eq!(refused(configuration(&["stun:"])), Some("SyntaxError"));
@@ -207,11 +224,12 @@ fn what_cannot_be_honoured_is_refused_at_construction() {
         refused(configuration(&["http://stun.example.org"])),
         Some("SyntaxError")
     );
+    // The relay policy is honoured (with no TURN server there is simply no candidate).
     assert_eq!(
         refused(
             RTCConfiguration::default().with_ice_transport_policy(RTCIceTransportPolicy::Relay)
         ),
-        Some("NotSupportedError")
+        None
     );
     let a_year_ago = SystemTime::now() - Duration::from_secs(365 * 24 * 3600);
     let expired = Certificate::generate_at(

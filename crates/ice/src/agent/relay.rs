@@ -297,6 +297,17 @@ impl IceAgent {
         }
     }
 
+    /// The local addresses the allocations use (host sockets, streams).
+    pub fn relay_locals(&self) -> Vec<SocketAddr> {
+        self.relays.iter().map(|r| r.local).collect()
+    }
+
+    /// Whether an allocation runs from `local` (a message from its server arriving there is
+    /// this agent's).
+    pub fn has_relay_from(&self, local: SocketAddr) -> bool {
+        self.relays.iter().any(|r| r.local == local)
+    }
+
     /// The transport to the server behind a relayed base, for getStats' `relayProtocol`.
     pub fn relay_protocol(&self, relayed: SocketAddr) -> Option<TurnTransport> {
         self.relays

@@ -203,11 +203,16 @@ pub(crate) fn read_data(msg: &StunMessage) -> Option<(SocketAddr, Vec<u8>)> {
     Some((peer, data))
 }
 
-/// The method numbers the client reads (Data indications and the four requests).
+/// The method number of Data indications (the client reads them).
 pub(crate) const DATA_METHOD: u16 = 0x0007;
+/// The requests' method numbers (the simulated server reads them).
+#[cfg(feature = "sim")]
 pub(crate) const ALLOCATE_METHOD: u16 = 0x0003;
+#[cfg(feature = "sim")]
 pub(crate) const REFRESH_METHOD: u16 = 0x0004;
+#[cfg(feature = "sim")]
 pub(crate) const CREATE_PERMISSION_METHOD: u16 = 0x0008;
+#[cfg(feature = "sim")]
 pub(crate) const CHANNEL_BIND_METHOD: u16 = 0x0009;
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
-//! The connection's ICE side: STUN servers resolved once (by the handle, outside the task), and
-//! ICE restarts of our own (the transports themselves are in [`super::transports`]).
+//! The connection's ICE side: STUN and TURN servers resolved once (by the handle, outside the
+//! task), and ICE restarts of our own (the transports themselves are in [`super::transports`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
+
+use antiphon_ice::turn::TurnServerConfig;
 
 use antiphon_sdp::SessionDescription;
 
@@ -11,23 +14,63 @@ use super::task::PeerTask;
 use super::{RTCPeerConnection, STUN_LOOKUP_LIMIT};
 use crate::transport::section_ufrag;
 
+/// The ICE servers a new transport gathers from, resolved.
+#[derive(Debug, Default)]
+pub(crate) struct GatherServers {
+    /// STUN servers (server-reflexive candidates).
+    pub(crate) stun: Vec<SocketAddr>,
+    /// TURN servers (relay candidates).
+    pub(crate) turn: Vec<TurnTarget>,
+}
+
+/// A resolved TURN server.
+#[derive(Debug, Clone)]
+pub(crate) struct TurnTarget {
+    pub(crate) config: TurnServerConfig,
+    /// For `turns:`, the URL's host: the name (or address) its certificate must be for.
+    pub(crate) tls_host: Option<String>,
+}
+
 impl RTCPeerConnection {
-    /// The configured STUN servers' addresses, looked up once (a name that does not resolve
-    /// within [`STUN_LOOKUP_LIMIT`] gives none). Awaited by the calls that may bind sockets,
-    /// before their operation is queued, so the task never waits on DNS.
-    pub(super) async fn stun_addresses(&self) -> &[SocketAddr] {
-        self.stun_addresses
+    /// The configured ICE servers' addresses, looked up once (a name that does not resolve
+    /// within [`STUN_LOOKUP_LIMIT`] gives none: no candidate from it, as in browsers). Awaited
+    /// by the calls that may bind sockets, before their operation is queued, so the task
+    /// never waits on DNS.
+    pub(super) async fn gather_servers(&self) -> Arc<GatherServers> {
+        let servers = self
+            .gather_servers
             .get_or_init(|| async {
-                let mut addresses = Vec::new();
-                for server in &self.stun_servers {
-                    let lookup = tokio::net::lookup_host((server.host.as_str(), server.port));
-                    if let Ok(Ok(found)) = tokio::time::timeout(STUN_LOOKUP_LIMIT, lookup).await {
-                        addresses.extend(found);
+                let mut servers = GatherServers::default();
+                for url in &self.ice_urls {
+                    let lookup = tokio::net::lookup_host((url.host.as_str(), url.port));
+                    let Ok(Ok(found)) = tokio::time::timeout(STUN_LOOKUP_LIMIT, lookup).await
+                    else {
+                        tracing::warn!(host = %url.host, "ICE server name did not resolve");
+                        continue;
+                    };
+                    let Some(turn) = &url.turn else {
+                        servers.stun.extend(found);
+                        continue;
+                    };
+                    // One allocation per TURN URL, on its first address.
+                    let mut found = found;
+                    if let Some(address) = found.next() {
+                        let tls = turn.transport == antiphon_ice::turn::TurnTransport::Tls;
+                        servers.turn.push(TurnTarget {
+                            config: TurnServerConfig::new(
+                                address,
+                                turn.transport,
+                                turn.username.clone(),
+                                turn.credential.clone(),
+                            ),
+                            tls_host: tls.then(|| url.host.clone()),
+                        });
                     }
                 }
-                addresses
+                Arc::new(servers)
             })
-            .await
+            .await;
+        Arc::clone(servers)
     }
 }
 

@@ -21,7 +21,7 @@ mod simulated;
 mod task;
 mod transports;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use std::time::Instant;
@@ -31,7 +31,7 @@ use antiphon_dtls::{Certificate, CertificateOptions};
 use tokio::sync::{OnceCell, mpsc, oneshot, watch};
 
 use crate::answer::AnswerOptions;
-use crate::configuration::{RTCConfiguration, StunServer};
+use crate::configuration::{IceServerUrl, RTCConfiguration, RTCIceTransportPolicy};
 use crate::description::{RTCSdpType, RTCSessionDescriptionInit};
 use crate::driver::{COMMAND_QUEUE, DtlsInfo};
 use crate::error::{Error, InvalidAccessReason, InvalidStateReason, OperationReason};
@@ -59,6 +59,10 @@ pub struct PeerOptions {
     /// [`OperationReason::TooManyTransports`], as is our `max-compat` offer with more
     /// sections. Default: 16.
     pub max_transports: usize,
+    /// Root certificates (PEM) that verify `turns:` servers besides the platform's (which are
+    /// read as `rustls-native-certs` reads them: `SSL_CERT_FILE` and `SSL_CERT_DIR` honoured).
+    /// Default: none.
+    pub turn_roots_pem: Option<Vec<u8>>,
 }
 
 /// Builders: `PeerOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
@@ -91,6 +95,13 @@ impl PeerOptions {
         self.max_transports = max_transports;
         self
     }
+
+    /// The same, with [`turn_roots_pem`](Self::turn_roots_pem) set.
+    #[must_use]
+    pub fn with_turn_roots_pem(mut self, turn_roots_pem: Option<Vec<u8>>) -> Self {
+        self.turn_roots_pem = turn_roots_pem;
+        self
+    }
 }
 
 /// [`Capabilities::browser_default`], built once per process for [`PeerOptions::default`].
@@ -106,6 +117,7 @@ impl Default for PeerOptions {
             capabilities: Arc::clone(&BROWSER_DEFAULT),
             prefer_passive: false,
             max_transports: 16,
+            turn_roots_pem: None,
         }
     }
 }
@@ -121,10 +133,10 @@ pub struct RTCPeerConnection {
     /// The task until the first call spawns it (a connection may be made outside a runtime).
     task: std::sync::Mutex<Option<PeerTask>>,
     certificate: Certificate,
-    /// STUN servers from the configuration, resolved once, before the sockets are bound and
-    /// outside the task.
-    stun_servers: Vec<StunServer>,
-    stun_addresses: OnceCell<Vec<SocketAddr>>,
+    /// STUN and TURN servers from the configuration, resolved once, before the sockets are
+    /// bound and outside the task.
+    ice_urls: Vec<IceServerUrl>,
+    gather_servers: OnceCell<Arc<ice::GatherServers>>,
     events: EventSender,
     state: watch::Sender<RTCPeerConnectionState>,
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
@@ -151,7 +163,20 @@ impl RTCPeerConnection {
         configuration: RTCConfiguration,
         options: PeerOptions,
     ) -> Result<Self, Error> {
-        let stun_servers = configuration.stun_servers()?;
+        let ice_urls = configuration.ice_server_urls()?;
+        let tls = if ice_urls.iter().any(|u| {
+            u.turn
+                .as_ref()
+                .is_some_and(|t| t.transport == antiphon_ice::turn::TurnTransport::Tls)
+        }) {
+            let roots = options.turn_roots_pem.as_deref();
+            Some(
+                antiphon_ice::TurnTls::new(roots)
+                    .map_err(|e| Error::Operation(OperationReason::TurnTls(e)))?,
+            )
+        } else {
+            None
+        };
         let certificate = match configuration.certificates.first() {
             Some(certificate) if certificate.is_expired(std::time::SystemTime::now()) => {
                 return Err(Error::InvalidAccess(
@@ -180,8 +205,9 @@ impl RTCPeerConnection {
             state: state.clone(),
             dtls: dtls.clone(),
         };
+        let network = network::Udp { streams: None, tls };
         let mut task = PeerTask::new(
-            network::Udp,
+            network,
             negotiator,
             certificate.clone(),
             options.bind,
@@ -192,12 +218,13 @@ impl RTCPeerConnection {
             commands_tx,
         );
         task.max_transports = options.max_transports;
+        task.relay_only = configuration.ice_transport_policy == RTCIceTransportPolicy::Relay;
         Ok(Self {
             ops: ops_tx,
             task: std::sync::Mutex::new(Some(task)),
             certificate,
-            stun_servers,
-            stun_addresses: OnceCell::new(),
+            ice_urls,
+            gather_servers: OnceCell::new(),
             events,
             state,
             sctp,
@@ -239,8 +266,8 @@ impl RTCPeerConnection {
 
     /// `createOffer()`.
     pub async fn create_offer(&self) -> Result<RTCSessionDescriptionInit, Error> {
-        let stun_servers = self.stun_addresses().await.to_vec();
-        self.try_call(move |task, now| task.create_offer(now, &stun_servers))
+        let servers = self.gather_servers().await;
+        self.try_call(move |task, now| task.create_offer(now, &servers))
             .await
     }
 
@@ -252,8 +279,8 @@ impl RTCPeerConnection {
 
     /// `createAnswer()`.
     pub async fn create_answer(&self) -> Result<RTCSessionDescriptionInit, Error> {
-        let stun_servers = self.stun_addresses().await.to_vec();
-        self.try_call(move |task, now| task.create_answer(now, &stun_servers))
+        let servers = self.gather_servers().await;
+        self.try_call(move |task, now| task.create_answer(now, &servers))
             .await
     }
 
@@ -264,11 +291,11 @@ impl RTCPeerConnection {
         &self,
         description: Option<RTCSessionDescriptionInit>,
     ) -> Result<(), Error> {
-        let stun_servers = match description {
-            None => self.stun_addresses().await.to_vec(),
-            Some(_) => Vec::new(),
+        let servers = match description {
+            None => self.gather_servers().await,
+            Some(_) => Arc::default(),
         };
-        self.try_call(move |task, now| task.set_local_description(now, description, &stun_servers))
+        self.try_call(move |task, now| task.set_local_description(now, description, &servers))
             .await
     }
 
@@ -278,12 +305,12 @@ impl RTCPeerConnection {
         &self,
         description: RTCSessionDescriptionInit,
     ) -> Result<(), Error> {
-        let stun_servers = if description.sdp_type == RTCSdpType::Rollback {
-            Vec::new()
+        let servers = if description.sdp_type == RTCSdpType::Rollback {
+            Arc::default()
         } else {
-            self.stun_addresses().await.to_vec()
+            self.gather_servers().await
         };
-        self.try_call(move |task, now| task.set_remote_description(now, description, &stun_servers))
+        self.try_call(move |task, now| task.set_remote_description(now, description, &servers))
             .await
     }
 

@@ -1,7 +1,6 @@
 //! The signaling operations as they run on the connection task: create and apply
 //! descriptions, take trickled candidates, and keep the negotiation-needed flag.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use antiphon_ice::{Candidate, IceCredentials, IceRole};
@@ -9,6 +8,7 @@ use antiphon_ice::{Candidate, IceCredentials, IceRole};
 use antiphon_dtls::Certificate;
 use antiphon_sdp::SessionDescription;
 
+use super::ice::GatherServers;
 use super::network::Network;
 use super::task::PeerTask;
 use super::transports::TransportPath;
@@ -32,11 +32,11 @@ impl<N: Network> PeerTask<N> {
     pub(crate) fn create_offer(
         &mut self,
         now: Instant,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<RTCSessionDescriptionInit, Error> {
         self.negotiator.signaling_state_allows_offer()?;
         let sets = self.negotiator.offer_layout()?;
-        self.ensure_paths(now, &sets, IceRole::Controlling, stun_servers)?;
+        self.ensure_paths(now, &sets, IceRole::Controlling, servers)?;
         if self.negotiator.current_remote_description().is_none() {
             // Nothing to restart yet: the first offer has fresh credentials anyway.
             self.restart_ice = false;
@@ -67,10 +67,10 @@ impl<N: Network> PeerTask<N> {
     pub(crate) fn create_answer(
         &mut self,
         now: Instant,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<RTCSessionDescriptionInit, Error> {
         let sets = self.negotiator.answer_layout()?;
-        self.ensure_paths(now, &sets, IceRole::Controlled, stun_servers)?;
+        self.ensure_paths(now, &sets, IceRole::Controlled, servers)?;
         let fallback = self.fresh_credentials();
         let PeerTask {
             negotiator,
@@ -94,14 +94,14 @@ impl<N: Network> PeerTask<N> {
         &mut self,
         now: Instant,
         description: Option<RTCSessionDescriptionInit>,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<(), Error> {
         let description = match description {
             Some(description) => description,
             None if self.negotiator.signaling_state().can_create_answer() => {
-                self.create_answer(now, stun_servers)?
+                self.create_answer(now, servers)?
             }
-            None => self.create_offer(now, stun_servers)?,
+            None => self.create_offer(now, servers)?,
         };
         let checkpoint = self.negotiator.checkpoint();
         let applied = self.negotiator.set_local_description(&description)?;
@@ -125,7 +125,7 @@ impl<N: Network> PeerTask<N> {
         &mut self,
         now: Instant,
         description: RTCSessionDescriptionInit,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<(), Error> {
         if description.sdp_type == RTCSdpType::Offer && self.paths.is_empty() {
             // Check before binding sockets: a refused offer leaves nothing behind.
@@ -153,7 +153,7 @@ impl<N: Network> PeerTask<N> {
             self.finish_applying(now, &applied, Vec::new());
             return Ok(());
         }
-        let (remotes, plans) = match self.take_remote(now, stun_servers, &applied) {
+        let (remotes, plans) = match self.take_remote(now, servers, &applied) {
             Ok(taken) => taken,
             Err(error) => {
                 self.negotiator.restore(checkpoint);
@@ -250,7 +250,7 @@ impl<N: Network> PeerTask<N> {
     fn take_remote(
         &mut self,
         now: Instant,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
         applied: &Applied,
     ) -> Result<(Vec<RemoteSide>, Vec<TransportPlan>), Error> {
         let remote = self
@@ -273,7 +273,7 @@ impl<N: Network> PeerTask<N> {
         if applied.negotiation_complete {
             self.settle_paths(now, &plans);
         } else {
-            self.ensure_paths(now, &sets, IceRole::Controlled, stun_servers)?;
+            self.ensure_paths(now, &sets, IceRole::Controlled, servers)?;
         }
         Ok((remotes, plans))
     }

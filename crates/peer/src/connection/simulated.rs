@@ -15,16 +15,19 @@ use std::time::{Duration, Instant};
 use antiphon_codec::{Capabilities, MediaKind};
 use antiphon_dtls::{Certificate, CertificateOptions};
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
+use antiphon_ice::turn::server::SimTurnServer;
+use antiphon_ice::turn::{TurnServerConfig, TurnTransport};
 use antiphon_ice::{Datagram, Transmit};
 use tokio::sync::{mpsc, watch};
 
+use super::ice::{GatherServers, TurnTarget};
 use super::network::{Network, PathSockets};
 use super::task::{Outputs, PeerTask};
 use crate::answer::AnswerOptions;
 use crate::configuration::RTCBundlePolicy;
 use crate::data_channel::{RTCDataChannelInit, RTCDataChannelState};
 use crate::description::RTCSessionDescriptionInit;
-use crate::events::{EventSender, RTCPeerConnectionState};
+use crate::events::{EventSender, PeerConnectionEvent, RTCPeerConnectionState};
 use crate::negotiator::{Entropy, Negotiator};
 use crate::transceiver::RTCRtpTransceiverInit;
 
@@ -65,6 +68,16 @@ impl Network for SimHost {
             outbox: Rc::clone(&self.outbox),
         })
     }
+
+    fn connect_turn(&mut self, _: SocketAddr, _: Option<&str>) -> io::Result<SocketAddr> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    fn send_on_stream(&self, _: &Transmit) -> bool {
+        false
+    }
+
+    fn close_stream(&mut self, _: SocketAddr) {}
 }
 
 /// Entropy from a seed: ICE credentials, tie-breakers and transaction ids as every run of the
@@ -150,32 +163,51 @@ fn deliver(peers: &mut [&mut PeerTask<SimHost>], now: Instant, transmit: &Transm
     }
 }
 
+/// The simulated TURN server of the relayed runs.
+const TURN: &str = "10.0.0.9:3478";
+
 /// An offerer with the `max-compat` policy (audio, video and a data channel) and a default
 /// answerer exchange descriptions, the offer without its BUNDLE group, then run on `link`
 /// until both are connected with DTLS up on all three transports and the channel open.
-/// Returns the virtual time that took.
-fn every_transport_connects(seed: u64, link: LinkConfig) -> Duration {
+/// `relayed`: both have the relay policy and allocate on a simulated TURN server, so
+/// everything (checks, DTLS, SCTP) goes through it. Returns the virtual time that took.
+fn every_transport_connects(seed: u64, link: LinkConfig, relayed: bool) -> Duration {
     let start = Instant::now();
     let mut now = start;
     let (mut a, a_out) = peer([10, 0, 0, 1], RTCBundlePolicy::MaxCompat, seed);
     let (mut b, b_out) = peer([10, 0, 0, 2], RTCBundlePolicy::Balanced, seed ^ 0x5eed);
+    let mut servers = GatherServers::default();
+    let mut turn = None;
+    if relayed {
+        let address: SocketAddr = TURN.parse().expect("address");
+        servers.turn.push(TurnTarget {
+            config: TurnServerConfig::new(address, TurnTransport::Udp, "alice", "secret"),
+            tls_host: None,
+        });
+        turn = Some(SimTurnServer::new(address, "alice", "secret"));
+        a.relay_only = true;
+        b.relay_only = true;
+    }
     for kind in [MediaKind::Audio, MediaKind::Video] {
         a.negotiator
             .add_transceiver(kind, RTCRtpTransceiverInit::default())
             .expect("a transceiver");
     }
+    // Candidates found after the descriptions (relay ones, as allocations come) trickle.
+    let mut a_events = a.outputs.events.subscribe();
+    let mut b_events = b.outputs.events.subscribe();
     let channel = a
         .create_data_channel(now, "chat".to_owned(), RTCDataChannelInit::default())
         .expect("a channel");
-    let offer = a.create_offer(now, &[]).expect("an offer");
-    a.set_local_description(now, Some(offer.clone()), &[])
+    let offer = a.create_offer(now, &servers).expect("an offer");
+    a.set_local_description(now, Some(offer.clone()), &servers)
         .expect("our offer applies");
-    b.set_remote_description(now, without_bundle(&offer), &[])
+    b.set_remote_description(now, without_bundle(&offer), &servers)
         .expect("the offer applies");
-    let answer = b.create_answer(now, &[]).expect("an answer");
-    b.set_local_description(now, Some(answer.clone()), &[])
+    let answer = b.create_answer(now, &servers).expect("an answer");
+    b.set_local_description(now, Some(answer.clone()), &servers)
         .expect("the answer applies");
-    a.set_remote_description(now, answer, &[])
+    a.set_remote_description(now, answer, &servers)
         .expect("the answer applies");
     assert_eq!(
         (a.paths.len(), b.paths.len()),
@@ -192,17 +224,48 @@ fn every_transport_connects(seed: u64, link: LinkConfig) -> Duration {
             }
         }
         while let Some(transmit) = network.pop_due(now) {
+            if let Some(server) = turn.as_mut()
+                && server.owns(transmit.destination)
+            {
+                for relayed in server.handle(now, &transmit) {
+                    network.send(now, relayed);
+                }
+                continue;
+            }
             deliver(&mut [&mut a, &mut b], now, &transmit);
         }
         for task in [&mut a, &mut b] {
             task.handle_timeouts(now);
             task.after(now);
         }
+        for (events, to) in [(&mut a_events, &mut b), (&mut b_events, &mut a)] {
+            while let Some(event) = events.try_recv() {
+                if let PeerConnectionEvent::IceCandidate(Some(candidate)) = event {
+                    to.add_ice_candidate(now, candidate)
+                        .expect("a trickled candidate applies");
+                    to.after(now);
+                }
+            }
+        }
         let connected = |task: &PeerTask<SimHost>| {
             *task.outputs.state.borrow() == RTCPeerConnectionState::Connected
                 && task.paths.iter().all(|p| p.dtls.is_some())
         };
         if connected(&a) && connected(&b) && channel.ready_state() == RTCDataChannelState::Open {
+            for path in a.paths.iter().chain(&b.paths) {
+                let agent = path.core.agent();
+                let (local, _) = agent.selected_pair().expect("a selected pair");
+                let relayed = agent.relay_protocol(local).is_some();
+                assert_eq!(relayed, turn.is_some(), "seed {seed}: {local} relayed");
+                if relayed {
+                    assert!(
+                        agent
+                            .local_candidates()
+                            .iter()
+                            .all(|c| { c.kind == antiphon_ice::CandidateType::Relay })
+                    );
+                }
+            }
             return now - start;
         }
         assert!(
@@ -227,7 +290,7 @@ fn every_transport_connects(seed: u64, link: LinkConfig) -> Duration {
 #[test]
 fn every_transport_connects_on_a_clean_link() {
     // 20 ms each way: ICE checks, two DTLS round trips, SCTP's and DCEP's, at least 200 ms.
-    let took = every_transport_connects(1, LinkConfig::default());
+    let took = every_transport_connects(1, LinkConfig::default(), false);
     assert!(
         took > Duration::from_millis(200) && took < Duration::from_secs(2),
         "{took:?}"
@@ -243,6 +306,21 @@ fn every_transport_connects_under_loss_reordering_and_duplication() {
         .with_duplicate(0.05)
         .with_mtu(Some(1200));
     for seed in 0..8 {
-        every_transport_connects(seed, link);
+        every_transport_connects(seed, link, false);
+    }
+}
+
+#[test]
+fn every_transport_connects_through_a_turn_server_with_the_relay_policy() {
+    // Each side's checks, DTLS and SCTP go through its own allocation: twice the hops.
+    let took = every_transport_connects(3, LinkConfig::default(), true);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let lossy = LinkConfig::default()
+        .with_delay(Duration::from_millis(30))
+        .with_jitter(Duration::from_millis(30))
+        .with_loss(0.05)
+        .with_mtu(Some(1300));
+    for seed in 10..14 {
+        every_transport_connects(seed, lossy, true);
     }
 }

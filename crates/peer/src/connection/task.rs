@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use antiphon_dtls::Certificate;
 use antiphon_ice::{
-    Datagram, IceConnectionState, IceEvent, IceGatheringState, Transmit, UdpSockets,
+    Datagram, IceConnectionState, IceEvent, IceGatheringState, StreamInput, Transmit, UdpSockets,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -88,6 +88,8 @@ pub(crate) struct PeerTask<N: Network = Udp> {
     pub(crate) certificate: Certificate,
     /// The addresses to gather on.
     pub(crate) bind: Vec<IpAddr>,
+    /// `iceTransportPolicy: "relay"`: transports gather and pair relay candidates only.
+    pub(crate) relay_only: bool,
     /// The most transports (socket sets) the connection opens.
     pub(crate) max_transports: usize,
     pub(crate) hub: ChannelHub,
@@ -131,6 +133,7 @@ impl<N: Network> PeerTask<N> {
             sctp_started: false,
             certificate,
             bind,
+            relay_only: false,
             max_transports: 16,
             hub,
             pending_channels: Vec::new(),
@@ -219,6 +222,12 @@ impl PeerTask<Udp> {
                         path.core.handle_receive(Instant::now(), datagram);
                     }
                 }
+                input = std::future::poll_fn(|cx| match self.network.streams.as_mut() {
+                    Some(streams) => streams.poll_recv(cx),
+                    None => std::task::Poll::Pending,
+                }), if self.network.streams.is_some() => {
+                    self.stream_input(Instant::now(), input);
+                }
                 () = sleep_until(deadline), if deadline.is_some() => {
                     self.handle_timeouts(Instant::now());
                 }
@@ -227,6 +236,40 @@ impl PeerTask<Udp> {
             self.after(Instant::now());
         }
         self.close(Instant::now());
+    }
+}
+
+impl PeerTask<Udp> {
+    /// A message from a TURN server over its stream, or the stream's end: to the transport
+    /// whose allocation uses it.
+    fn stream_input(&mut self, now: Instant, input: StreamInput) {
+        let local = match &input {
+            StreamInput::Message { local, .. } | StreamInput::Closed { local, .. } => *local,
+        };
+        let Some(path) = self
+            .paths
+            .iter_mut()
+            .find(|p| p.core.agent().has_relay_from(local))
+        else {
+            return;
+        };
+        match input {
+            StreamInput::Message {
+                local,
+                server,
+                contents,
+            } => {
+                let datagram = Datagram {
+                    source: server,
+                    destination: local,
+                    contents: &contents,
+                };
+                path.core.handle_receive(now, datagram);
+            }
+            StreamInput::Closed { local, reason } => {
+                path.core.relay_connection_failed(now, local, &reason);
+            }
+        }
     }
 }
 
@@ -267,6 +310,7 @@ impl<N: Network> PeerTask<N> {
             paths,
             hub,
             outgoing,
+            network,
             ..
         } = self;
         if let Some(secure) = sctp_secure(paths) {
@@ -282,6 +326,10 @@ impl<N: Network> PeerTask<N> {
                 outgoing.pop_front();
                 continue;
             };
+            if network.send_on_stream(transmit) {
+                outgoing.pop_front();
+                continue;
+            }
             match path.sockets.try_send(transmit) {
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
                 sent => {

@@ -8,16 +8,17 @@
 //! once an exchange completes, the answer's layout decides which stay: a `max-compat` offer's
 //! spare transports go when the answer bundles, and every kept one starts DTLS.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use antiphon_dtls::{Certificate, DtlsConfig};
+use antiphon_ice::turn::TurnTransport;
 use antiphon_ice::{
     AgentConfig, Candidate, IceAgent, IceConnectionState, IceCredentials, IceGatheringState,
     IceRole, UdpSockets,
 };
 
+use super::ice::GatherServers;
 use super::network::{Network, PathSockets};
 use super::task::PeerTask;
 use crate::answer::LocalTransport;
@@ -85,7 +86,7 @@ impl<N: Network> PeerTask<N> {
         now: Instant,
         sections: &[usize],
         role: IceRole,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<usize, Error> {
         if let Some(index) = self.rekey_path(sections) {
             return Ok(index);
@@ -97,7 +98,14 @@ impl<N: Network> PeerTask<N> {
             .negotiator
             .remote_description()
             .is_some_and(|d| d.parsed.ice_lite());
-        config.stun_servers.extend_from_slice(stun_servers);
+        config.stun_servers.extend_from_slice(&servers.stun);
+        config.relay_only = self.relay_only;
+        // UDP servers the agent allocates on from a host socket; the others need a stream.
+        let (udp, streamed): (Vec<_>, Vec<_>) = servers
+            .turn
+            .iter()
+            .partition(|t| t.config.transport == TurnTransport::Udp);
+        config.turn_servers = udp.into_iter().map(|t| t.config.clone()).collect();
         let sockets = self
             .network
             .bind(&self.bind)
@@ -106,6 +114,17 @@ impl<N: Network> PeerTask<N> {
         config.seed = Some(rand::Rng::random(&mut rng));
         let credentials = IceCredentials::generate_with(&mut rng);
         let mut agent = IceAgent::new(now, config, role, credentials);
+        for target in streamed {
+            let server = target.config.server;
+            match self
+                .network
+                .connect_turn(server, target.tls_host.as_deref())
+            {
+                Ok(local) => agent.add_relay(now, local, target.config.clone()),
+                // Like a server that does not answer: no relay candidate from it.
+                Err(error) => tracing::warn!(%server, %error, "TURN stream not opened"),
+            }
+        }
         agent.gather(&sockets.local_addresses());
         let core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
         self.paths.push(TransportPath {
@@ -161,7 +180,7 @@ impl<N: Network> PeerTask<N> {
         now: Instant,
         layout: &[Vec<usize>],
         role: IceRole,
-        stun_servers: &[SocketAddr],
+        servers: &GatherServers,
     ) -> Result<(), Error> {
         if layout.len() > self.max_transports {
             return Err(Error::Operation(OperationReason::TooManyTransports {
@@ -170,7 +189,7 @@ impl<N: Network> PeerTask<N> {
             }));
         }
         for sections in layout {
-            self.ensure_path(now, sections, role, stun_servers)?;
+            self.ensure_path(now, sections, role, servers)?;
         }
         Ok(())
     }
@@ -181,6 +200,7 @@ impl<N: Network> PeerTask<N> {
     fn keep_paths(&mut self, now: Instant, layout: &[Vec<usize>]) {
         let before = self.paths.len();
         let mut kept = Vec::with_capacity(layout.len());
+        let mut closed_streams = Vec::new();
         for mut path in std::mem::take(&mut self.paths) {
             let duplicate = kept
                 .iter()
@@ -190,9 +210,13 @@ impl<N: Network> PeerTask<N> {
             } else {
                 tracing::debug!(sections = ?path.sections, "transport not negotiated: closed");
                 path.core.close(now);
+                closed_streams.extend(path.core.agent().relay_locals());
             }
         }
         self.paths = kept;
+        for local in closed_streams {
+            self.network.close_stream(local);
+        }
         if self.paths.len() != before {
             // Datagrams queued for a closed transport go with it (indices moved).
             self.outgoing.clear();

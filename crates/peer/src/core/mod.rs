@@ -222,24 +222,47 @@ impl ConnectionCore {
             return;
         }
         match datagram.contents.first() {
-            // STUN (RFC 7983: 0..=3).
-            Some(0..=3) => {
+            // STUN (RFC 7983: 0..=3), and TURN ChannelData (64..=79) from our TURN servers.
+            Some(0..=3 | 64..=79) => {
                 // Refused datagrams are counted by the agent (`drops()`).
                 let _ = self.agent.handle_receive(now, datagram);
-            }
-            // DTLS (20..=63), only from a remote address ICE has validated.
-            Some(20..=63) if self.validated(datagram.destination, datagram.source) => {
-                if let Some(secure) = self.secure.as_mut() {
-                    self.traffic.received(
-                        datagram.destination,
-                        datagram.source,
-                        datagram.contents.len(),
-                    );
-                    secure.handle_datagram(now, datagram.contents);
+                // What came relayed through a TURN server and is not STUN: DTLS.
+                while let Some(relayed) = self.agent.poll_relayed() {
+                    let inner = Datagram {
+                        source: relayed.source,
+                        destination: relayed.relayed,
+                        contents: &relayed.contents,
+                    };
+                    self.receive_dtls(now, inner);
                 }
             }
+            Some(20..=63) => self.receive_dtls(now, datagram),
             _ => tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed"),
         }
+        self.drive(now);
+    }
+
+    /// DTLS (20..=63), taken only from a remote address ICE has validated.
+    fn receive_dtls(&mut self, now: Instant, datagram: Datagram<'_>) {
+        if !matches!(datagram.contents.first(), Some(20..=63))
+            || !self.validated(datagram.destination, datagram.source)
+        {
+            tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed");
+            return;
+        }
+        if let Some(secure) = self.secure.as_mut() {
+            self.traffic.received(
+                datagram.destination,
+                datagram.source,
+                datagram.contents.len(),
+            );
+            secure.handle_datagram(now, datagram.contents);
+        }
+    }
+
+    /// The stream to a TURN server the agent allocates through (from `local`) failed.
+    pub fn relay_connection_failed(&mut self, now: Instant, local: SocketAddr, reason: &str) {
+        self.agent.relay_connection_failed(now, local, reason);
         self.drive(now);
     }
 
@@ -269,19 +292,25 @@ impl ConnectionCore {
         .min()
     }
 
-    /// The next datagram to send: ICE's first, then DTLS records on the selected pair.
+    /// The next datagram to send: ICE's first, then DTLS records on the selected pair (on a
+    /// relayed pair, wrapped for the TURN server by the agent).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if let Some(transmit) = self.agent.poll_transmit() {
-            return Some(transmit);
+        loop {
+            if let Some(transmit) = self.agent.poll_transmit() {
+                return Some(transmit);
+            }
+            let (source, destination) = self.selected?;
+            let contents = self.secure.as_mut()?.poll_transmit()?;
+            self.traffic.sent(source, destination, contents.len());
+            let transmit = Transmit {
+                source,
+                destination,
+                contents: contents.to_vec(),
+            };
+            if let Some(direct) = self.agent.route(transmit) {
+                return Some(direct);
+            }
         }
-        let (source, destination) = self.selected?;
-        let contents = self.secure.as_mut()?.poll_transmit()?;
-        self.traffic.sent(source, destination, contents.len());
-        Some(Transmit {
-            source,
-            destination,
-            contents: contents.to_vec(),
-        })
     }
 
     /// The next event (also those that channel calls through [`secure`](Self::secure)
