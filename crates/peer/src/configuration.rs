@@ -129,6 +129,8 @@ impl std::fmt::Debug for RTCConfiguration {
 /// One `RTCIceServer` URL, parsed (RFC 7064 `stun:`, RFC 7065 `turn:`/`turns:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IceServerUrl {
+    /// The URL as configured.
+    pub(crate) url: String,
     /// The host: a name, or an IP address (IPv6 without its brackets).
     pub(crate) host: String,
     pub(crate) port: u16,
@@ -234,6 +236,7 @@ fn parse_ice_server_url(url: &str, server: &RTCIceServer) -> Result<IceServerUrl
             )));
         }
         return Ok(IceServerUrl {
+            url: url.to_owned(),
             host: host.to_owned(),
             port,
             turn: None,
@@ -245,6 +248,7 @@ fn parse_ice_server_url(url: &str, server: &RTCIceServer) -> Result<IceServerUrl
         ));
     };
     Ok(IceServerUrl {
+        url: url.to_owned(),
         host: host.to_owned(),
         port,
         turn: Some(TurnUrl {

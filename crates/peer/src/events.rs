@@ -65,6 +65,27 @@ pub enum PeerConnectionEvent {
     /// `track`: a remote description says the peer sends media on a section (W3C "process the
     /// addition of a remote track"), once until a later one says it stopped.
     Track(RTCTrackEvent),
+    /// `icecandidateerror`: a STUN or TURN server gave no candidate (a refused allocation, a
+    /// server that does not answer, a TLS certificate that does not verify).
+    IceCandidateError(RTCPeerConnectionIceErrorEvent),
+}
+
+/// What the `icecandidateerror` event says (W3C `RTCPeerConnectionIceErrorEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RTCPeerConnectionIceErrorEvent {
+    /// The local address the server was asked from (the host socket, or the TCP/TLS stream's
+    /// address).
+    pub address: Option<std::net::IpAddr>,
+    /// Its port.
+    pub port: Option<u16>,
+    /// The server's URL as configured.
+    pub url: String,
+    /// The STUN error code the server answered, or 701 when it could not be reached (no
+    /// answer, the connection or its TLS handshake failed).
+    pub error_code: u16,
+    /// Why, in words.
+    pub error_text: String,
 }
 
 /// What the `track` event says: which transceiver receives, and the remote track's ids.

@@ -92,8 +92,8 @@ pub use error::{
     OperationReason, SyntaxReason, TypeErrorReason,
 };
 pub use events::{
-    PeerConnectionEvent, PeerConnectionEvents, RTCIceCandidateInit, RTCPeerConnectionState,
-    RTCTrackEvent,
+    PeerConnectionEvent, PeerConnectionEvents, RTCIceCandidateInit, RTCPeerConnectionIceErrorEvent,
+    RTCPeerConnectionState, RTCTrackEvent,
 };
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
 pub use sctp::{SctpParameters, SctpTransport};

@@ -218,6 +218,10 @@ pub struct RTCIceCandidateStats {
     /// `rport`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub related_port: Option<u16>,
+    /// `relayProtocol` of our relay candidates: how we reach the TURN server (`udp`, `tcp`,
+    /// `tls`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_protocol: Option<&'static str>,
 }
 
 /// `RTCCertificateStats`.
@@ -420,7 +424,12 @@ fn transport_stats(
             }));
         }
         for candidate in &agent.local_candidates {
-            if let Some(s) = candidate_stats(timestamp, transport_id, "IL", candidate) {
+            if let Some(mut s) = candidate_stats(timestamp, transport_id, "IL", candidate) {
+                s.relay_protocol = agent
+                    .relay_protocols
+                    .iter()
+                    .find(|(address, _)| candidate.socket_addr() == Some(*address))
+                    .map(|(_, transport)| transport.as_str());
                 ice_reports.push(RTCStats::LocalCandidate(s));
             }
         }
@@ -457,6 +466,7 @@ fn candidate_stats(
         foundation: candidate.foundation.clone(),
         related_address: candidate.related_address.as_ref().map(ToString::to_string),
         related_port: candidate.related_port,
+        relay_protocol: None,
     })
 }
 

@@ -97,6 +97,7 @@ impl IceAgent {
             ) {
                 relay.client.close(now);
                 self.events.push_back(IceEvent::RelayFailed {
+                    local: relay.local,
                     server: relay.client.config().server,
                     transport: relay.client.config().transport,
                     error: error.clone(),
@@ -247,6 +248,7 @@ impl IceAgent {
                     }
                     TurnEvent::Failed(error) => {
                         self.events.push_back(IceEvent::RelayFailed {
+                            local: relay.local,
                             server: relay.client.config().server,
                             transport: relay.client.config().transport,
                             error,

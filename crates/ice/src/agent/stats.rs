@@ -69,6 +69,8 @@ pub struct IceStats {
     pub remote_candidates: Vec<Candidate>,
     /// Every pair that has counters or is in the checklist.
     pub pairs: Vec<PairStats>,
+    /// How each relay candidate (by its address) reaches its TURN server.
+    pub relay_protocols: Vec<(SocketAddr, crate::turn::TurnTransport)>,
 }
 
 /// The counters of every pair, by (local base, remote address).
@@ -138,6 +140,11 @@ impl IceAgent {
                 })
                 .collect(),
             pairs,
+            relay_protocols: self
+                .locals
+                .iter()
+                .filter_map(|l| Some((l.base, self.relay_protocol(l.base)?)))
+                .collect(),
         }
     }
 

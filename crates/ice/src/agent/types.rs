@@ -66,6 +66,8 @@ pub enum IceEvent {
     RoleChanged(IceRole),
     /// A TURN allocation could not be made or was lost (W3C `icecandidateerror`).
     RelayFailed {
+        /// The local address the allocation was asked from.
+        local: SocketAddr,
         /// The server.
         server: SocketAddr,
         /// How it was reached.

@@ -162,6 +162,24 @@ pub enum TurnError {
 }
 
 impl TurnError {
+    /// The STUN error code behind it (W3C `icecandidateerror`'s `errorCode`); 701 when the
+    /// server could not be reached at all.
+    pub fn code(&self) -> u16 {
+        match self {
+            TurnError::Timeout | TurnError::Connection(_) | TurnError::MissingRelayedAddress => 701,
+            TurnError::Unauthorized => 401,
+            TurnError::StaleNonce => 438,
+            TurnError::TryAlternate(_) => 300,
+            TurnError::Forbidden => 403,
+            TurnError::AllocationMismatch => 437,
+            TurnError::WrongCredentials => 441,
+            TurnError::UnsupportedTransport => 442,
+            TurnError::AllocationQuota => 486,
+            TurnError::InsufficientCapacity => 508,
+            TurnError::Server { code, .. } => *code,
+        }
+    }
+
     pub(crate) fn from_code(code: u16, reason: String) -> Self {
         match code {
             401 => TurnError::Unauthorized,

@@ -27,6 +27,8 @@ pub(crate) struct GatherServers {
 #[derive(Debug, Clone)]
 pub(crate) struct TurnTarget {
     pub(crate) config: TurnServerConfig,
+    /// The URL as configured (`icecandidateerror` names it).
+    pub(crate) url: String,
     /// For `turns:`, the URL's host: the name (or address) its certificate must be for.
     pub(crate) tls_host: Option<String>,
 }
@@ -63,6 +65,7 @@ impl RTCPeerConnection {
                                 turn.username.clone(),
                                 turn.credential.clone(),
                             ),
+                            url: url.url.clone(),
                             tls_host: tls.then(|| url.host.clone()),
                         });
                     }

@@ -182,6 +182,7 @@ fn every_transport_connects(seed: u64, link: LinkConfig, relayed: bool) -> Durat
         let address: SocketAddr = TURN.parse().expect("address");
         servers.turn.push(TurnTarget {
             config: TurnServerConfig::new(address, TurnTransport::Udp, "alice", "secret"),
+            url: format!("turn:{TURN}"),
             tls_host: None,
         });
         turn = Some(SimTurnServer::new(address, "alice", "secret"));

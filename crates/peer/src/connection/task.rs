@@ -33,7 +33,10 @@ use crate::core::{CoreEvent, SecureTransport};
 use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
 use crate::driver::hub::ChannelHub;
 use crate::driver::{Command, DtlsInfo, sleep_until};
-use crate::events::{EventSender, RTCPeerConnectionState, publish_state};
+use crate::events::{
+    EventSender, PeerConnectionEvent, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionState,
+    publish_state,
+};
 use crate::negotiator::Negotiator;
 use crate::sctp::SctpTransport;
 
@@ -90,6 +93,11 @@ pub(crate) struct PeerTask<N: Network = Udp> {
     pub(crate) bind: Vec<IpAddr>,
     /// `iceTransportPolicy: "relay"`: transports gather and pair relay candidates only.
     pub(crate) relay_only: bool,
+    /// The URL of each TURN server (by address and transport), for `icecandidateerror`.
+    pub(crate) turn_urls: Vec<(
+        (std::net::SocketAddr, antiphon_ice::turn::TurnTransport),
+        String,
+    )>,
     /// The most transports (socket sets) the connection opens.
     pub(crate) max_transports: usize,
     pub(crate) hub: ChannelHub,
@@ -134,6 +142,7 @@ impl<N: Network> PeerTask<N> {
             certificate,
             bind,
             relay_only: false,
+            turn_urls: Vec::new(),
             max_transports: 16,
             hub,
             pending_channels: Vec::new(),
@@ -358,6 +367,30 @@ impl<N: Network> PeerTask<N> {
             }
             CoreEvent::Ice(IceEvent::SelectedPairChanged { local, remote }) => {
                 tracing::info!(%local, %remote, transport = index, "ICE selected pair");
+            }
+            CoreEvent::Ice(IceEvent::RelayFailed {
+                local,
+                server,
+                transport,
+                error,
+            }) => {
+                tracing::warn!(%server, %error, transport = index, "no relay candidate");
+                let url = self
+                    .turn_urls
+                    .iter()
+                    .find(|(key, _)| *key == (server, transport))
+                    .map_or_else(|| server.to_string(), |(_, url)| url.clone());
+                self.outputs
+                    .events
+                    .send(PeerConnectionEvent::IceCandidateError(
+                        RTCPeerConnectionIceErrorEvent {
+                            address: Some(local.ip()),
+                            port: Some(local.port()),
+                            url,
+                            error_code: error.code(),
+                            error_text: error.to_string(),
+                        },
+                    ));
             }
             CoreEvent::Ice(_) => {}
             CoreEvent::DtlsConnected(connected) => {

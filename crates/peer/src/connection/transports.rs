@@ -106,6 +106,12 @@ impl<N: Network> PeerTask<N> {
             .iter()
             .partition(|t| t.config.transport == TurnTransport::Udp);
         config.turn_servers = udp.into_iter().map(|t| t.config.clone()).collect();
+        for target in &servers.turn {
+            let key = (target.config.server, target.config.transport);
+            if !self.turn_urls.iter().any(|(k, _)| *k == key) {
+                self.turn_urls.push((key, target.url.clone()));
+            }
+        }
         let sockets = self
             .network
             .bind(&self.bind)

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod coturn;
 pub mod loopback;
 pub mod sim;
 
