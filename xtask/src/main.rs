@@ -179,18 +179,20 @@ fn in_loopback_namespace(program: &str, args: &[&str]) -> Command {
     command
 }
 
-/// The browser interop tests need Chromium and Firefox ESR; install Debian's packages when one
-/// is missing (the tests fail rather than skip without them).
+/// The browser interop tests need Chromium and Firefox ESR, the TURN tests coturn; install
+/// Debian's packages when one is missing (the tests fail rather than skip without them).
 fn ensure_browsers() -> Result<(), String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let firefox = std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".to_owned());
-    if Path::new(&chromium).exists() && Path::new(&firefox).exists() {
+    // coturn's turnserver: the TURN tests start it themselves.
+    let turnserver = Path::new("/usr/bin/turnserver");
+    if Path::new(&chromium).exists() && Path::new(&firefox).exists() && turnserver.exists() {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "chromium", "firefox-esr"]))
+        .args(["install", "-y", "-qq", "chromium", "firefox-esr", "coturn"]))
 }
 
 /// The aiortc version the interop test (`crates/cli/tests/aiortc_interop.rs`) is run against.

@@ -14,8 +14,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use antiphon_peer::{
-    PeerConnectionEvent, RTCConfiguration, RTCDataChannel, RTCIceCandidateInit, RTCPeerConnection,
-    RTCRtpTransceiverInit, RTCSessionDescriptionInit, RTCSignalingState,
+    PeerConnectionEvent, PeerOptions, RTCConfiguration, RTCDataChannel, RTCIceCandidateInit,
+    RTCIceServer, RTCPeerConnection, RTCRtpTransceiverInit, RTCSessionDescriptionInit,
+    RTCSignalingState,
 };
 use clap::Args;
 use serde_json::json;
@@ -40,14 +41,74 @@ pub(crate) struct ServeArgs {
     /// `https://app.example`; repeatable. By default only the page's own origin may.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
+    /// A STUN or TURN server (`stun:`, `turn:[...?transport=tcp]` or `turns:` URL) for both
+    /// Antiphon and the page, which fetches them from `/config`; repeatable.
+    #[arg(long = "ice-server", value_name = "URL")]
+    ice_servers: Vec<String>,
+    /// The username for the TURN servers of `--ice-server`.
+    #[arg(long = "ice-username", value_name = "USERNAME")]
+    ice_username: Option<String>,
+    /// The credential (password) for the TURN servers of `--ice-server`. The page receives it
+    /// too: prefer short-lived credentials (coturn's `use-auth-secret`).
+    #[arg(long = "ice-credential", value_name = "CREDENTIAL")]
+    ice_credential: Option<String>,
+    /// Root certificates (PEM) that verify `turns:` servers on Antiphon's side, besides the
+    /// platform's (a browser trusts its own).
+    #[arg(long = "ice-ca", value_name = "FILE")]
+    ice_ca: Option<std::path::PathBuf>,
+}
+
+/// What every session's connection is made with.
+pub(crate) struct SessionConfig {
+    configuration: RTCConfiguration,
+    options: PeerOptions,
+}
+
+impl SessionConfig {
+    /// From the arguments, checked as a connection's constructor checks them (a bad URL, a
+    /// TURN server without credentials, unreadable roots fail at start).
+    fn new(args: &ServeArgs) -> Result<Self, String> {
+        let mut ice_servers = Vec::new();
+        if !args.ice_servers.is_empty() {
+            ice_servers.push(RTCIceServer {
+                urls: args.ice_servers.clone(),
+                username: args.ice_username.clone(),
+                credential: args.ice_credential.clone(),
+            });
+        }
+        let configuration = RTCConfiguration::default().with_ice_servers(ice_servers);
+        let roots = match &args.ice_ca {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|e| format!("--ice-ca {}: {e}", path.display()))?)
+            }
+            None => None,
+        };
+        let options = PeerOptions::default().with_turn_roots_pem(roots);
+        RTCPeerConnection::with_options(configuration.clone(), options.clone())
+            .map_err(|e| format!("--ice-server: {e}"))?;
+        Ok(Self {
+            configuration,
+            options,
+        })
+    }
+
+    /// `/config`: the ICE servers for the page's `RTCPeerConnection`.
+    fn page_json(&self) -> String {
+        json!({ "iceServers": self.configuration.ice_servers }).to_string()
+    }
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
+    let config = Arc::new(SessionConfig::new(args)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(serve(args.addr, Arc::new(args.allow_origins.clone())))?;
+    runtime.block_on(serve(
+        args.addr,
+        Arc::new(args.allow_origins.clone()),
+        config,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -63,7 +124,11 @@ const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully: no new request is accepted,
 /// every signaling session ends (a WebSocket close 1001, going away) and closes its connection
 /// (SCTP shutdown and DTLS close_notify to the peer), and the server returns (exit 0).
-async fn serve(addr: SocketAddr, allowed_origins: Arc<Vec<String>>) -> Result<(), String> {
+async fn serve(
+    addr: SocketAddr,
+    allowed_origins: Arc<Vec<String>>,
+    config: Arc<SessionConfig>,
+) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
@@ -79,8 +144,9 @@ async fn serve(addr: SocketAddr, allowed_origins: Arc<Vec<String>>) -> Result<()
                 let (stream, _) = accepted.map_err(|e| e.to_string())?;
                 let allowed_origins = Arc::clone(&allowed_origins);
                 let shutting_down = shutting_down.clone();
+                let config = Arc::clone(&config);
                 requests.spawn(async move {
-                    if let Err(error) = handle(stream, &allowed_origins, shutting_down).await {
+                    if let Err(error) = handle(stream, &allowed_origins, shutting_down, config).await {
                         say(&format!("request failed: {error}"));
                     }
                 });
@@ -211,6 +277,7 @@ async fn handle(
     mut stream: TcpStream,
     allowed_origins: &[String],
     shutting_down: tokio::sync::watch::Receiver<bool>,
+    config: Arc<SessionConfig>,
 ) -> Result<(), String> {
     let request = read_request(&mut stream).await?;
     let path = request.path.split('?').next().unwrap_or("");
@@ -228,6 +295,10 @@ async fn handle(
             )
             .await
         }
+        ("GET", "/config") => {
+            let body = config.page_json();
+            respond(&mut stream, "200 OK", "application/json", body.as_bytes()).await
+        }
         ("GET", "/ws") => {
             let upgrade = request
                 .header("upgrade")
@@ -242,7 +313,7 @@ async fn handle(
                         .write_all(head.as_bytes())
                         .await
                         .map_err(|e| e.to_string())?;
-                    websocket(stream, shutting_down).await
+                    websocket(stream, shutting_down, config).await
                 }
                 _ => {
                     respond(
@@ -329,6 +400,7 @@ fn state_name(state: impl std::fmt::Debug) -> String {
 async fn websocket(
     stream: TcpStream,
     mut shutting_down: tokio::sync::watch::Receiver<bool>,
+    config: Arc<SessionConfig>,
 ) -> Result<(), String> {
     tracing::debug!(peer = ?stream.peer_addr().ok(), "WebSocket session");
     let (mut reader, mut writer) = stream.into_split();
@@ -397,7 +469,7 @@ async fn websocket(
                         continue;
                     }
                     let text = std::mem::take(&mut data);
-                    on_message(&text, &mut pc, &out, &signaling, &mut ignoring).await;
+                    on_message(&text, &mut pc, &out, &signaling, &mut ignoring, &config).await;
                 }
             }
         }
@@ -431,6 +503,7 @@ async fn on_message(
     out: &mpsc::UnboundedSender<Vec<u8>>,
     signaling: &Arc<tokio::sync::Mutex<()>>,
     ignoring: &mut bool,
+    config: &SessionConfig,
 ) {
     let _turn = signaling.lock().await;
     let Ok(text) = std::str::from_utf8(data) else {
@@ -497,7 +570,7 @@ async fn on_message(
                 say("ignored a colliding offer");
                 return;
             }
-            if let Err(error) = answer(text, pc, out, signaling).await {
+            if let Err(error) = answer(text, pc, out, signaling, config).await {
                 refuse(out, "offer", &error);
             }
         }
@@ -606,6 +679,7 @@ async fn answer(
     slot: &mut Option<Arc<RTCPeerConnection>>,
     out: &mpsc::UnboundedSender<Vec<u8>>,
     signaling: &Arc<tokio::sync::Mutex<()>>,
+    config: &SessionConfig,
 ) -> Result<(), String> {
     let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
     if let Some(pc) = slot.as_ref() {
@@ -614,8 +688,9 @@ async fn answer(
         let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
         return Ok(());
     }
-    let pc =
-        Arc::new(RTCPeerConnection::new(RTCConfiguration::default()).map_err(|e| e.to_string())?);
+    let pc = RTCPeerConnection::with_options(config.configuration.clone(), config.options.clone())
+        .map_err(|e| e.to_string())?;
+    let pc = Arc::new(pc);
     let mut events = pc.subscribe();
     let answer = apply_offer(&pc, offer).await?;
     // The answer first: candidates reported while it was applied wait in `events` and go after
@@ -652,6 +727,12 @@ async fn answer(
                 }
                 Some(PeerConnectionEvent::IceConnectionState(state)) => {
                     send_json(&states, &json!({"type": "state", "ice": state_name(state)}));
+                }
+                Some(PeerConnectionEvent::IceCandidateError(error)) => {
+                    say(&format!(
+                        "icecandidateerror {} {}: {}",
+                        error.url, error.error_code, error.error_text
+                    ));
                 }
                 Some(PeerConnectionEvent::IceCandidate(candidate)) => {
                     send_json(

@@ -18,7 +18,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::browser::Browser;
-use common::{Server, serve};
+use common::coturn::{Auth, Coturn};
+use common::{Server, serve_with};
 
 /// Opens the page with `query` in `browser` and collects the server's output until the page
 /// reports its result (or 120 s pass).
@@ -42,7 +43,12 @@ fn run(browser: Browser, server: &Server, query: &str) -> Vec<String> {
 /// Runs `query` and checks the page's result and the connection on both sides; returns the
 /// output and the same joined for messages.
 fn passes(browser: Browser, query: &str) -> (Vec<String>, String) {
-    let server = serve();
+    passes_with(browser, query, &[])
+}
+
+/// [`passes`] against `antiphon serve` started with `args`.
+fn passes_with(browser: Browser, query: &str, args: &[&str]) -> (Vec<String>, String) {
+    let server = serve_with(args);
     let lines = run(browser, &server, query);
     let joined = lines.join("\n");
     let name = browser.name();
@@ -257,6 +263,38 @@ fn every_transport_without_bundle(browser: Browser) {
     );
 }
 
+/// The page with `iceTransportPolicy: "relay"` and coturn as its TURN server (`url`, from
+/// `antiphon serve --ice-server`): every message goes through the relay, and the browser's
+/// selected pair has a relay candidate on its side (Antiphon, with every candidate allowed,
+/// may answer from its host candidate).
+fn relayed_through_coturn(browser: Browser, transport: &str) {
+    let server = Coturn::start(Auth::User {
+        username: "alice".into(),
+        password: "secret".into(),
+    });
+    let url = match transport {
+        "udp" => format!("turn:127.0.0.1:{}", server.port),
+        _ => format!("turn:127.0.0.1:{}?transport={transport}", server.port),
+    };
+    let args = [
+        "--ice-server",
+        url.as_str(),
+        "--ice-username",
+        "alice",
+        "--ice-credential",
+        "secret",
+    ];
+    let (_, joined) = passes_with(browser, "auto=1&relay=1", &args);
+    let name = browser.name();
+    assert!(
+        joined.contains(&format!(
+            "browser: selected local browser relay/{transport} antiphon "
+        )),
+        "{name}: the browser's side of the selected pair is its relay candidate:\n{joined}\ncoturn:\n{}",
+        server.log()
+    );
+}
+
 fn rsa_certificate(browser: Browser) {
     passes(browser, "auto=1&cert=rsa");
 }
@@ -319,4 +357,19 @@ fn chromium_every_transport_without_bundle() {
 #[test]
 fn firefox_every_transport_without_bundle() {
     every_transport_without_bundle(Browser::Firefox);
+}
+
+#[test]
+fn chromium_relayed_through_coturn_over_udp() {
+    relayed_through_coturn(Browser::Chromium, "udp");
+}
+
+#[test]
+fn chromium_relayed_through_coturn_over_tcp() {
+    relayed_through_coturn(Browser::Chromium, "tcp");
+}
+
+#[test]
+fn firefox_relayed_through_coturn_over_udp() {
+    relayed_through_coturn(Browser::Firefox, "udp");
 }

@@ -4,6 +4,9 @@
 #![allow(dead_code)]
 
 pub(crate) mod browser;
+/// coturn for the relayed browser tests: the helper antiphon-peer's tests use.
+#[path = "../../../peer/tests/common/coturn.rs"]
+pub(crate) mod coturn;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
