@@ -29,6 +29,7 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     ("create_answer_structured", &[]),
     ("candidate_parse", &[]),
     ("stun_agent", &[]),
+    ("turn_client", &[]),
     // Seeded from fuzz/seeds/dtls_records: flights recorded from a real handshake.
     ("dtls_records", &[]),
 ];

@@ -1,6 +1,7 @@
 //! [`IceConn`]: the `webrtc_util::Conn` the DTLS layer runs on. It carries only DTLS datagrams
 //! (RFC 7983 first byte 20..=63) and sends on the selected pair: from the selected local socket
-//! to the selected remote address.
+//! to the selected remote address, or, when the local side is a relay candidate, through the
+//! driver's TURN allocation.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -21,6 +22,10 @@ pub(crate) type Selected = Option<(SocketAddr, SocketAddr)>;
 /// A DTLS datagram and where it came from. Boxed: the queue allocates its slots (32 per block)
 /// at the element size for the connection's life.
 pub(crate) type DtlsDatagram = Box<(SocketAddr, Vec<u8>)>;
+
+/// A datagram from a relayed local address, for the driver to hand to its TURN allocation:
+/// `(relayed local, remote, bytes)`.
+pub(crate) type RelayedSend = Box<(SocketAddr, SocketAddr, Vec<u8>)>;
 
 /// Payload counters per pair, shared by the driver (what it receives) and [`IceConn`] (what
 /// it sends). A handful of pairs at most carry payload; one uncontended lock per datagram.
@@ -55,6 +60,8 @@ pub struct IceConn {
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     selected: watch::Receiver<Selected>,
     incoming: tokio::sync::Mutex<mpsc::Receiver<DtlsDatagram>>,
+    /// Sends on a relayed pair go through the driver's TURN allocation.
+    relayed: mpsc::Sender<RelayedSend>,
     closed: AtomicBool,
     traffic: Arc<Traffic>,
 }
@@ -72,12 +79,14 @@ impl IceConn {
         sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
         selected: watch::Receiver<Selected>,
         incoming: mpsc::Receiver<DtlsDatagram>,
+        relayed: mpsc::Sender<RelayedSend>,
         traffic: Arc<Traffic>,
     ) -> Self {
         IceConn {
             sockets,
             selected,
             incoming: tokio::sync::Mutex::new(incoming),
+            relayed,
             closed: AtomicBool::new(false),
             traffic,
         }
@@ -125,7 +134,15 @@ impl Conn for IceConn {
             return Err(webrtc_util::Error::ErrAlreadyClosed);
         }
         let (local, remote) = self.selected_pair().ok_or_else(not_connected)?;
-        let socket = self.sockets.get(&local).ok_or_else(not_connected)?;
+        let Some(socket) = self.sockets.get(&local) else {
+            // A relay candidate: the driver wraps it for the TURN server.
+            self.relayed
+                .send(Box::new((local, remote, buf.to_vec())))
+                .await
+                .map_err(|_| webrtc_util::Error::ErrAlreadyClosed)?;
+            self.traffic.sent(local, remote, buf.len());
+            return Ok(buf.len());
+        };
         let sent = socket.send_to(buf, remote).await?;
         self.traffic.sent(local, remote, sent);
         Ok(sent)

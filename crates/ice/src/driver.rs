@@ -1,6 +1,11 @@
 //! A thin tokio driver: binds UDP sockets, runs an [`IceAgent`] on them, demultiplexes incoming
-//! datagrams per RFC 7983 (first byte 0..=3 STUN to the agent, 20..=63 DTLS to [`IceConn`],
-//! 128..=191 RTP/RTCP, which has no consumer yet and is counted and dropped) and reports events.
+//! datagrams per RFC 7983 (first byte 0..=3 STUN and 64..=79 TURN ChannelData to the agent,
+//! 20..=63 DTLS to [`IceConn`], 128..=191 RTP/RTCP, which has no consumer yet and is counted and
+//! dropped) and reports events. TURN servers reached over UDP
+//! ([`AgentConfig::turn_servers`](crate::AgentConfig::turn_servers)) give relay candidates (as
+//! [`IceEvent::NewLocalCandidate`] events once allocated); DTLS on a relayed pair goes through
+//! the allocation both ways. Servers over TCP or TLS need [`crate::TurnStreams`] and a task
+//! that runs the agent itself, as antiphon-peer's does.
 //!
 //! ```no_run
 //! # async fn demo(offer_ufrag: &str, offer_pwd: &str, offer_candidates: &[&str]) -> Result<(), antiphon_ice::Error> {
@@ -30,9 +35,10 @@ use tokio::time::Instant as TokioInstant;
 
 use crate::agent::{
     AgentConfig, Datagram, IceAgent, IceConnectionState, IceEvent, IceRole, IceStats, PairState,
+    Transmit,
 };
 use crate::candidate::Candidate;
-use crate::conn::{DtlsDatagram, IceConn, Selected, Traffic};
+use crate::conn::{DtlsDatagram, IceConn, RelayedSend, Selected, Traffic};
 use crate::credentials::IceCredentials;
 use crate::error::Error;
 use crate::sockets::UdpSockets;
@@ -158,6 +164,7 @@ impl IceDriver {
         let (state_tx, state_rx) = watch::channel(agent.state());
         let (selected_tx, selected_rx) = watch::channel(None);
         let (dtls_tx, dtls_rx) = mpsc::channel(DTLS_QUEUE);
+        let (relayed_tx, relayed_rx) = mpsc::channel(DTLS_QUEUE);
         let counters = Arc::new(Counters::default());
         let traffic = Arc::new(Traffic::default());
 
@@ -165,6 +172,7 @@ impl IceDriver {
             sockets.handles(),
             selected_rx.clone(),
             dtls_rx,
+            relayed_tx,
             Arc::clone(&traffic),
         ));
         let run = Run {
@@ -175,6 +183,7 @@ impl IceDriver {
             state: state_tx,
             selected: selected_tx,
             dtls: dtls_tx,
+            relayed: relayed_rx,
             counters: counters.clone(),
             traffic: Arc::clone(&traffic),
         };
@@ -360,6 +369,8 @@ struct Run {
     state: watch::Sender<IceConnectionState>,
     selected: watch::Sender<Selected>,
     dtls: mpsc::Sender<DtlsDatagram>,
+    /// DTLS datagrams `IceConn` sends on a relayed pair.
+    relayed: mpsc::Receiver<RelayedSend>,
     counters: Arc<Counters>,
     traffic: Arc<Traffic>,
 }
@@ -406,6 +417,11 @@ impl Run {
                     }) => {
                         self.demux(local, source, bytes);
                     }
+                    Some(send) = self.relayed.recv() => {
+                        let (source, destination, contents) = *send;
+                        // From a relayed address the agent always takes it (`None`).
+                        let _ = self.agent.route(Transmit { source, destination, contents });
+                    }
                     _ = sleep_until(deadline) => self.agent.handle_timeout(TokioInstant::now().into_std()),
                 }
                 self.publish().await;
@@ -438,7 +454,8 @@ impl Run {
     fn demux(&mut self, local: SocketAddr, source: SocketAddr, bytes: Vec<u8>) {
         let now = TokioInstant::now().into_std();
         match bytes.first() {
-            Some(0..=3) => {
+            // STUN, and ChannelData from a TURN server of ours.
+            Some(0..=3 | 64..=79) => {
                 let _ = self.agent.handle_receive(
                     now,
                     Datagram {
@@ -447,19 +464,11 @@ impl Run {
                         contents: &bytes,
                     },
                 );
-            }
-            Some(20..=63) => {
-                // DTLS from the selected pair, or from a validated pair (the peer may select
-                // before we learn of its nomination).
-                let selected = self.agent.selected_pair() == Some((local, source));
-                let valid = self.agent.pair_state(local, source) == Some(PairState::Succeeded);
-                let length = bytes.len();
-                if !(selected || valid) || self.dtls.try_send(Box::new((source, bytes))).is_err() {
-                    self.counters.dtls_dropped.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    self.traffic.received(local, source, length);
+                while let Some(relayed) = self.agent.poll_relayed() {
+                    self.dtls_in(relayed.relayed, relayed.source, relayed.contents);
                 }
             }
+            Some(20..=63) => self.dtls_in(local, source, bytes),
             Some(128..=191) => {
                 self.counters.rtp_dropped.fetch_add(1, Ordering::Relaxed);
             }
@@ -468,6 +477,21 @@ impl Run {
                     .unknown_dropped
                     .fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// DTLS from the selected pair, or from a validated pair (the peer may select before we
+    /// learn of its nomination).
+    fn dtls_in(&mut self, local: SocketAddr, source: SocketAddr, bytes: Vec<u8>) {
+        let selected = self.agent.selected_pair() == Some((local, source));
+        let valid = self.agent.pair_state(local, source) == Some(PairState::Succeeded);
+        let dtls = matches!(bytes.first(), Some(20..=63));
+        let length = bytes.len();
+        if !(dtls && (selected || valid)) || self.dtls.try_send(Box::new((source, bytes))).is_err()
+        {
+            self.counters.dtls_dropped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.traffic.received(local, source, length);
         }
     }
 
