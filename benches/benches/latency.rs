@@ -4,7 +4,7 @@
 //!
 //! A plain binary (`harness = false`), not criterion: each run is one connection setup and the
 //! interesting figures are percentiles, not a mean. `cargo bench --bench latency` runs 200
-//! connections per library (`-- --runs N` to change); without `--bench` (as `cargo test
+//! connections per library (`-- --runs N` to change; `-- --only NAME` for one series); without `--bench` (as `cargo test
 //! --benches` runs it) it does 3 runs per library as a smoke check.
 //!
 //! Timed region, both libraries, signaling in-process (no network delay added):
@@ -18,11 +18,19 @@
 //! gathering). Every run uses fresh peer connections, closed after the run. The time to the
 //! offerer's connection state `connected` (ICE and DTLS done) is reported alongside, to show
 //! where the time goes.
+//!
+//! The `antiphon-relayed-{udp,tcp,tls}` series run the same setup with both peers relay-only
+//! through coturn on 127.0.0.1 (started by the bench; `turnserver` must be installed), each
+//! side sending its description once it has gathered (its allocation made): the answerer's
+//! allocation is in the timed region.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::Duration;
 
+/// coturn for the relayed series (the tests' helper, shared by path).
+#[path = "../../crates/peer/tests/common/coturn.rs"]
+mod coturn;
 #[path = "support/measure.rs"]
 mod measure;
 #[path = "support/peers.rs"]
@@ -30,11 +38,40 @@ mod peers;
 
 use measure::{load_average, ms, percentile};
 
-use antiphon_peer::{RTCConfiguration, RTCIceServer};
+use antiphon_peer::{RTCConfiguration, RTCIceServer, RTCIceTransportPolicy};
 use peers::{
-    Sample, antiphon_connect, antiphon_peer, antiphon_peer_with, antiphon_run, webrtc_api,
-    webrtc_run,
+    Sample, antiphon_connect, antiphon_connect_gathered, antiphon_peer, antiphon_peer_with,
+    antiphon_run, webrtc_api, webrtc_run,
 };
+
+/// Both peers relay-only through `url` (coturn, user alice): every datagram crosses the
+/// server twice. Roots: the server's CA, for `turns:`.
+async fn relayed_series(url: &str, roots: &str, runs: usize) -> Vec<Sample> {
+    let configuration = RTCConfiguration::default()
+        .with_ice_servers(vec![RTCIceServer {
+            urls: vec![url.to_owned()],
+            username: Some("alice".to_owned()),
+            credential: Some("secret".to_owned()),
+        }])
+        .with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+    let peer = || {
+        let options = antiphon_peer::PeerOptions::default()
+            .with_bind(vec![std::net::IpAddr::from([127, 0, 0, 1])])
+            .with_turn_roots_pem(Some(roots.as_bytes().to_vec()));
+        antiphon_peer::RTCPeerConnection::with_options(configuration.clone(), options)
+            .expect("a relay-only peer")
+    };
+    // One warm-up connection, not recorded.
+    let (pair, _) = antiphon_connect_gathered(peer(), peer()).await;
+    pair.close().await;
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let (pair, sample) = antiphon_connect_gathered(peer(), peer()).await;
+        pair.close().await;
+        samples.push(sample);
+    }
+    samples
+}
 
 fn report(name: &str, samples: &[Sample]) {
     for (what, pick) in [
@@ -106,6 +143,38 @@ fn main() {
                 samples.push(sample);
             }
             report("antiphon-silent-stun", &samples);
+        }
+        if only
+            .as_deref()
+            .is_none_or(|o| o.starts_with("antiphon-relayed"))
+        {
+            // The same run as the direct series: relayed through coturn on loopback.
+            let server = coturn::Coturn::start(coturn::Auth::User {
+                username: "alice".to_owned(),
+                password: "secret".to_owned(),
+            });
+            for (name, url) in [
+                (
+                    "antiphon-relayed-udp",
+                    format!("turn:127.0.0.1:{}", server.port),
+                ),
+                (
+                    "antiphon-relayed-tcp",
+                    format!("turn:127.0.0.1:{}?transport=tcp", server.port),
+                ),
+                (
+                    "antiphon-relayed-tls",
+                    format!("turns:127.0.0.1:{}", server.tls_port),
+                ),
+            ] {
+                if only
+                    .as_deref()
+                    .is_none_or(|o| o == "antiphon-relayed" || o == name)
+                {
+                    let samples = relayed_series(&url, &server.certificate_pem, runs).await;
+                    report(name, &samples);
+                }
+            }
         }
         if only.as_deref().is_none_or(|o| o == "webrtc-rs") {
             let api = webrtc_api();

@@ -92,6 +92,100 @@ pub(crate) async fn antiphon_run() -> Sample {
     sample
 }
 
+/// Waits until `pc` has gathered every candidate (the `null` candidate event).
+async fn gathered(events: &mut antiphon_peer::PeerConnectionEvents) {
+    within("gathering completes", async {
+        while let Some(event) = events.recv().await {
+            if matches!(
+                event,
+                antiphon_peer::PeerConnectionEvent::IceCandidate(None)
+            ) {
+                return;
+            }
+        }
+        panic!("events ended before gathering completed");
+    })
+    .await;
+}
+
+/// [`antiphon_connect`] for peers whose candidates come later than their descriptions (relay
+/// candidates, as TURN allocations complete): non-trickle, each side sends its description once
+/// it has gathered everything. The offerer gathers before the clock starts; the answerer's
+/// gathering (its allocation) is in the timed region, as a real answerer's is.
+pub(crate) async fn antiphon_connect_gathered(
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection,
+) -> (AntiphonPair, Sample) {
+    let (mut offerer_events, mut gathering) = (offerer.subscribe(), answerer.subscribe());
+    let mut answerer_events = answerer.subscribe();
+    let chat = ok(
+        "create_data_channel",
+        offerer
+            .create_data_channel("bench", RTCDataChannelInit::default())
+            .await,
+    );
+    ok(
+        "offerer set_local_description",
+        offerer.set_local_description(None).await,
+    );
+    gathered(&mut offerer_events).await;
+    let offer = offerer.local_description().await.expect("the offer");
+
+    let start = Instant::now();
+    ok(
+        "answerer set_remote_description",
+        answerer.set_remote_description(offer).await,
+    );
+    ok(
+        "answerer set_local_description",
+        answerer.set_local_description(None).await,
+    );
+    gathered(&mut gathering).await;
+    let answer = answerer.local_description().await.expect("the answer");
+    let answered = start.elapsed();
+    ok(
+        "offerer set_remote_description",
+        offerer.set_remote_description(answer).await,
+    );
+    let connected = |s| {
+        matches!(
+            s,
+            RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
+        )
+    };
+    let (connected_at, opened, accepted) = within("Antiphon data channel open", async {
+        tokio::join!(
+            async {
+                offerer.wait_for_state(connected).await;
+                start.elapsed()
+            },
+            async { chat.opened().await.map(|()| chat.clone()) },
+            answerer_events.next_data_channel()
+        )
+    })
+    .await;
+    let open = start.elapsed();
+    let channel = ok("the channel opens", opened);
+    let accepted = accepted.expect("the answerer sees the channel");
+    assert_eq!(
+        offerer.connection_state(),
+        RTCPeerConnectionState::Connected
+    );
+    let sample = Sample {
+        answered,
+        connected: connected_at,
+        open,
+    };
+    (
+        AntiphonPair {
+            offerer,
+            answerer,
+            channels: (channel, accepted),
+        },
+        sample,
+    )
+}
+
 /// Negotiates `offerer` with `answerer` and opens a data channel; the sample is timed from
 /// the offer reaching the answerer.
 pub(crate) async fn antiphon_connect(

@@ -52,23 +52,24 @@ fn gathered(w: &World) -> bool {
         && w.b.agent.gathering_state() == IceGatheringState::Complete
 }
 
-fn connect(w: &mut World) {
+/// Gathers, exchanges candidates, connects; the virtual time from the exchange to connected.
+fn connect(w: &mut World) -> Duration {
     assert!(
         w.run_until(Duration::from_secs(15), gathered),
         "gathering did not finish"
     );
     w.exchange_candidates();
+    let exchanged = w.now;
     assert!(
         w.run_until(Duration::from_secs(20), World::both_connected),
-        "not connected: {:?} {:?} drops {:?} {:?} pairs {} {} events {:?}",
+        "not connected: {:?} {:?} drops {:?} {:?} events {:?}",
         w.a.states,
         w.b.states,
         w.a.agent.drops(),
         w.b.agent.drops(),
-        w.a.agent.pair_count(),
-        w.b.agent.pair_count(),
         w.a.events,
     );
+    w.now - exchanged
 }
 
 #[test]
@@ -119,6 +120,35 @@ fn relay_only_agents_connect_through_the_server() {
             assert_eq!(data.source, local);
         }
     }
+}
+
+#[test]
+fn a_check_the_peers_relay_dropped_is_resent_when_the_peer_checks() {
+    // B (the answerer) learns A's relay candidate at once and checks it, but A learns B's only
+    // 100 ms later (with the answer): until then A's allocation has no permission for B and
+    // the server drops B's check. A's own check reaching B then makes B send its check again
+    // at once (RFC 8445 §7.3.1.4) instead of after its 250 ms retransmission timeout.
+    let link = LinkConfig::default().with_delay(Duration::from_millis(5));
+    let mut w = relayed_world(3, link, "secret");
+    assert!(w.run_until(Duration::from_secs(5), gathered));
+    for c in w.a.agent.local_candidates() {
+        w.b.agent
+            .add_remote_candidate(&c)
+            .expect("B takes A's relay");
+    }
+    let start = w.now;
+    w.advance(Duration::from_millis(100));
+    for c in w.b.agent.local_candidates() {
+        w.a.agent
+            .add_remote_candidate(&c)
+            .expect("A takes B's relay");
+    }
+    assert!(w.run_until(Duration::from_secs(5), World::both_connected));
+    let took = w.now - start;
+    assert!(
+        took < Duration::from_millis(100 + 150),
+        "connected {took:?} after B's first check"
+    );
 }
 
 #[test]

@@ -148,6 +148,7 @@ impl IceAgent {
             remote_nominated: false,
             nominating: false,
         };
+        let remote_is_relay = remote.kind == CandidateType::Relay;
         let id = match self.checklist.add(pair, self.role == IceRole::Controlling) {
             Added::New(id) | Added::Existing(id) => id,
             Added::Refused => return Err(DropReason::PairLimit),
@@ -175,6 +176,13 @@ impl IceAgent {
                 if attrs.use_candidate && controlled {
                     self.select(now, id);
                 }
+            }
+            // A peer's relay drops what reaches it before the peer made a permission for us,
+            // which it does as it checks us: our check in progress goes again now rather than
+            // after its timeout (RFC 8445 §7.3.1.4). Other paths lose nothing that way, and a
+            // duplicate there would only cost a datagram and a round-trip sample.
+            PairState::InProgress if remote_is_relay => {
+                self.retransmit_check_now(now, id);
             }
             PairState::InProgress => {}
             PairState::Frozen | PairState::Waiting | PairState::Failed => {

@@ -68,6 +68,24 @@ impl IceAgent {
         }
     }
 
+    /// RFC 8445 §7.3.1.4: a check arrived on a pair whose own check is in progress: that
+    /// check is sent again at once and its timer restarts, instead of waiting out its
+    /// retransmission timeout (its first copy was dropped by the peer's relay, which had no
+    /// permission for us yet). Not a round-trip measurement any more (Karn).
+    pub(super) fn retransmit_check_now(&mut self, now: Instant, pair: super::checklist::PairId) {
+        let Some(tx) = self
+            .transactions
+            .iter_mut()
+            .find(|t| matches!(t.kind, TxKind::Check { pair: p, .. } if p == pair))
+        else {
+            return;
+        };
+        tx.deadline = now + tx.rto;
+        tx.retransmitted = true;
+        let (local, remote, bytes) = (tx.local, tx.remote, tx.bytes.clone());
+        self.send(local, remote, bytes);
+    }
+
     fn new_transaction_id(&mut self) -> [u8; 12] {
         let mut id = [0u8; 12];
         self.rng.fill(&mut id);

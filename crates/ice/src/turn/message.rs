@@ -239,3 +239,19 @@ mod tests {
         assert!(decode(&signed, Some(&wrong)).is_none());
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    #[test]
+    fn send_indication_decodes() {
+        let peer: SocketAddr = "10.0.0.9:50001".parse().expect("addr");
+        let bytes = encode_send([3; 12], peer, b"abc");
+        let r = MessageDecoderBuilder::default().build().decode(&bytes);
+        assert!(r.is_ok(), "{r:?}");
+        let msg = decode(&bytes, None);
+        assert!(msg.is_some());
+        assert_eq!(read_data(&msg.expect("msg")), Some((peer, b"abc".to_vec())));
+    }
+}

@@ -147,6 +147,19 @@ impl World {
 
     /// Advances to the next thing that happens. False when nothing will ever happen again.
     pub fn step(&mut self) -> bool {
+        self.step_within(None)
+    }
+
+    /// Runs exactly `time` of virtual time: everything due in it happens, and the clock ends
+    /// at its end (not at the next thing that happens after it).
+    pub fn advance(&mut self, time: Duration) {
+        let end = self.now + time;
+        while self.step_within(Some(end)) {}
+        self.now = self.now.max(end);
+    }
+
+    /// [`step`](Self::step), but nothing after `limit`: false once the next thing is later.
+    fn step_within(&mut self, limit: Option<Instant>) -> bool {
         self.flush();
         let next = [
             self.a.agent.poll_timeout(),
@@ -159,6 +172,9 @@ impl World {
         let Some(next) = next else {
             return false;
         };
+        if limit.is_some_and(|limit| next > limit) {
+            return false;
+        }
         self.now = self.now.max(next);
         while let Some(t) = self.net.pop_due(self.now) {
             if let Some(turn) = self.turn.as_mut()
