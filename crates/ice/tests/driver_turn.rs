@@ -113,3 +113,76 @@ async fn relay_only_drivers_carry_dtls_through_coturn() {
     a.close();
     b.close();
 }
+
+/// Runs `client` on `socket` until `done` or `limit`; the time it took.
+fn drive(
+    socket: &std::net::UdpSocket,
+    client: &mut antiphon_ice::turn::TurnClient,
+    done: impl Fn(&antiphon_ice::turn::TurnClient) -> bool,
+    limit: Duration,
+) -> Duration {
+    let start = std::time::Instant::now();
+    let mut buffer = [0u8; 2048];
+    socket
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .expect("a timeout");
+    while start.elapsed() < limit && !done(client) {
+        while let Some(t) = client.poll_transmit() {
+            socket.send_to(&t.contents, t.destination).expect("sent");
+        }
+        if let Ok((n, _)) = socket.recv_from(&mut buffer) {
+            client.handle_receive(std::time::Instant::now(), &buffer[..n]);
+        }
+        client.handle_timeout(std::time::Instant::now());
+    }
+    start.elapsed()
+}
+
+#[test]
+fn an_address_whose_allocation_was_just_deleted_allocates_again() {
+    use antiphon_ice::turn::{TurnClient, TurnState};
+    // coturn holds a deleted allocation's address for about two seconds and answers an
+    // Allocate from it 437 (a new socket often gets a port a closed one just had): the client
+    // waits and asks again instead of giving up.
+    let server = Coturn::start(Auth::User {
+        username: "alice".into(),
+        password: "secret".into(),
+    });
+    let config = TurnServerConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], server.port)),
+        TurnTransport::Udp,
+        "alice",
+        "secret",
+    );
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let mut first = TurnClient::new(std::time::Instant::now(), config.clone(), 1);
+    drive(
+        &socket,
+        &mut first,
+        |c| c.state() == TurnState::Allocated,
+        Duration::from_secs(5),
+    );
+    assert_eq!(first.state(), TurnState::Allocated);
+    first.close(std::time::Instant::now());
+    drive(
+        &socket,
+        &mut first,
+        |c| c.state() == TurnState::Closed,
+        Duration::from_secs(5),
+    );
+    assert_eq!(first.state(), TurnState::Closed, "deleted");
+    let mut second = TurnClient::new(std::time::Instant::now(), config, 2);
+    let took = drive(
+        &socket,
+        &mut second,
+        |c| c.state() != TurnState::Allocating,
+        Duration::from_secs(10),
+    );
+    let events: Vec<_> = std::iter::from_fn(|| second.poll_event()).collect();
+    assert_eq!(
+        second.state(),
+        TurnState::Allocated,
+        "after {took:?}: {events:?}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

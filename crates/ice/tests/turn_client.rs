@@ -218,6 +218,26 @@ fn forged_and_unsolicited_messages_change_nothing() {
 }
 
 #[test]
+fn a_stale_allocation_on_our_address_is_deleted_and_made_again() {
+    // An earlier client on the same address allocated and never deleted it.
+    let now = Instant::now();
+    let mut server = SimTurnServer::new(addr(SERVER), "alice", "secret");
+    let mut earlier = client(now, SERVER);
+    exchange(now, &mut earlier, &mut server);
+    assert_eq!(earlier.state(), TurnState::Allocated);
+    drop(earlier);
+    let mut client = client(now, SERVER);
+    exchange(now, &mut client, &mut server);
+    assert_eq!(
+        client.state(),
+        TurnState::Allocated,
+        "{:?}",
+        events(&mut client)
+    );
+    assert_eq!(server.allocation_count(now), 1);
+}
+
+#[test]
 fn close_deletes_the_allocation_on_the_server() {
     let now = Instant::now();
     let mut client = client(now, SERVER);

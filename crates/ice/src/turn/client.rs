@@ -28,6 +28,10 @@ const MAX_RTO: Duration = Duration::from_millis(3200);
 const RETRANSMITS: u32 = 4;
 /// How long a request over a stream waits for its answer (no retransmission there).
 const STREAM_TIMEOUT: Duration = Duration::from_secs(10);
+/// 437 answers taken before giving up: the first deletes the stale allocation when we are
+/// authenticated (else waits 0.5 s), the next wait 1 and 2 s.
+const MISMATCH_RETRIES: u32 = 3;
+const MISMATCH_BACKOFF: Duration = Duration::from_millis(500);
 /// Datagrams held while their permission (or the allocation) is being made.
 const MAX_QUEUED: usize = 32;
 
@@ -87,6 +91,11 @@ pub struct TurnClient {
     mapped: Option<SocketAddr>,
     refresh_at: Option<Instant>,
     redirected: bool,
+    /// 437 Allocation Mismatch answers so far (the first deletes the stale allocation, the
+    /// next wait and allocate again).
+    mismatch_retries: u32,
+    /// When the next Allocate goes after a 437.
+    retry_at: Option<Instant>,
     transactions: Vec<Transaction>,
     transmits: VecDeque<TurnTransmit>,
     events: VecDeque<TurnEvent>,
@@ -108,6 +117,8 @@ impl TurnClient {
             mapped: None,
             refresh_at: None,
             redirected: false,
+            mismatch_retries: 0,
+            retry_at: None,
             transactions: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -287,7 +298,23 @@ impl TurnClient {
                         }
                         self.request(now, request, true);
                     }
-                    _ => self.request_failed(request, TurnError::StaleNonce),
+                    _ => self.request_failed(now, request, TurnError::StaleNonce),
+                }
+            }
+            // 437: an allocation exists on our address already, left by an earlier user of the
+            // same port (RFC 8656 §7.2 would have us move to another port, which a host socket
+            // shared with ICE cannot). First we delete it, which works if it was made with our
+            // credentials and is still live; a server that holds a deleted allocation's address
+            // for a while (coturn: about 2 s) is then asked again, later each time.
+            (Some((437, _)), Request::Allocate) => {
+                self.mismatch_retries += 1;
+                let tried = self.mismatch_retries;
+                if tried == 1 && self.auth.is_some() {
+                    self.request(now, Request::Refresh(0), false);
+                } else if tried <= MISMATCH_RETRIES {
+                    self.retry_at = Some(now + MISMATCH_BACKOFF * (1 << (tried - 1)));
+                } else {
+                    self.fail(TurnError::AllocationMismatch);
                 }
             }
             (Some((300, _)), Request::Allocate) => match reply.alternate {
@@ -302,7 +329,7 @@ impl TurnClient {
                 alternate => self.fail(TurnError::TryAlternate(alternate)),
             },
             (Some((code, reason)), request) => {
-                self.request_failed(request, TurnError::from_code(code, reason));
+                self.request_failed(now, request, TurnError::from_code(code, reason));
             }
             (None, request) => self.succeeded(now, request, &reply),
         }
@@ -325,6 +352,10 @@ impl TurnClient {
                 for (peer, data) in std::mem::take(&mut self.queued) {
                     self.send_to(now, peer, &data);
                 }
+            }
+            // The stale allocation on our address is deleted: allocate again.
+            Request::Refresh(0) if self.state == TurnState::Allocating => {
+                self.request(now, Request::Allocate, false);
             }
             Request::Refresh(0) => self.finish_close(),
             Request::Refresh(_) => {
@@ -372,8 +403,13 @@ impl TurnClient {
 
     /// A request that failed: the allocation with it (Allocate, Refresh), or just the
     /// permission or channel.
-    fn request_failed(&mut self, request: Request, error: TurnError) {
+    fn request_failed(&mut self, now: Instant, request: Request, error: TurnError) {
         match request {
+            // The stale allocation could not be deleted: one more Allocate, which fails with
+            // 437 again if it is still there.
+            Request::Refresh(0) if self.state == TurnState::Allocating => {
+                self.request(now, Request::Allocate, false);
+            }
             Request::Allocate | Request::Refresh(_) if self.state == TurnState::Closing => {
                 self.finish_close();
             }
@@ -399,6 +435,7 @@ impl TurnClient {
         self.transactions.clear();
         self.queued.clear();
         self.refresh_at = None;
+        self.retry_at = None;
         self.events.push_back(TurnEvent::Failed(error));
     }
 
@@ -458,10 +495,14 @@ impl TurnClient {
                 contents: t.bytes.clone(),
             });
         }
+        if self.retry_at.is_some_and(|at| at <= now) && self.state == TurnState::Allocating {
+            self.retry_at = None;
+            self.request(now, Request::Allocate, false);
+        }
         for id in expired {
             if let Some(index) = self.transactions.iter().position(|t| t.id == id) {
                 let t = self.transactions.remove(index);
-                self.request_failed(t.request, TurnError::Timeout);
+                self.request_failed(now, t.request, TurnError::Timeout);
             }
         }
         if self.state != TurnState::Allocated {
@@ -518,7 +559,7 @@ impl TurnClient {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let transactions = self.transactions.iter().map(|t| t.deadline);
         if self.state != TurnState::Allocated {
-            return transactions.min();
+            return transactions.chain(self.retry_at).min();
         }
         let permissions = self.permissions.values().filter_map(|g| match g {
             Grant::Installed { refresh_at } => Some(*refresh_at),
