@@ -117,7 +117,7 @@ pub(crate) async fn antiphon_connect_gathered(
     answerer: RTCPeerConnection,
 ) -> (AntiphonPair, Sample) {
     let (mut offerer_events, mut gathering) = (offerer.subscribe(), answerer.subscribe());
-    let mut answerer_events = answerer.subscribe();
+    let answerer_events = answerer.subscribe();
     let chat = ok(
         "create_data_channel",
         offerer
@@ -143,47 +143,18 @@ pub(crate) async fn antiphon_connect_gathered(
     gathered(&mut gathering).await;
     let answer = answerer.local_description().await.expect("the answer");
     let answered = start.elapsed();
-    ok(
-        "offerer set_remote_description",
-        offerer.set_remote_description(answer).await,
-    );
-    let connected = |s| {
-        matches!(
-            s,
-            RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed
-        )
-    };
-    let (connected_at, opened, accepted) = within("Antiphon data channel open", async {
-        tokio::join!(
-            async {
-                offerer.wait_for_state(connected).await;
-                start.elapsed()
-            },
-            async { chat.opened().await.map(|()| chat.clone()) },
-            answerer_events.next_data_channel()
-        )
-    })
-    .await;
-    let open = start.elapsed();
-    let channel = ok("the channel opens", opened);
-    let accepted = accepted.expect("the answerer sees the channel");
-    assert_eq!(
-        offerer.connection_state(),
-        RTCPeerConnectionState::Connected
-    );
-    let sample = Sample {
-        answered,
-        connected: connected_at,
-        open,
-    };
-    (
-        AntiphonPair {
-            offerer,
-            answerer,
-            channels: (channel, accepted),
+    open_channel(
+        offerer,
+        answerer,
+        answer,
+        Opening {
+            chat,
+            answerer_events,
+            start,
+            answered,
         },
-        sample,
     )
+    .await
 }
 
 /// Negotiates `offerer` with `answerer` and opens a data channel; the sample is timed from
@@ -192,7 +163,7 @@ pub(crate) async fn antiphon_connect(
     offerer: RTCPeerConnection,
     answerer: RTCPeerConnection,
 ) -> (AntiphonPair, Sample) {
-    let mut answerer_events = answerer.subscribe();
+    let answerer_events = answerer.subscribe();
     let chat = ok(
         "create_data_channel",
         offerer
@@ -216,6 +187,43 @@ pub(crate) async fn antiphon_connect(
         answerer.set_local_description(Some(answer.clone())).await,
     );
     let answered = start.elapsed();
+    open_channel(
+        offerer,
+        answerer,
+        answer,
+        Opening {
+            chat,
+            answerer_events,
+            start,
+            answered,
+        },
+    )
+    .await
+}
+
+/// A setup under way: the offerer's channel, the answerer's events, when the clock started and
+/// how long the answer took.
+struct Opening {
+    chat: RTCDataChannel,
+    answerer_events: antiphon_peer::PeerConnectionEvents,
+    start: Instant,
+    answered: Duration,
+}
+
+/// The offerer applies `answer`; then both wait for the channel open on both sides (the
+/// offerer's `opened()`, the answerer's `datachannel` event) and the sample is taken.
+async fn open_channel(
+    offerer: RTCPeerConnection,
+    answerer: RTCPeerConnection,
+    answer: antiphon_peer::RTCSessionDescriptionInit,
+    opening: Opening,
+) -> (AntiphonPair, Sample) {
+    let Opening {
+        chat,
+        mut answerer_events,
+        start,
+        answered,
+    } = opening;
     ok(
         "offerer set_remote_description",
         offerer.set_remote_description(answer).await,
@@ -237,7 +245,7 @@ pub(crate) async fn antiphon_connect(
         )
     })
     .await;
-    let elapsed = start.elapsed();
+    let open = start.elapsed();
     let channel = ok("the channel opens", opened);
     let Some(accepted) = accepted else {
         panic!("the answerer does not see the channel");
@@ -255,7 +263,7 @@ pub(crate) async fn antiphon_connect(
         Sample {
             answered,
             connected: connected_at,
-            open: elapsed,
+            open,
         },
     )
 }

@@ -83,7 +83,7 @@ impl IceAgent {
         if self.gathering == IceGatheringState::Complete {
             self.gathering = IceGatheringState::Gathering;
         }
-        self.pump_relays(now);
+        self.pump_relays();
     }
 
     /// The stream to a TURN server (the allocation from `local`) failed or closed: its
@@ -104,7 +104,7 @@ impl IceAgent {
                 });
             }
         }
-        self.pump_relays(now);
+        self.pump_relays();
         self.maybe_gathering_complete();
     }
 
@@ -159,7 +159,7 @@ impl IceAgent {
         let relay = &mut self.relays[index];
         let relayed = relay.client.relayed_address();
         let inner = relay.client.handle_receive(now, d.contents);
-        self.pump_relays(now);
+        self.pump_relays();
         let (Some(relayed), Some((peer, contents))) = (relayed, inner) else {
             return true;
         };
@@ -194,7 +194,7 @@ impl IceAgent {
                 relay.client.handle_timeout(now);
             }
         }
-        self.pump_relays(now);
+        self.pump_relays();
     }
 
     /// The earliest allocation timer.
@@ -233,12 +233,12 @@ impl IceAgent {
         if restarted && self.gathering == IceGatheringState::Complete {
             self.gathering = IceGatheringState::Gathering;
         }
-        self.pump_relays(now);
+        self.pump_relays();
     }
 
     /// Takes the allocations' events: a new allocation becomes a relay candidate (paired with
     /// every remote candidate); a failed one is reported.
-    pub(super) fn pump_relays(&mut self, _now: Instant) {
+    pub(super) fn pump_relays(&mut self) {
         let mut allocated = Vec::new();
         for (index, relay) in self.relays.iter_mut().enumerate() {
             while let Some(event) = relay.client.poll_event() {

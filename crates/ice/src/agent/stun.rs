@@ -77,13 +77,9 @@ pub(crate) fn short_term_key(pwd: &str) -> Option<HMACKey> {
     HMACKey::new_short_term(pwd).ok()
 }
 
-/// Decodes and verifies a message. With `key`, MESSAGE-INTEGRITY must be present and verify
-/// with it; FINGERPRINT must be present and verify unless `fingerprint_optional`.
-pub(crate) fn decode_verified(
-    bytes: &[u8],
-    key: Option<&HMACKey>,
-    fingerprint_optional: bool,
-) -> Result<StunMessage, DropReason> {
+/// Decodes a message with FINGERPRINT and, with `key`, a MESSAGE-INTEGRITY checked if present
+/// (TURN's messages use it too).
+pub(crate) fn decode(bytes: &[u8], key: Option<&HMACKey>) -> Result<StunMessage, StunDecodeError> {
     let mut ctx = DecoderContextBuilder::default().with_validation();
     if let Some(key) = key {
         ctx = ctx.with_key(key.clone());
@@ -91,7 +87,17 @@ pub(crate) fn decode_verified(
     let decoder = MessageDecoderBuilder::default()
         .with_context(ctx.build())
         .build();
-    let (msg, _) = decoder.decode(bytes).map_err(|e| map_decode_error(&e))?;
+    decoder.decode(bytes).map(|(msg, _)| msg)
+}
+
+/// Decodes and verifies a message. With `key`, MESSAGE-INTEGRITY must be present and verify
+/// with it; FINGERPRINT must be present and verify unless `fingerprint_optional`.
+pub(crate) fn decode_verified(
+    bytes: &[u8],
+    key: Option<&HMACKey>,
+    fingerprint_optional: bool,
+) -> Result<StunMessage, DropReason> {
+    let msg = decode(bytes, key).map_err(|e| map_decode_error(&e))?;
     if key.is_some() && msg.get::<MessageIntegrity>().is_none() {
         return Err(DropReason::MissingIntegrity);
     }

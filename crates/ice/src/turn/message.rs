@@ -12,8 +12,8 @@ use stun_rs::attributes::turn::{
 };
 use stun_rs::methods::{ALLOCATE, CHANNEL_BIND, CREATE_PERMMISSION, REFRESH, SEND};
 use stun_rs::{
-    Algorithm, AlgorithmId, DecoderContextBuilder, HMACKey, MessageClass, MessageDecoderBuilder,
-    MessageEncoderBuilder, MessageMethod, StunMessage, StunMessageBuilder, TransactionId,
+    Algorithm, AlgorithmId, HMACKey, MessageClass, MessageDecoderBuilder, MessageEncoderBuilder,
+    MessageMethod, StunMessage, StunMessageBuilder, TransactionId,
 };
 
 /// The largest message we build: a Send indication carrying a full datagram.
@@ -119,14 +119,7 @@ pub(crate) fn encode_send(transaction: [u8; 12], peer: SocketAddr, data: &[u8]) 
 
 /// Decodes a message from the server; with `key`, a MESSAGE-INTEGRITY present must verify.
 pub(crate) fn decode(bytes: &[u8], key: Option<&HMACKey>) -> Option<StunMessage> {
-    let mut ctx = DecoderContextBuilder::default().with_validation();
-    if let Some(key) = key {
-        ctx = ctx.with_key(key.clone());
-    }
-    let decoder = MessageDecoderBuilder::default()
-        .with_context(ctx.build())
-        .build();
-    decoder.decode(bytes).ok().map(|(msg, _)| msg)
+    crate::agent::stun::decode(bytes, key).ok()
 }
 
 /// Decodes a message without checking MESSAGE-INTEGRITY (to read who it claims to be from
