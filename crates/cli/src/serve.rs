@@ -49,9 +49,18 @@ pub(crate) struct ServeArgs {
     #[arg(long = "ice-username", value_name = "USERNAME")]
     ice_username: Option<String>,
     /// The credential (password) for the TURN servers of `--ice-server`. The page receives it
-    /// too: prefer short-lived credentials (coturn's `use-auth-secret`).
-    #[arg(long = "ice-credential", value_name = "CREDENTIAL")]
+    /// too: prefer `--ice-secret`.
+    #[arg(
+        long = "ice-credential",
+        value_name = "CREDENTIAL",
+        conflicts_with = "ice_secret"
+    )]
     ice_credential: Option<String>,
+    /// The secret shared with the TURN servers (coturn's `static-auth-secret`): every page and
+    /// every session gets its own credentials from it, valid for an hour (`<expiry>:<username>`
+    /// and HMAC-SHA1 of it), so no lasting password reaches a page.
+    #[arg(long = "ice-secret", value_name = "SECRET")]
+    ice_secret: Option<String>,
     /// Root certificates (PEM) that verify `turns:` servers on Antiphon's side, besides the
     /// platform's (a browser trusts its own).
     #[arg(long = "ice-ca", value_name = "FILE")]
@@ -62,7 +71,12 @@ pub(crate) struct ServeArgs {
 pub(crate) struct SessionConfig {
     configuration: RTCConfiguration,
     options: PeerOptions,
+    /// `--ice-secret`: the TURN credentials are made anew for each page and session.
+    secret: Option<String>,
 }
+
+/// How long credentials made from `--ice-secret` are valid.
+const EPHEMERAL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl SessionConfig {
     /// From the arguments, checked as a connection's constructor checks them (a bad URL, a
@@ -76,25 +90,47 @@ impl SessionConfig {
                 credential: args.ice_credential.clone(),
             });
         }
-        let configuration = RTCConfiguration::default().with_ice_servers(ice_servers);
+        let mut config = Self {
+            configuration: RTCConfiguration::default().with_ice_servers(ice_servers),
+            options: PeerOptions::default(),
+            secret: args.ice_secret.clone(),
+        };
+        let configuration = config.configuration();
         let roots = match &args.ice_ca {
             Some(path) => {
                 Some(std::fs::read(path).map_err(|e| format!("--ice-ca {}: {e}", path.display()))?)
             }
             None => None,
         };
-        let options = PeerOptions::default().with_turn_roots_pem(roots);
-        RTCPeerConnection::with_options(configuration.clone(), options.clone())
+        config.options = PeerOptions::default().with_turn_roots_pem(roots);
+        RTCPeerConnection::with_options(configuration, config.options.clone())
             .map_err(|e| format!("--ice-server: {e}"))?;
-        Ok(Self {
-            configuration,
-            options,
-        })
+        Ok(config)
+    }
+
+    /// The configuration for one connection (or page): with `--ice-secret`, credentials made
+    /// now, valid for [`EPHEMERAL_LIFETIME`].
+    fn configuration(&self) -> RTCConfiguration {
+        let Some(secret) = &self.secret else {
+            return self.configuration.clone();
+        };
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |now| (now + EPHEMERAL_LIFETIME).as_secs());
+        let mut configuration = self.configuration.clone();
+        for server in &mut configuration.ice_servers {
+            let user = server.username.as_deref().unwrap_or("antiphon");
+            let (username, credential) =
+                antiphon_ice::turn::ephemeral_credentials(secret, user, expires);
+            server.username = Some(username);
+            server.credential = Some(credential);
+        }
+        configuration
     }
 
     /// `/config`: the ICE servers for the page's `RTCPeerConnection`.
     fn page_json(&self) -> String {
-        json!({ "iceServers": self.configuration.ice_servers }).to_string()
+        json!({ "iceServers": self.configuration().ice_servers }).to_string()
     }
 }
 
@@ -688,7 +724,7 @@ async fn answer(
         let _ = out.send(ws::encode(ws::Opcode::Text, answer.to_json().as_bytes()));
         return Ok(());
     }
-    let pc = RTCPeerConnection::with_options(config.configuration.clone(), config.options.clone())
+    let pc = RTCPeerConnection::with_options(config.configuration(), config.options.clone())
         .map_err(|e| e.to_string())?;
     let pc = Arc::new(pc);
     let mut events = pc.subscribe();

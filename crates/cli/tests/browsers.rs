@@ -267,23 +267,28 @@ fn every_transport_without_bundle(browser: Browser) {
 /// `antiphon serve --ice-server`): every message goes through the relay, and the browser's
 /// selected pair has a relay candidate on its side (Antiphon, with every candidate allowed,
 /// may answer from its host candidate).
-fn relayed_through_coturn(browser: Browser, transport: &str) {
-    let server = Coturn::start(Auth::User {
-        username: "alice".into(),
-        password: "secret".into(),
+/// `shared_secret`: coturn takes ephemeral credentials (`use-auth-secret`) and `antiphon serve
+/// --ice-secret` makes them for the page and for each session.
+fn relayed_through_coturn(browser: Browser, transport: &str, shared_secret: bool) {
+    let server = Coturn::start(if shared_secret {
+        Auth::Secret("s3cret".into())
+    } else {
+        Auth::User {
+            username: "alice".into(),
+            password: "secret".into(),
+        }
     });
     let url = match transport {
         "udp" => format!("turn:127.0.0.1:{}", server.port),
         _ => format!("turn:127.0.0.1:{}?transport={transport}", server.port),
     };
-    let args = [
-        "--ice-server",
-        url.as_str(),
-        "--ice-username",
-        "alice",
-        "--ice-credential",
-        "secret",
-    ];
+    let credentials: [&str; 4] = if shared_secret {
+        ["--ice-username", "page", "--ice-secret", "s3cret"]
+    } else {
+        ["--ice-username", "alice", "--ice-credential", "secret"]
+    };
+    let mut args = vec!["--ice-server", url.as_str()];
+    args.extend(credentials);
     let (_, joined) = passes_with(browser, "auto=1&relay=1", &args);
     let name = browser.name();
     assert!(
@@ -361,15 +366,20 @@ fn firefox_every_transport_without_bundle() {
 
 #[test]
 fn chromium_relayed_through_coturn_over_udp() {
-    relayed_through_coturn(Browser::Chromium, "udp");
+    relayed_through_coturn(Browser::Chromium, "udp", false);
 }
 
 #[test]
 fn chromium_relayed_through_coturn_over_tcp() {
-    relayed_through_coturn(Browser::Chromium, "tcp");
+    relayed_through_coturn(Browser::Chromium, "tcp", false);
+}
+
+#[test]
+fn chromium_relayed_through_coturn_with_credentials_from_a_shared_secret() {
+    relayed_through_coturn(Browser::Chromium, "udp", true);
 }
 
 #[test]
 fn firefox_relayed_through_coturn_over_udp() {
-    relayed_through_coturn(Browser::Firefox, "udp");
+    relayed_through_coturn(Browser::Firefox, "udp", false);
 }

@@ -9,7 +9,8 @@ use crate::error::{Error, NotSupportedReason, SyntaxReason};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RTCIceServer {
-    /// `stun:host:port` / `turn:host:port` URLs.
+    /// `stun:`, `turn:` and `turns:` URLs (in JSON a string or a list, as browsers take it).
+    #[serde(deserialize_with = "string_or_list")]
     pub urls: Vec<String>,
     /// TURN username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17,6 +18,22 @@ pub struct RTCIceServer {
     /// TURN credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
+}
+
+/// `urls`: one URL as a string, or a list of them (WebIDL `(DOMString or sequence<DOMString>)`).
+fn string_or_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Urls {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Urls::deserialize(deserializer)? {
+        Urls::One(url) => vec![url],
+        Urls::Many(urls) => urls,
+    })
 }
 
 /// `RTCIceTransportPolicy`: which candidates ICE may use.
@@ -324,6 +341,22 @@ mod tests {
             servers[4].turn.as_ref().map(|t| t.username.as_str()),
             Some("alice")
         );
+    }
+
+    #[test]
+    fn ice_servers_read_from_browser_json() {
+        let one: RTCIceServer = serde_json::from_str(
+            r#"{"urls":"turn:turn.example.org?transport=tcp","username":"u","credential":"c"}"#,
+        )
+        .expect("a string");
+        assert_eq!(one.urls, ["turn:turn.example.org?transport=tcp"]);
+        assert_eq!(one.credential.as_deref(), Some("c"));
+        let many: RTCIceServer =
+            serde_json::from_str(r#"{"urls":["stun:a.example","stun:b.example"]}"#)
+                .expect("a list");
+        assert_eq!(many.urls.len(), 2);
+        assert!(many.username.is_none());
+        assert!(serde_json::from_str::<RTCIceServer>(r#"{"urls":7}"#).is_err());
     }
 
     #[test]
