@@ -150,8 +150,17 @@ impl std::fmt::Debug for Command {
 
 impl IceDriver {
     /// Binds the sockets, gathers host candidates and starts the agent on the current tokio
-    /// runtime.
+    /// runtime. Refused ([`Error::RelayTransport`]) when a TURN server is to be reached over
+    /// TCP or TLS.
     pub async fn bind(config: DriverConfig) -> Result<IceDriver, Error> {
+        if let Some(server) = config
+            .agent
+            .turn_servers
+            .iter()
+            .find(|s| s.transport != crate::turn::TurnTransport::Udp)
+        {
+            return Err(Error::RelayTransport(server.transport));
+        }
         let sockets = UdpSockets::bind(&config.bind)?;
         let now = TokioInstant::now().into_std();
         let credentials = config.credentials.clone();

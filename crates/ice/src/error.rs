@@ -16,6 +16,9 @@ pub enum Error {
     Closed,
     /// A socket operation in the tokio driver failed.
     Io(std::io::Error),
+    /// The tokio driver reaches TURN servers over UDP only; one over TCP or TLS needs
+    /// [`crate::TurnStreams`] and a task that runs the agent itself.
+    RelayTransport(crate::turn::TurnTransport),
 }
 
 impl fmt::Display for Error {
@@ -26,6 +29,11 @@ impl fmt::Display for Error {
             Error::RemoteCandidate(e) => write!(f, "remote candidate refused: {e}"),
             Error::Closed => f.write_str("the ICE agent is closed"),
             Error::Io(e) => write!(f, "socket error: {e}"),
+            Error::RelayTransport(t) => write!(
+                f,
+                "the ICE driver reaches TURN servers over UDP only, not {}",
+                t.as_str()
+            ),
         }
     }
 }
@@ -37,7 +45,7 @@ impl std::error::Error for Error {
             Error::Credentials(e) => Some(e),
             Error::RemoteCandidate(e) => Some(e),
             Error::Io(e) => Some(e),
-            Error::Closed => None,
+            Error::Closed | Error::RelayTransport(_) => None,
         }
     }
 }

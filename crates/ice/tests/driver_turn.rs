@@ -186,3 +186,20 @@ fn an_address_whose_allocation_was_just_deleted_allocates_again() {
     );
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_stream_turn_server_is_refused_by_the_driver() {
+    let mut config = DriverConfig::new(IceRole::Controlled, IceCredentials::generate());
+    config.agent.turn_servers = vec![TurnServerConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], 3478)),
+        TurnTransport::Tcp,
+        "alice",
+        "secret",
+    )];
+    let error = IceDriver::bind(config).await.expect_err("refused");
+    assert!(matches!(
+        error,
+        antiphon_ice::Error::RelayTransport(TurnTransport::Tcp)
+    ));
+    assert!(error.to_string().contains("UDP only"), "{error}");
+}
