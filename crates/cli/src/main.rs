@@ -4,7 +4,7 @@ mod answer;
 mod input;
 mod sdp;
 mod serve;
-mod ws;
+mod session;
 
 use std::process::ExitCode;
 

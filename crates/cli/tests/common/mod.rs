@@ -8,7 +8,8 @@ pub(crate) mod browser;
 #[path = "../../../peer/tests/common/coturn.rs"]
 pub(crate) mod coturn;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -101,4 +102,89 @@ pub(crate) fn antiphon_answer(args: &[&str], input: &[u8]) -> Output {
         .write_all(input)
         .expect("write the offer");
     child.wait_with_output().expect("antiphon output")
+}
+
+/// A WebSocket to `/ws` of the server at `address` (the handshake's answer read).
+pub(crate) fn websocket(address: &str) -> TcpStream {
+    match try_websocket(address) {
+        Ok(stream) => stream,
+        Err(head) => panic!("no WebSocket: {head}"),
+    }
+}
+
+/// [`websocket`], or the server's answer's head when it is not a 101.
+pub(crate) fn try_websocket(address: &str) -> Result<TcpStream, String> {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("handshake");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read_exact(&mut byte).is_err() {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    if head.starts_with(b"HTTP/1.1 101") {
+        Ok(stream)
+    } else {
+        Err(String::from_utf8_lossy(&head).into_owned())
+    }
+}
+
+/// Sends `text` as one masked text frame (the mask key is zero: the payload goes as is).
+pub(crate) fn send_text(stream: &mut TcpStream, text: &str) {
+    send_frame(stream, 0x1, text.as_bytes());
+}
+
+/// Sends one masked frame with FIN set (the mask key is zero: the payload goes as is).
+pub(crate) fn send_frame(stream: &mut TcpStream, opcode: u8, payload: &[u8]) {
+    let mut frame = vec![0x80 | opcode];
+    let len = payload.len();
+    if len < 126 {
+        frame.push(0x80 | u8::try_from(len).expect("short"));
+    } else if let Ok(len) = u16::try_from(len) {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&len.to_be_bytes());
+    } else {
+        frame.push(0x80 | 127);
+        frame.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(payload);
+    // The server may close mid-frame (a frame over its limit): that is its answer.
+    let _ = stream.write_all(&frame);
+}
+
+/// The next frame's opcode and payload.
+pub(crate) fn read_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
+    try_read_frame(stream).expect("a frame")
+}
+
+/// The next frame's opcode and payload; `None` when the connection ends first.
+pub(crate) fn try_read_frame(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).ok()?;
+    let len = match head[1] & 0x7f {
+        126 => {
+            let mut ext = [0u8; 2];
+            stream.read_exact(&mut ext).ok()?;
+            usize::from(u16::from_be_bytes(ext))
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            stream.read_exact(&mut ext).ok()?;
+            usize::try_from(u64::from_be_bytes(ext)).ok()?
+        }
+        short => usize::from(short),
+    };
+    let mut payload = vec![0u8; len];
+    stream.read_exact(&mut payload).ok()?;
+    Some((head[0] & 0x0f, payload))
 }

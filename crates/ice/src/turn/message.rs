@@ -12,8 +12,8 @@ use stun_rs::attributes::turn::{
 };
 use stun_rs::methods::{ALLOCATE, CHANNEL_BIND, CREATE_PERMMISSION, REFRESH, SEND};
 use stun_rs::{
-    Algorithm, AlgorithmId, HMACKey, MessageClass, MessageDecoderBuilder, MessageEncoderBuilder,
-    MessageMethod, StunMessage, StunMessageBuilder, TransactionId,
+    Algorithm, AlgorithmId, HMACKey, MessageClass, MessageEncoderBuilder, MessageMethod,
+    StunMessage, StunMessageBuilder, TransactionId,
 };
 
 /// The largest message we build: a Send indication carrying a full datagram.
@@ -126,7 +126,7 @@ pub(crate) fn decode(bytes: &[u8], key: Option<&HMACKey>) -> Option<StunMessage>
 /// before the key is known).
 #[cfg(feature = "sim")]
 pub(crate) fn decode_unverified(bytes: &[u8]) -> Option<StunMessage> {
-    MessageDecoderBuilder::default()
+    stun_rs::MessageDecoderBuilder::default()
         .build()
         .decode(bytes)
         .ok()
@@ -211,6 +211,7 @@ pub(crate) const CHANNEL_BIND_METHOD: u16 = 0x0009;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stun_rs::MessageDecoderBuilder;
 
     #[test]
     fn requests_decode() {
@@ -236,6 +237,7 @@ mod tests {
 #[cfg(test)]
 mod send_tests {
     use super::*;
+    use stun_rs::MessageDecoderBuilder;
 
     #[test]
     fn send_indication_decodes() {
