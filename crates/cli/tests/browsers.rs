@@ -85,15 +85,19 @@ fn passes_with(browser: Browser, query: &str, args: &[&str]) -> (Vec<String>, St
         "{name}: Antiphon applied every trickled candidate:\n{joined}"
     );
     // Antiphon's getStats, as the page shows it: a connected transport, a selected pair with a
-    // measured round trip, and the page's channels open with messages both ways.
+    // measured round trip, and the page's channels open with messages both ways. Through a
+    // relay a round trip may go unmeasured: a check answered only once retransmitted (the
+    // browser's relay dropped the first for want of a permission, or the loaded machine took
+    // longer than the 250 ms timeout through coturn) measures nothing (Karn's rule).
     let stats = lines
         .iter()
         .find_map(|l| l.strip_prefix("browser: antiphon stats "))
         .unwrap_or_else(|| panic!("{name}: the page shows Antiphon's stats:\n{joined}"));
+    let relayed = query.contains("relay=1");
     assert!(
         stats.contains(", dtls connected (")
             && stats.contains(", pair succeeded rtt ")
-            && !stats.contains(" rtt -")
+            && (relayed || !stats.contains(" rtt -"))
             && stats.contains("chat open "),
         "{name}: {stats}"
     );
