@@ -5,6 +5,7 @@ mod input;
 mod sdp;
 mod serve;
 mod session;
+mod signaling;
 
 use std::process::ExitCode;
 

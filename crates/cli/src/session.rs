@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use antiphon_peer::{
     PeerConnectionEvent, RTCDataChannel, RTCIceCandidateInit, RTCPeerConnection,
-    RTCRtpTransceiverInit, RTCSessionDescriptionInit, RTCSignalingState,
+    RTCRtpTransceiverInit, RTCSdpType, RTCSessionDescriptionInit, RTCSignalingState,
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use serde_json::json;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::serve::{SessionConfig, say};
+use crate::signaling::{PageMessage, Refusal, ServerMessage, TransceiverKind};
 
 /// Messages queued for a page that reads them too slowly; past this the session ends.
 const OUTGOING_QUEUE: usize = 256;
@@ -31,8 +31,9 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// Queues a text message.
-    pub(crate) fn text(&self, text: String) {
+    /// Queues a message for the page.
+    pub(crate) fn send(&self, message: &ServerMessage<'_>) {
+        let text = message.to_json();
         if self.queue.try_send(Message::Text(text.into())).is_err() {
             self.overflow.notify_one();
         }
@@ -128,16 +129,11 @@ async fn shut_down(shutting_down: &mut watch::Receiver<bool>) {
     let _ = shutting_down.wait_for(|down| *down).await;
 }
 
-/// Sends one JSON text message to the page.
-fn send_json(out: &Outbox, value: &serde_json::Value) {
-    out.text(value.to_string());
-}
-
 /// A message of the page's that was refused: why, to the page (`{"type":"error"}`) and on
-/// standard output (`<what> refused: <why>`).
-fn refuse(out: &Outbox, what: &str, error: &str) {
-    say(&format!("{what} refused: {error}"));
-    send_json(out, &json!({"type": "error", "message": error}));
+/// standard output (`<about> refused: <why>`).
+fn refuse(out: &Outbox, refusal: Refusal) {
+    say(&format!("{} refused: {}", refusal.about, refusal.message));
+    out.send(&ServerMessage::Error(refusal));
 }
 
 /// W3C state names are the lowercased variant names.
@@ -145,10 +141,8 @@ fn state_name(state: impl std::fmt::Debug) -> String {
     format!("{state:?}").to_ascii_lowercase()
 }
 
-/// A message from the page: `{"type":"offer","sdp":...}`, `{"type":"candidate","candidate":
-/// RTCIceCandidateInit | null}` (trickled; `null` is end-of-candidates), `{"type":"getStats"}`
-/// (answered with `{"type":"stats","report":[...]}`, Antiphon's W3C stats) or
-/// `{"type":"log","text":...}`.
+/// One message from the page ([`PageMessage`]); what it asks is done, and what is refused is
+/// answered with an `error` (the session goes on).
 async fn on_message(
     data: &[u8],
     pc: &mut Option<Arc<RTCPeerConnection>>,
@@ -158,59 +152,55 @@ async fn on_message(
     config: &SessionConfig,
 ) {
     let _turn = signaling.lock().await;
-    let Ok(text) = std::str::from_utf8(data) else {
-        send_json(
-            out,
-            &json!({"type": "error", "message": "message is not UTF-8"}),
-        );
-        return;
-    };
-    let kind = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| Some((v.get("type")?.as_str()?.to_owned(), v)));
-    match kind {
-        Some((kind, value)) if kind == "log" => {
-            let line = value.get("text").and_then(|t| t.as_str()).unwrap_or("");
-            say(&format!("browser: {line}"));
+    let message = match serde_json::from_slice::<PageMessage>(data) {
+        Ok(message) => message,
+        Err(error) => {
+            return refuse(
+                out,
+                Refusal::new("message", format!("not a signaling message: {error}")),
+            );
         }
-        Some((kind, _)) if kind == "getStats" => match pc.as_deref() {
+    };
+    match message {
+        PageMessage::Log { text } => say(&format!("browser: {text}")),
+        PageMessage::GetStats => match pc.as_deref() {
             Some(pc) => {
                 let report = pc.get_stats().await;
-                send_json(out, &json!({"type": "stats", "report": report}));
+                out.send(&ServerMessage::Stats { report: &report });
             }
-            None => send_json(
-                out,
-                &json!({"type": "error", "message": "getStats before the offer"}),
-            ),
+            None => refuse(out, Refusal::new("getStats", "getStats before the offer")),
         },
-        Some((kind, value)) if kind == "candidate" => {
-            match add_candidate(value, pc.as_deref()).await {
+        PageMessage::Candidate { candidate } => {
+            match add_candidate(candidate, pc.as_deref()).await {
                 Ok(()) => {}
                 Err(_) if *ignoring => {}
-                Err(error) => refuse(out, "candidate", &error),
+                Err(refusal) => refuse(out, refusal),
             }
         }
-        Some((kind, value)) if kind == "addTransceiver" => {
-            if let Err(error) = add_transceiver(&value, pc.as_deref()).await {
-                send_json(out, &json!({"type": "error", "message": error}));
+        PageMessage::AddTransceiver { kind } => {
+            if let Err(refusal) = add_transceiver(kind, pc.as_deref()).await {
+                refuse(out, refusal);
             }
         }
-        Some((kind, _)) if kind == "answer" => {
+        PageMessage::Answer { sdp } => {
             *ignoring = false;
-            let applied = match (pc.as_deref(), RTCSessionDescriptionInit::from_json(text)) {
-                (Some(pc), Ok(answer)) => pc
+            let answer = RTCSessionDescriptionInit {
+                sdp_type: RTCSdpType::Answer,
+                sdp,
+            };
+            let applied = match pc.as_deref() {
+                Some(pc) => pc
                     .set_remote_description(answer)
                     .await
-                    .map_err(|e| e.to_string()),
-                (None, _) => Err("an answer before any offer".to_owned()),
-                (_, Err(error)) => Err(error.to_string()),
+                    .map_err(|e| Refusal::from_error("answer", &e)),
+                None => Err(Refusal::new("answer", "an answer before any offer")),
             };
             match applied {
                 Ok(()) => say("the page answered our offer"),
-                Err(error) => refuse(out, "answer", &error),
+                Err(refusal) => refuse(out, refusal),
             }
         }
-        Some((kind, _)) if kind == "offer" => {
+        PageMessage::Offer { sdp } => {
             let colliding = match pc.as_deref() {
                 Some(pc) => pc.signaling_state().await == RTCSignalingState::HaveLocalOffer,
                 None => false,
@@ -222,87 +212,81 @@ async fn on_message(
                 say("ignored a colliding offer");
                 return;
             }
-            if let Err(error) = answer(text, pc, out, signaling, config).await {
-                refuse(out, "offer", &error);
+            let offer = RTCSessionDescriptionInit {
+                sdp_type: RTCSdpType::Offer,
+                sdp,
+            };
+            if let Err(error) = answer(offer, pc, out, signaling, config).await {
+                refuse(out, Refusal::from_error("offer", &error));
             }
         }
-        _ => send_json(
-            out,
-            &json!({"type": "error", "message": "expected {\"type\":\"offer\"|\"answer\"|\"candidate\"|\"addTransceiver\"|\"getStats\"|\"log\", ...}"}),
-        ),
     }
 }
 
 /// `addTransceiver(kind, {direction: "recvonly"})` for `{"type":"addTransceiver","kind":...}`:
 /// Antiphon then needs a negotiation and offers itself (`negotiationneeded`).
 async fn add_transceiver(
-    message: &serde_json::Value,
+    kind: TransceiverKind,
     pc: Option<&RTCPeerConnection>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let Some(pc) = pc else {
-        return Err("addTransceiver before the offer".to_owned());
+        return Err(Refusal::new(
+            "addTransceiver",
+            "addTransceiver before the offer",
+        ));
     };
-    let kind = match message.get("kind").and_then(|k| k.as_str()) {
-        Some("audio") => antiphon_codec::MediaKind::Audio,
-        Some("video") => antiphon_codec::MediaKind::Video,
-        _ => return Err("addTransceiver needs \"kind\": \"audio\" or \"video\"".to_owned()),
+    let kind = match kind {
+        TransceiverKind::Audio => antiphon_codec::MediaKind::Audio,
+        TransceiverKind::Video => antiphon_codec::MediaKind::Video,
     };
     let init = RTCRtpTransceiverInit::default().with_direction(antiphon_codec::Direction::RecvOnly);
     pc.add_transceiver(kind, init)
         .await
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| Refusal::from_error("addTransceiver", &e))
 }
 
 /// Our own offer, when signaling is `stable` (else someone else's exchange is under way and
 /// `negotiationneeded` fires again when it ends): `createOffer()`, `setLocalDescription(offer)`.
-async fn own_offer(pc: &RTCPeerConnection) -> Result<Option<String>, String> {
+async fn own_offer(
+    pc: &RTCPeerConnection,
+) -> Result<Option<RTCSessionDescriptionInit>, antiphon_peer::Error> {
     if pc.signaling_state().await != RTCSignalingState::Stable {
         return Ok(None);
     }
-    let offer = pc.create_offer().await.map_err(|e| e.to_string())?;
-    pc.set_local_description(Some(offer.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Some(offer.to_json()))
+    let offer = pc.create_offer().await?;
+    pc.set_local_description(Some(offer.clone())).await?;
+    Ok(Some(offer))
 }
 
 /// `setRemoteDescription(offer)`, `createAnswer()`, `setLocalDescription(answer)`: the answer.
 async fn apply_offer(
     pc: &RTCPeerConnection,
     offer: RTCSessionDescriptionInit,
-) -> Result<RTCSessionDescriptionInit, String> {
-    pc.set_remote_description(offer)
-        .await
-        .map_err(|e| e.to_string())?;
-    let answer = pc.create_answer().await.map_err(|e| e.to_string())?;
-    pc.set_local_description(Some(answer.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<RTCSessionDescriptionInit, antiphon_peer::Error> {
+    pc.set_remote_description(offer).await?;
+    let answer = pc.create_answer().await?;
+    pc.set_local_description(Some(answer.clone())).await?;
     Ok(answer)
 }
 
-/// `addIceCandidate` with a candidate the page trickled (`{"candidate": null}` or an empty
-/// candidate is end-of-candidates).
+/// `addIceCandidate` with a candidate the page trickled (`null` or an empty candidate is
+/// end-of-candidates).
 async fn add_candidate(
-    message: serde_json::Value,
+    candidate: Option<RTCIceCandidateInit>,
     pc: Option<&RTCPeerConnection>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let Some(pc) = pc else {
-        return Err("a candidate before the offer".to_owned());
+        return Err(Refusal::new("candidate", "a candidate before the offer"));
     };
-    let candidate = match message.get("candidate") {
-        None | Some(serde_json::Value::Null) => RTCIceCandidateInit {
-            candidate: String::new(),
-            sdp_mid: None,
-            sdp_m_line_index: None,
-        },
-        Some(value) => serde_json::from_value::<RTCIceCandidateInit>(value.clone())
-            .map_err(|e| format!("candidate is not an RTCIceCandidateInit: {e}"))?,
-    };
+    let candidate = candidate.unwrap_or(RTCIceCandidateInit {
+        candidate: String::new(),
+        sdp_mid: None,
+        sdp_m_line_index: None,
+    });
     pc.add_ice_candidate(candidate)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| Refusal::from_error("candidate", &e))
 }
 
 /// Echoes `channel`'s messages until it closes (`echo: ` before text). One refused send (a
@@ -327,27 +311,25 @@ async fn echo(channel: RTCDataChannel) {
 /// messages; binary messages come back unchanged) and reports its states to the page; later
 /// offers (an ICE restart, renegotiation) go to the same connection.
 async fn answer(
-    text: &str,
+    offer: RTCSessionDescriptionInit,
     slot: &mut Option<Arc<RTCPeerConnection>>,
     out: &Outbox,
     signaling: &Arc<tokio::sync::Mutex<()>>,
     config: &SessionConfig,
-) -> Result<(), String> {
-    let offer = RTCSessionDescriptionInit::from_json(text).map_err(|e| e.to_string())?;
+) -> Result<(), antiphon_peer::Error> {
     if let Some(pc) = slot.as_ref() {
         let answer = apply_offer(pc, offer).await?;
         say("answered a new offer");
-        out.text(answer.to_json());
+        out.send(&ServerMessage::Answer { sdp: &answer.sdp });
         return Ok(());
     }
-    let pc = RTCPeerConnection::with_options(config.configuration(), config.options.clone())
-        .map_err(|e| e.to_string())?;
+    let pc = RTCPeerConnection::with_options(config.configuration(), config.options.clone())?;
     let pc = Arc::new(pc);
     let mut events = pc.subscribe();
     let answer = apply_offer(&pc, offer).await?;
     // The answer first: candidates reported while it was applied wait in `events` and go after
     // it, so the page never gets a candidate before the description it belongs to.
-    out.text(answer.to_json());
+    out.send(&ServerMessage::Answer { sdp: &answer.sdp });
     let states = out.clone();
     // Weak: the task lives until the connection's event stream ends, which a strong handle
     // here would prevent (each closed session then kept its connection: 85 KiB).
@@ -362,9 +344,9 @@ async fn answer(
                     };
                     let _turn = signaling.lock().await;
                     match own_offer(&offerer).await {
-                        Ok(Some(json)) => {
+                        Ok(Some(offer)) => {
                             say("offered (negotiationneeded)");
-                            states.text(json);
+                            states.send(&ServerMessage::Offer { sdp: &offer.sdp });
                         }
                         Ok(None) => {}
                         Err(error) => say(&format!("offer failed: {error}")),
@@ -372,13 +354,16 @@ async fn answer(
                 }
                 Some(PeerConnectionEvent::ConnectionState(state)) => {
                     say(&format!("connection {state:?}"));
-                    send_json(
-                        &states,
-                        &json!({"type": "state", "connection": state_name(state)}),
-                    );
+                    states.send(&ServerMessage::State {
+                        connection: Some(state_name(state)),
+                        ice: None,
+                    });
                 }
                 Some(PeerConnectionEvent::IceConnectionState(state)) => {
-                    send_json(&states, &json!({"type": "state", "ice": state_name(state)}));
+                    states.send(&ServerMessage::State {
+                        connection: None,
+                        ice: Some(state_name(state)),
+                    });
                 }
                 Some(PeerConnectionEvent::IceCandidateError(error)) => {
                     say(&format!(
@@ -387,10 +372,9 @@ async fn answer(
                     ));
                 }
                 Some(PeerConnectionEvent::IceCandidate(candidate)) => {
-                    send_json(
-                        &states,
-                        &json!({"type": "candidate", "candidate": candidate}),
-                    );
+                    states.send(&ServerMessage::Candidate {
+                        candidate: candidate.as_ref(),
+                    });
                 }
                 Some(PeerConnectionEvent::DataChannel(channel)) => {
                     say(&format!("data channel {:?} open", channel.label()));

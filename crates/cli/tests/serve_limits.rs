@@ -84,6 +84,16 @@ fn malformed_messages_get_an_error_and_the_session_stays_open() {
         assert_eq!(opcode, 0x1, "{message}: {text}");
         assert!(text.contains(r#""type":"error""#), "{message}: {text}");
     }
+    // SDP that does not parse: the W3C error name and where.
+    send_text(&mut stream, r#"{"type":"offer","sdp":"v=0\r\nx\r\n"}"#);
+    let (_, payload) = read_frame(&mut stream);
+    let text = String::from_utf8_lossy(&payload);
+    assert!(
+        text.contains(r#""about":"offer""#)
+            && text.contains(r#""name":"RTCError""#)
+            && text.contains(r#""line":2"#),
+        "{text}"
+    );
     send_text(&mut stream, r#"{"type":"getStats"}"#);
     assert_eq!(read_frame(&mut stream).0, 0x1, "still open");
 }
