@@ -259,7 +259,7 @@ impl IceAgent {
         self.selected_addrs
     }
 
-    /// Our candidates so far (host and server-reflexive), in the order they were found.
+    /// Our candidates so far (host, server-reflexive and relay), in the order they were found.
     pub fn local_candidates(&self) -> Vec<Candidate> {
         self.locals.iter().map(|l| l.candidate.clone()).collect()
     }
@@ -319,11 +319,16 @@ impl IceAgent {
                 self.add_relay(now, base, server);
             }
         }
-        if self.config.relay_only {
-            self.gathering = IceGatheringState::Gathering;
-            self.maybe_gathering_complete();
-            return;
+        if !self.config.relay_only {
+            self.add_hosts(hosts);
         }
+        self.gathering = IceGatheringState::Gathering;
+        self.maybe_gathering_complete();
+    }
+
+    /// Host candidates for `hosts`, each paired with the remote candidates, and the
+    /// server-reflexive gathering from each.
+    fn add_hosts(&mut self, hosts: &[SocketAddr]) {
         // One host candidate per socket: room for exactly these (the default growth kept room
         // for four ~0.25 KiB candidates per agent).
         self.locals.reserve_exact(hosts.len());
@@ -356,8 +361,6 @@ impl IceAgent {
                 self.pair_remote(r);
             }
         }
-        self.gathering = IceGatheringState::Gathering;
-        self.maybe_gathering_complete();
     }
 
     fn maybe_gathering_complete(&mut self) {

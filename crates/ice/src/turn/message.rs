@@ -54,7 +54,8 @@ pub(crate) fn long_term_key(username: &str, realm: &str, password: &str) -> Opti
     HMACKey::new_long_term(username, realm, password, Algorithm::from(AlgorithmId::MD5)).ok()
 }
 
-fn encode(msg: &StunMessage) -> Vec<u8> {
+/// A message's bytes (empty when it does not fit: nothing is sent).
+pub(crate) fn encode(msg: &StunMessage) -> Vec<u8> {
     let mut buf = vec![0u8; MAX_MESSAGE];
     let encoder = MessageEncoderBuilder::default().build();
     match encoder.encode(&mut buf, msg) {

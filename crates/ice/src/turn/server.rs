@@ -13,12 +13,12 @@ use stun_rs::attributes::stun::{
 use stun_rs::attributes::turn::{ChannelNumber, Data, LifeTime, XorPeerAddress, XorRelayedAddress};
 use stun_rs::methods::DATA;
 use stun_rs::{
-    ErrorCode as ErrorCodeValue, HMACKey, MessageClass, MessageEncoderBuilder, MessageMethod,
-    StunMessage, StunMessageBuilder, TransactionId,
+    ErrorCode as ErrorCodeValue, HMACKey, MessageClass, MessageMethod, StunMessage,
+    StunMessageBuilder, TransactionId,
 };
 
 use super::framing::{decode_channel_data, encode_channel_data};
-use super::message::{self, long_term_key};
+use super::message::{self, encode, long_term_key};
 use crate::agent::Transmit;
 use crate::agent::stun::peek_header;
 
@@ -268,33 +268,29 @@ impl SimTurnServer {
         };
         match method.as_u16() {
             message::ALLOCATE_METHOD => {
-                if let Some(existing) = self.allocations.get(&client) {
-                    if existing.transaction != transaction {
+                let relayed = match self.allocations.get(&client) {
+                    Some(existing) if existing.transaction != transaction => {
                         return self.error(method, transaction, 437, Some(&key));
                     }
                     // A retransmitted Allocate (its answer was lost): the same answer.
-                    let relayed = existing.relayed;
-                    return signed(
-                        success
-                            .with_attribute(XorRelayedAddress::from(relayed))
-                            .with_attribute(XorMappedAddress::from(client))
-                            .with_attribute(LifeTime::new(self.lifetime)),
-                        &key,
-                    );
-                }
-                let relayed = SocketAddr::new(self.address.ip(), self.next_port);
-                self.next_port = self.next_port.wrapping_add(1);
-                self.allocations.insert(
-                    client,
-                    Allocation {
-                        transaction,
-                        relayed,
-                        expires: now + Duration::from_secs(u64::from(self.lifetime)),
-                        key: key.clone(),
-                        permissions: HashMap::new(),
-                        channels: HashMap::new(),
-                    },
-                );
+                    Some(existing) => existing.relayed,
+                    None => {
+                        let relayed = SocketAddr::new(self.address.ip(), self.next_port);
+                        self.next_port = self.next_port.wrapping_add(1);
+                        self.allocations.insert(
+                            client,
+                            Allocation {
+                                transaction,
+                                relayed,
+                                expires: now + Duration::from_secs(u64::from(self.lifetime)),
+                                key: key.clone(),
+                                permissions: HashMap::new(),
+                                channels: HashMap::new(),
+                            },
+                        );
+                        relayed
+                    }
+                };
                 signed(
                     success
                         .with_attribute(XorRelayedAddress::from(relayed))
@@ -366,19 +362,5 @@ impl SimTurnServer {
             b = b.with_attribute(MessageIntegrity::new(key.clone()));
         }
         encode(&b.with_attribute(Fingerprint::default()).build())
-    }
-}
-
-fn encode(msg: &StunMessage) -> Vec<u8> {
-    let mut buf = vec![0u8; 4096];
-    match MessageEncoderBuilder::default()
-        .build()
-        .encode(&mut buf, msg)
-    {
-        Ok(n) => {
-            buf.truncate(n);
-            buf
-        }
-        Err(_) => Vec::new(),
     }
 }

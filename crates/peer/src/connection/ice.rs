@@ -45,7 +45,7 @@ impl RTCPeerConnection {
                 let mut servers = GatherServers::default();
                 for url in &self.ice_urls {
                     let lookup = tokio::net::lookup_host((url.host.as_str(), url.port));
-                    let Ok(Ok(found)) = tokio::time::timeout(STUN_LOOKUP_LIMIT, lookup).await
+                    let Ok(Ok(mut found)) = tokio::time::timeout(STUN_LOOKUP_LIMIT, lookup).await
                     else {
                         tracing::warn!(host = %url.host, "ICE server name did not resolve");
                         continue;
@@ -55,7 +55,6 @@ impl RTCPeerConnection {
                         continue;
                     };
                     // One allocation per TURN URL, on its first address.
-                    let mut found = found;
                     if let Some(address) = found.next() {
                         let tls = turn.transport == antiphon_ice::turn::TurnTransport::Tls;
                         servers.turn.push(TurnTarget {
