@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(&rest),
         Some("bench") => bench(&rest),
+        Some("examples") => examples(),
         Some("test") => {
             let mut args = vec!["test"];
             args.extend(&rest);
@@ -81,6 +82,7 @@ fn print_help() {
          fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
          bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)\n  \
          test [ARGS...]                     cargo test ARGS... in a loopback-only network namespace\n  \
+         examples                           run every example (in a loopback-only network namespace)\n  \
          netns COMMAND [ARGS...]            COMMAND in a loopback-only network namespace"
     );
 }
@@ -106,6 +108,7 @@ fn ci() -> Result<(), String> {
         "warnings",
     ])?;
     docs_and_packages()?;
+    pure_negotiation()?;
     // Everything below runs offline inside a loopback-only network namespace: fetch (and
     // build) first, outside it.
     cargo(&["fetch", "--manifest-path", "fuzz/Cargo.toml"])?;
@@ -114,9 +117,102 @@ fn ci() -> Result<(), String> {
         &cargo_bin(),
         &["test", "--workspace", "--offline"],
     ))?;
+    examples()?;
     bench(&["--smoke"])?;
     fuzz(&["--smoke"])?;
     Ok(())
+}
+
+/// Every example, run as a user would run it (`cargo run --example`), inside a loopback-only
+/// network namespace: each must exit 0. The echo server and its client run together.
+fn examples() -> Result<(), String> {
+    for (package, example) in [
+        ("antiphon-ice", "udp_agent"),
+        ("antiphon-peer", "answer_offer"),
+        ("antiphon-peer", "two_peers"),
+    ] {
+        run(&mut in_loopback_namespace(
+            &cargo_bin(),
+            &[
+                "run",
+                "--offline",
+                "-q",
+                "-p",
+                package,
+                "--example",
+                example,
+            ],
+        ))?;
+    }
+    let cargo = cargo_bin();
+    let pair = format!(
+        "set -e\n\
+         '{cargo}' run --offline -q -p antiphon-peer --example echo_server -- 127.0.0.1:7000 --sessions 1 &\n\
+         server=$!\n\
+         '{cargo}' run --offline -q -p antiphon-peer --example echo_client -- 127.0.0.1:7000\n\
+         wait $server\n"
+    );
+    run(&mut in_loopback_namespace("sh", &["-c", &pair]))
+}
+
+/// Crates a build of the pure negotiation must not pull: an async runtime, the webrtc-rs stacks,
+/// a crypto backend.
+const NOT_IN_PURE_NEGOTIATION: &[&str] = &[
+    "tokio", "ring", "rtc-", "webrtc", "rustls", "aws-lc", "openssl", "rcgen", "stun-rs",
+];
+
+/// `antiphon-peer` without its `runtime` feature (and `antiphon-dtls` without `crypto`) builds
+/// without a warning, and its dependency tree holds none of [`NOT_IN_PURE_NEGOTIATION`].
+fn pure_negotiation() -> Result<(), String> {
+    cargo(&[
+        "clippy",
+        "-p",
+        "antiphon-peer",
+        "-p",
+        "antiphon-dtls",
+        "--no-default-features",
+        "--lib",
+        "--examples",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    let output = Command::new(cargo_bin())
+        .current_dir(root_dir())
+        .args([
+            "tree",
+            "-p",
+            "antiphon-peer",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .map_err(|e| format!("cargo tree: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo tree: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let pulled: Vec<&str> = tree
+        .lines()
+        .filter(|line| {
+            NOT_IN_PURE_NEGOTIATION
+                .iter()
+                .any(|name| line.starts_with(name))
+        })
+        .collect();
+    if pulled.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "antiphon-peer without its runtime pulls {pulled:?}: the pure negotiation must not"
+        ))
+    }
 }
 
 /// The libraries' documentation builds without a warning (broken or private links, bad
@@ -180,20 +276,35 @@ fn in_loopback_namespace(program: &str, args: &[&str]) -> Command {
     command
 }
 
-/// The browser interop tests need Chromium and Firefox ESR, the TURN tests coturn; install
+/// The browser interop tests need Chromium and Firefox ESR (and certutil), the TURN tests
+/// coturn; install
 /// Debian's packages when one is missing (the tests fail rather than skip without them).
 fn ensure_browsers() -> Result<(), String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let firefox = std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".to_owned());
-    // coturn's turnserver: the TURN tests start it themselves.
+    // coturn's turnserver: the TURN tests start it themselves. NSS's certutil (libnss3-tools)
+    // puts the HTTPS test's throwaway CA into a Firefox profile.
     let turnserver = Path::new("/usr/bin/turnserver");
-    if Path::new(&chromium).exists() && Path::new(&firefox).exists() && turnserver.exists() {
+    let certutil = Path::new("/usr/bin/certutil");
+    if Path::new(&chromium).exists()
+        && Path::new(&firefox).exists()
+        && turnserver.exists()
+        && certutil.exists()
+    {
         return Ok(());
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "chromium", "firefox-esr", "coturn"]))
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+            "firefox-esr",
+            "coturn",
+            "libnss3-tools",
+        ]))
 }
 
 /// The aiortc version the interop test (`crates/cli/tests/aiortc_interop.rs`) is run against.

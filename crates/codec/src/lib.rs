@@ -83,3 +83,8 @@ pub use negotiate::{
 pub use opus::OpusFmtp;
 pub use types::{Codec, CodecRole, Direction, MediaKind, RtcpFeedback};
 pub use video_fmtp::{Av1Fmtp, H265Fmtp, H265TxMode, Vp9Fmtp};
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

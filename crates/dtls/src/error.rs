@@ -84,12 +84,14 @@ pub struct ProtocolError {
 }
 
 impl ProtocolError {
+    #[cfg(feature = "crypto")]
     pub(crate) fn new(description: impl Into<String>) -> Self {
         Self {
             description: description.into(),
         }
     }
 
+    #[cfg(feature = "crypto")]
     pub(crate) fn from_stack(error: rtc_shared::error::Error) -> Self {
         Self::new(error.to_string())
     }

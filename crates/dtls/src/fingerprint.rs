@@ -2,10 +2,12 @@
 //! `a=fingerprint` states), and hashing a DER certificate into one with ring
 //! ([`CertificateFingerprint`]), which is what the handshake checks.
 
+#[cfg(feature = "crypto")]
 use ring::digest;
 
 pub use antiphon_types::{Fingerprint, FingerprintError, HashAlgorithm};
 
+#[cfg(feature = "crypto")]
 /// Hashing a certificate into a [`Fingerprint`]: what a certificate's fingerprint is, and the
 /// check the DTLS handshake makes against the remote description's.
 pub trait CertificateFingerprint: Sized {
@@ -16,6 +18,7 @@ pub trait CertificateFingerprint: Sized {
     fn matches_der(&self, certificate_der: &[u8]) -> bool;
 }
 
+#[cfg(feature = "crypto")]
 impl CertificateFingerprint for Fingerprint {
     fn of_der(algorithm: HashAlgorithm, certificate_der: &[u8]) -> Self {
         let hashed = digest::digest(ring_algorithm(algorithm), certificate_der);
@@ -31,6 +34,7 @@ impl CertificateFingerprint for Fingerprint {
     }
 }
 
+#[cfg(feature = "crypto")]
 fn ring_algorithm(algorithm: HashAlgorithm) -> &'static digest::Algorithm {
     match algorithm {
         HashAlgorithm::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,

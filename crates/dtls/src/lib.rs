@@ -76,27 +76,42 @@
 //! # }
 //! ```
 
+#[cfg(feature = "crypto")]
 mod certificate;
+#[cfg(feature = "crypto")]
 mod config;
+#[cfg(feature = "crypto")]
 mod connection;
 mod error;
 mod fingerprint;
 mod role;
+#[cfg(feature = "crypto")]
 mod srtp;
 mod state;
 
+#[cfg(feature = "crypto")]
 pub use certificate::{
     Certificate, CertificateOptions, DEFAULT_VALIDITY, KeyAlgorithm, MAX_PEM_LEN,
 };
+#[cfg(feature = "crypto")]
 pub use config::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_RETRANSMIT_INTERVAL, DtlsConfig, DtlsParameters,
     verify_fingerprints,
 };
+#[cfg(feature = "crypto")]
 pub use connection::{DEFAULT_DTLS_MTU, DtlsConnected, DtlsConnection, DtlsEvent};
 pub use error::{DtlsError, FingerprintMismatch, GenerationStep, PemError, ProtocolError};
-pub use fingerprint::{CertificateFingerprint, Fingerprint, FingerprintError, HashAlgorithm};
+#[cfg(feature = "crypto")]
+pub use fingerprint::CertificateFingerprint;
+pub use fingerprint::{Fingerprint, FingerprintError, HashAlgorithm};
 pub use role::{
     ActPassAnswer, DtlsRole, OFFER_SETUP, Setup, answerer_role, offerer_role, parse_setup,
 };
+#[cfg(feature = "crypto")]
 pub use srtp::{SRTP_EXPORTER_LABEL, SrtpKeyingMaterial, SrtpKeys, SrtpProfile};
 pub use state::DtlsTransportState;
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

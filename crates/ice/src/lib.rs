@@ -39,3 +39,8 @@ pub use error::{
 pub use sockets::UdpSockets;
 pub use traffic::{PairTraffic, TrafficCounters};
 pub use turn_streams::{StreamInput, TurnStreams, TurnTls, TurnTlsError};
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -3,6 +3,8 @@
 use antiphon_dtls::Certificate;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::policy::{RTCBundlePolicy, RTCRtcpMuxPolicy};
+
 use crate::error::{Error, NotSupportedReason, SyntaxReason};
 
 /// `RTCIceServer`: a STUN or TURN server.
@@ -45,32 +47,6 @@ pub enum RTCIceTransportPolicy {
     /// Every candidate.
     #[default]
     All,
-}
-
-/// `RTCBundlePolicy` (RFC 9429 §4.1.1): how media is bundled when the remote end is not
-/// BUNDLE-aware.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RTCBundlePolicy {
-    /// One transport per media type unless the remote bundles.
-    #[default]
-    Balanced,
-    /// One transport per m= section unless the remote bundles.
-    MaxCompat,
-    /// One transport for everything; sections that cannot be bundled are rejected.
-    MaxBundle,
-}
-
-/// `RTCRtcpMuxPolicy` (RFC 9429 §4.1.1): whether RTCP must share the RTP transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RTCRtcpMuxPolicy {
-    /// RTCP must be multiplexed with RTP; descriptions without `a=rtcp-mux` are refused.
-    #[default]
-    Require,
-    /// Non-muxed RTCP is negotiated when the remote end does not offer mux (an Antiphon
-    /// extension of the old `negotiate` value, kept for gateways talking to legacy SIP endpoints).
-    Negotiate,
 }
 
 /// `RTCConfiguration`.

@@ -173,6 +173,7 @@ pub enum InvalidAccessReason {
     },
     /// A section's ICE ufrag or pwd breaks RFC 8839 §5.4: the ufrag must be 4 to 256 and the
     /// pwd 22 to 256 ice-chars (Chromium refuses such descriptions too).
+    #[cfg(feature = "runtime")]
     InvalidIceCredentials {
         /// Index of the m= section.
         index: usize,
@@ -238,6 +239,7 @@ impl fmt::Display for InvalidAccessReason {
             Self::MissingFingerprint { index } => {
                 write!(f, "m= section {index} has no usable a=fingerprint")
             }
+            #[cfg(feature = "runtime")]
             Self::InvalidIceCredentials { index, error } => write!(
                 f,
                 "m= section {index}: {error} (RFC 8839: ice-ufrag 4 to 256, ice-pwd 22 to 256 \
@@ -356,6 +358,7 @@ pub enum OperationReason {
     /// The DTLS transport failed (handshake error or fingerprint mismatch).
     Dtls(antiphon_dtls::DtlsError),
     /// The SCTP association or the data channel layer refused the operation.
+    #[cfg(feature = "runtime")]
     DataChannel(crate::core::ChannelError),
     /// There is no data channel section to carry data channels.
     NoDataChannelTransport,
@@ -370,6 +373,7 @@ pub enum OperationReason {
         limit: usize,
     },
     /// The TLS settings for `turns:` servers could not be made (no usable root certificate).
+    #[cfg(feature = "runtime")]
     TurnTls(antiphon_ice::TurnTlsError),
 }
 
@@ -380,6 +384,7 @@ impl fmt::Display for OperationReason {
             Self::Answer(error) => write!(f, "cannot write the answer: {error}"),
             Self::IceFailed => f.write_str("ICE failed"),
             Self::Dtls(error) => write!(f, "DTLS failed: {error}"),
+            #[cfg(feature = "runtime")]
             Self::DataChannel(error) => write!(f, "data channel failed: {error}"),
             Self::NoDataChannelTransport => f.write_str("no data channel transport is negotiated"),
             Self::Io(kind) => write!(f, "I/O error: {kind}"),
@@ -387,6 +392,7 @@ impl fmt::Display for OperationReason {
                 f,
                 "{needed} transports needed (sections outside BUNDLE), at most {limit} allowed"
             ),
+            #[cfg(feature = "runtime")]
             Self::TurnTls(error) => write!(f, "{error}"),
         }
     }

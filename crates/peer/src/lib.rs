@@ -60,46 +60,71 @@
 
 pub mod answer;
 pub mod checklist;
+#[cfg(feature = "runtime")]
 mod configuration;
+#[cfg(feature = "runtime")]
 mod connection;
+#[cfg(feature = "runtime")]
 pub mod core;
+#[cfg(feature = "runtime")]
 mod data_channel;
 mod description;
+#[cfg(feature = "runtime")]
 mod driver;
 mod error;
+#[cfg(feature = "runtime")]
 mod events;
+#[cfg(feature = "runtime")]
 mod gathering;
+#[cfg(feature = "runtime")]
 mod negotiator;
 pub mod offer;
+mod policy;
+#[cfg(feature = "runtime")]
 mod sctp;
+#[cfg(feature = "runtime")]
 mod setup;
 mod signaling;
+#[cfg(feature = "runtime")]
 mod stats;
 mod transceiver;
+#[cfg(feature = "runtime")]
 mod transport;
 
-pub use configuration::{
-    RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCRtcpMuxPolicy,
-};
+#[cfg(feature = "runtime")]
+pub use configuration::{RTCConfiguration, RTCIceServer, RTCIceTransportPolicy};
+#[cfg(feature = "runtime")]
 pub use connection::{PeerOptions, RTCPeerConnection};
+#[cfg(feature = "runtime")]
 pub use data_channel::{
     DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState,
 };
 pub use description::{RTCSdpType, RTCSessionDescriptionInit};
+#[cfg(feature = "runtime")]
 pub use driver::DtlsInfo;
 pub use error::{
     Error, InvalidAccessReason, InvalidModificationReason, InvalidStateReason, NotSupportedReason,
     OperationReason, SyntaxReason, TypeErrorReason,
 };
+#[cfg(feature = "runtime")]
 pub use events::{
     PeerConnectionEvent, PeerConnectionEvents, RTCIceCandidateInit, RTCPeerConnectionIceErrorEvent,
     RTCPeerConnectionState, RTCTrackEvent,
 };
+#[cfg(feature = "runtime")]
 pub use negotiator::{Applied, AppliedDescription, Entropy, Negotiator, OsEntropy};
+pub use policy::{RTCBundlePolicy, RTCRtcpMuxPolicy};
+#[cfg(feature = "runtime")]
 pub use sctp::{SctpParameters, SctpTransport};
 pub use signaling::{RTCSignalingState, Side, Transition};
+#[cfg(feature = "runtime")]
 pub use stats::{
     RTCCertificateStats, RTCDataChannelStats, RTCIceCandidatePairStats, RTCIceCandidateStats,
     RTCPeerConnectionStats, RTCStats, RTCStatsReport, RTCTransportStats,
 };
 pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -2,6 +2,7 @@
 
 use antiphon_codec::{Codec, Direction, MediaKind};
 
+#[cfg(feature = "runtime")]
 use crate::answer::{LocalSection, LocalSender};
 
 /// Identifies a transceiver of one [`crate::RTCPeerConnection`].
@@ -104,6 +105,7 @@ pub struct RTCRtpTransceiver {
 
 impl RTCRtpTransceiver {
     /// The answer's view of this transceiver.
+    #[cfg(feature = "runtime")]
     pub(crate) fn local_section(&self, cname: &str) -> LocalSection {
         LocalSection {
             direction: self.direction,

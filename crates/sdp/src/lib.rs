@@ -96,3 +96,8 @@ pub use parser::{Parsed, parse, parse_with};
 pub use proto::Proto;
 pub use validate::ValidationError;
 pub use view::{ParsedView, parse_view};
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -199,3 +199,8 @@ mod tests {
         assert!(!Direction::RecvOnly.covers(Direction::SendOnly));
     }
 }
+
+/// The README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

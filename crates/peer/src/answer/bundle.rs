@@ -8,7 +8,7 @@
 use antiphon_sdp::{MediaDescription, SessionDescription};
 
 use crate::answer::RejectReason;
-use crate::configuration::RTCBundlePolicy;
+use crate::policy::RTCBundlePolicy;
 
 /// How one offered section is carried in the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

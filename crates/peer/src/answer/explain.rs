@@ -5,7 +5,7 @@ use std::fmt;
 use antiphon_codec as codec;
 
 use crate::answer::rtp::IgnoredFormat;
-use crate::configuration::RTCBundlePolicy;
+use crate::policy::RTCBundlePolicy;
 
 /// Why an offered m= section is rejected (port 0) in the answer (RFC 9429 §5.3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]

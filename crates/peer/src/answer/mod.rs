@@ -24,7 +24,7 @@ pub use bundle::{AnsweredGroup, BundlePlan, SectionTransport};
 pub use explain::{AnswerExplanation, RejectReason, SectionExplanation, SectionOutcome};
 pub use rtp::IgnoredFormat;
 
-use crate::configuration::{RTCBundlePolicy, RTCRtcpMuxPolicy};
+use crate::policy::{RTCBundlePolicy, RTCRtcpMuxPolicy};
 
 /// The local side of one offered m= section: the transceiver JSEP associated with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +92,7 @@ pub struct LocalTransport {
     pub established_setup: Option<sdp::Setup>,
 }
 
+#[cfg(feature = "runtime")]
 impl LocalTransport {
     /// A transport before gathering: credentials and the sha-256 fingerprint of `certificate`
     /// (what browsers announce), no candidates yet.

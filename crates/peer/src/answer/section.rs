@@ -9,7 +9,7 @@ use super::explain::{RejectReason, SectionExplanation, SectionOutcome};
 use super::rtp::{self, IgnoredFormat};
 use super::simulcast::{self, SimulcastAnswer};
 use super::{AnswerOptions, LocalSection, LocalSender, LocalTransport};
-use crate::configuration::RTCRtcpMuxPolicy;
+use crate::policy::RTCRtcpMuxPolicy;
 
 /// Where a section stands in the offer's BUNDLE groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,7 +55,7 @@ fn turnserver() -> PathBuf {
 
 /// A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost: the CA's
 /// PEM (what clients trust), the server's certificate and key (PEM).
-fn throwaway_certificates() -> (String, String, String) {
+pub fn throwaway_certificates() -> (String, String, String) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     let ca_key = KeyPair::generate().expect("a CA key");
     let mut ca_params = CertificateParams::new(Vec::new()).expect("CA parameters");
