@@ -44,7 +44,7 @@ enum Command {
     Answer(answer::AnswerArgs),
     /// Serve the browser demo: a page that offers a data channel (and camera/microphone with
     /// `?media=1`); Antiphon answers, connects and echoes every message.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// SDP tools.
     #[command(subcommand)]
     Sdp(sdp::SdpCommand),

@@ -13,13 +13,53 @@ use antiphon_peer::{
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::serve::{SessionConfig, say};
+use crate::serve::{SessionConfig, say, until_shutdown};
 use crate::signaling::{PageMessage, Refusal, ServerMessage, TransceiverKind};
 
 /// Messages queued for a page that reads them too slowly; past this the session ends.
 const OUTGOING_QUEUE: usize = 256;
 /// How long one message may take to reach a page's socket before the session ends.
 const SEND_LIMIT: Duration = Duration::from_secs(10);
+/// Offers a session may send at once; one more is allowed every [`OFFER_REFILL`] (30 a minute).
+const OFFER_BURST: u32 = 30;
+/// How often a session earns one more offer.
+const OFFER_REFILL: Duration = Duration::from_secs(2);
+
+/// The offers a session may still send: a token bucket of [`OFFER_BURST`] that refills one
+/// every [`OFFER_REFILL`]. Each offer makes the connection do real work (parse, negotiate, an
+/// ICE restart gathers), so a page that sends them in a loop is refused.
+struct OfferBudget {
+    left: u32,
+    since: tokio::time::Instant,
+}
+
+impl OfferBudget {
+    fn new() -> Self {
+        Self {
+            left: OFFER_BURST,
+            since: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Takes one offer from the budget, or says how long until there is one.
+    fn take(&mut self) -> Result<(), Duration> {
+        let now = tokio::time::Instant::now();
+        let earned = now.duration_since(self.since).as_millis() / OFFER_REFILL.as_millis();
+        if earned > 0 {
+            let earned = u32::try_from(earned).unwrap_or(u32::MAX);
+            self.left = self.left.saturating_add(earned).min(OFFER_BURST);
+            self.since += OFFER_REFILL * earned.min(OFFER_BURST);
+            if self.left == OFFER_BURST {
+                self.since = now;
+            }
+        }
+        if self.left == 0 {
+            return Err(OFFER_REFILL.saturating_sub(now.duration_since(self.since)));
+        }
+        self.left -= 1;
+        Ok(())
+    }
+}
 
 /// What goes to the page: a bounded queue the session's loop writes out. A page that does not
 /// read its messages fills it, and the session ends (close 1008) rather than the server
@@ -46,6 +86,7 @@ pub(crate) async fn run(
     mut socket: WebSocket,
     mut shutting_down: watch::Receiver<bool>,
     config: Arc<SessionConfig>,
+    idle_limit: Duration,
 ) {
     let (queue, mut outgoing) = mpsc::channel(OUTGOING_QUEUE);
     let overflow = Arc::new(Notify::new());
@@ -60,14 +101,23 @@ pub(crate) async fn run(
     // The page's last description was a colliding offer we ignored: its candidates are
     // expected to fail (webrtc-pc's perfect negotiation: `ignoreOffer`).
     let mut ignoring = false;
+    let mut offers = OfferBudget::new();
+    // Liveness: a ping every third of the idle limit; a page that sends nothing at all, not
+    // even the pongs, for the idle limit is gone (or parks the session) and is closed.
+    let mut pings = tokio::time::interval(idle_limit / 3);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    pings.reset();
+    let mut heard = tokio::time::Instant::now();
     let close = loop {
         tokio::select! {
-            message = socket.recv() => match message {
+            message = socket.recv() => {
+                heard = tokio::time::Instant::now();
+                match message {
                 Some(Ok(Message::Text(text))) => {
-                    on_message(text.as_bytes(), &mut pc, &out, &signaling, &mut ignoring, &config).await;
+                    on_message(text.as_bytes(), &mut pc, &out, &signaling, &mut ignoring, &mut offers, &config).await;
                 }
                 Some(Ok(Message::Binary(data))) => {
-                    on_message(&data, &mut pc, &out, &signaling, &mut ignoring, &config).await;
+                    on_message(&data, &mut pc, &out, &signaling, &mut ignoring, &mut offers, &config).await;
                 }
                 // Pings are answered by the WebSocket layer.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -78,7 +128,17 @@ pub(crate) async fn run(
                     say(&format!("websocket closed: {error}"));
                     break close_code(error);
                 }
-            },
+            }},
+            _ = pings.tick() => {
+                // Queued behind what is already going out (the bounded outbox).
+                if out.queue.try_send(Message::Ping(Default::default())).is_err() {
+                    overflow.notify_one();
+                }
+            }
+            () = tokio::time::sleep_until(heard + idle_limit) => {
+                say("websocket closed: the page sent nothing, not even pongs, for the idle limit");
+                break Some(1008);
+            }
             Some(message) = outgoing.recv() => {
                 match tokio::time::timeout(SEND_LIMIT, socket.send(message)).await {
                     Ok(Ok(())) => {}
@@ -94,7 +154,7 @@ pub(crate) async fn run(
                 break Some(1008);
             }
             // The server shuts down: going away (RFC 6455 §7.4.1).
-            () = shut_down(&mut shutting_down) => break Some(1001),
+            () = until_shutdown(&mut shutting_down) => break Some(1001),
         }
     };
     if let Some(code) = close {
@@ -124,11 +184,6 @@ fn close_code(error: axum::Error) -> Option<u16> {
     }
 }
 
-/// Until the server shuts down.
-async fn shut_down(shutting_down: &mut watch::Receiver<bool>) {
-    let _ = shutting_down.wait_for(|down| *down).await;
-}
-
 /// A message of the page's that was refused: why, to the page (`{"type":"error"}`) and on
 /// standard output (`<about> refused: <why>`).
 fn refuse(out: &Outbox, refusal: Refusal) {
@@ -149,6 +204,7 @@ async fn on_message(
     out: &Outbox,
     signaling: &Arc<tokio::sync::Mutex<()>>,
     ignoring: &mut bool,
+    offers: &mut OfferBudget,
     config: &SessionConfig,
 ) {
     let _turn = signaling.lock().await;
@@ -201,6 +257,18 @@ async fn on_message(
             }
         }
         PageMessage::Offer { sdp } => {
+            if let Err(wait) = offers.take() {
+                let refusal = Refusal::new(
+                    "offer",
+                    format!(
+                        "too many offers: at most {OFFER_BURST} at once and one every {}s after (next in {} ms)",
+                        OFFER_REFILL.as_secs(),
+                        wait.as_millis()
+                    ),
+                )
+                .named("QuotaExceededError");
+                return refuse(out, refusal);
+            }
             let colliding = match pc.as_deref() {
                 Some(pc) => pc.signaling_state().await == RTCSignalingState::HaveLocalOffer,
                 None => false,
@@ -260,7 +328,7 @@ async fn own_offer(
 }
 
 /// `setRemoteDescription(offer)`, `createAnswer()`, `setLocalDescription(answer)`: the answer.
-async fn apply_offer(
+pub(crate) async fn apply_offer(
     pc: &RTCPeerConnection,
     offer: RTCSessionDescriptionInit,
 ) -> Result<RTCSessionDescriptionInit, antiphon_peer::Error> {
@@ -291,7 +359,7 @@ async fn add_candidate(
 
 /// Echoes `channel`'s messages until it closes (`echo: ` before text). One refused send (a
 /// message over the page's max-message-size, say) is reported and the echo goes on.
-async fn echo(channel: RTCDataChannel) {
+pub(crate) async fn echo(channel: RTCDataChannel) {
     while let Some(message) = channel.recv().await {
         let sent = if message.is_string {
             let text = String::from_utf8_lossy(&message.data);

@@ -102,6 +102,12 @@ impl Refusal {
         }
     }
 
+    /// With a W3C error name (`QuotaExceededError` for a limit of the server's).
+    pub(crate) fn named(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
     /// Refused by the connection: its W3C name and, for SDP that does not parse, the place.
     pub(crate) fn from_error(about: &'static str, error: &antiphon_peer::Error) -> Self {
         let (line, column) = match error {

@@ -8,6 +8,9 @@
 //! aiortc gathers no 127.0.0.1 candidate on its own; the script makes it gather on loopback,
 //! as the tests run in a loopback-only network namespace (`cargo xtask test`).
 //!
+//! aiortc is a WHIP client too (`tests/aiortc/whip_publish.py`, RFC 9725): it publishes audio,
+//! video and a data channel with `POST /whip`, checks the echo and ends with `DELETE`.
+//!
 //! Needs `python3` with aiortc (`.ci/run` installs the pinned version): fails, never skips,
 //! without it.
 
@@ -15,15 +18,19 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::serve;
+use common::{Server, serve, serve_with};
 use std::time::{Duration, Instant};
 
 /// The aiortc version `.ci/run` installs.
 const AIORTC: &str = "1.16.0";
 
-/// Runs the aiortc script against a fresh `antiphon serve` with `args`; checks that it
-/// connected and got both echoes, and returns its standard output and the server's lines.
-fn aiortc_offers(args: &[&str]) -> (String, Vec<String>) {
+/// Runs `script` (in `tests/aiortc/`) with the server's host and port and `args`: its exit
+/// status, standard output, the server's lines, and all of it as a report for messages.
+fn run_script(
+    script: &str,
+    server: &Server,
+    args: &[&str],
+) -> (std::process::ExitStatus, String, Vec<String>, String) {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let check = Command::new(&python)
         .args(["-c", "import aiortc; print(aiortc.__version__)"])
@@ -37,19 +44,15 @@ fn aiortc_offers(args: &[&str]) -> (String, Vec<String>) {
              (.ci/run does this)"
         ),
     };
-    let server = serve();
     let (host, port) = server
         .url
         .strip_prefix("http://")
         .and_then(|rest| rest.strip_suffix('/'))
         .and_then(|addr| addr.rsplit_once(':'))
         .expect("an http://host:port/ URL");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/aiortc/offer_data_channel.py"
-    );
+    let script = format!("{}/tests/aiortc/{script}", env!("CARGO_MANIFEST_DIR"));
     let mut child = Command::new(&python)
-        .args([script, host, port])
+        .args([script.as_str(), host, port])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,6 +77,14 @@ fn aiortc_offers(args: &[&str]) -> (String, Vec<String>) {
         "aiortc {version}, exit {status}\nstdout:\n{stdout}\nstderr:\n{stderr}\nantiphon serve:\n{}",
         server_lines.join("\n")
     );
+    (status, stdout, server_lines, report)
+}
+
+/// Runs the aiortc offerer script against a fresh `antiphon serve` with `args`; checks that
+/// it connected and got both echoes, and returns its standard output and the server's lines.
+fn aiortc_offers(args: &[&str]) -> (String, Vec<String>) {
+    let server = serve();
+    let (status, stdout, server_lines, report) = run_script("offer_data_channel.py", &server, args);
     assert!(status.success(), "{report}");
     assert!(
         stdout.contains("received text echo: hello from aiortc"),
@@ -134,4 +145,30 @@ fn a_refused_echo_does_not_stop_the_channel() {
             .any(|l| l.starts_with("echo on \"chat\" failed: TypeError")),
         "{server_lines:#?}"
     );
+}
+
+/// aiortc publishes with WHIP (`POST /whip`, bearer token), gets the echo, and `DELETE`s.
+#[test]
+fn aiortc_publishes_with_whip() {
+    let server = serve_with(&["--whip-token", "t0ken"]);
+    let (status, stdout, server_lines, report) = run_script("whip_publish.py", &server, &["t0ken"]);
+    assert!(status.success(), "{report}");
+    assert!(stdout.contains("created /whip/"), "{report}");
+    assert!(
+        stdout.contains("received echo: hello from aiortc"),
+        "{report}"
+    );
+    assert!(stdout.contains("deleted 200"), "{report}");
+    for expected in [
+        ": connection Connected",
+        ": data channel \"whip\" open",
+        " deleted",
+    ] {
+        assert!(
+            server_lines
+                .iter()
+                .any(|l| l.starts_with("whip session ") && l.ends_with(expected)),
+            "{expected}: {report}"
+        );
+    }
 }

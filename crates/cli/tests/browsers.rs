@@ -17,21 +17,28 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::browser::Browser;
+use common::browser::{Browser, Trust};
 use common::coturn::{Auth, Coturn};
 use common::{Server, serve_with};
 
 /// Opens the page with `query` in `browser` and collects the server's output until the page
 /// reports its result (or 120 s pass).
-fn run(browser: Browser, server: &Server, query: &str) -> Vec<String> {
-    let _running = browser.open(&format!("{}?{query}", server.url));
-    let deadline = Instant::now() + Duration::from_secs(120);
+fn run(browser: Browser, server: &Server, query: &str, trust: &Trust<'_>) -> Vec<String> {
+    let _running = browser.open_trusting(&format!("{}?{query}", server.url), trust);
+    lines_until(server, Duration::from_secs(120), |line| {
+        line.starts_with("browser: result ")
+    })
+}
+
+/// The server's lines until one satisfies `last` (included), or `limit` passes.
+fn lines_until(server: &Server, limit: Duration, last: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + limit;
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         let Ok(line) = server.lines.recv_timeout(left) else {
             break;
         };
-        let done = line.starts_with("browser: result ");
+        let done = last(&line);
         seen.push(line);
         if done {
             break;
@@ -49,7 +56,17 @@ fn passes(browser: Browser, query: &str) -> (Vec<String>, String) {
 /// [`passes`] against `antiphon serve` started with `args`.
 fn passes_with(browser: Browser, query: &str, args: &[&str]) -> (Vec<String>, String) {
     let server = serve_with(args);
-    let lines = run(browser, &server, query);
+    passes_on(browser, &server, query, &Trust::Nothing)
+}
+
+/// [`passes`] against a running `server`, the browser trusting what `trust` says.
+fn passes_on(
+    browser: Browser,
+    server: &Server,
+    query: &str,
+    trust: &Trust<'_>,
+) -> (Vec<String>, String) {
+    let lines = run(browser, server, query, trust);
     let joined = lines.join("\n");
     let name = browser.name();
     assert!(
@@ -117,6 +134,25 @@ fn passes_with(browser: Browser, query: &str, args: &[&str]) -> (Vec<String>, St
         joined.contains("browser: echoed on chat,unordered,lifetime"),
         "{name}: {joined}"
     );
+    // The page's live figures: a measured round trip, a row per channel, and the timeline's
+    // connected states on both sides.
+    let live = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: live "))
+        .unwrap_or_else(|| panic!("{name}: the page reports its live figures:\n{joined}"));
+    assert!(
+        live.starts_with("rtt ")
+            && (relayed || !live.starts_with("rtt -"))
+            && live.ends_with(" timeline 5/5"),
+        "{name}: {live}"
+    );
+    let rows: usize = live
+        .split(" channels ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(rows >= 3, "{name}: a row per data channel: {live}");
     (lines, joined)
 }
 
@@ -304,6 +340,103 @@ fn relayed_through_coturn(browser: Browser, transport: &str, shared_secret: bool
     );
 }
 
+/// `antiphon serve` over HTTPS, the page's WebSocket over WSS (the page picks `wss:` on
+/// `https:`): Chromium with `--tls-self-signed`, trusting the public key the server prints
+/// (`--ignore-certificate-errors-spki-list`); Firefox with `--tls-cert`/`--tls-key` from a
+/// throwaway CA put into its profile's certificate database. Media needs the secure context.
+/// Without that trust, neither browser loads the page (checked by hand: the test then fails).
+fn over_https(browser: Browser) {
+    let dir = std::env::temp_dir().join(format!(
+        "antiphon-https-{}-{}",
+        browser.name(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("a directory for the certificates");
+    let (ca, cert, key) = common::coturn::throwaway_certificates();
+    let (ca_path, cert_path, key_path) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    for (path, pem) in [(&ca_path, &ca), (&cert_path, &cert), (&key_path, &key)] {
+        std::fs::write(path, pem).expect("write a PEM file");
+    }
+    let server = match browser {
+        Browser::Chromium => serve_with(&["--tls-self-signed"]),
+        Browser::Firefox => serve_with(&[
+            "--tls-cert",
+            cert_path.to_str().expect("UTF-8 path"),
+            "--tls-key",
+            key_path.to_str().expect("UTF-8 path"),
+        ]),
+    };
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let fingerprint = server
+        .lines
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the fingerprint");
+    assert!(
+        fingerprint.starts_with("certificate sha-256 "),
+        "{fingerprint}"
+    );
+    let spki;
+    let trust = match browser {
+        Browser::Chromium => {
+            let line = server
+                .lines
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the key's hash");
+            spki = line
+                .strip_prefix("public key sha-256 (base64) ")
+                .unwrap_or_else(|| panic!("{line}"))
+                .to_owned();
+            Trust::PublicKey(&spki)
+        }
+        Browser::Firefox => Trust::Authority(&ca_path),
+    };
+    let (lines, joined) = passes_on(browser, &server, "auto=1&media=1", &trust);
+    assert!(
+        joined.contains("browser: signaling wss:"),
+        "{}: the page's WebSocket is wss:\n{joined}",
+        browser.name()
+    );
+    assert_eq!(
+        negotiated_codecs(&lines).len(),
+        2,
+        "audio and video:\n{joined}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The WHIP client page (`/whip.html`, RFC 9725): camera, microphone and a data channel
+/// published with `POST /whip`, the browser's candidates trickled in `PATCH` requests (each
+/// `If-Match` the ETag), the echo checked, an ICE restart (`PATCH` with `If-Match: *`, our new
+/// credentials and candidates applied from the answer fragment), the echo checked again, then
+/// `DELETE`: the page sends it only when every step before it succeeded.
+fn whip_client_page(browser: Browser) {
+    let server = serve_with(&[]);
+    let _running = browser.open(&format!("{}whip.html?auto=1&restart=1", server.url));
+    let seen = lines_until(&server, Duration::from_secs(90), |line| {
+        line.starts_with("whip session ") && line.ends_with(" deleted")
+    });
+    let joined = seen.join("\n");
+    let name = browser.name();
+    for expected in [
+        " created",
+        ": connection Connected",
+        ": data channel \"whip\" open",
+        ": ICE restarted",
+        " deleted",
+    ] {
+        assert!(joined.contains(expected), "{name}: {expected}:\n{joined}");
+    }
+    assert!(!joined.contains("whip refused"), "{name}:\n{joined}");
+}
+
 fn rsa_certificate(browser: Browser) {
     passes(browser, "auto=1&cert=rsa");
 }
@@ -386,4 +519,24 @@ fn chromium_relayed_through_coturn_with_credentials_from_a_shared_secret() {
 #[test]
 fn firefox_relayed_through_coturn_over_udp() {
     relayed_through_coturn(Browser::Firefox, "udp", false);
+}
+
+#[test]
+fn chromium_over_https_with_a_self_signed_certificate() {
+    over_https(Browser::Chromium);
+}
+
+#[test]
+fn firefox_over_https_with_a_certificate_of_a_trusted_authority() {
+    over_https(Browser::Firefox);
+}
+
+#[test]
+fn chromium_whip_client_page() {
+    whip_client_page(Browser::Chromium);
+}
+
+#[test]
+fn firefox_whip_client_page() {
+    whip_client_page(Browser::Firefox);
 }

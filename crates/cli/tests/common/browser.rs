@@ -43,6 +43,11 @@ impl Browser {
     /// Opens `url` headless in a new profile; the browser is killed and its profile removed
     /// when the returned handle is dropped.
     pub(crate) fn open(self, url: &str) -> Running {
+        self.open_trusting(url, &Trust::Nothing)
+    }
+
+    /// [`open`](Self::open), the browser trusting a server certificate as `trust` says.
+    pub(crate) fn open_trusting(self, url: &str, trust: &Trust<'_>) -> Running {
         let profile = std::env::temp_dir().join(format!(
             "antiphon-{}-{}-{}",
             self.name(),
@@ -71,9 +76,21 @@ impl Browser {
                         "--disable-features=WebRtcHideLocalIpsWithMdns",
                     ])
                     .arg(format!("--user-data-dir={}", profile.display()));
+                match trust {
+                    Trust::Nothing => {}
+                    Trust::PublicKey(spki) => {
+                        command.arg(format!("--ignore-certificate-errors-spki-list={spki}"));
+                    }
+                    Trust::Authority(_) => panic!("Chromium trusts a server by its public key"),
+                }
             }
             Browser::Firefox => {
                 std::fs::write(profile.join("user.js"), FIREFOX_PREFS).expect("Firefox user.js");
+                match trust {
+                    Trust::Nothing => {}
+                    Trust::Authority(ca) => trust_in_profile(&profile, ca),
+                    Trust::PublicKey(_) => panic!("Firefox trusts a server by its authority"),
+                }
                 command
                     .args(["--headless", "--no-remote", "--profile"])
                     .arg(&profile)
@@ -88,6 +105,46 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", self.name()));
         Running { child, profile }
+    }
+}
+
+/// What a browser trusts beyond its own roots, for a test server's HTTPS.
+pub(crate) enum Trust<'a> {
+    /// Nothing more.
+    Nothing,
+    /// Chromium: a certificate with this public key (SHA-256 of its SubjectPublicKeyInfo,
+    /// base64), whatever else is wrong with it (`--ignore-certificate-errors-spki-list`).
+    PublicKey(&'a str),
+    /// Firefox: the CA certificate (PEM) in this file, put into the profile's NSS database with
+    /// NSS's `certutil` (libnss3-tools, which `.ci/run` installs).
+    Authority(&'a std::path::Path),
+}
+
+/// Creates the profile's certificate database with `ca` trusted to issue server certificates.
+fn trust_in_profile(profile: &std::path::Path, ca: &std::path::Path) {
+    let database = format!("sql:{}", profile.display());
+    for args in [
+        vec!["-N", "-d", &database, "--empty-password"],
+        vec![
+            "-A",
+            "-d",
+            &database,
+            "-n",
+            "antiphon test CA",
+            "-t",
+            "C,,",
+            "-i",
+        ],
+    ] {
+        let mut command = Command::new("certutil");
+        command.args(&args);
+        if args[0] == "-A" {
+            command.arg(ca);
+        }
+        let status = command
+            .status()
+            .unwrap_or_else(|e| panic!("certutil (apt-get install libnss3-tools): {e}"));
+        assert!(status.success(), "certutil {args:?}: {status}");
     }
 }
 

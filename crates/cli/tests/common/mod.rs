@@ -24,6 +24,15 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// `host:port` the server listens on (its URL without scheme and path).
+    pub(crate) fn address(&self) -> String {
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
@@ -58,9 +67,27 @@ pub(crate) fn serve() -> Server {
 
 /// [`serve`] with more arguments.
 pub(crate) fn serve_with(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_antiphon"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_antiphon"));
+    command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+    serve_command(command)
+}
+
+/// [`serve_with`] with at most `descriptors` open files (`ulimit -n`, set by a shell that then
+/// becomes the server).
+pub(crate) fn serve_with_descriptor_limit(descriptors: u32, args: &[&str]) -> Server {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_antiphon"))
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(args)
+        .args(args);
+    serve_command(command)
+}
+
+/// Starts `command` (an `antiphon serve`) and waits for the address it prints.
+fn serve_command(mut command: Command) -> Server {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -79,7 +106,7 @@ pub(crate) fn serve_with(args: &[&str]) -> Server {
         .expect("serve prints its address");
     let url = first
         .strip_prefix("listening on ")
-        .expect("listening line")
+        .unwrap_or_else(|| panic!("listening line: {first}"))
         .to_owned();
     Server { child, lines, url }
 }
@@ -187,4 +214,14 @@ pub(crate) fn try_read_frame(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     let mut payload = vec![0u8; len];
     stream.read_exact(&mut payload).ok()?;
     Some((head[0] & 0x0f, payload))
+}
+
+/// A fresh session still gets answers: the server at `address` kept serving.
+pub(crate) fn still_serves(address: &str) {
+    let mut stream = websocket(address);
+    send_text(&mut stream, r#"{"type":"getStats"}"#);
+    let (opcode, payload) = try_read_frame(&mut stream).expect("a reply");
+    assert_eq!(opcode, 0x1);
+    let text = String::from_utf8_lossy(&payload);
+    assert!(text.contains("getStats before the offer"), "{text}");
 }

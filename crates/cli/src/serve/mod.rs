@@ -5,10 +5,19 @@
 //! and echoes every data channel message ([`crate::session`]). Later offers on the same
 //! WebSocket (an ICE restart) renegotiate the same connection.
 //!
+//! With `--tls-cert`/`--tls-key` or `--tls-self-signed` it serves HTTPS, and the page opens
+//! its WebSocket as `wss:` ([`tls`]).
+//!
 //! What a hostile page could make a user's browser send is refused here: a `Host` that is not
 //! this machine (DNS rebinding) and a WebSocket from another origin (cross-site WebSocket
-//! hijacking) get 403. Sessions are capped (`--max-sessions`, 503 beyond), each message and
-//! frame is capped, and a page that does not read what it is sent is dropped.
+//! hijacking) get 403. Connections are capped with a header and idle timeout ([`listen`]),
+//! sessions are capped (`--max-sessions`, 503 beyond), each message and frame is capped, offers
+//! are rate-limited per session, and a page that does not read what it is sent is dropped.
+
+mod listen;
+mod sdpfrag;
+mod tls;
+mod whip;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -22,16 +31,21 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use clap::Args;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-const PAGE: &str = include_str!("../web/index.html");
+const PAGE: &str = include_str!("../../web/index.html");
+const WHIP_PAGE: &str = include_str!("../../web/whip.html");
 
-/// Largest WebSocket message accepted, over all its frames (an offer is a few KiB).
-const MAX_MESSAGE: usize = 256 * 1024;
+/// Largest WebSocket message accepted, over all its frames (a browser's offer is a few KiB; one
+/// with a hundred transceivers about 60 KiB). Sessions times this bounds what partial messages
+/// can hold.
+const MAX_MESSAGE: usize = 128 * 1024;
+/// A session's initial WebSocket read buffer.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// Arguments of `antiphon serve`.
 #[derive(Debug, Args)]
@@ -70,6 +84,32 @@ pub(crate) struct ServeArgs {
     /// The most signaling sessions open at once; a WebSocket beyond it is answered 503.
     #[arg(long = "max-sessions", value_name = "N", default_value_t = 256)]
     max_sessions: usize,
+    /// The most HTTP connections open at once (a WebSocket counts as a session once upgraded);
+    /// a connection beyond it is answered 503 and closed.
+    #[arg(long = "max-connections", value_name = "N", default_value_t = 512)]
+    max_connections: usize,
+    /// Require `Authorization: Bearer TOKEN` on WHIP requests (`/whip`); with a token, WHIP
+    /// clients on any origin may use it (CORS).
+    #[arg(long = "whip-token", value_name = "TOKEN")]
+    whip_token: Option<String>,
+    /// Seconds a signaling WebSocket may stay silent (no message, no pong to the server's
+    /// pings, sent every third of it) before the server closes it (1008).
+    #[arg(long = "ws-idle-timeout", value_name = "SECONDS", default_value_t = 60)]
+    ws_idle_timeout: u64,
+    /// Seconds a client has for its request head (and its TLS handshake); a kept-alive
+    /// connection idle that long is closed too.
+    #[arg(long = "header-timeout", value_name = "SECONDS", default_value_t = 10)]
+    header_timeout: u64,
+    /// Serve HTTPS (and WSS) with this certificate chain (PEM); needs `--tls-key`.
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `--tls-cert`.
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Serve HTTPS with a certificate made at start for localhost and the served address;
+    /// its SHA-256 fingerprints are printed (browsers warn until the user accepts it).
+    #[arg(long = "tls-self-signed", conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
 }
 
 /// What every session's connection is made with.
@@ -141,17 +181,45 @@ impl SessionConfig {
 
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
     let config = Arc::new(SessionConfig::new(args)?);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::ServerTls::from_files(cert, key)?),
+        _ if args.tls_self_signed => Some(tls::ServerTls::self_signed(args.addr)?),
+        _ => None,
+    };
+    let limits = listen::Limits {
+        max_connections: args.max_connections.max(1),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+    };
+    let plan = Plan {
+        addr: args.addr,
+        allowed_origins: Arc::new(args.allow_origins.clone()),
+        config,
+        max_sessions: args.max_sessions,
+        idle_limit: std::time::Duration::from_secs(args.ws_idle_timeout.max(1)),
+        whip_token: args.whip_token.clone(),
+        tls,
+        limits,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(serve(
-        args.addr,
-        Arc::new(args.allow_origins.clone()),
-        config,
-        args.max_sessions,
-    ))?;
+    runtime.block_on(serve(plan))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `antiphon serve` serves, read from its arguments.
+struct Plan {
+    addr: SocketAddr,
+    allowed_origins: Arc<Vec<String>>,
+    config: Arc<SessionConfig>,
+    max_sessions: usize,
+    /// `--ws-idle-timeout`.
+    idle_limit: std::time::Duration,
+    /// `--whip-token`.
+    whip_token: Option<String>,
+    tls: Option<tls::ServerTls>,
+    limits: listen::Limits,
 }
 
 pub(crate) fn say(line: &str) {
@@ -174,22 +242,39 @@ struct Shared {
     sessions: Arc<Semaphore>,
     /// Held by every session; the shutdown waits until all are dropped.
     live: mpsc::Sender<()>,
+    /// A session whose page sends nothing (pongs included) this long is closed.
+    idle_limit: std::time::Duration,
+    /// The WHIP sessions (RFC 9725).
+    whip: Arc<whip::Whip>,
 }
 
-/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully: no new request is accepted,
-/// every signaling session ends (a WebSocket close 1001, going away) and closes its connection
-/// (SCTP shutdown and DTLS close_notify to the peer), and the server returns (exit 0).
-async fn serve(
-    addr: SocketAddr,
-    allowed_origins: Arc<Vec<String>>,
-    config: Arc<SessionConfig>,
-    max_sessions: usize,
-) -> Result<(), String> {
+/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully: no new connection is accepted,
+/// open HTTP connections finish the request under way, every signaling session ends (a
+/// WebSocket close 1001, going away) and closes its connection (SCTP shutdown and DTLS
+/// close_notify to the peer), and the server returns (exit 0).
+async fn serve(plan: Plan) -> Result<(), String> {
+    let Plan {
+        addr,
+        allowed_origins,
+        config,
+        max_sessions,
+        idle_limit,
+        whip_token,
+        tls,
+        limits,
+    } = plan;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    say(&format!("listening on http://{local}/"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    say(&format!("listening on {scheme}://{local}/"));
+    if let Some(tls) = &tls {
+        say(&format!("certificate sha-256 {}", tls.fingerprint));
+        if let Some(spki) = &tls.spki_sha256 {
+            say(&format!("public key sha-256 (base64) {spki}"));
+        }
+    }
     let (shutdown, shutting_down) = watch::channel(false);
     let (live, mut all_closed) = mpsc::channel(1);
     let shared = Shared {
@@ -198,28 +283,49 @@ async fn serve(
         shutting_down,
         sessions: Arc::new(Semaphore::new(max_sessions)),
         live,
+        idle_limit,
+        whip: Arc::new(whip::Whip::new(whip_token)),
     };
+    let whip_routes = Router::new()
+        .route(
+            "/whip",
+            post(whip::create).options(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/whip/{id}",
+            patch(whip::patch)
+                .delete(whip::delete)
+                .options(|| async { StatusCode::NO_CONTENT }),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            whip::guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_MESSAGE));
     let app = Router::new()
         .route("/", get(page))
         .route("/config", get(page_config))
         .route("/ws", get(websocket))
+        .route("/whip.html", get(whip_page))
+        .merge(whip_routes)
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .layer(axum::middleware::from_fn(host_allowed))
         .with_state(shared.clone());
-    // axum's accept loop survives accept errors (EMFILE at the descriptor limit among them):
-    // it waits and accepts again instead of ending the server.
-    let signal = async {
-        if let Err(error) = shutdown_signal().await {
-            say(&format!("shutting down: {error}"));
-        }
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await
-        .map_err(|e| e.to_string())?;
+    let accepting = tokio::spawn(listen::accept_loop(
+        listener,
+        app,
+        tls,
+        limits,
+        shared.shutting_down.clone(),
+    ));
+    if let Err(error) = shutdown_signal().await {
+        say(&format!("shutting down: {error}"));
+    }
     let open = max_sessions - shared.sessions.available_permits();
     say(&format!("shutting down: {open} sessions open"));
+    // Stops accepting, finishes the HTTP connections and closes every session (1001).
     let _ = shutdown.send(true);
+    let _ = accepting.await;
     drop(shared);
     let drained = tokio::time::timeout(SHUTDOWN_LIMIT, all_closed.recv()).await;
     match drained {
@@ -229,6 +335,12 @@ async fn serve(
         )),
     }
     Ok(())
+}
+
+/// Until the server shuts down: `shutting_down` turns `true` (or its sender is gone). The accept
+/// loop, its connections, the WebSocket sessions and the WHIP sessions all wait on this.
+pub(crate) async fn until_shutdown(shutting_down: &mut watch::Receiver<bool>) {
+    let _ = shutting_down.wait_for(|down| *down).await;
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM.
@@ -243,6 +355,15 @@ async fn shutdown_signal() -> Result<(), String> {
 
 async fn page() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE)
+}
+
+/// `/whip.html`: a WHIP client page (camera, microphone and a data channel, published to
+/// `/whip`).
+async fn whip_page() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        WHIP_PAGE,
+    )
 }
 
 /// `/config`: the ICE servers for the page's `RTCPeerConnection`.
@@ -271,9 +392,18 @@ async fn websocket(
     upgrade
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
+        // tungstenite starts every session with a 128 KiB read buffer (200 idle sessions held
+        // 28 MB); a signaling message is a few KiB, and the buffer grows for a larger one.
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let _live = shared.live.clone();
-            crate::session::run(socket, shared.shutting_down.clone(), shared.config).await;
+            crate::session::run(
+                socket,
+                shared.shutting_down.clone(),
+                shared.config,
+                shared.idle_limit,
+            )
+            .await;
             drop(permit);
         })
 }
