@@ -109,6 +109,9 @@ pub enum InvalidStateReason {
     TransceiverStopped,
     /// The data channel is closing or closed (`send` on a channel that is not open).
     ChannelNotOpen,
+    /// The transceiver does not send: its negotiated direction is `recvonly` or `inactive`,
+    /// or nothing was negotiated for it yet.
+    TransceiverNotSending,
 }
 
 impl fmt::Display for InvalidStateReason {
@@ -133,6 +136,9 @@ impl fmt::Display for InvalidStateReason {
             Self::NoRemoteDescription => f.write_str("there is no remote description yet"),
             Self::TransceiverStopped => f.write_str("the transceiver is stopped"),
             Self::ChannelNotOpen => f.write_str("the data channel is not open"),
+            Self::TransceiverNotSending => {
+                f.write_str("the transceiver's negotiated direction does not send")
+            }
         }
     }
 }
@@ -375,6 +381,9 @@ pub enum OperationReason {
     /// The TLS settings for `turns:` servers could not be made (no usable root certificate).
     #[cfg(feature = "runtime")]
     TurnTls(antiphon_ice::TurnTlsError),
+    /// The media path refused the packet (no SRTP keys yet, queue full, not RTP).
+    #[cfg(feature = "runtime")]
+    Media(crate::core::MediaError),
 }
 
 impl fmt::Display for OperationReason {
@@ -394,6 +403,8 @@ impl fmt::Display for OperationReason {
             ),
             #[cfg(feature = "runtime")]
             Self::TurnTls(error) => write!(f, "{error}"),
+            #[cfg(feature = "runtime")]
+            Self::Media(error) => write!(f, "media not sent: {error}"),
         }
     }
 }

@@ -14,6 +14,9 @@
 //!   [`ConnectionCore`](crate::core::ConnectionCore) (ICE agent, DTLS, SCTP, data channels)
 //!   takes datagrams, time and commands and gives datagrams, events and the next deadline; no
 //!   socket, clock or task.
+//! * [`media`]: RTP and RTCP views and the routing of incoming packets to m= sections; the
+//!   core protects and unprotects them with SRTP keyed from DTLS, and the connection hands
+//!   them to the application (`media_receiver`, `write_rtp`).
 //! * [`RTCPeerConnection`]: the async connection: a handle to one task per connection that
 //!   owns the negotiator and the transports (a core and its UDP sockets each: one per BUNDLE
 //!   group or unbundled section), and runs every call in call order.
@@ -76,6 +79,7 @@ mod error;
 mod events;
 #[cfg(feature = "runtime")]
 mod gathering;
+pub mod media;
 #[cfg(feature = "runtime")]
 mod negotiator;
 pub mod offer;
@@ -94,7 +98,10 @@ mod transport;
 #[cfg(feature = "runtime")]
 pub use configuration::{RTCConfiguration, RTCIceServer, RTCIceTransportPolicy};
 #[cfg(feature = "runtime")]
-pub use connection::{PeerOptions, RTCPeerConnection};
+pub use connection::{
+    MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, PeerOptions, RTCPeerConnection, ReceivedMedia,
+    ReceivedRtp,
+};
 #[cfg(feature = "runtime")]
 pub use data_channel::{
     DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState,

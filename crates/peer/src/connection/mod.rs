@@ -14,6 +14,7 @@
 mod attributes;
 mod data;
 mod ice;
+mod media;
 mod network;
 mod signaling;
 #[cfg(test)]
@@ -39,6 +40,8 @@ use crate::events::{EventSender, RTCIceCandidateInit, RTCPeerConnectionState};
 use crate::negotiator::{Negotiator, OsEntropy};
 use crate::sctp::SctpTransport;
 use task::{OP_QUEUE, Op, Outputs, PeerTask};
+
+pub use media::{MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, ReceivedMedia, ReceivedRtp};
 
 /// Settings beyond `RTCConfiguration`.
 #[derive(Debug, Clone)]
@@ -142,6 +145,8 @@ pub struct RTCPeerConnection {
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
     /// The DTLS association once its handshake is done (getStats, SRTP keys).
     dtls: watch::Sender<Option<Arc<DtlsInfo>>>,
+    /// The received media, until [`media_receiver`](Self::media_receiver) takes it.
+    media_rx: std::sync::Mutex<Option<MediaReceiver>>,
 }
 
 impl std::fmt::Debug for RTCPeerConnection {
@@ -219,6 +224,7 @@ impl RTCPeerConnection {
         );
         task.max_transports = options.max_transports;
         task.relay_only = configuration.ice_transport_policy == RTCIceTransportPolicy::Relay;
+        let media_rx = std::sync::Mutex::new(task.media.take_receiver());
         Ok(Self {
             ops: ops_tx,
             task: std::sync::Mutex::new(Some(task)),
@@ -229,6 +235,7 @@ impl RTCPeerConnection {
             state,
             sctp,
             dtls,
+            media_rx,
         })
     }
 

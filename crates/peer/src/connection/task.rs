@@ -108,6 +108,8 @@ pub(crate) struct PeerTask<N: Network = Udp> {
     commands: mpsc::Receiver<Command>,
     /// Datagrams the sockets could not take yet, with the index of their transport.
     pub(crate) outgoing: VecDeque<(usize, Transmit)>,
+    /// Received media on its way to the application, and the routing tables.
+    pub(crate) media: super::media::MediaDelivery,
 }
 
 impl<N: Network> PeerTask<N> {
@@ -150,6 +152,7 @@ impl<N: Network> PeerTask<N> {
             ops,
             commands,
             outgoing: VecDeque::new(),
+            media: super::media::MediaDelivery::new(),
         }
     }
 }
@@ -416,6 +419,7 @@ impl<N: Network> PeerTask<N> {
                 let sctp = self.paths[index].core.sctp_parameters();
                 self.hub.on_event(sctp, event);
             }
+            CoreEvent::Media(packet) => self.on_media(index, packet),
         }
     }
 

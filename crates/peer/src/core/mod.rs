@@ -4,9 +4,10 @@
 //! ```text
 //!  datagram in --demux (RFC 7983)--+-- STUN -------> IceAgent -----> checks, consent
 //!                                  +-- DTLS -------> DtlsConnection -> SRTP keys, records
-//!                                                        |
-//!                                       SCTP packets <-> SctpChannels (DCEP, streams)
-//!  poll_transmit <- ICE datagrams, then DTLS records on the selected pair
+//!                                  |                     |
+//!                                  |    SCTP packets <-> SctpChannels (DCEP, streams)
+//!                                  +-- SRTP/SRTCP -> SrtpSession (keyed by DTLS) -> MediaPacket
+//!  poll_transmit <- ICE datagrams, then DTLS records, then SRTP on the selected pair
 //! ```
 //!
 //! Input: received datagrams with their addresses ([`ConnectionCore::handle_receive`]), the
@@ -23,6 +24,7 @@
 mod channels;
 mod dcep;
 mod secure;
+mod srtp;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -37,6 +39,11 @@ use antiphon_ice::{
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
+pub use srtp::{MediaCounters, MediaError, MediaPacket, REPLAY_WINDOW};
+
+/// Protected media datagrams queued for the network at most; past it a send is refused with
+/// [`MediaError::QueueFull`] (media is better dropped than late).
+pub const MEDIA_QUEUE: usize = 1024;
 
 use crate::error::Error;
 use crate::negotiator::Negotiator;
@@ -57,6 +64,8 @@ pub enum CoreEvent {
     DtlsClosed,
     /// From the data channels.
     Channel(ChannelEvent),
+    /// A received RTP packet or RTCP compound, unprotected.
+    Media(MediaPacket),
 }
 
 /// One transport of a peer connection (see the [`core`](crate::core) module).
@@ -69,6 +78,11 @@ pub struct ConnectionCore {
     selected: Option<(SocketAddr, SocketAddr)>,
     events: VecDeque<CoreEvent>,
     traffic: TrafficCounters,
+    /// SRTP, once DTLS is connected.
+    srtp: Option<srtp::SrtpSession>,
+    /// Protected media waiting for [`poll_transmit`](Self::poll_transmit).
+    media_out: VecDeque<Vec<u8>>,
+    media_counters: MediaCounters,
     closed: bool,
 }
 
@@ -83,6 +97,9 @@ impl ConnectionCore {
             selected: None,
             events: VecDeque::new(),
             traffic: TrafficCounters::default(),
+            srtp: None,
+            media_out: VecDeque::new(),
+            media_counters: MediaCounters::default(),
             closed: false,
         };
         core.drive(now);
@@ -233,23 +250,54 @@ impl ConnectionCore {
                         destination: relayed.relayed,
                         contents: &relayed.contents,
                     };
-                    self.receive_dtls(now, inner);
+                    self.receive_secured(now, inner);
                 }
             }
-            Some(20..=63) => self.receive_dtls(now, datagram),
+            Some(20..=63 | 128..=191) => self.receive_secured(now, datagram),
             _ => tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed"),
         }
         self.drive(now);
     }
 
-    /// DTLS (20..=63), taken only from a remote address ICE has validated.
-    fn receive_dtls(&mut self, now: Instant, datagram: Datagram<'_>) {
-        if !matches!(datagram.contents.first(), Some(20..=63))
-            || !self.validated(datagram.destination, datagram.source)
-        {
-            tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed");
+    /// DTLS (20..=63) or SRTP/SRTCP (128..=191), taken only from a remote address ICE has
+    /// validated.
+    fn receive_secured(&mut self, now: Instant, datagram: Datagram<'_>) {
+        let first = datagram.contents.first().copied();
+        if !self.validated(datagram.destination, datagram.source) {
+            if matches!(first, Some(128..=191)) {
+                self.media_counters.dropped_unkeyed += 1;
+            }
+            tracing::trace!(
+                len = datagram.contents.len(),
+                "datagram from an unvalidated path"
+            );
             return;
         }
+        match first {
+            Some(20..=63) => self.receive_dtls(now, datagram),
+            Some(128..=191) => self.receive_media(datagram),
+            _ => tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed"),
+        }
+    }
+
+    /// SRTP or SRTCP: unprotected with the keys DTLS gave, delivered as [`CoreEvent::Media`].
+    fn receive_media(&mut self, datagram: Datagram<'_>) {
+        let Some(srtp) = self.srtp.as_mut() else {
+            self.media_counters.dropped_unkeyed += 1;
+            return;
+        };
+        self.traffic.received(
+            datagram.destination,
+            datagram.source,
+            datagram.contents.len(),
+        );
+        if let Some(packet) = srtp.unprotect(datagram.contents, &mut self.media_counters) {
+            self.events.push_back(CoreEvent::Media(packet));
+        }
+    }
+
+    /// DTLS records to the association.
+    fn receive_dtls(&mut self, now: Instant, datagram: Datagram<'_>) {
         if let Some(secure) = self.secure.as_mut() {
             self.traffic.received(
                 datagram.destination,
@@ -300,12 +348,19 @@ impl ConnectionCore {
                 return Some(transmit);
             }
             let (source, destination) = self.selected?;
-            let contents = self.secure.as_mut()?.poll_transmit()?;
+            let contents = match self
+                .secure
+                .as_mut()
+                .and_then(SecureTransport::poll_transmit)
+            {
+                Some(record) => record.to_vec(),
+                None => self.media_out.pop_front()?,
+            };
             self.traffic.sent(source, destination, contents.len());
             let transmit = Transmit {
                 source,
                 destination,
-                contents: contents.to_vec(),
+                contents,
             };
             if let Some(direct) = self.agent.route(transmit) {
                 return Some(direct);
@@ -319,6 +374,35 @@ impl ConnectionCore {
         self.events
             .pop_front()
             .or_else(|| self.secure.as_mut()?.poll_event())
+    }
+
+    /// Protects an RTP packet or RTCP compound and queues it for the selected pair.
+    ///
+    /// Refused when closed, before DTLS is connected and a pair selected (no keys, no path),
+    /// when [`MEDIA_QUEUE`] datagrams wait already, or when the bytes are not RTP/RTCP.
+    pub fn send_media(&mut self, packet: &MediaPacket) -> Result<(), MediaError> {
+        if self.closed {
+            return Err(MediaError::Closed);
+        }
+        let Some(srtp) = self.srtp.as_mut().filter(|_| self.selected.is_some()) else {
+            return Err(MediaError::NotKeyed);
+        };
+        if self.media_out.len() >= MEDIA_QUEUE {
+            return Err(MediaError::QueueFull);
+        }
+        let protected = srtp.protect(packet, &mut self.media_counters)?;
+        self.media_out.push_back(protected);
+        Ok(())
+    }
+
+    /// What the media side counted: packets and bytes each way, replays, failures.
+    pub fn media_counters(&self) -> MediaCounters {
+        self.media_counters
+    }
+
+    /// The SRTP profile in use, once DTLS is connected.
+    pub fn srtp_profile(&self) -> Option<antiphon_dtls::SrtpProfile> {
+        self.srtp.as_ref().map(srtp::SrtpSession::profile)
     }
 
     /// The DTLS and SCTP part, for channel operations: open, send, receive, close.
@@ -336,6 +420,8 @@ impl ConnectionCore {
             secure.close(now);
         }
         self.agent.close();
+        self.srtp = None;
+        self.media_out.clear();
         self.closed = true;
     }
 
@@ -360,7 +446,13 @@ impl ConnectionCore {
             if self.selected.is_some() {
                 secure.path_ready(now);
             }
+            let role = secure.role();
             while let Some(event) = secure.poll_event() {
+                if let CoreEvent::DtlsConnected(connected) = &event {
+                    self.srtp = srtp::SrtpSession::new(role, &connected.keying_material)
+                        .inspect_err(|error| tracing::warn!(%error, "no SRTP"))
+                        .ok();
+                }
                 self.events.push_back(event);
             }
         }

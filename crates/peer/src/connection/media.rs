@@ -1,0 +1,332 @@
+//! RTP and RTCP on the connection: what the transports' SRTP delivers, routed to the
+//! transceiver of its m= section ([`MediaRouter`], RFC 8843 §9.2) and handed to the application
+//! through one [`MediaReceiver`]; what the application writes on a transceiver, sent with that
+//! transceiver's SSRC on the transport carrying its section.
+//!
+//! The receiver is a bounded queue: media that the application does not read in time is
+//! dropped and counted ([`MediaStats::dropped`]), never buffered without bound, and never held
+//! against the connection's other work.
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+
+use super::RTCPeerConnection;
+use super::network::Network;
+use super::task::PeerTask;
+use crate::core::{MediaCounters, MediaPacket};
+use crate::error::{Error, InvalidStateReason, OperationReason};
+use crate::media::route::MediaRouter;
+use crate::media::rtp::{RtpHeader, set_ssrc};
+use crate::transceiver::TransceiverId;
+
+/// Received packets waiting for the application at most; past it new ones are dropped.
+pub const MEDIA_RECEIVE_QUEUE: usize = 1024;
+
+/// A received, unprotected media packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReceivedMedia {
+    /// An RTP packet routed to a transceiver.
+    Rtp(ReceivedRtp),
+    /// An RTCP compound (its SSRCs say which streams it is about).
+    Rtcp {
+        /// The transport it came on (index in creation order; 0 with BUNDLE).
+        transport: usize,
+        /// The unprotected compound.
+        packet: Bytes,
+    },
+}
+
+/// An RTP packet and where it belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceivedRtp {
+    /// The transceiver of its m= section.
+    pub transceiver: TransceiverId,
+    /// The section's mid.
+    pub mid: String,
+    /// A retransmission (RTX), not the media stream itself.
+    pub repair: bool,
+    /// The SSRC the sender used.
+    pub ssrc: u32,
+    /// The payload type.
+    pub payload_type: u8,
+    /// The whole unprotected packet: header, payload, padding.
+    pub packet: Bytes,
+}
+
+/// The receiving end of the connection's media ([`RTCPeerConnection::media_receiver`]).
+#[derive(Debug)]
+pub struct MediaReceiver {
+    rx: mpsc::Receiver<ReceivedMedia>,
+}
+
+impl MediaReceiver {
+    /// The next packet; `None` once the connection is closed and everything was read.
+    pub async fn recv(&mut self) -> Option<ReceivedMedia> {
+        self.rx.recv().await
+    }
+}
+
+/// The media side's counters over every transport ([`RTCPeerConnection::media_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MediaStats {
+    /// SRTP/SRTCP counters, summed over the transports.
+    pub transport: MediaCounters,
+    /// RTP packets no m= section could be found for.
+    pub unrouted: u64,
+    /// Packets dropped because the application did not read them in time.
+    pub dropped: u64,
+}
+
+/// The task's side: the queue to the application and one routing table per transport.
+pub(crate) struct MediaDelivery {
+    tx: mpsc::Sender<ReceivedMedia>,
+    rx: Option<MediaReceiver>,
+    routers: Vec<MediaRouter>,
+    dropped: u64,
+    /// Routers of transports that are gone, counted still.
+    unrouted_before: u64,
+}
+
+impl MediaDelivery {
+    pub(crate) fn new() -> Self {
+        let (tx, rx) = mpsc::channel(MEDIA_RECEIVE_QUEUE);
+        Self {
+            tx,
+            rx: Some(MediaReceiver { rx }),
+            routers: Vec::new(),
+            dropped: 0,
+            unrouted_before: 0,
+        }
+    }
+
+    /// The receiver, the first time it is asked for.
+    pub(crate) fn take_receiver(&mut self) -> Option<MediaReceiver> {
+        self.rx.take()
+    }
+
+    fn deliver(&mut self, media: ReceivedMedia) {
+        if self.tx.try_send(media).is_err() {
+            self.dropped += 1;
+        }
+    }
+}
+
+impl RTCPeerConnection {
+    /// Every RTP packet and RTCP compound the connection receives, unprotected, RTP routed to
+    /// its transceiver. Given once: `None` on later calls. Nothing is delivered to a receiver
+    /// that is not read: after [`MEDIA_RECEIVE_QUEUE`] packets waiting, new ones are dropped
+    /// and counted.
+    pub fn media_receiver(&self) -> Option<MediaReceiver> {
+        self.media_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Sends an RTP packet on `transceiver`: its SSRC is replaced by the transceiver's sender
+    /// SSRC (the one its `a=ssrc` lines announce), the rest goes as given, protected with SRTP
+    /// on the transport carrying the transceiver's section.
+    ///
+    /// Refused with `InvalidStateError` when the connection is closed, the transceiver is
+    /// stopped or its negotiated direction does not send; with `OperationError` when DTLS is
+    /// not connected yet, the send queue is full, or the bytes are not RTP.
+    pub async fn write_rtp(&self, transceiver: TransceiverId, packet: Bytes) -> Result<(), Error> {
+        self.try_call(move |task, now| task.write_rtp(now, transceiver, packet))
+            .await
+    }
+
+    /// Sends an RTCP compound on the transport carrying `transceiver`'s section, as given (the
+    /// caller names the SSRCs, e.g. with [`sender_ssrc`](Self::sender_ssrc)).
+    pub async fn write_rtcp(&self, transceiver: TransceiverId, packet: Bytes) -> Result<(), Error> {
+        self.try_call(move |task, now| task.write_rtcp(now, transceiver, packet))
+            .await
+    }
+
+    /// The SSRC `transceiver` sends with (and its RTX SSRC), as the descriptions announce.
+    pub async fn sender_ssrc(&self, transceiver: TransceiverId) -> Option<(u32, u32)> {
+        self.call(move |task, _| {
+            let t = task.negotiator.transceivers().get(transceiver.index())?;
+            Some((t.ssrc, t.rtx_ssrc))
+        })
+        .await
+        .flatten()
+    }
+
+    /// The media counters: SRTP each way, replays, unrouted and undelivered packets.
+    pub async fn media_stats(&self) -> MediaStats {
+        self.call(|task, _| task.media_stats())
+            .await
+            .unwrap_or_default()
+    }
+}
+
+impl<N: Network> PeerTask<N> {
+    /// The routing tables, rebuilt from the current remote description (after every completed
+    /// exchange): one per transport, for the sections it carries.
+    pub(crate) fn refresh_media_routes(&mut self) {
+        let old: u64 = self.media.routers.iter().map(MediaRouter::unrouted).sum();
+        self.media.unrouted_before += old;
+        let Some(remote) = self.negotiator.current_remote_description() else {
+            self.media.routers.clear();
+            return;
+        };
+        let remote = &remote.parsed;
+        self.media.routers = self
+            .paths
+            .iter()
+            .map(|path| {
+                let mids: Vec<String> = path
+                    .sections
+                    .iter()
+                    .filter_map(|&i| remote.media.get(i)?.mid().map(str::to_owned))
+                    .collect();
+                MediaRouter::new(remote, Some(&mids))
+            })
+            .collect();
+    }
+
+    /// A packet SRTP delivered on transport `index`.
+    pub(crate) fn on_media(&mut self, index: usize, packet: MediaPacket) {
+        let rtp = match packet {
+            MediaPacket::Rtcp(packet) => {
+                self.media.deliver(ReceivedMedia::Rtcp {
+                    transport: index,
+                    packet,
+                });
+                return;
+            }
+            MediaPacket::Rtp(rtp) => rtp,
+        };
+        let Ok(header) = RtpHeader::parse(&rtp) else {
+            return;
+        };
+        let Some(route) = self
+            .media
+            .routers
+            .get_mut(index)
+            .and_then(|router| router.route(&header))
+        else {
+            return;
+        };
+        let Some(transceiver) = self
+            .negotiator
+            .transceivers()
+            .iter()
+            .find(|t| t.mid.as_deref() == Some(route.mid))
+        else {
+            return;
+        };
+        let received = ReceivedRtp {
+            transceiver: transceiver.id,
+            mid: route.mid.to_owned(),
+            repair: route.repair,
+            ssrc: header.ssrc,
+            payload_type: header.payload_type,
+            packet: rtp.clone(),
+        };
+        self.media.deliver(ReceivedMedia::Rtp(received));
+    }
+
+    fn write_rtp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
+        let (index, ssrc) = self.sending_path(id)?;
+        let mut packet = BytesMut::from(packet);
+        if RtpHeader::parse(&packet).is_err() || !set_ssrc(&mut packet, ssrc) {
+            return Err(media_error(crate::core::MediaError::Malformed));
+        }
+        self.send_media(now, index, &MediaPacket::Rtp(packet.freeze()))
+    }
+
+    fn write_rtcp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
+        let (index, _) = self.sending_path(id)?;
+        if !crate::media::rtp::is_rtcp(&packet) {
+            return Err(media_error(crate::core::MediaError::Malformed));
+        }
+        self.send_media(now, index, &MediaPacket::Rtcp(packet))
+    }
+
+    fn send_media(
+        &mut self,
+        now: Instant,
+        index: usize,
+        packet: &MediaPacket,
+    ) -> Result<(), Error> {
+        let path = self
+            .paths
+            .get_mut(index)
+            .ok_or(media_error(crate::core::MediaError::NotKeyed))?;
+        path.core.send_media(packet).map_err(media_error)?;
+        self.after(now);
+        Ok(())
+    }
+
+    /// The transport carrying a sending transceiver's section, and its SSRC.
+    fn sending_path(&self, id: TransceiverId) -> Result<(usize, u32), Error> {
+        if self.negotiator.signaling_state() == crate::signaling::RTCSignalingState::Closed {
+            return Err(Error::InvalidState(InvalidStateReason::Closed));
+        }
+        let transceiver =
+            self.negotiator
+                .transceivers()
+                .get(id.index())
+                .ok_or(Error::InvalidState(
+                    InvalidStateReason::TransceiverNotSending,
+                ))?;
+        if transceiver.stopped {
+            return Err(Error::InvalidState(InvalidStateReason::TransceiverStopped));
+        }
+        let sends = transceiver.current_direction.is_some_and(|d| d.sends())
+            && transceiver.direction.sends();
+        let section = transceiver.mid.as_deref().and_then(|mid| {
+            self.negotiator
+                .current_remote_description()?
+                .parsed
+                .media
+                .iter()
+                .position(|m| m.mid() == Some(mid))
+        });
+        let index = section.and_then(|s| self.path_of(s));
+        match index {
+            Some(index) if sends => Ok((index, transceiver.ssrc)),
+            _ => Err(Error::InvalidState(
+                InvalidStateReason::TransceiverNotSending,
+            )),
+        }
+    }
+
+    fn media_stats(&self) -> MediaStats {
+        let mut stats = MediaStats {
+            unrouted: self.media.unrouted_before
+                + self
+                    .media
+                    .routers
+                    .iter()
+                    .map(MediaRouter::unrouted)
+                    .sum::<u64>(),
+            dropped: self.media.dropped,
+            ..MediaStats::default()
+        };
+        for path in &self.paths {
+            let c = path.core.media_counters();
+            let t = &mut stats.transport;
+            t.rtp_received += c.rtp_received;
+            t.rtcp_received += c.rtcp_received;
+            t.rtp_bytes_received += c.rtp_bytes_received;
+            t.rtp_sent += c.rtp_sent;
+            t.rtcp_sent += c.rtcp_sent;
+            t.rtp_bytes_sent += c.rtp_bytes_sent;
+            t.unprotect_failed += c.unprotect_failed;
+            t.replayed += c.replayed;
+            t.dropped_unkeyed += c.dropped_unkeyed;
+        }
+        stats
+    }
+}
+
+fn media_error(error: crate::core::MediaError) -> Error {
+    Error::Operation(OperationReason::Media(error))
+}
