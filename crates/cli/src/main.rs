@@ -2,6 +2,7 @@
 
 mod answer;
 mod input;
+mod reflect;
 mod sdp;
 mod serve;
 mod session;

@@ -327,12 +327,15 @@ async fn own_offer(
     Ok(Some(offer))
 }
 
-/// `setRemoteDescription(offer)`, `createAnswer()`, `setLocalDescription(answer)`: the answer.
+/// `setRemoteDescription(offer)`, our tracks on the sections the page sends on (its media
+/// comes back on them, [`crate::reflect`]), `createAnswer()`, `setLocalDescription(answer)`:
+/// the answer.
 pub(crate) async fn apply_offer(
     pc: &RTCPeerConnection,
     offer: RTCSessionDescriptionInit,
 ) -> Result<RTCSessionDescriptionInit, antiphon_peer::Error> {
     pc.set_remote_description(offer).await?;
+    crate::reflect::add_tracks(pc).await?;
     let answer = pc.create_answer().await?;
     pc.set_local_description(Some(answer.clone())).await?;
     Ok(answer)
@@ -393,6 +396,7 @@ async fn answer(
     }
     let pc = RTCPeerConnection::with_options(config.configuration(), config.options.clone())?;
     let pc = Arc::new(pc);
+    crate::reflect::spawn(&pc);
     let mut events = pc.subscribe();
     let answer = apply_offer(&pc, offer).await?;
     // The answer first: candidates reported while it was applied wait in `events` and go after

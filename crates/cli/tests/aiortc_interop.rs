@@ -110,19 +110,30 @@ fn aiortc_offers_a_data_channel_and_antiphon_answers_and_echoes() {
     aiortc_offers(&[]);
 }
 
-/// Audio + video + data: Antiphon has no tracks to send, so it answers both media sections
-/// recvonly (aiortc sends: `sendonly` from its side) with opus and VP8, aiortc's first codecs.
+/// Audio + video + data: Antiphon returns both tracks, so it answers both media sections
+/// sendrecv with opus and VP8, aiortc's first codecs, and aiortc decodes what comes back.
 #[test]
 fn aiortc_offers_audio_video_and_data_and_antiphon_answers() {
     let (stdout, _) = aiortc_offers(&["--media"]);
     assert!(
-        stdout.contains("transceiver audio sendonly audio/opus"),
+        stdout.contains("transceiver audio sendrecv audio/opus"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("transceiver video sendonly video/VP8"),
+        stdout.contains("transceiver video sendrecv video/VP8"),
         "{stdout}"
     );
+    for kind in ["audio", "video"] {
+        let frames = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("returned {kind} frames ")))
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        assert!(
+            frames >= 10,
+            "aiortc decoded the returned {kind}:\n{stdout}"
+        );
+    }
 }
 
 /// Issue 15 (9): the offer Antiphon sees allows messages of 1000 bytes at most; aiortc sends

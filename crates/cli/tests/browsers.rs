@@ -196,9 +196,10 @@ fn data_media_and_large_messages(browser: Browser) {
         .find(|l| l.starts_with("browser: codecs "))
         .unwrap_or_else(|| panic!("no codec report:\n{joined}"));
     assert!(
-        codecs.contains("audio:sendonly:audio/opus") && codecs.contains("video:sendonly:video/VP8"),
-        "opus and VP8 first: {codecs}"
+        codecs.contains("audio:sendrecv:audio/opus") && codecs.contains("video:sendrecv:video/VP8"),
+        "opus and VP8 first, both ways (Antiphon returns the media): {codecs}"
     );
+    media_came_back(browser, &lines, &joined);
     let negotiated = negotiated_codecs(&lines);
     assert_eq!(negotiated.len(), 2, "audio and video:\n{joined}");
     assert!(
@@ -216,6 +217,45 @@ fn data_media_and_large_messages(browser: Browser) {
     {
         println!("{}: {large}", browser.name());
     }
+}
+
+/// The page's camera and microphone came back through Antiphon: the browser received the
+/// returned audio and decoded its samples, and decoded the returned video.
+fn media_came_back(browser: Browser, lines: &[String], joined: &str) {
+    let back = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: media back "))
+        .unwrap_or_else(|| panic!("no media report:\n{joined}"));
+    let words: Vec<&str> = back.split(' ').collect();
+    let figure = |name: &str| -> f64 {
+        words
+            .iter()
+            .position(|w| *w == name)
+            .and_then(|i| words.get(i + 1)?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {back:?}"))
+    };
+    #[expect(
+        clippy::print_stdout,
+        reason = "the figures, for a reader of the test output"
+    )]
+    {
+        println!("{}: media back {back}", browser.name());
+    }
+    assert!(figure("packets") > 0.0, "audio came back: {back}");
+    assert!(
+        figure("samples") > 0.0,
+        "the returned audio decodes: {back}"
+    );
+    let video_packets = words
+        .iter()
+        .rposition(|w| *w == "packets")
+        .and_then(|i| words.get(i + 1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(video_packets > 0, "video came back: {back}");
+    assert!(
+        figure("frames") > 10.0,
+        "the returned video decodes: {back}"
+    );
 }
 
 /// Three-layer simulcast video offered; receive-only audio and video answered inactive.
@@ -242,7 +282,7 @@ fn simulcast_and_receive_only(browser: Browser) {
 fn renegotiation_and_ice_restart(browser: Browser) {
     let (_, joined) = passes(browser, "auto=1&renegotiate=1&restart=1");
     assert!(
-        joined.contains("browser: renegotiated audio:sendonly,video:sendonly"),
+        joined.contains("browser: renegotiated audio:sendrecv,video:sendrecv"),
         "{joined}"
     );
     assert!(joined.contains("answered a new offer"), "{joined}");
@@ -274,7 +314,7 @@ fn perfect_negotiation_with_glare(browser: Browser) {
         assert!(joined.contains(expected), "{name}: {expected}:\n{joined}");
     }
     assert!(
-        joined.contains("browser: glare settled audio:sendonly,video:inactive"),
+        joined.contains("browser: glare settled audio:sendrecv,video:inactive"),
         "{name}: the page's audio and Antiphon's video negotiated:\n{joined}"
     );
 }

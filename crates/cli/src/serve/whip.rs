@@ -232,6 +232,7 @@ pub(crate) async fn create(
             Ok(pc) => Arc::new(pc),
             Err(error) => return negotiation_failed(&error),
         };
+    crate::reflect::spawn(&pc);
     let events = pc.subscribe();
     let answer = match answer_offer(&pc, offer).await {
         Ok(answer) => answer,

@@ -37,6 +37,22 @@ async def main(host, port, media, small_limit):
         pc.addTrack(AudioStreamTrack())
         pc.addTrack(VideoStreamTrack())
     channel = pc.createDataChannel("chat")
+    # Antiphon returns our tracks: count the frames aiortc decodes of each.
+    frames = {}
+
+    @pc.on("track")
+    def on_track(track):
+        async def count():
+            frames[track.kind] = 0
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                frames[track.kind] += 1
+
+        asyncio.ensure_future(count())
+
     received = []
     done = asyncio.get_running_loop().create_future()
 
@@ -75,6 +91,13 @@ async def main(host, port, media, small_limit):
             raise RuntimeError("Antiphon refused the offer: " + message["message"])
     await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
     await asyncio.wait_for(done, 20)
+    if media:
+        for _ in range(100):
+            if frames.get("audio", 0) >= 10 and frames.get("video", 0) >= 10:
+                break
+            await asyncio.sleep(0.1)
+        for kind in sorted(frames):
+            print("returned", kind, "frames", frames[kind], flush=True)
     for message in received:
         if isinstance(message, str):
             print("received text", message, flush=True)
