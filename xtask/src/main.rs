@@ -32,6 +32,7 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     ("turn_client", &[]),
     // Seeded from fuzz/seeds/dtls_records: flights recorded from a real handshake.
     ("dtls_records", &[]),
+    ("rtp_media", &[]),
 ];
 
 /// Seconds each target runs in `fuzz --smoke`.

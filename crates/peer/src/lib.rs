@@ -127,7 +127,8 @@ pub use signaling::{RTCSignalingState, Side, Transition};
 #[cfg(feature = "runtime")]
 pub use stats::{
     RTCCertificateStats, RTCDataChannelStats, RTCIceCandidatePairStats, RTCIceCandidateStats,
-    RTCPeerConnectionStats, RTCStats, RTCStatsReport, RTCTransportStats,
+    RTCInboundRtpStreamStats, RTCOutboundRtpStreamStats, RTCPeerConnectionStats,
+    RTCRemoteInboundRtpStreamStats, RTCStats, RTCStatsReport, RTCTransportStats,
 };
 pub use transceiver::{MediaStreamTrack, RTCRtpTransceiver, RTCRtpTransceiverInit, TransceiverId};
 

@@ -76,6 +76,12 @@ pub enum RTCStats {
     Certificate(RTCCertificateStats),
     /// `RTCDataChannelStats`.
     DataChannel(RTCDataChannelStats),
+    /// `RTCInboundRtpStreamStats`: an RTP stream we receive.
+    InboundRtp(RTCInboundRtpStreamStats),
+    /// `RTCOutboundRtpStreamStats`: an RTP stream we send.
+    OutboundRtp(RTCOutboundRtpStreamStats),
+    /// `RTCRemoteInboundRtpStreamStats`: how the peer receives one of ours (its reports).
+    RemoteInboundRtp(RTCRemoteInboundRtpStreamStats),
 }
 
 impl RTCStats {
@@ -88,6 +94,9 @@ impl RTCStats {
             Self::LocalCandidate(s) | Self::RemoteCandidate(s) => &s.id,
             Self::Certificate(s) => &s.id,
             Self::DataChannel(s) => &s.id,
+            Self::InboundRtp(s) => &s.id,
+            Self::OutboundRtp(s) => &s.id,
+            Self::RemoteInboundRtp(s) => &s.id,
         }
     }
 }
@@ -268,6 +277,101 @@ pub struct RTCDataChannelStats {
     pub bytes_received: u64,
 }
 
+/// `RTCInboundRtpStreamStats`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RTCInboundRtpStreamStats {
+    /// `"IT<transport><A|V><ssrc>"`, as Chromium names them.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: f64,
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// `"audio"` or `"video"`.
+    pub kind: &'static str,
+    /// The `transport` report of the transport it comes on.
+    pub transport_id: String,
+    /// The mid of its m= section, once routed.
+    pub mid: Option<String>,
+    /// Packets received.
+    pub packets_received: u64,
+    /// Packets lost (expected minus received; negative with duplicates).
+    pub packets_lost: i64,
+    /// Interarrival jitter in seconds.
+    pub jitter: f64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Header bytes received.
+    pub header_bytes_received: u64,
+    /// When the last packet came, in milliseconds since the Unix epoch.
+    pub last_packet_received_timestamp: f64,
+}
+
+/// `RTCOutboundRtpStreamStats`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RTCOutboundRtpStreamStats {
+    /// `"OT<transport><A|V><ssrc>"`.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: f64,
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// `"audio"` or `"video"`.
+    pub kind: &'static str,
+    /// The `transport` report of the transport it goes on.
+    pub transport_id: String,
+    /// The mid of its m= section.
+    pub mid: Option<String>,
+    /// Packets sent (retransmissions not included).
+    pub packets_sent: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Header bytes sent.
+    pub header_bytes_sent: u64,
+    /// Packets sent again for the peer's NACKs.
+    pub retransmitted_packets_sent: u64,
+    /// Their payload bytes.
+    pub retransmitted_bytes_sent: u64,
+    /// NACKs received.
+    pub nack_count: u64,
+    /// The `remote-inbound-rtp` report about this stream, once the peer reported.
+    pub remote_id: Option<String>,
+}
+
+/// `RTCRemoteInboundRtpStreamStats`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RTCRemoteInboundRtpStreamStats {
+    /// `"RI<transport><A|V><ssrc>"`.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: f64,
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// `"audio"` or `"video"`.
+    pub kind: &'static str,
+    /// The `transport` report of its transport.
+    pub transport_id: String,
+    /// The `outbound-rtp` report of the stream.
+    pub local_id: String,
+    /// Packets the peer lost, as it reported.
+    pub packets_lost: i64,
+    /// The peer's interarrival jitter, in seconds.
+    pub jitter: f64,
+    /// The fraction lost in the peer's last reporting interval (0..=1).
+    pub fraction_lost: f64,
+    /// The latest round trip measured from a report block, in seconds.
+    pub round_trip_time: Option<f64>,
+    /// The sum of the round trips measured, in seconds.
+    pub total_round_trip_time: f64,
+    /// Round trips measured.
+    pub round_trip_time_measurements: u64,
+}
+
 /// The DTLS side of the transport, as the connection knows it.
 #[derive(Debug, Clone)]
 pub(crate) struct DtlsSnapshot {
@@ -293,6 +397,8 @@ pub(crate) struct StatsInput<'a> {
     pub(crate) certificate: &'a Certificate,
     pub(crate) channels: &'a [RTCDataChannel],
     pub(crate) channels_opened: u32,
+    /// The RTP streams' reports (`inbound-rtp`, `outbound-rtp`, `remote-inbound-rtp`).
+    pub(crate) rtp: Vec<RTCStats>,
 }
 
 /// The report for `input`.
@@ -338,6 +444,7 @@ pub(crate) fn report(input: &StatsInput<'_>) -> RTCStatsReport {
     for channel in input.channels {
         stats.push(RTCStats::DataChannel(channel.stats(timestamp)));
     }
+    stats.extend(input.rtp.iter().cloned());
     RTCStatsReport { stats }
 }
 

@@ -2,7 +2,9 @@
 //! SRTP from the exporter, and RTP and RTCP cross a seeded link with delay, jitter (so
 //! reordering), loss and duplication. Every packet that arrives is the packet sent, byte for
 //! byte; no packet is delivered twice (the duplicates the link made are refused as replays and
-//! counted); nothing is taken from an address ICE did not validate.
+//! counted); lost packets are NACKed and resent (as RTX when it is configured) until every one
+//! is delivered; receiver reports give the sender the loss and the round trip; nothing is taken
+//! from an address ICE did not validate.
 
 mod common;
 
@@ -15,9 +17,10 @@ use antiphon_ice::sim::{LinkConfig, SimNetwork};
 use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::Negotiator;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::core::{ConnectionCore, CoreEvent, MediaError, MediaPacket};
+use antiphon_peer::core::{ConnectionCore, CoreEvent, MediaError, MediaPacket, RtpParameters};
 use antiphon_peer::media::rtcp::{keyframe_requests, picture_loss_indication};
 use antiphon_peer::media::rtp::RtpHeader;
+use antiphon_peer::media::send::RtxConfig;
 use bytes::Bytes;
 
 struct Side {
@@ -77,7 +80,7 @@ fn rtp(seq: u16) -> Bytes {
     let mut packet = vec![0x80, 96];
     packet.extend_from_slice(&seq.to_be_bytes());
     packet.extend_from_slice(&(u32::from(seq) * 1800).to_be_bytes());
-    packet.extend_from_slice(&0x0102_0304u32.to_be_bytes());
+    packet.extend_from_slice(&SSRC.to_be_bytes());
     packet.extend(std::iter::repeat_n(
         seq as u8,
         200 + usize::from(seq % 7) * 100,
@@ -91,9 +94,14 @@ struct Outcome {
     sent: usize,
 }
 
+/// A's stream, and the RTX stream that repairs it when RTX is on.
+const SSRC: u32 = 0x0102_0304;
+const RTX_SSRC: u32 = 0x0a0a_0a0a;
+
 /// Connects A and B over `link`, then A sends `count` RTP packets 20 ms apart and B a PLI
-/// after every 50th packet it receives; runs 2 s of virtual time past the last packet.
-fn run(seed: u64, link: LinkConfig, count: u16) -> Outcome {
+/// after every 50th packet it receives; runs 2 s of virtual time past the last packet. With
+/// `rtx`, A resends as RTX (payload type 97 for 96) and B knows the RTX stream.
+fn run(seed: u64, link: LinkConfig, count: u16, rtx: bool) -> Outcome {
     let start = Instant::now();
     let addr_a: SocketAddr = "10.0.0.1:5000".parse().expect("addr");
     let addr_b: SocketAddr = "10.0.0.2:6000".parse().expect("addr");
@@ -107,9 +115,27 @@ fn run(seed: u64, link: LinkConfig, count: u16) -> Outcome {
     );
     a.start(start);
     b.start(start);
+    let clock_rates = std::collections::HashMap::from([(96, 90_000), (97, 90_000)]);
+    let mut sending = RtpParameters::default();
+    sending.clock_rates = clock_rates.clone();
+    let mut receiving = RtpParameters::default();
+    receiving.clock_rates = clock_rates;
+    if rtx {
+        sending.senders.insert(
+            SSRC,
+            RtxConfig {
+                ssrc: RTX_SSRC,
+                payload_types: std::collections::HashMap::from([(96, 97)]),
+            },
+        );
+        receiving.repair_payload_types.insert(97, 96);
+        receiving.repair_ssrcs.insert(RTX_SSRC, SSRC);
+    }
+    a.core().set_rtp_parameters(sending);
+    b.core().set_rtp_parameters(receiving);
     // Before DTLS there are no keys: refused, nothing queued.
     assert_eq!(
-        a.core().send_media(&MediaPacket::Rtp(rtp(0))),
+        a.core().send_media(start, &MediaPacket::Rtp(rtp(0))),
         Err(MediaError::NotKeyed)
     );
 
@@ -128,7 +154,7 @@ fn run(seed: u64, link: LinkConfig, count: u16) -> Outcome {
         }
         if let Some(due) = next_send.filter(|due| *due <= now && next_seq < count) {
             a.core()
-                .send_media(&MediaPacket::Rtp(rtp(next_seq)))
+                .send_media(now, &MediaPacket::Rtp(rtp(next_seq)))
                 .expect("send");
             next_seq += 1;
             next_send = Some(due + Duration::from_millis(20));
@@ -138,8 +164,10 @@ fn run(seed: u64, link: LinkConfig, count: u16) -> Outcome {
         }
         if b.rtp.len() / 50 > plis_sent {
             plis_sent += 1;
-            let pli = Bytes::copy_from_slice(&picture_loss_indication(0x0a0b_0c0d, 0x0102_0304));
-            b.core().send_media(&MediaPacket::Rtcp(pli)).expect("pli");
+            let pli = Bytes::copy_from_slice(&picture_loss_indication(0x0a0b_0c0d, SSRC));
+            b.core()
+                .send_media(now, &MediaPacket::Rtcp(pli))
+                .expect("pli");
         }
         for side in [&mut a, &mut b] {
             while let Some(transmit) = side.core().poll_transmit() {
@@ -190,6 +218,29 @@ fn run(seed: u64, link: LinkConfig, count: u16) -> Outcome {
     }
 }
 
+/// Every packet B got is one A sent, unchanged, and none twice; with loss repaired, no hole
+/// between the oldest and the newest B got (a lost first or last packet is one nobody knows
+/// is missing).
+fn check_repaired(outcome: &mut Outcome, seed: u64) {
+    let delivered = check_delivery(outcome);
+    let seqs = outcome
+        .b
+        .rtp
+        .iter()
+        .map(|p| RtpHeader::parse(p).expect("RTP").sequence_number);
+    let (oldest, newest) = (seqs.clone().min().expect("some"), seqs.max().expect("some"));
+    assert_eq!(
+        delivered,
+        usize::from(newest - oldest) + 1,
+        "seed {seed}: a hole was left"
+    );
+    assert!(
+        delivered + 3 >= outcome.sent,
+        "seed {seed}: {delivered} of {}",
+        outcome.sent
+    );
+}
+
 /// Every packet B got is one A sent, unchanged, and none twice.
 fn check_delivery(outcome: &mut Outcome) -> usize {
     let mut seen = HashSet::new();
@@ -207,39 +258,80 @@ fn check_delivery(outcome: &mut Outcome) -> usize {
 
 #[test]
 fn media_crosses_a_clean_link_in_both_directions() {
-    let mut outcome = run(3, LinkConfig::default(), 300);
+    let mut outcome = run(3, LinkConfig::default(), 300, false);
     assert_eq!(check_delivery(&mut outcome), outcome.sent);
     let (a, b) = (
         outcome.a.core().media_counters(),
         outcome.b.core().media_counters(),
     );
     assert_eq!((a.rtp_sent, b.rtp_received), (300, 300));
-    assert_eq!((b.rtcp_sent, a.rtcp_received), (6, 6));
+    assert_eq!(b.rtcp_sent, a.rtcp_received);
     assert_eq!(b.replayed + b.unprotect_failed, 0);
-    for rtcp in &outcome.a.rtcp {
-        assert_eq!(keyframe_requests(rtcp), vec![0x0102_0304]);
-    }
+    // B's six PLIs arrived, each about A's stream; the other compounds are B's reports.
+    let plis: Vec<Vec<u32>> = outcome
+        .a
+        .rtcp
+        .iter()
+        .map(|c| keyframe_requests(c))
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert_eq!(plis, vec![vec![SSRC]; 6]);
+    assert!(outcome.a.rtcp.len() > 6, "B's receiver reports too");
     assert_eq!(
         outcome.a.core().srtp_profile(),
         outcome.b.core().srtp_profile()
     );
+
+    // B's statistics of A's stream, and what its receiver reports told A.
+    let inbound = outcome.b.core().inbound_rtp();
+    assert_eq!(inbound.len(), 1);
+    let (ssrc, received) = inbound[0];
+    assert_eq!(
+        (ssrc, received.packets_received, received.packets_lost),
+        (SSRC, 300, 0)
+    );
+    assert!(
+        received.jitter < 0.001,
+        "a link without jitter: {}",
+        received.jitter
+    );
+    let outbound = outcome.a.core().outbound_rtp();
+    let (ssrc, sent) = outbound[0];
+    assert_eq!(
+        (ssrc, sent.packets_sent, sent.retransmitted_packets_sent),
+        (SSRC, 300, 0)
+    );
+    let remote = sent.remote.expect("a receiver report about A's stream");
+    assert_eq!(
+        (remote.cumulative_lost, remote.extended_highest_sequence),
+        (0, 299)
+    );
+    // A's sender reports and B's report blocks: the round trip is the link's, 2 x 20 ms.
+    let rtt = sent.round_trip_time.expect("a round trip");
+    assert!(
+        (Duration::from_millis(35)..Duration::from_millis(60)).contains(&rtt),
+        "{rtt:?}"
+    );
 }
 
 #[test]
-fn loss_reordering_and_duplication_never_deliver_a_packet_twice() {
+fn loss_is_repaired_by_nack_and_duplicates_are_never_delivered() {
     let link = LinkConfig::default()
         .with_delay(Duration::from_millis(40))
         .with_jitter(Duration::from_millis(60))
         .with_loss(0.05)
         .with_duplicate(0.2);
     for seed in [5, 6, 7] {
-        let mut outcome = run(seed, link, 500);
-        let delivered = check_delivery(&mut outcome);
+        let mut outcome = run(seed, link, 500, false);
+        // Every packet arrived in the end (B NACKed, A resent the original); every duplicate
+        // the link made was refused as a replay.
+        check_repaired(&mut outcome, seed);
+        let delivered = outcome.b.rtp.len();
         let counters = outcome.b.core().media_counters();
-        // Some lost, most arrived; every duplicate the link made was refused as a replay.
+        let sent = outcome.a.core().outbound_rtp()[0].1;
         assert!(
-            delivered < outcome.sent && delivered > outcome.sent * 85 / 100,
-            "seed {seed}: {delivered}"
+            sent.retransmitted_packets_sent > 10,
+            "seed {seed}: {sent:?}"
         );
         assert!(counters.replayed > 50, "seed {seed}: {counters:?}");
         assert_eq!(counters.rtp_received as usize, delivered, "seed {seed}");
@@ -259,8 +351,31 @@ fn loss_reordering_and_duplication_never_deliver_a_packet_twice() {
 }
 
 #[test]
+fn rtx_repairs_loss_with_the_original_packets() {
+    let link = LinkConfig::default()
+        .with_delay(Duration::from_millis(30))
+        .with_jitter(Duration::from_millis(40))
+        .with_loss(0.1)
+        .with_duplicate(0.1);
+    for seed in [11, 12] {
+        let mut outcome = run(seed, link, 400, true);
+        // Byte for byte the packets A sent: the RTX wrapping is undone.
+        check_repaired(&mut outcome, seed);
+        let counters = outcome.b.core().media_counters();
+        assert!(counters.repaired > 20, "seed {seed}: {counters:?}");
+        let inbound = outcome.b.core().inbound_rtp();
+        assert_eq!(
+            inbound.len(),
+            1,
+            "the RTX stream is not a stream of its own"
+        );
+        assert_eq!(inbound[0].1.packets_lost, 0, "seed {seed}");
+    }
+}
+
+#[test]
 fn media_from_an_unvalidated_address_or_forged_is_dropped() {
-    let mut outcome = run(9, LinkConfig::default(), 10);
+    let mut outcome = run(9, LinkConfig::default(), 10, false);
     let now = Instant::now() + Duration::from_secs(30);
     // A sequence number never sent, so the replay window does not refuse it first.
     let forged = rtp(400);
@@ -293,12 +408,12 @@ fn media_from_an_unvalidated_address_or_forged_is_dropped() {
     assert_eq!(after.rtp_received, before.rtp_received);
     // Bytes that are not RTP are refused before protection.
     assert_eq!(
-        b.send_media(&MediaPacket::Rtp(Bytes::from_static(&[0x80, 96, 0]))),
+        b.send_media(now, &MediaPacket::Rtp(Bytes::from_static(&[0x80, 96, 0]))),
         Err(MediaError::Malformed)
     );
     b.close(now);
     assert_eq!(
-        b.send_media(&MediaPacket::Rtp(rtp(1))),
+        b.send_media(now, &MediaPacket::Rtp(rtp(1))),
         Err(MediaError::Closed)
     );
 }

@@ -221,7 +221,7 @@ impl RTCPeerConnection {
         let sctp = self.sctp.borrow().clone();
         let certificate = self.certificate.clone();
         let report = self
-            .call(move |task, _| task.stats(timestamp, state, sctp.as_deref(), &certificate))
+            .call(move |task, now| task.stats(now, timestamp, state, sctp.as_deref(), &certificate))
             .await;
         report.unwrap_or_else(|| {
             stats::report(&StatsInput {
@@ -237,6 +237,7 @@ impl RTCPeerConnection {
                 certificate: &self.certificate,
                 channels: &[],
                 channels_opened: 0,
+                rtp: Vec::new(),
             })
         })
     }
@@ -247,6 +248,7 @@ impl<N: Network> PeerTask<N> {
     /// `close()`, one `new` one before the first description).
     fn stats(
         &self,
+        now: std::time::Instant,
         timestamp: f64,
         state: RTCPeerConnectionState,
         sctp: Option<&SctpTransport>,
@@ -293,6 +295,7 @@ impl<N: Network> PeerTask<N> {
             certificate,
             channels: &channels,
             channels_opened,
+            rtp: self.rtp_stats(now, timestamp),
         })
     }
 }

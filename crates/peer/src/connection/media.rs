@@ -15,10 +15,14 @@ use tokio::sync::mpsc;
 use super::RTCPeerConnection;
 use super::network::Network;
 use super::task::PeerTask;
-use crate::core::{MediaCounters, MediaPacket};
+use crate::core::{MediaCounters, MediaPacket, RtpParameters};
 use crate::error::{Error, InvalidStateReason, OperationReason};
 use crate::media::route::MediaRouter;
 use crate::media::rtp::{RtpHeader, set_ssrc};
+use crate::media::send::RtxConfig;
+use crate::stats::{
+    RTCInboundRtpStreamStats, RTCOutboundRtpStreamStats, RTCRemoteInboundRtpStreamStats, RTCStats,
+};
 use crate::transceiver::TransceiverId;
 
 /// Received packets waiting for the application at most; past it new ones are dropped.
@@ -166,9 +170,11 @@ impl RTCPeerConnection {
 }
 
 impl<N: Network> PeerTask<N> {
-    /// The routing tables, rebuilt from the current remote description (after every completed
-    /// exchange): one per transport, for the sections it carries.
-    pub(crate) fn refresh_media_routes(&mut self) {
+    /// The routing tables and each transport's RTP parameters, rebuilt from the current
+    /// descriptions (after every completed exchange): one per transport, for the sections it
+    /// carries.
+    pub(crate) fn refresh_media_routes(&mut self, now: Instant) {
+        self.refresh_rtp_parameters(now);
         let old: u64 = self.media.routers.iter().map(MediaRouter::unrouted).sum();
         self.media.unrouted_before += old;
         let Some(remote) = self.negotiator.current_remote_description() else {
@@ -188,6 +194,149 @@ impl<N: Network> PeerTask<N> {
                 MediaRouter::new(remote, Some(&mids))
             })
             .collect();
+    }
+
+    /// Clock rates and RTX both ways for each transport, from the current descriptions: the
+    /// remote's RTX payload types and FID groups for what we receive, our transceivers' RTX
+    /// SSRCs and the local description's RTX payload types for what we send.
+    fn refresh_rtp_parameters(&mut self, now: Instant) {
+        let (Some(local), Some(remote)) = (
+            self.negotiator.current_local_description(),
+            self.negotiator.current_remote_description(),
+        ) else {
+            return;
+        };
+        let since_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let transceivers = self.negotiator.transceivers();
+        for path in &mut self.paths {
+            let mut parameters = RtpParameters::default();
+            for &index in &path.sections {
+                let (Some(ours), Some(theirs)) = (
+                    local.parsed.media.get(index),
+                    remote.parsed.media.get(index),
+                ) else {
+                    continue;
+                };
+                for map in theirs.rtpmaps() {
+                    parameters
+                        .clock_rates
+                        .insert(map.payload_type, map.clock_rate);
+                }
+                parameters
+                    .repair_payload_types
+                    .extend(repair_payload_types(theirs));
+                for attribute in &theirs.attributes {
+                    if let antiphon_sdp::Attribute::SsrcGroup(group) = attribute
+                        && group.semantics == "FID"
+                        && let [media, repair, ..] = group.ssrcs[..]
+                    {
+                        parameters.repair_ssrcs.insert(repair, media);
+                    }
+                }
+                let rtx_types: std::collections::HashMap<u8, u8> = repair_payload_types(ours)
+                    .map(|(rtx, media)| (media, rtx))
+                    .collect();
+                let sender = transceivers
+                    .iter()
+                    .find(|t| t.mid.is_some() && t.mid.as_deref() == ours.mid());
+                if let Some(sender) = sender.filter(|_| !rtx_types.is_empty()) {
+                    parameters.senders.insert(
+                        sender.ssrc,
+                        RtxConfig {
+                            ssrc: sender.rtx_ssrc,
+                            payload_types: rtx_types,
+                        },
+                    );
+                }
+            }
+            path.core.set_wall_clock(now, since_unix);
+            path.core.set_rtp_parameters(parameters);
+        }
+    }
+
+    /// The `inbound-rtp`, `outbound-rtp` and `remote-inbound-rtp` reports of every transport.
+    pub(crate) fn rtp_stats(&self, now: Instant, timestamp: f64) -> Vec<RTCStats> {
+        let transceivers = self.negotiator.transceivers();
+        let kind_of = |mid: Option<&str>| {
+            let kind = transceivers
+                .iter()
+                .find(|t| t.mid.is_some() && t.mid.as_deref() == mid)
+                .map(|t| t.kind);
+            match kind {
+                Some(antiphon_codec::MediaKind::Audio) => "audio",
+                _ => "video",
+            }
+        };
+        let mut reports = Vec::new();
+        for (index, path) in self.paths.iter().enumerate() {
+            let transport_id = format!("T{:02}", index + 1);
+            let router = self.media.routers.get(index);
+            for (ssrc, stream) in path.core.inbound_rtp() {
+                let mid = router.and_then(|r| r.mid_of(ssrc)).map(str::to_owned);
+                let kind = kind_of(mid.as_deref());
+                let age = now.saturating_duration_since(stream.last_arrival);
+                reports.push(RTCStats::InboundRtp(RTCInboundRtpStreamStats {
+                    id: format!("I{transport_id}{}{ssrc}", letter(kind)),
+                    timestamp,
+                    ssrc,
+                    kind,
+                    transport_id: transport_id.clone(),
+                    mid,
+                    packets_received: stream.packets_received,
+                    packets_lost: stream.packets_lost,
+                    jitter: stream.jitter,
+                    bytes_received: stream.bytes_received,
+                    header_bytes_received: stream.header_bytes_received,
+                    last_packet_received_timestamp: timestamp - age.as_secs_f64() * 1000.0,
+                }));
+            }
+            for (ssrc, stream) in path.core.outbound_rtp() {
+                let mid = transceivers
+                    .iter()
+                    .find(|t| t.ssrc == ssrc)
+                    .and_then(|t| t.mid.clone());
+                let kind = kind_of(mid.as_deref());
+                let id = format!("O{transport_id}{}{ssrc}", letter(kind));
+                let remote_id = stream
+                    .remote
+                    .map(|_| format!("RI{transport_id}{}{ssrc}", letter(kind)));
+                if let (Some(remote), Some(remote_id)) = (stream.remote, remote_id.clone()) {
+                    let rate = f64::from(stream.clock_rate.unwrap_or(90_000));
+                    reports.push(RTCStats::RemoteInboundRtp(RTCRemoteInboundRtpStreamStats {
+                        id: remote_id,
+                        timestamp,
+                        ssrc,
+                        kind,
+                        transport_id: transport_id.clone(),
+                        local_id: id.clone(),
+                        packets_lost: i64::from(remote.cumulative_lost),
+                        jitter: f64::from(remote.jitter) / rate,
+                        fraction_lost: f64::from(remote.fraction_lost) / 256.0,
+                        round_trip_time: stream.round_trip_time.map(|d| d.as_secs_f64()),
+                        total_round_trip_time: stream.total_round_trip_time.as_secs_f64(),
+                        round_trip_time_measurements: stream.round_trip_time_measurements,
+                    }));
+                }
+                reports.push(RTCStats::OutboundRtp(RTCOutboundRtpStreamStats {
+                    id,
+                    timestamp,
+                    ssrc,
+                    kind,
+                    transport_id: transport_id.clone(),
+                    mid,
+                    packets_sent: stream.packets_sent,
+                    bytes_sent: stream.bytes_sent,
+                    header_bytes_sent: stream.header_bytes_sent,
+                    retransmitted_packets_sent: stream.retransmitted_packets_sent,
+                    retransmitted_bytes_sent: stream.retransmitted_bytes_sent,
+                    nack_count: stream.nack_count,
+                    remote_id,
+                }));
+            }
+        }
+        reports
     }
 
     /// A packet SRTP delivered on transport `index`.
@@ -259,7 +408,7 @@ impl<N: Network> PeerTask<N> {
             .paths
             .get_mut(index)
             .ok_or(media_error(crate::core::MediaError::NotKeyed))?;
-        path.core.send_media(packet).map_err(media_error)?;
+        path.core.send_media(now, packet).map_err(media_error)?;
         self.after(now);
         Ok(())
     }
@@ -322,9 +471,29 @@ impl<N: Network> PeerTask<N> {
             t.unprotect_failed += c.unprotect_failed;
             t.replayed += c.replayed;
             t.dropped_unkeyed += c.dropped_unkeyed;
+            t.repaired += c.repaired;
+            t.repair_dropped += c.repair_dropped;
         }
         stats
     }
+}
+
+/// `(rtx, media)` for every RTX payload type of `section` with its `apt`.
+fn repair_payload_types(
+    section: &antiphon_sdp::MediaDescription,
+) -> impl Iterator<Item = (u8, u8)> + '_ {
+    section
+        .rtpmaps()
+        .filter(|map| map.encoding.eq_ignore_ascii_case("rtx"))
+        .filter_map(|map| {
+            let apt = section.fmtp(map.payload_type)?.value("apt")?.parse().ok()?;
+            Some((map.payload_type, apt))
+        })
+}
+
+/// Chromium's letter for a kind in report ids.
+fn letter(kind: &str) -> char {
+    if kind == "audio" { 'A' } else { 'V' }
 }
 
 fn media_error(error: crate::core::MediaError) -> Error {

@@ -379,7 +379,7 @@ impl<N: Network> PeerTask<N> {
         }
         if applied.negotiation_complete {
             self.start_transports(now, plans);
-            self.refresh_media_routes();
+            self.refresh_media_routes(now);
         }
     }
 }

@@ -25,6 +25,7 @@ mod channels;
 mod dcep;
 mod secure;
 mod srtp;
+mod streams;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -39,7 +40,16 @@ use antiphon_ice::{
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
-pub use srtp::{MediaCounters, MediaError, MediaPacket, REPLAY_WINDOW};
+pub use srtp::{MediaCounters, MediaError, MediaPacket, REPLAY_WINDOW, SrtpSession};
+pub use streams::{MAX_INBOUND, MAX_OUTBOUND, NACK_INTERVAL, REPORT_INTERVAL, RtpParameters};
+
+use crate::media::receive::ReceiveSnapshot;
+use crate::media::rtp::RtpHeader;
+use crate::media::send::SendSnapshot;
+
+/// The SSRC our receiver reports come from while we send no stream of our own (libwebrtc's
+/// choice for receive-only streams too).
+const RECEIVER_SSRC: u32 = 1;
 
 /// Protected media datagrams queued for the network at most; past it a send is refused with
 /// [`MediaError::QueueFull`] (media is better dropped than late).
@@ -83,6 +93,8 @@ pub struct ConnectionCore {
     /// Protected media waiting for [`poll_transmit`](Self::poll_transmit).
     media_out: VecDeque<Vec<u8>>,
     media_counters: MediaCounters,
+    /// Receive and send statistics, reports, NACKs and retransmissions.
+    rtp: streams::RtpSession,
     closed: bool,
 }
 
@@ -100,6 +112,7 @@ impl ConnectionCore {
             srtp: None,
             media_out: VecDeque::new(),
             media_counters: MediaCounters::default(),
+            rtp: streams::RtpSession::new(RECEIVER_SSRC),
             closed: false,
         };
         core.drive(now);
@@ -275,13 +288,15 @@ impl ConnectionCore {
         }
         match first {
             Some(20..=63) => self.receive_dtls(now, datagram),
-            Some(128..=191) => self.receive_media(datagram),
+            Some(128..=191) => self.receive_media(now, datagram),
             _ => tracing::trace!(len = datagram.contents.len(), "datagram not demultiplexed"),
         }
     }
 
-    /// SRTP or SRTCP: unprotected with the keys DTLS gave, delivered as [`CoreEvent::Media`].
-    fn receive_media(&mut self, datagram: Datagram<'_>) {
+    /// SRTP or SRTCP: unprotected with the keys DTLS gave, taken into the RTP session (RTX
+    /// turned back into the packet it repairs, NACKs answered) and delivered as
+    /// [`CoreEvent::Media`].
+    fn receive_media(&mut self, now: Instant, datagram: Datagram<'_>) {
         let Some(srtp) = self.srtp.as_mut() else {
             self.media_counters.dropped_unkeyed += 1;
             return;
@@ -291,8 +306,60 @@ impl ConnectionCore {
             datagram.source,
             datagram.contents.len(),
         );
-        if let Some(packet) = srtp.unprotect(datagram.contents, &mut self.media_counters) {
-            self.events.push_back(CoreEvent::Media(packet));
+        let packet = match srtp.unprotect(datagram.contents, &mut self.media_counters) {
+            Some(MediaPacket::Rtp(rtp)) => {
+                let Ok(header) = RtpHeader::parse(&rtp) else {
+                    self.media_counters.unprotect_failed += 1;
+                    return;
+                };
+                let rtp = match self.rtp.unwrap_repair(&header, &rtp) {
+                    Ok(None) => rtp,
+                    Ok(Some(original)) => {
+                        // Delivered only where it fills a hole: the original may have come
+                        // late, and RTX has its own sequence numbers, so SRTP's replay check
+                        // does not see the duplicate.
+                        let fills = RtpHeader::parse(&original)
+                            .is_ok_and(|header| self.rtp.fills_a_hole(&header));
+                        if !fills {
+                            self.media_counters.repair_dropped += 1;
+                            return;
+                        }
+                        self.media_counters.repaired += 1;
+                        original
+                    }
+                    // RTX padding (bandwidth probing): nothing to deliver.
+                    Err(()) => {
+                        self.media_counters.repair_dropped += 1;
+                        return;
+                    }
+                };
+                if let Ok(header) = RtpHeader::parse(&rtp) {
+                    self.rtp.received_rtp(&header, now);
+                }
+                MediaPacket::Rtp(rtp)
+            }
+            Some(MediaPacket::Rtcp(rtcp)) => {
+                for resend in self.rtp.received_rtcp(&rtcp, now) {
+                    self.queue_media(&MediaPacket::Rtp(resend));
+                }
+                MediaPacket::Rtcp(rtcp)
+            }
+            None => return,
+        };
+        self.events.push_back(CoreEvent::Media(packet));
+    }
+
+    /// Protects and queues what the RTP session sends on its own (reports, NACKs,
+    /// retransmissions); dropped when the queue is full, as media is.
+    fn queue_media(&mut self, packet: &MediaPacket) {
+        let Some(srtp) = self.srtp.as_mut() else {
+            return;
+        };
+        if self.media_out.len() >= MEDIA_QUEUE {
+            return;
+        }
+        if let Ok(protected) = srtp.protect(packet, &mut self.media_counters) {
+            self.media_out.push_back(protected);
         }
     }
 
@@ -323,6 +390,15 @@ impl ConnectionCore {
         if let Some(secure) = self.secure.as_mut() {
             secure.handle_timeout(now);
         }
+        if self.srtp.is_some() && self.rtp.poll_timeout().is_some_and(|due| due <= now) {
+            let output = self.rtp.handle_timeout(now);
+            for rtcp in output.rtcp {
+                self.queue_media(&MediaPacket::Rtcp(rtcp));
+            }
+            for rtp in output.rtp {
+                self.queue_media(&MediaPacket::Rtp(rtp));
+            }
+        }
         self.drive(now);
     }
 
@@ -334,6 +410,7 @@ impl ConnectionCore {
         [
             self.agent.poll_timeout(),
             self.secure.as_ref().and_then(SecureTransport::poll_timeout),
+            self.srtp.as_ref().and(self.rtp.poll_timeout()),
         ]
         .into_iter()
         .flatten()
@@ -380,7 +457,10 @@ impl ConnectionCore {
     ///
     /// Refused when closed, before DTLS is connected and a pair selected (no keys, no path),
     /// when [`MEDIA_QUEUE`] datagrams wait already, or when the bytes are not RTP/RTCP.
-    pub fn send_media(&mut self, packet: &MediaPacket) -> Result<(), MediaError> {
+    ///
+    /// RTP goes into the session's statistics and retransmission history (answered from there
+    /// when the peer NACKs it).
+    pub fn send_media(&mut self, now: Instant, packet: &MediaPacket) -> Result<(), MediaError> {
         if self.closed {
             return Err(MediaError::Closed);
         }
@@ -392,7 +472,33 @@ impl ConnectionCore {
         }
         let protected = srtp.protect(packet, &mut self.media_counters)?;
         self.media_out.push_back(protected);
+        if let MediaPacket::Rtp(rtp) = packet
+            && let Ok(header) = RtpHeader::parse(rtp)
+        {
+            self.rtp.sent_rtp(&header, rtp, now);
+        }
         Ok(())
+    }
+
+    /// What the descriptions say about this transport's RTP: clock rates, RTX both ways.
+    pub fn set_rtp_parameters(&mut self, parameters: RtpParameters) {
+        self.rtp.set_parameters(parameters);
+    }
+
+    /// The wall clock at `now` (time since the Unix epoch), for the NTP times of sender
+    /// reports; without it they count from the first report (round trips still measure).
+    pub fn set_wall_clock(&mut self, now: Instant, since_unix: std::time::Duration) {
+        self.rtp.set_wall_clock(now, since_unix);
+    }
+
+    /// Every incoming RTP stream's figures, by SSRC.
+    pub fn inbound_rtp(&self) -> Vec<(u32, ReceiveSnapshot)> {
+        self.rtp.inbound()
+    }
+
+    /// Every outgoing RTP stream's figures, by SSRC.
+    pub fn outbound_rtp(&self) -> Vec<(u32, SendSnapshot)> {
+        self.rtp.outbound()
     }
 
     /// What the media side counted: packets and bytes each way, replays, failures.

@@ -74,6 +74,10 @@ pub struct MediaCounters {
     pub replayed: u64,
     /// Packets that came before the keys (DTLS not done) or from an unvalidated address.
     pub dropped_unkeyed: u64,
+    /// RTX packets that filled a hole (delivered as the packet they repair).
+    pub repaired: u64,
+    /// RTX packets that repaired nothing missing (padding probes, duplicates): dropped.
+    pub repair_dropped: u64,
 }
 
 /// A decrypted media packet.
@@ -86,8 +90,9 @@ pub enum MediaPacket {
     Rtcp(Bytes),
 }
 
-/// The two SRTP contexts of one transport.
-pub(crate) struct SrtpSession {
+/// The two SRTP contexts of one transport: what [`ConnectionCore`](super::ConnectionCore)
+/// keys when DTLS connects, usable alone by a media path of the caller's own.
+pub struct SrtpSession {
     profile: SrtpProfile,
     inbound: Context,
     outbound: Context,
@@ -104,7 +109,10 @@ impl fmt::Debug for SrtpSession {
 impl SrtpSession {
     /// Both contexts from the exported material; `role` is our DTLS role (the client writes
     /// with the client keys).
-    pub(crate) fn new(role: DtlsRole, material: &SrtpKeyingMaterial) -> Result<Self, MediaError> {
+    ///
+    /// # Errors
+    /// [`MediaError::Keying`] when the SRTP stack refuses the keys (logged with its reason).
+    pub fn new(role: DtlsRole, material: &SrtpKeyingMaterial) -> Result<Self, MediaError> {
         let profile = material.profile();
         let stack_profile = match profile {
             SrtpProfile::AeadAes128Gcm => ProtectionProfile::AeadAes128Gcm,
@@ -145,13 +153,13 @@ impl SrtpSession {
     }
 
     /// The profile the contexts use.
-    pub(crate) fn profile(&self) -> SrtpProfile {
+    pub fn profile(&self) -> SrtpProfile {
         self.profile
     }
 
     /// Unprotects one received SRTP or SRTCP packet (RFC 5761 tells which), counting what
     /// happened.
-    pub(crate) fn unprotect(
+    pub fn unprotect(
         &mut self,
         packet: &[u8],
         counters: &mut MediaCounters,
@@ -188,7 +196,11 @@ impl SrtpSession {
     }
 
     /// Protects one RTP packet or RTCP compound.
-    pub(crate) fn protect(
+    ///
+    /// # Errors
+    /// [`MediaError::Malformed`] for bytes that are not RTP/RTCP, [`MediaError::KeyExhausted`]
+    /// past 2^48 packets of one SSRC.
+    pub fn protect(
         &mut self,
         packet: &MediaPacket,
         counters: &mut MediaCounters,

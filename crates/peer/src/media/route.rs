@@ -170,6 +170,12 @@ impl MediaRouter {
         ssrcs
     }
 
+    /// The mid of the section `ssrc` was routed to (signaled or learned).
+    pub fn mid_of(&self, ssrc: u32) -> Option<&str> {
+        let (index, _) = self.ssrcs.get(&ssrc)?;
+        Some(&self.sections.get(*index)?.mid)
+    }
+
     fn learn(&mut self, ssrc: u32, index: usize) {
         let repair = self.ssrcs.get(&ssrc).is_some_and(|(_, repair)| *repair);
         if self.ssrcs.contains_key(&ssrc) {

@@ -1,0 +1,168 @@
+//! Media between two Antiphon connections on loopback: A sends video on its transceiver with
+//! `write_rtp`; B's `media_receiver` gets every packet routed to the transceiver of that m=
+//! section, unchanged but for the SSRC A's descriptions announce; getStats on both sides shows
+//! the stream (`outbound-rtp`, `inbound-rtp`), and B's receiver reports reach A
+//! (`remote-inbound-rtp` with a round trip). A transceiver that does not send refuses to.
+
+mod common;
+
+use std::time::Duration;
+
+use antiphon_codec::{Direction, MediaKind};
+use antiphon_peer::media::rtp::RtpHeader;
+use antiphon_peer::{
+    Error, InvalidStateReason, MediaStreamTrack, RTCRtpTransceiverInit, RTCStats, ReceivedMedia,
+};
+use bytes::Bytes;
+use common::loopback::{connect, loopback_peer as peer, within};
+
+fn vp8(seq: u16) -> Bytes {
+    let mut packet = vec![0x80, 96];
+    packet.extend_from_slice(&seq.to_be_bytes());
+    packet.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
+    // Any SSRC: the connection sends with the transceiver's own.
+    packet.extend_from_slice(&0xdead_beefu32.to_be_bytes());
+    packet.extend_from_slice(&[0x10, 0, 0x9d, 0x01, 0x2a]);
+    packet.resize(900, seq as u8);
+    Bytes::from(packet)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_written_on_one_side_is_received_routed_and_counted_on_the_other() {
+    let (a, b) = (peer(), peer());
+    let track = MediaStreamTrack {
+        id: "camera".to_owned(),
+        kind: MediaKind::Video,
+    };
+    let sender = a
+        .add_track(track, vec!["s".to_owned()])
+        .await
+        .expect("track");
+    // B receives only.
+    let mut receiver = b.media_receiver().expect("the receiver, once");
+    assert!(b.media_receiver().is_none());
+    connect(&a, &b).await;
+    let (ssrc, _) = a.sender_ssrc(sender).await.expect("A's SSRC");
+    let on_b = b.get_transceivers().await;
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(on_b[0].current_direction, Some(Direction::RecvOnly));
+
+    // B cannot send on a receive-only transceiver.
+    assert!(matches!(
+        b.write_rtp(on_b[0].id, vp8(0)).await,
+        Err(Error::InvalidState(
+            InvalidStateReason::TransceiverNotSending
+        ))
+    ));
+
+    let count = 200u16;
+    let sending = async {
+        for seq in 0..count {
+            a.write_rtp(sender, vp8(seq)).await.expect("write");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let receiving = async {
+        let mut got = Vec::new();
+        while got.len() < usize::from(count) {
+            match receiver.recv().await.expect("media") {
+                ReceivedMedia::Rtp(rtp) => got.push(rtp),
+                ReceivedMedia::Rtcp { .. } => {}
+                _ => {}
+            }
+        }
+        got
+    };
+    let ((), got) = within("200 packets", async { tokio::join!(sending, receiving) }).await;
+    for (seq, rtp) in got.iter().enumerate() {
+        assert_eq!(rtp.transceiver, on_b[0].id);
+        assert_eq!(rtp.mid, on_b[0].mid.clone().expect("mid"));
+        assert!(!rtp.repair);
+        assert_eq!(rtp.ssrc, ssrc, "the transceiver's SSRC");
+        let header = RtpHeader::parse(&rtp.packet).expect("RTP");
+        assert_eq!(header.sequence_number, seq as u16, "in order on loopback");
+        assert_eq!(
+            &rtp.packet[12..],
+            &vp8(seq as u16)[12..],
+            "payload unchanged"
+        );
+    }
+
+    // Receiver reports go every second: wait for one to reach A.
+    let remote = within("a receiver report", async {
+        loop {
+            let report = a.get_stats().await;
+            let remote = report.iter().find_map(|s| match s {
+                RTCStats::RemoteInboundRtp(r) => Some(r.clone()),
+                _ => None,
+            });
+            if let Some(remote) = remote.filter(|r| r.round_trip_time.is_some()) {
+                return (report, remote);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    let (report_a, remote) = remote;
+    assert_eq!(
+        (remote.ssrc, remote.kind, remote.packets_lost),
+        (ssrc, "video", 0)
+    );
+    assert!(
+        remote.round_trip_time.is_some_and(|rtt| rtt < 0.5),
+        "{remote:?}"
+    );
+    let outbound = report_a
+        .iter()
+        .find_map(|s| match s {
+            RTCStats::OutboundRtp(o) => Some(o.clone()),
+            _ => None,
+        })
+        .expect("outbound-rtp on A");
+    assert_eq!(
+        (outbound.ssrc, outbound.packets_sent),
+        (ssrc, u64::from(count))
+    );
+    assert_eq!(outbound.bytes_sent, u64::from(count) * (900 - 12));
+    assert_eq!(outbound.remote_id.as_deref(), Some(remote.id.as_str()));
+    assert_eq!(outbound.mid, on_b[0].mid);
+
+    let report_b = b.get_stats().await;
+    let inbound = report_b
+        .iter()
+        .find_map(|s| match s {
+            RTCStats::InboundRtp(i) => Some(i.clone()),
+            _ => None,
+        })
+        .expect("inbound-rtp on B");
+    assert_eq!((inbound.ssrc, inbound.kind), (ssrc, "video"));
+    assert_eq!(
+        (inbound.packets_received, inbound.packets_lost),
+        (u64::from(count), 0)
+    );
+    assert_eq!(inbound.mid, on_b[0].mid);
+    let json = serde_json::to_string(&report_b).expect("json");
+    assert!(json.contains("\"type\":\"inbound-rtp\""), "{json}");
+    let stats = b.media_stats().await;
+    assert_eq!((stats.unrouted, stats.dropped), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_sent_before_connecting_or_on_a_transceiver_without_a_section() {
+    let a = peer();
+    let id = a
+        .add_transceiver(MediaKind::Audio, RTCRtpTransceiverInit::default())
+        .await
+        .expect("transceiver");
+    assert!(matches!(
+        a.write_rtp(id, vp8(1)).await,
+        Err(Error::InvalidState(
+            InvalidStateReason::TransceiverNotSending
+        ))
+    ));
+    a.close().await;
+    assert!(matches!(
+        a.write_rtp(id, vp8(1)).await,
+        Err(Error::InvalidState(InvalidStateReason::Closed))
+    ));
+}
