@@ -3,7 +3,9 @@
 //! RTP packet the page sends on it goes back on it with our SSRC, unchanged otherwise (same
 //! payload type, sequence numbers, timestamps). Key frames: the first packet of a new stream,
 //! and every PLI or FIR the page's receiver sends about our stream, make us ask the page's
-//! sender for one with a PLI. Retransmissions (RTX) are not reflected.
+//! sender for one with a PLI. Loss is the connection's to repair: it NACKs what the page's
+//! stream misses (the page's RTX comes back as the packet it repairs, and is reflected as a late
+//! packet), and answers the page's NACKs about ours from what it sent (as our RTX).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};

@@ -256,6 +256,16 @@ fn media_came_back(browser: Browser, lines: &[String], joined: &str) {
         figure("frames") > 10.0,
         "the returned video decodes: {back}"
     );
+    // Antiphon's getStats of the same streams: received, sent back, and reported on by the
+    // browser's receiver (remote-inbound-rtp with a round trip).
+    assert!(
+        figure("inbound") > 0.0 && figure("outbound") > 0.0,
+        "{back}"
+    );
+    assert!(
+        figure("reported") >= 1.0,
+        "the browser's receiver reports reached Antiphon: {back}"
+    );
 }
 
 /// Three-layer simulcast video offered; receive-only audio and video answered inactive.
