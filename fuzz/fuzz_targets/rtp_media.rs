@@ -27,7 +27,9 @@ static REMOTE: LazyLock<antiphon_sdp::SessionDescription> = LazyLock::new(|| {
         "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=rtpmap:96 VP8/90000\r\n",
         "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=ssrc-group:FID 2 3\r\n",
     );
-    antiphon_sdp::parse(offer).expect("the fixed offer parses").description
+    antiphon_sdp::parse(offer)
+        .expect("the fixed offer parses")
+        .description
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -35,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = reports(data);
     let lost = nacks(data);
     if let Some(&(media, _)) = lost.first() {
-        let asked: Vec<u16> = lost.iter().filter(|(m, _)| *m == media).map(|(_, s)| *s).collect();
+        let asked: Vec<u16> = lost
+            .iter()
+            .filter(|(m, _)| *m == media)
+            .map(|(_, s)| *s)
+            .collect();
         let built = nack(9, media, &asked);
         let mut again: Vec<u16> = nacks(&built).into_iter().map(|(_, s)| s).collect();
         let mut expected = asked.clone();

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Trust};
 use common::coturn::{Auth, Coturn};
+use common::lossy_relay::LossyRelay;
 use common::{Server, serve_with};
 
 /// Opens the page with `query` in `browser` and collects the server's output until the page
@@ -217,6 +218,61 @@ fn data_media_and_large_messages(browser: Browser) {
     {
         println!("{}: {large}", browser.name());
     }
+}
+
+/// The page's media through a relay that drops 5% of the RTP both ways (between the browser
+/// and coturn, the browser relay-only): the returned video keeps decoding for 150 frames,
+/// and the loss was repaired both ways: the browser resent for Antiphon's NACKs, Antiphon for
+/// the browser's.
+fn media_repaired_under_loss(browser: Browser) {
+    let server = Coturn::start(Auth::User {
+        username: "alice".into(),
+        password: "secret".into(),
+    });
+    let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], server.port));
+    let relay = LossyRelay::start(upstream, 0.05, 20_261_204);
+    let url = format!("turn:127.0.0.1:{}", relay.port);
+    let args = [
+        "--ice-server",
+        url.as_str(),
+        "--ice-username",
+        "alice",
+        "--ice-credential",
+        "secret",
+    ];
+    let (lines, joined) = passes_with(browser, "auto=1&media=1&relay=1&minframes=150", &args);
+    media_came_back(browser, &lines, &joined);
+    let back = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: media back "))
+        .unwrap_or_default();
+    let figure = |name: &str| -> u64 {
+        let words: Vec<&str> = back.split(' ').collect();
+        words
+            .iter()
+            .position(|w| *w == name)
+            .and_then(|i| words.get(i + 1)?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {back:?}"))
+    };
+    let (dropped, forwarded) = relay.counts();
+    let name = browser.name();
+    #[expect(
+        clippy::print_stdout,
+        reason = "the figures, for a reader of the test output"
+    )]
+    {
+        println!("{name}: relay dropped {dropped} RTP datagrams, forwarded {forwarded}");
+    }
+    assert!(dropped > 10, "{name}: the relay dropped media: {dropped}");
+    assert!(figure("frames") > 150, "{name}: {back}");
+    assert!(
+        figure("antiphon-resent") > 0,
+        "{name}: Antiphon answered NACKs: {back}"
+    );
+    assert!(
+        figure("page-resent") > 0,
+        "{name}: Antiphon's NACKs were answered: {back}"
+    );
 }
 
 /// The page's camera and microphone came back through Antiphon: the browser received the
@@ -549,6 +605,16 @@ fn chromium_every_transport_without_bundle() {
 #[test]
 fn firefox_every_transport_without_bundle() {
     every_transport_without_bundle(Browser::Firefox);
+}
+
+#[test]
+fn chromium_media_repaired_under_loss() {
+    media_repaired_under_loss(Browser::Chromium);
+}
+
+#[test]
+fn firefox_media_repaired_under_loss() {
+    media_repaired_under_loss(Browser::Firefox);
 }
 
 #[test]

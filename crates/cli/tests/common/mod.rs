@@ -7,6 +7,7 @@ pub(crate) mod browser;
 /// coturn for the relayed browser tests: the helper antiphon-peer's tests use.
 #[path = "../../../peer/tests/common/coturn.rs"]
 pub(crate) mod coturn;
+pub(crate) mod lossy_relay;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
