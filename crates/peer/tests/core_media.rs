@@ -193,23 +193,8 @@ fn run(seed: u64, link: LinkConfig, count: u16, rtx: bool) -> Outcome {
             now - start < Duration::from_secs(60),
             "seed {seed}: never keyed"
         );
-        while let Some(t) = net.pop_due(now) {
-            let datagram = Datagram {
-                source: t.source,
-                destination: t.destination,
-                contents: &t.contents,
-            };
-            if t.destination == a.addr {
-                a.core().handle_receive(now, datagram);
-            } else if t.destination == b.addr {
-                b.core().handle_receive(now, datagram);
-            }
-        }
-        for side in [&mut a, &mut b] {
-            if side.core().poll_timeout().is_some_and(|t| t <= now) {
-                side.core().handle_timeout(now);
-            }
-        }
+        let (a_addr, b_addr) = (a.addr, b.addr);
+        common::sim::deliver_and_tick(&mut net, now, &mut [(a_addr, a.core()), (b_addr, b.core())]);
     }
     Outcome {
         a,

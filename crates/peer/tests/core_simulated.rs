@@ -214,23 +214,8 @@ fn run(seed: u64, link: LinkConfig, count: usize, limit: Duration) -> Outcome {
             b.core.as_ref().map(|core| core.agent().state()),
             net.counters()
         );
-        while let Some(t) = net.pop_due(now) {
-            let datagram = Datagram {
-                source: t.source,
-                destination: t.destination,
-                contents: &t.contents,
-            };
-            if t.destination == a.addr {
-                a.core().handle_receive(now, datagram);
-            } else if t.destination == b.addr {
-                b.core().handle_receive(now, datagram);
-            }
-        }
-        for side in [&mut a, &mut b] {
-            if side.core().poll_timeout().is_some_and(|t| t <= now) {
-                side.core().handle_timeout(now);
-            }
-        }
+        let (a_addr, b_addr) = (a.addr, b.addr);
+        common::sim::deliver_and_tick(&mut net, now, &mut [(a_addr, a.core()), (b_addr, b.core())]);
     }
 
     // Both sides saw the channel: A its own, B the remote's with the same label and id.

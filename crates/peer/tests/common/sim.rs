@@ -1,14 +1,16 @@
 //! Peers for the simulated network: a gathering ICE agent with seeded credentials, the
-//! certificate and the `LocalTransport` its descriptions carry, and the data-channel offer and
-//! answer two negotiators exchange.
+//! certificate and the `LocalTransport` its descriptions carry, the data-channel offer and
+//! answer two negotiators exchange, and one step of cores on the network.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use antiphon_dtls::{Certificate, CertificateOptions};
-use antiphon_ice::{AgentConfig, IceAgent, IceCredentials, IceRole};
+use antiphon_ice::sim::SimNetwork;
+use antiphon_ice::{AgentConfig, Datagram, IceAgent, IceCredentials, IceRole};
 use antiphon_peer::Negotiator;
 use antiphon_peer::answer::LocalTransport;
+use antiphon_peer::core::ConnectionCore;
 
 /// An agent gathering on `addr` (credentials distinct per `name` and `seed`, its randomness
 /// seeded), a fresh certificate, and the transport attributes describing both.
@@ -60,4 +62,28 @@ pub fn exchange_data_offer(
     let answer = b.create_answer(|_| b_transport.clone()).expect("answer");
     b.set_local_description(&answer).expect("local answer");
     a.set_remote_description(&answer).expect("remote answer");
+}
+
+/// One step at `now`: every datagram due is handed to the core at its destination (others are
+/// dropped), then every core whose timer is due runs it.
+pub fn deliver_and_tick(
+    net: &mut SimNetwork,
+    now: Instant,
+    cores: &mut [(SocketAddr, &mut ConnectionCore)],
+) {
+    while let Some(t) = net.pop_due(now) {
+        let datagram = Datagram {
+            source: t.source,
+            destination: t.destination,
+            contents: &t.contents,
+        };
+        if let Some((_, core)) = cores.iter_mut().find(|(addr, _)| *addr == t.destination) {
+            core.handle_receive(now, datagram);
+        }
+    }
+    for (_, core) in cores.iter_mut() {
+        if core.poll_timeout().is_some_and(|due| due <= now) {
+            core.handle_timeout(now);
+        }
+    }
 }
