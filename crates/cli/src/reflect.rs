@@ -3,11 +3,15 @@
 //! RTP packet the page sends on it goes back on it with our SSRC, unchanged otherwise (same
 //! payload type, sequence numbers, timestamps). Key frames: the first packet of a new stream,
 //! and every PLI or FIR the page's receiver sends about our stream, make us ask the page's
-//! sender for one with a PLI. Loss is the connection's to repair: it NACKs what the page's
+//! sender for one with a PLI. One stream is reflected per transceiver: the first the page sent
+//! on it (of a simulcast sender, the first layer to arrive; the others are received and
+//! counted, not returned), and nothing on a transceiver whose negotiated direction does not
+//! send (a `sendonly` page). Loss is the connection's to repair: it NACKs what the page's
 //! stream misses (the page's RTX comes back as the packet it repairs, and is reflected as a late
 //! packet), and answers the page's NACKs about ours from what it sent (as our RTX).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Weak};
 
 use antiphon_codec::MediaKind;
@@ -59,26 +63,42 @@ pub(crate) fn spawn(pc: &Arc<RTCPeerConnection>) {
 }
 
 async fn run(pc: Weak<RTCPeerConnection>, mut receiver: antiphon_peer::MediaReceiver) {
-    // The page's stream on each transceiver (its media SSRC), and our SSRC there.
+    // The page's stream reflected on each transceiver (its media SSRC), and our SSRC there
+    // (`None`: the transceiver does not send).
     let mut incoming: HashMap<TransceiverId, u32> = HashMap::new();
-    let mut ours: HashMap<TransceiverId, u32> = HashMap::new();
+    let mut ours: HashMap<TransceiverId, Option<u32>> = HashMap::new();
     let mut refused = 0u64;
     while let Some(media) = receiver.recv().await {
         let Some(pc) = pc.upgrade() else { break };
         match media {
             ReceivedMedia::Rtp(rtp) if !rtp.repair => {
                 let transceiver = rtp.transceiver;
-                if !ours.contains_key(&transceiver)
-                    && let Some((ssrc, _)) = pc.sender_ssrc(transceiver).await
-                {
-                    ours.insert(transceiver, ssrc);
+                if let Entry::Vacant(slot) = ours.entry(transceiver) {
+                    let sends = pc.get_transceivers().await.iter().any(|t| {
+                        t.id == transceiver && t.current_direction.is_some_and(|d| d.sends())
+                    });
+                    let ssrc = pc.sender_ssrc(transceiver).await.map(|(ssrc, _)| ssrc);
+                    slot.insert(ssrc.filter(|_| sends));
                 }
-                if incoming.insert(transceiver, rtp.ssrc) != Some(rtp.ssrc) {
-                    say(&format!(
-                        "reflecting the page's {} stream (ssrc {})",
-                        rtp.mid, rtp.ssrc
-                    ));
-                    request_keyframe(&pc, transceiver, ours.get(&transceiver), rtp.ssrc).await;
+                let Some(&Some(our_ssrc)) = ours.get(&transceiver) else {
+                    continue;
+                };
+                match incoming.get(&transceiver) {
+                    Some(&pinned) if pinned != rtp.ssrc => continue,
+                    Some(_) => {}
+                    None => {
+                        incoming.insert(transceiver, rtp.ssrc);
+                        say(&format!(
+                            "reflecting the page's {} stream (ssrc {}{})",
+                            rtp.mid,
+                            rtp.ssrc,
+                            rtp.rid
+                                .as_deref()
+                                .map(|rid| format!(", rid {rid}"))
+                                .unwrap_or_default()
+                        ));
+                        request_keyframe(&pc, transceiver, our_ssrc, rtp.ssrc).await;
+                    }
                 }
                 if let Err(error) = pc.write_rtp(transceiver, rtp.packet).await {
                     refused += 1;
@@ -89,12 +109,13 @@ async fn run(pc: Weak<RTCPeerConnection>, mut receiver: antiphon_peer::MediaRece
             }
             ReceivedMedia::Rtcp { packet, .. } => {
                 for requested in keyframe_requests(&packet) {
-                    let Some((&transceiver, _)) = ours.iter().find(|(_, ssrc)| **ssrc == requested)
+                    let Some((&transceiver, _)) =
+                        ours.iter().find(|(_, ssrc)| **ssrc == Some(requested))
                     else {
                         continue;
                     };
                     if let Some(&theirs) = incoming.get(&transceiver) {
-                        request_keyframe(&pc, transceiver, Some(&requested), theirs).await;
+                        request_keyframe(&pc, transceiver, requested, theirs).await;
                     }
                 }
             }
@@ -107,10 +128,10 @@ async fn run(pc: Weak<RTCPeerConnection>, mut receiver: antiphon_peer::MediaRece
 async fn request_keyframe(
     pc: &RTCPeerConnection,
     transceiver: TransceiverId,
-    ours: Option<&u32>,
+    ours: u32,
     theirs: u32,
 ) {
-    let pli = picture_loss_indication(ours.copied().unwrap_or(1), theirs);
+    let pli = picture_loss_indication(ours, theirs);
     // Refused only while the transceiver cannot send yet; the next request goes.
     let _ = pc
         .write_rtcp(transceiver, Bytes::copy_from_slice(&pli))

@@ -334,6 +334,19 @@ fn simulcast_and_receive_only(browser: Browser) {
     let negotiated = negotiated_codecs(&lines);
     assert_eq!(negotiated.len(), 1, "{joined}");
     assert!(negotiated[0].starts_with("video/vp8/"), "{negotiated:?}");
+    // Antiphon receives the layers as streams of their own, told apart by their rids (the
+    // browsers send two of the three for the fake camera's 640x480: Chromium h and m, Firefox
+    // m and l).
+    let rids: Vec<&str> = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: antiphon simulcast rids "))
+        .unwrap_or_else(|| panic!("no simulcast report:\n{joined}"))
+        .split(',')
+        .collect();
+    assert!(
+        rids.len() >= 2 && rids.iter().all(|rid| ["h", "m", "l"].contains(rid)),
+        "{rids:?}\n{joined}"
+    );
 
     let (_, joined) = passes(browser, "auto=1&media=recvonly");
     assert!(

@@ -294,6 +294,8 @@ pub struct RTCInboundRtpStreamStats {
     pub transport_id: String,
     /// The mid of its m= section, once routed.
     pub mid: Option<String>,
+    /// The simulcast layer's rid, when the stream named one.
+    pub rid: Option<String>,
     /// Packets received.
     pub packets_received: u64,
     /// Packets lost (expected minus received; negative with duplicates).

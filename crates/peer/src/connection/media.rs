@@ -51,8 +51,10 @@ pub struct ReceivedRtp {
     pub transceiver: TransceiverId,
     /// The section's mid.
     pub mid: String,
-    /// A retransmission (RTX), not the media stream itself.
+    /// A retransmission (RTX) the connection could not turn back into its stream's packet.
     pub repair: bool,
+    /// The simulcast layer's rid, when the stream named one (RFC 8852).
+    pub rid: Option<String>,
     /// The SSRC the sender used.
     pub ssrc: u32,
     /// The payload type.
@@ -275,6 +277,7 @@ impl<N: Network> PeerTask<N> {
             let router = self.media.routers.get(index);
             for (ssrc, stream) in path.core.inbound_rtp() {
                 let mid = router.and_then(|r| r.mid_of(ssrc)).map(str::to_owned);
+                let rid = router.and_then(|r| r.rid_of(ssrc)).map(str::to_owned);
                 let kind = kind_of(mid.as_deref());
                 let age = now.saturating_duration_since(stream.last_arrival);
                 reports.push(RTCStats::InboundRtp(RTCInboundRtpStreamStats {
@@ -284,6 +287,7 @@ impl<N: Network> PeerTask<N> {
                     kind,
                     transport_id: transport_id.clone(),
                     mid,
+                    rid,
                     packets_received: stream.packets_received,
                     packets_lost: stream.packets_lost,
                     jitter: stream.jitter,
@@ -374,6 +378,7 @@ impl<N: Network> PeerTask<N> {
             transceiver: transceiver.id,
             mid: route.mid.to_owned(),
             repair: route.repair,
+            rid: route.rid.map(str::to_owned),
             ssrc: header.ssrc,
             payload_type: header.payload_type,
             packet: rtp.clone(),

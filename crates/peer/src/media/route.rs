@@ -2,6 +2,8 @@
 //! from the remote description: by the MID header extension when the packet carries one, by
 //! the SSRC once it is known (signaled with `a=ssrc` or learned from an earlier packet), and
 //! for the first packets of an unsignaled stream by a payload type that only one section uses.
+//! A simulcast layer's rid (RFC 8852) is learned the same way: from the RID extension of the
+//! first packets (senders stop sending it once they see our reports), then by SSRC.
 
 use std::collections::HashMap;
 
@@ -28,6 +30,8 @@ pub struct Route<'a> {
     pub mid: &'a str,
     /// A retransmission (RTX payload type, or the repair SSRC of an `a=ssrc-group:FID`).
     pub repair: bool,
+    /// The simulcast layer's rid, when the stream named one.
+    pub rid: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +47,10 @@ pub struct MediaRouter {
     sections: Vec<Section>,
     /// The MID extension's ids (one in a BUNDLE group, RFC 8843 §9.1; any section may map it).
     mid_extensions: Vec<u8>,
+    /// The RID extension's ids.
+    rid_extensions: Vec<u8>,
+    /// SSRC -> rid, as the RID extension named it.
+    rids: HashMap<u32, String>,
     /// SSRC -> (section, repair).
     ssrcs: HashMap<u32, (usize, bool)>,
     learned: usize,
@@ -74,11 +82,16 @@ impl MediaRouter {
                 .filter(|map| map.encoding.eq_ignore_ascii_case("rtx"))
                 .map(|map| map.payload_type)
                 .collect();
-            for map in media.extmaps().filter(|map| map.uri == MID_URI) {
+            for map in media.extmaps() {
+                let ids = match map.uri.as_str() {
+                    MID_URI => &mut router.mid_extensions,
+                    RID_URI => &mut router.rid_extensions,
+                    _ => continue,
+                };
                 if let Ok(id) = u8::try_from(map.id)
-                    && !router.mid_extensions.contains(&id)
+                    && !ids.contains(&id)
                 {
-                    router.mid_extensions.push(id);
+                    ids.push(id);
                 }
             }
             for attribute in &media.attributes {
@@ -138,6 +151,15 @@ impl MediaRouter {
             self.unrouted += 1;
             return None;
         };
+        if let Some(rid) = self
+            .rid_extensions
+            .iter()
+            .find_map(|&id| header.text_extension(id))
+            && self.rids.get(&header.ssrc).is_none_or(|known| known != rid)
+            && (self.rids.contains_key(&header.ssrc) || self.rids.len() < MAX_LEARNED_SSRCS)
+        {
+            self.rids.insert(header.ssrc, rid.to_owned());
+        }
         let section = &self.sections[index];
         let repair = section.repair_payload_types.contains(&header.payload_type)
             || self
@@ -147,7 +169,13 @@ impl MediaRouter {
         Some(Route {
             mid: &section.mid,
             repair,
+            rid: self.rids.get(&header.ssrc).map(String::as_str),
         })
+    }
+
+    /// The rid the stream `ssrc` named, if any.
+    pub fn rid_of(&self, ssrc: u32) -> Option<&str> {
+        self.rids.get(&ssrc).map(String::as_str)
     }
 
     /// Packets no section could be found for.
@@ -227,13 +255,22 @@ mod tests {
     /// An RTP packet with payload type `pt`, SSRC `ssrc` and, when given, the MID extension
     /// (id 4).
     fn packet(pt: u8, ssrc: u32, mid: Option<&str>) -> Vec<u8> {
+        let extensions: Vec<(u8, &str)> = mid.map(|mid| (4, mid)).into_iter().collect();
+        with_extensions(pt, ssrc, &extensions)
+    }
+
+    /// An RTP packet with one-byte text extensions `(id, value)`.
+    fn with_extensions(pt: u8, ssrc: u32, extensions: &[(u8, &str)]) -> Vec<u8> {
         let mut p = vec![0x80, pt, 0, 1, 0, 0, 0, 1];
         p.extend_from_slice(&ssrc.to_be_bytes());
-        if let Some(mid) = mid {
+        if !extensions.is_empty() {
             p[0] |= 0x10;
-            let len = u8::try_from(mid.len()).unwrap();
-            let mut element = vec![(4 << 4) | (len - 1)];
-            element.extend_from_slice(mid.as_bytes());
+            let mut element = Vec::new();
+            for (id, value) in extensions {
+                let len = u8::try_from(value.len()).unwrap();
+                element.push((id << 4) | (len - 1));
+                element.extend_from_slice(value.as_bytes());
+            }
             while element.len() % 4 != 0 {
                 element.push(0);
             }
@@ -312,6 +349,28 @@ mod tests {
             router.ssrcs_of("1"),
             vec![(7, false), (2001, false), (2002, true)]
         );
+    }
+
+    #[test]
+    fn simulcast_layers_are_told_apart_by_rid() {
+        let offer = OFFER.replace(
+            "a=rtpmap:96 VP8/90000\r\na=rtpmap:98 H264/90000\r\nm=application",
+            "a=extmap:5 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n\
+             a=rtpmap:96 VP8/90000\r\na=rtpmap:98 H264/90000\r\nm=application",
+        );
+        let remote = antiphon_sdp::parse(&offer).unwrap().description;
+        let mut router = MediaRouter::new(&remote, None);
+        for (ssrc, rid) in [(31, "h"), (32, "m"), (33, "l")] {
+            let first = with_extensions(96, ssrc, &[(4, "2"), (5, rid)]);
+            let header = RtpHeader::parse(&first).unwrap();
+            let route = router.route(&header).expect("routed by its MID");
+            assert_eq!((route.mid, route.rid), ("2", Some(rid)));
+        }
+        // Later packets carry no extension: the rid is remembered by SSRC.
+        let later = packet(96, 32, None);
+        let route = router.route(&RtpHeader::parse(&later).unwrap()).unwrap();
+        assert_eq!((route.mid, route.rid), ("2", Some("m")));
+        assert_eq!(router.rid_of(33), Some("l"));
     }
 
     #[test]
