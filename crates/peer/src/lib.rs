@@ -100,7 +100,7 @@ pub use configuration::{RTCConfiguration, RTCIceServer, RTCIceTransportPolicy};
 #[cfg(feature = "runtime")]
 pub use connection::{
     MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, PeerOptions, RTCPeerConnection, ReceivedMedia,
-    ReceivedRtp,
+    ReceivedRtp, SenderCodec,
 };
 #[cfg(feature = "runtime")]
 pub use data_channel::{

@@ -166,3 +166,68 @@ async fn nothing_is_sent_before_connecting_or_on_a_transceiver_without_a_section
         Err(Error::InvalidState(InvalidStateReason::Closed))
     ));
 }
+
+/// Frames rather than packets: A packetizes VP8 frames for the codec its transceiver
+/// negotiated ([`RTCPeerConnection::sender_codec`]); B receives the packets with that codec's
+/// MIME type and reassembles every frame from them (start bit, marker bit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packetized_frames_arrive_whole_with_their_codec() {
+    use antiphon_peer::media::packetize::{Packetizer, PayloadFormat};
+
+    let (a, b) = (peer(), peer());
+    let track = MediaStreamTrack {
+        id: "screen".to_owned(),
+        kind: MediaKind::Video,
+    };
+    let sender = a.add_track(track, vec![]).await.expect("track");
+    let mut receiver = b.media_receiver().expect("receiver");
+    connect(&a, &b).await;
+    let codec = a.sender_codec(sender).await.expect("a negotiated codec");
+    assert_eq!(
+        (codec.mime_type.as_str(), codec.clock_rate),
+        ("video/VP8", 90_000)
+    );
+    assert_eq!(codec.format, Some(PayloadFormat::Vp8));
+    let mut packetizer = Packetizer::new(PayloadFormat::Vp8, codec.payload_type, 4321, 1200);
+    let frames: Vec<Vec<u8>> = (0..20u32)
+        .map(|k| {
+            (0..(500 + 700 * (k as usize % 5)))
+                .map(|i| (i as u32 * 7 + k) as u8)
+                .collect()
+        })
+        .collect();
+    let sending = async {
+        for (k, frame) in frames.iter().enumerate() {
+            let timestamp = 3000 * k as u32;
+            for packet in packetizer.packetize(frame, timestamp).expect("packetize") {
+                a.write_rtp(sender, Bytes::from(packet))
+                    .await
+                    .expect("write");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let receiving = async {
+        let mut rebuilt: Vec<Vec<u8>> = Vec::new();
+        let mut current = Vec::new();
+        while rebuilt.len() < frames.len() {
+            let Some(ReceivedMedia::Rtp(rtp)) = receiver.recv().await else {
+                continue;
+            };
+            assert_eq!(rtp.mime_type.as_deref(), Some("video/VP8"));
+            assert_eq!(rtp.clock_rate, Some(90_000));
+            let header = RtpHeader::parse(&rtp.packet).expect("RTP");
+            let descriptor = rtp.packet[header.header_len];
+            if descriptor & 0x10 != 0 {
+                current.clear();
+            }
+            current.extend_from_slice(&rtp.packet[header.header_len + 1..]);
+            if header.marker {
+                rebuilt.push(std::mem::take(&mut current));
+            }
+        }
+        rebuilt
+    };
+    let ((), rebuilt) = within("20 frames", async { tokio::join!(sending, receiving) }).await;
+    assert_eq!(rebuilt, frames);
+}

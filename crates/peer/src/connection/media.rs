@@ -55,6 +55,10 @@ pub struct ReceivedRtp {
     pub repair: bool,
     /// The simulcast layer's rid, when the stream named one (RFC 8852).
     pub rid: Option<String>,
+    /// The payload type's MIME type as negotiated (`video/VP8`), when the section maps it.
+    pub mime_type: Option<String>,
+    /// Its clock rate.
+    pub clock_rate: Option<u32>,
     /// The SSRC the sender used.
     pub ssrc: u32,
     /// The payload type.
@@ -158,6 +162,29 @@ impl RTCPeerConnection {
         self.call(move |task, _| {
             let t = task.negotiator.transceivers().get(transceiver.index())?;
             Some((t.ssrc, t.rtx_ssrc))
+        })
+        .await
+        .flatten()
+    }
+
+    /// The codec `transceiver` sends with once negotiated: its section's first payload type in
+    /// the current local description (what both sides use, JSEP 5.3.1), for
+    /// [`Packetizer`](crate::media::packetize::Packetizer) and the RTP timestamps.
+    pub async fn sender_codec(&self, transceiver: TransceiverId) -> Option<SenderCodec> {
+        self.call(move |task, _| {
+            let t = task.negotiator.transceivers().get(transceiver.index())?;
+            let mid = t.mid.as_deref()?;
+            let kind = kind_name(t.kind);
+            let local = task.negotiator.current_local_description()?;
+            let section = local.parsed.media_by_mid(mid)?;
+            let payload_type: u8 = section.formats.first()?.parse().ok()?;
+            let map = section.rtpmap(payload_type)?;
+            Some(SenderCodec {
+                payload_type,
+                mime_type: format!("{kind}/{}", map.encoding),
+                clock_rate: map.clock_rate,
+                format: crate::media::packetize::PayloadFormat::from_encoding(&map.encoding),
+            })
         })
         .await
         .flatten()
@@ -379,6 +406,10 @@ impl<N: Network> PeerTask<N> {
             mid: route.mid.to_owned(),
             repair: route.repair,
             rid: route.rid.map(str::to_owned),
+            mime_type: route
+                .codec
+                .map(|(name, _)| format!("{}/{name}", kind_name(transceiver.kind))),
+            clock_rate: route.codec.map(|(_, rate)| rate),
             ssrc: header.ssrc,
             payload_type: header.payload_type,
             packet: rtp.clone(),
@@ -494,6 +525,30 @@ fn repair_payload_types(
             let apt = section.fmtp(map.payload_type)?.value("apt")?.parse().ok()?;
             Some((map.payload_type, apt))
         })
+}
+
+/// `audio` or `video`, as a MIME type's first half.
+fn kind_name(kind: antiphon_codec::MediaKind) -> &'static str {
+    match kind {
+        antiphon_codec::MediaKind::Audio => "audio",
+        _ => "video",
+    }
+}
+
+/// What a transceiver sends with: its section's first payload type in the current local
+/// description ([`RTCPeerConnection::sender_codec`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SenderCodec {
+    /// The payload type.
+    pub payload_type: u8,
+    /// The MIME type, `video/VP8`.
+    pub mime_type: String,
+    /// The clock rate.
+    pub clock_rate: u32,
+    /// The packetizer's format for it, when [`Packetizer`](crate::media::packetize::Packetizer)
+    /// knows it.
+    pub format: Option<crate::media::packetize::PayloadFormat>,
 }
 
 /// Chromium's letter for a kind in report ids.

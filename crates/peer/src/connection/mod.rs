@@ -41,7 +41,9 @@ use crate::negotiator::{Negotiator, OsEntropy};
 use crate::sctp::SctpTransport;
 use task::{OP_QUEUE, Op, Outputs, PeerTask};
 
-pub use media::{MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, ReceivedMedia, ReceivedRtp};
+pub use media::{
+    MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, ReceivedMedia, ReceivedRtp, SenderCodec,
+};
 
 /// Settings beyond `RTCConfiguration`.
 #[derive(Debug, Clone)]

@@ -32,6 +32,8 @@ pub struct Route<'a> {
     pub repair: bool,
     /// The simulcast layer's rid, when the stream named one.
     pub rid: Option<&'a str>,
+    /// The payload type's encoding name and clock rate (`a=rtpmap`), when the section maps it.
+    pub codec: Option<(&'a str, u32)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +41,8 @@ struct Section {
     mid: String,
     payload_types: Vec<u8>,
     repair_payload_types: Vec<u8>,
+    /// Payload type -> encoding name and clock rate.
+    codecs: HashMap<u8, (String, u32)>,
 }
 
 /// The routing table of one transport's RTP sections (see the [module](self) documentation).
@@ -107,7 +111,12 @@ impl MediaRouter {
                     _ => {}
                 }
             }
+            let codecs = media
+                .rtpmaps()
+                .map(|map| (map.payload_type, (map.encoding.clone(), map.clock_rate)))
+                .collect();
             router.sections.push(Section {
+                codecs,
                 mid: mid.to_owned(),
                 payload_types,
                 repair_payload_types,
@@ -170,6 +179,10 @@ impl MediaRouter {
             mid: &section.mid,
             repair,
             rid: self.rids.get(&header.ssrc).map(String::as_str),
+            codec: section
+                .codecs
+                .get(&header.payload_type)
+                .map(|(name, rate)| (name.as_str(), *rate)),
         })
     }
 
