@@ -110,7 +110,7 @@ pub enum InvalidStateReason {
     /// The data channel is closing or closed (`send` on a channel that is not open).
     ChannelNotOpen,
     /// The transceiver does not send: its negotiated direction is `recvonly` or `inactive`,
-    /// or nothing was negotiated for it yet.
+    /// nothing was negotiated for it yet, or it has no track (`replaceTrack(null)`).
     TransceiverNotSending,
 }
 
@@ -335,6 +335,8 @@ pub enum TypeErrorReason {
         /// The limit.
         limit: usize,
     },
+    /// `replaceTrack` with a track of another kind than the transceiver's.
+    TrackKindMismatch,
 }
 
 impl fmt::Display for TypeErrorReason {
@@ -347,6 +349,7 @@ impl fmt::Display for TypeErrorReason {
             Self::InvalidReliability => "maxPacketLifeTime and maxRetransmits are exclusive",
             Self::NegotiatedWithoutId => "a negotiated data channel needs an id",
             Self::MessageTooLarge { .. } => "the message exceeds the remote max-message-size",
+            Self::TrackKindMismatch => "the track's kind is not the transceiver's",
         })
     }
 }

@@ -101,6 +101,9 @@ pub struct RTCRtpTransceiver {
     pub(crate) rtx_ssrc: u32,
     /// Created by `setRemoteDescription` rather than by the application.
     pub(crate) created_by_remote: bool,
+    /// `replaceTrack(null)`: the sender sends nothing until a track replaces it again (its
+    /// track stays, for the `a=msid` the descriptions announce).
+    pub(crate) replaced_by_nothing: bool,
 }
 
 impl RTCRtpTransceiver {

@@ -231,3 +231,72 @@ async fn packetized_frames_arrive_whole_with_their_codec() {
     let ((), rebuilt) = within("20 frames", async { tokio::join!(sending, receiving) }).await;
     assert_eq!(rebuilt, frames);
 }
+
+/// `replaceTrack(null)` stops what a transceiver sends, a track of its kind brings it back, a
+/// track of another kind is a TypeError; `request_keyframe` sends the peer a PLI about the
+/// stream it receives, which the peer's application reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_track_and_key_frame_requests() {
+    use antiphon_peer::TypeErrorReason;
+    use antiphon_peer::media::rtcp::keyframe_requests;
+
+    let (a, b) = (peer(), peer());
+    let camera = MediaStreamTrack {
+        id: "camera".to_owned(),
+        kind: MediaKind::Video,
+    };
+    let sender = a.add_track(camera.clone(), vec![]).await.expect("track");
+    let mut on_a = a.media_receiver().expect("A's receiver");
+    let mut on_b = b.media_receiver().expect("B's receiver");
+    connect(&a, &b).await;
+    let (ssrc, _) = a.sender_ssrc(sender).await.expect("SSRC");
+    a.write_rtp(sender, vp8(1)).await.expect("sends");
+
+    a.replace_track(sender, None)
+        .await
+        .expect("replace with nothing");
+    assert!(matches!(
+        a.write_rtp(sender, vp8(2)).await,
+        Err(Error::InvalidState(
+            InvalidStateReason::TransceiverNotSending
+        ))
+    ));
+    let microphone = MediaStreamTrack {
+        id: "mic".to_owned(),
+        kind: MediaKind::Audio,
+    };
+    assert!(matches!(
+        a.replace_track(sender, Some(microphone)).await,
+        Err(Error::Type(TypeErrorReason::TrackKindMismatch))
+    ));
+    a.replace_track(sender, Some(camera))
+        .await
+        .expect("a camera again");
+    a.write_rtp(sender, vp8(3)).await.expect("sends again");
+
+    // B got packets 1 and 3, then asks A for a key frame of that stream.
+    let mut seqs = Vec::new();
+    within("two packets", async {
+        while seqs.len() < 2 {
+            if let Some(ReceivedMedia::Rtp(rtp)) = on_b.recv().await {
+                seqs.push(RtpHeader::parse(&rtp.packet).expect("RTP").sequence_number);
+            }
+        }
+    })
+    .await;
+    assert_eq!(seqs, vec![1, 3]);
+    let receiving = b.get_transceivers().await[0].id;
+    assert_eq!(b.request_keyframe(receiving).await.expect("asked"), 1);
+    let asked = within("the PLI", async {
+        loop {
+            if let Some(ReceivedMedia::Rtcp { packet, .. }) = on_a.recv().await {
+                let asked = keyframe_requests(&packet);
+                if !asked.is_empty() {
+                    return asked;
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(asked, vec![ssrc]);
+}

@@ -190,6 +190,25 @@ impl RTCPeerConnection {
         .flatten()
     }
 
+    /// `sender.replaceTrack(track)` on `transceiver`: what it sends changes without a new
+    /// negotiation; with `None` it sends nothing ([`write_rtp`](Self::write_rtp) refuses) until
+    /// a track replaces it again. `TypeError` for a track of another kind.
+    pub async fn replace_track(
+        &self,
+        transceiver: TransceiverId,
+        track: Option<crate::MediaStreamTrack>,
+    ) -> Result<(), Error> {
+        self.try_call(move |task, _| task.negotiator.replace_track(transceiver, track))
+            .await
+    }
+
+    /// Asks the peer for a key frame of every stream it sends on `transceiver` (a PLI for each,
+    /// RFC 4585 §6.3.1); the number asked. Refused before DTLS is connected.
+    pub async fn request_keyframe(&self, transceiver: TransceiverId) -> Result<usize, Error> {
+        self.try_call(move |task, now| task.request_keyframe(now, transceiver))
+            .await
+    }
+
     /// The media counters: SRTP each way, replays, unrouted and undelivered packets.
     pub async fn media_stats(&self) -> MediaStats {
         self.call(|task, _| task.media_stats())
@@ -417,6 +436,46 @@ impl<N: Network> PeerTask<N> {
         self.media.deliver(ReceivedMedia::Rtp(received));
     }
 
+    fn request_keyframe(&mut self, now: Instant, id: TransceiverId) -> Result<usize, Error> {
+        let transceiver = self
+            .negotiator
+            .transceivers()
+            .get(id.index())
+            .ok_or(Error::InvalidState(InvalidStateReason::TransceiverStopped))?;
+        let sender = transceiver.ssrc;
+        let Some(mid) = transceiver.mid.clone() else {
+            return Ok(0);
+        };
+        let section = self
+            .negotiator
+            .current_remote_description()
+            .and_then(|remote| {
+                remote
+                    .parsed
+                    .media
+                    .iter()
+                    .position(|m| m.mid() == Some(mid.as_str()))
+            });
+        let Some(index) = section.and_then(|s| self.path_of(s)) else {
+            return Ok(0);
+        };
+        let streams: Vec<u32> = self
+            .media
+            .routers
+            .get(index)
+            .map(|router| router.ssrcs_of(&mid))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, repair)| !repair)
+            .map(|(ssrc, _)| ssrc)
+            .collect();
+        for &media in &streams {
+            let pli = crate::media::rtcp::picture_loss_indication(sender, media);
+            self.send_media(now, index, &MediaPacket::Rtcp(Bytes::copy_from_slice(&pli)))?;
+        }
+        Ok(streams.len())
+    }
+
     fn write_rtp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
         let (index, ssrc) = self.sending_path(id)?;
         let mut packet = BytesMut::from(packet);
@@ -465,7 +524,9 @@ impl<N: Network> PeerTask<N> {
             return Err(Error::InvalidState(InvalidStateReason::TransceiverStopped));
         }
         let sends = transceiver.current_direction.is_some_and(|d| d.sends())
-            && transceiver.direction.sends();
+            && transceiver.direction.sends()
+            && transceiver.track.is_some()
+            && !transceiver.replaced_by_nothing;
         let section = transceiver.mid.as_deref().and_then(|mid| {
             self.negotiator
                 .current_remote_description()?

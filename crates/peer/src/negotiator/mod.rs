@@ -269,6 +269,7 @@ impl Negotiator {
             ssrc,
             rtx_ssrc,
             created_by_remote: false,
+            replaced_by_nothing: false,
         });
         Ok(id)
     }
@@ -509,6 +510,32 @@ impl Negotiator {
     pub fn set_direction(&mut self, id: TransceiverId, direction: Direction) -> Result<(), Error> {
         let transceiver = self.transceiver_mut(id)?;
         transceiver.direction = direction;
+        Ok(())
+    }
+
+    /// `sender.replaceTrack(track)`: the transceiver sends `track` (or nothing, with `None`)
+    /// without a new negotiation. The descriptions keep announcing the first track's id
+    /// (`a=msid`), as browsers keep theirs. Refused with `TypeError` for a track of another
+    /// kind, `InvalidStateError` when the transceiver is stopped or the connection closed.
+    pub fn replace_track(
+        &mut self,
+        id: TransceiverId,
+        track: Option<MediaStreamTrack>,
+    ) -> Result<(), Error> {
+        let transceiver = self.transceiver_mut(id)?;
+        let Some(track) = track else {
+            transceiver.replaced_by_nothing = true;
+            return Ok(());
+        };
+        if track.kind != transceiver.kind {
+            return Err(Error::Type(
+                crate::error::TypeErrorReason::TrackKindMismatch,
+            ));
+        }
+        transceiver.replaced_by_nothing = false;
+        if transceiver.track.is_none() {
+            transceiver.track = Some(track);
+        }
         Ok(())
     }
 

@@ -133,6 +133,7 @@ impl Negotiator {
                 ssrc,
                 rtx_ssrc,
                 created_by_remote: true,
+                replaced_by_nothing: false,
             });
         }
     }
