@@ -300,3 +300,60 @@ async fn replace_track_and_key_frame_requests() {
     .await;
     assert_eq!(asked, vec![ssrc]);
 }
+
+/// Media that arrives before the answer describing it (a renegotiation: the answerer sends at
+/// once, the offerer has not applied the answer yet) is held, and delivered once the answer
+/// is applied, routed to the new transceiver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_before_its_answer_is_held_until_the_answer_routes_it() {
+    use antiphon_peer::RTCDataChannelInit;
+
+    let (a, b) = (peer(), peer());
+    a.create_data_channel("first", RTCDataChannelInit::default())
+        .await
+        .expect("channel");
+    let mut on_a = a.media_receiver().expect("receiver");
+    connect(&a, &b).await;
+
+    let receiving = a
+        .add_transceiver(
+            MediaKind::Video,
+            RTCRtpTransceiverInit::default().with_direction(Direction::RecvOnly),
+        )
+        .await
+        .expect("transceiver");
+    let offer = a.create_offer().await.expect("offer");
+    a.set_local_description(Some(offer.clone()))
+        .await
+        .expect("local offer");
+    b.set_remote_description(offer).await.expect("remote offer");
+    let camera = MediaStreamTrack {
+        id: "late".to_owned(),
+        kind: MediaKind::Video,
+    };
+    let sender = b.add_track(camera, vec![]).await.expect("track");
+    let answer = b.create_answer().await.expect("answer");
+    b.set_local_description(Some(answer.clone()))
+        .await
+        .expect("local answer");
+    for seq in 0..5 {
+        b.write_rtp(sender, vp8(seq))
+            .await
+            .expect("B sends at once");
+    }
+    // The packets reach A before it knows the section they belong to.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.set_remote_description(answer).await.expect("the answer");
+    let got = within("the held packets", async {
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            if let Some(ReceivedMedia::Rtp(rtp)) = on_a.recv().await {
+                got.push(rtp);
+            }
+        }
+        got
+    })
+    .await;
+    assert!(got.iter().all(|rtp| rtp.transceiver == receiving));
+    assert_eq!(a.media_stats().await.unrouted, 0);
+}

@@ -5,7 +5,9 @@
 //!
 //! The receiver is a bounded queue: media that the application does not read in time is
 //! dropped and counted ([`MediaStats::dropped`]), never buffered without bound, and never held
-//! against the connection's other work.
+//! against the connection's other work. A packet no m= section claims yet (media can come
+//! before the answer that describes it) is held briefly for the next description, then
+//! dropped and counted ([`MediaStats::unrouted`]).
 
 use std::time::Instant;
 
@@ -27,6 +29,11 @@ use crate::transceiver::TransceiverId;
 
 /// Received packets waiting for the application at most; past it new ones are dropped.
 pub const MEDIA_RECEIVE_QUEUE: usize = 1024;
+/// Packets no m= section claims yet, held for a description that may (media can arrive
+/// before the answer that describes it: DTLS finishes first); the oldest go past it.
+pub const UNROUTED_HOLD: usize = 128;
+/// How long an unrouted packet is held before it is dropped and counted.
+pub const UNROUTED_HOLD_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A received, unprotected media packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +93,8 @@ impl MediaReceiver {
 pub struct MediaStats {
     /// SRTP/SRTCP counters, summed over the transports.
     pub transport: MediaCounters,
-    /// RTP packets no m= section could be found for.
+    /// RTP packets no m= section claimed within [`UNROUTED_HOLD_FOR`] (or past
+    /// [`UNROUTED_HOLD`] held): dropped.
     pub unrouted: u64,
     /// Packets dropped because the application did not read them in time.
     pub dropped: u64,
@@ -98,8 +106,10 @@ pub(crate) struct MediaDelivery {
     rx: Option<MediaReceiver>,
     routers: Vec<MediaRouter>,
     dropped: u64,
-    /// Routers of transports that are gone, counted still.
-    unrouted_before: u64,
+    /// Unrouted packets held for the next description: transport, packet, arrival.
+    held: std::collections::VecDeque<(usize, Bytes, Instant)>,
+    /// Held packets given up.
+    unrouted: u64,
 }
 
 impl MediaDelivery {
@@ -110,13 +120,36 @@ impl MediaDelivery {
             rx: Some(MediaReceiver { rx }),
             routers: Vec::new(),
             dropped: 0,
-            unrouted_before: 0,
+            held: std::collections::VecDeque::new(),
+            unrouted: 0,
         }
     }
 
     /// The receiver, the first time it is asked for.
     pub(crate) fn take_receiver(&mut self) -> Option<MediaReceiver> {
         self.rx.take()
+    }
+
+    /// Holds an unrouted packet; what waited longer than [`UNROUTED_HOLD_FOR`], or the
+    /// oldest when [`UNROUTED_HOLD`] wait, is dropped and counted.
+    fn hold(&mut self, transport: usize, packet: Bytes, now: Instant) {
+        self.expire(now);
+        if self.held.len() == UNROUTED_HOLD {
+            self.held.pop_front();
+            self.unrouted += 1;
+        }
+        self.held.push_back((transport, packet, now));
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while self
+            .held
+            .front()
+            .is_some_and(|(_, _, at)| now.saturating_duration_since(*at) > UNROUTED_HOLD_FOR)
+        {
+            self.held.pop_front();
+            self.unrouted += 1;
+        }
     }
 
     fn deliver(&mut self, media: ReceivedMedia) {
@@ -223,8 +256,6 @@ impl<N: Network> PeerTask<N> {
     /// carries.
     pub(crate) fn refresh_media_routes(&mut self, now: Instant) {
         self.refresh_rtp_parameters(now);
-        let old: u64 = self.media.routers.iter().map(MediaRouter::unrouted).sum();
-        self.media.unrouted_before += old;
         let Some(remote) = self.negotiator.current_remote_description() else {
             self.media.routers.clear();
             return;
@@ -242,6 +273,7 @@ impl<N: Network> PeerTask<N> {
                 MediaRouter::new(remote, Some(&mids))
             })
             .collect();
+        self.route_held(now);
     }
 
     /// Clock rates and RTX both ways for each transport, from the current descriptions: the
@@ -389,8 +421,19 @@ impl<N: Network> PeerTask<N> {
         reports
     }
 
+    /// The held packets, routed again with the new tables (those still unclaimed are held
+    /// on, until they expire).
+    fn route_held(&mut self, now: Instant) {
+        self.media.expire(now);
+        for (index, packet, at) in std::mem::take(&mut self.media.held) {
+            if !self.route_rtp(index, &packet) {
+                self.media.held.push_back((index, packet, at));
+            }
+        }
+    }
+
     /// A packet SRTP delivered on transport `index`.
-    pub(crate) fn on_media(&mut self, index: usize, packet: MediaPacket) {
+    pub(crate) fn on_media(&mut self, now: Instant, index: usize, packet: MediaPacket) {
         let rtp = match packet {
             MediaPacket::Rtcp(packet) => {
                 self.media.deliver(ReceivedMedia::Rtcp {
@@ -401,8 +444,16 @@ impl<N: Network> PeerTask<N> {
             }
             MediaPacket::Rtp(rtp) => rtp,
         };
-        let Ok(header) = RtpHeader::parse(&rtp) else {
-            return;
+        if !self.route_rtp(index, &rtp) {
+            self.media.hold(index, rtp, now);
+        }
+    }
+
+    /// Routes one RTP packet and delivers it; `false` when no section claims it (yet).
+    fn route_rtp(&mut self, index: usize, rtp: &Bytes) -> bool {
+        let Ok(header) = RtpHeader::parse(rtp) else {
+            // SRTP authenticated it, so it is the peer's; not RTP we can read: nothing to hold.
+            return true;
         };
         let Some(route) = self
             .media
@@ -410,7 +461,7 @@ impl<N: Network> PeerTask<N> {
             .get_mut(index)
             .and_then(|router| router.route(&header))
         else {
-            return;
+            return false;
         };
         let Some(transceiver) = self
             .negotiator
@@ -418,7 +469,7 @@ impl<N: Network> PeerTask<N> {
             .iter()
             .find(|t| t.mid.as_deref() == Some(route.mid))
         else {
-            return;
+            return false;
         };
         let received = ReceivedRtp {
             transceiver: transceiver.id,
@@ -434,6 +485,7 @@ impl<N: Network> PeerTask<N> {
             packet: rtp.clone(),
         };
         self.media.deliver(ReceivedMedia::Rtp(received));
+        true
     }
 
     fn request_keyframe(&mut self, now: Instant, id: TransceiverId) -> Result<usize, Error> {
@@ -546,13 +598,7 @@ impl<N: Network> PeerTask<N> {
 
     fn media_stats(&self) -> MediaStats {
         let mut stats = MediaStats {
-            unrouted: self.media.unrouted_before
-                + self
-                    .media
-                    .routers
-                    .iter()
-                    .map(MediaRouter::unrouted)
-                    .sum::<u64>(),
+            unrouted: self.media.unrouted,
             dropped: self.media.dropped,
             ..MediaStats::default()
         };

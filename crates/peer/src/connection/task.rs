@@ -315,7 +315,7 @@ impl<N: Network> PeerTask<N> {
     pub(crate) fn after(&mut self, now: Instant) {
         for index in 0..self.paths.len() {
             while let Some(event) = self.paths.get_mut(index).and_then(|p| p.core.poll_event()) {
-                self.on_event(index, event);
+                self.on_event(now, index, event);
             }
         }
         let PeerTask {
@@ -355,7 +355,7 @@ impl<N: Network> PeerTask<N> {
         }
     }
 
-    fn on_event(&mut self, index: usize, event: CoreEvent) {
+    fn on_event(&mut self, now: Instant, index: usize, event: CoreEvent) {
         match event {
             CoreEvent::Ice(IceEvent::ConnectionStateChanged(_)) => self.update_ice_state(),
             CoreEvent::Ice(IceEvent::NewLocalCandidate(candidate)) => {
@@ -419,7 +419,7 @@ impl<N: Network> PeerTask<N> {
                 let sctp = self.paths[index].core.sctp_parameters();
                 self.hub.on_event(sctp, event);
             }
-            CoreEvent::Media(packet) => self.on_media(index, packet),
+            CoreEvent::Media(packet) => self.on_media(now, index, packet),
         }
     }
 
