@@ -18,7 +18,7 @@ use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::Negotiator;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
 use antiphon_peer::core::{ConnectionCore, CoreEvent, MediaError, MediaPacket, RtpParameters};
-use antiphon_peer::media::rtcp::{keyframe_requests, picture_loss_indication};
+use antiphon_peer::media::rtcp::{keyframe_requests, nacks, picture_loss_indication};
 use antiphon_peer::media::rtp::RtpHeader;
 use antiphon_peer::media::send::RtxConfig;
 use bytes::Bytes;
@@ -130,6 +130,8 @@ fn run(seed: u64, link: LinkConfig, count: u16, rtx: bool) -> Outcome {
         );
         receiving.repair_payload_types.insert(97, 96);
         receiving.repair_ssrcs.insert(RTX_SSRC, SSRC);
+        // As browsers negotiate it: feedback may go alone.
+        receiving.reduced_size = true;
     }
     a.core().set_rtp_parameters(sending);
     b.core().set_rtp_parameters(receiving);
@@ -319,6 +321,18 @@ fn loss_is_repaired_by_nack_and_duplicates_are_never_delivered() {
             "seed {seed}: {sent:?}"
         );
         assert!(counters.replayed > 50, "seed {seed}: {counters:?}");
+        // Without reduced-size RTCP every NACK goes after a receiver report (RFC 3550 §6.1).
+        let with_nacks: Vec<&Bytes> = outcome
+            .a
+            .rtcp
+            .iter()
+            .filter(|c| !nacks(c).is_empty())
+            .collect();
+        assert!(!with_nacks.is_empty(), "seed {seed}");
+        assert!(
+            with_nacks.iter().all(|c| c.get(1) == Some(&201)),
+            "seed {seed}"
+        );
         assert_eq!(counters.rtp_received as usize, delivered, "seed {seed}");
         assert_eq!(counters.unprotect_failed, 0, "seed {seed}");
         // Reordered on the link, and delivered in arrival order all the same.
@@ -348,6 +362,18 @@ fn rtx_repairs_loss_with_the_original_packets() {
         check_repaired(&mut outcome, seed);
         let counters = outcome.b.core().media_counters();
         assert!(counters.repaired > 20, "seed {seed}: {counters:?}");
+        // Reduced-size RTCP: the NACKs went alone.
+        let with_nacks: Vec<&Bytes> = outcome
+            .a
+            .rtcp
+            .iter()
+            .filter(|c| !nacks(c).is_empty())
+            .collect();
+        assert!(!with_nacks.is_empty(), "seed {seed}");
+        assert!(
+            with_nacks.iter().all(|c| c.get(1) == Some(&205)),
+            "seed {seed}"
+        );
         let inbound = outcome.b.core().inbound_rtp();
         assert_eq!(
             inbound.len(),

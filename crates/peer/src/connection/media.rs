@@ -291,7 +291,10 @@ impl<N: Network> PeerTask<N> {
             .unwrap_or_default();
         let transceivers = self.negotiator.transceivers();
         for path in &mut self.paths {
-            let mut parameters = RtpParameters::default();
+            let mut parameters = RtpParameters {
+                reduced_size: true,
+                ..RtpParameters::default()
+            };
             for &index in &path.sections {
                 let (Some(ours), Some(theirs)) = (
                     local.parsed.media.get(index),
@@ -299,6 +302,7 @@ impl<N: Network> PeerTask<N> {
                 ) else {
                     continue;
                 };
+                parameters.reduced_size &= ours.has_rtcp_rsize() && theirs.has_rtcp_rsize();
                 for map in theirs.rtpmaps() {
                     parameters
                         .clock_rates
@@ -523,7 +527,16 @@ impl<N: Network> PeerTask<N> {
             .collect();
         for &media in &streams {
             let pli = crate::media::rtcp::picture_loss_indication(sender, media);
-            self.send_media(now, index, &MediaPacket::Rtcp(Bytes::copy_from_slice(&pli)))?;
+            let path = self
+                .paths
+                .get_mut(index)
+                .ok_or(media_error(crate::core::MediaError::NotKeyed))?;
+            path.core
+                .send_feedback(now, sender, &pli)
+                .map_err(media_error)?;
+        }
+        if !streams.is_empty() {
+            self.after(now);
         }
         Ok(streams.len())
     }

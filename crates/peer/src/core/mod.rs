@@ -480,6 +480,18 @@ impl ConnectionCore {
         Ok(())
     }
 
+    /// Sends RTCP feedback (a PLI, a NACK) from our stream `sender`: alone when reduced-size
+    /// RTCP was negotiated, else after an empty receiver report (RFC 3550 §6.1).
+    pub fn send_feedback(
+        &mut self,
+        now: Instant,
+        sender: u32,
+        feedback: &[u8],
+    ) -> Result<(), MediaError> {
+        let packet = MediaPacket::Rtcp(self.rtp.feedback(sender, feedback));
+        self.send_media(now, &packet)
+    }
+
     /// What the descriptions say about this transport's RTP: clock rates, RTX both ways.
     pub fn set_rtp_parameters(&mut self, parameters: RtpParameters) {
         self.rtp.set_parameters(parameters);

@@ -38,6 +38,10 @@ pub struct RtpParameters {
     pub repair_ssrcs: HashMap<u32, u32>,
     /// RTX for each of our outgoing streams (by media SSRC).
     pub senders: HashMap<u32, RtxConfig>,
+    /// Reduced-size RTCP (RFC 5506, `a=rtcp-rsize` in both descriptions): feedback may go
+    /// alone. Without it every compound starts with a report (RFC 3550 §6.1), as peers that
+    /// do not know RFC 5506 require.
+    pub reduced_size: bool,
 }
 
 /// What the transport's RTP session decided to send.
@@ -233,9 +237,8 @@ impl RtpSession {
                 let lost = stream.nack_list(now, NACK_INTERVAL);
                 if !lost.is_empty() {
                     any_missing = true;
-                    output
-                        .rtcp
-                        .push(Bytes::from(rtcp::nack(sender_ssrc, ssrc, &lost)));
+                    let nack = rtcp::nack(sender_ssrc, ssrc, &lost);
+                    output.rtcp.push(self.feedback(sender_ssrc, &nack));
                 }
             }
             // Checked again while packets arrive; a quiet session stops asking.
@@ -270,6 +273,17 @@ impl RtpSession {
             self.next_report = Some(now + REPORT_INTERVAL);
         }
         output
+    }
+
+    /// Feedback as it may go: alone with reduced-size RTCP, else after an empty receiver
+    /// report from `reporter`.
+    pub(crate) fn feedback(&self, reporter: u32, feedback: &[u8]) -> Bytes {
+        if self.parameters.reduced_size {
+            return Bytes::copy_from_slice(feedback);
+        }
+        let mut compound = rtcp::receiver_report(reporter, &[]);
+        compound.extend_from_slice(feedback);
+        Bytes::from(compound)
     }
 
     /// Every incoming stream's figures, by SSRC.
