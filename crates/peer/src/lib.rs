@@ -100,7 +100,7 @@ pub use configuration::{RTCConfiguration, RTCIceServer, RTCIceTransportPolicy};
 #[cfg(feature = "runtime")]
 pub use connection::{
     MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, PeerOptions, RTCPeerConnection, ReceivedMedia,
-    ReceivedRtp, SenderCodec, UNROUTED_HOLD, UNROUTED_HOLD_FOR,
+    ReceivedRtp, SenderCodec, TrackReceiver, UNROUTED_HOLD, UNROUTED_HOLD_FOR,
 };
 #[cfg(feature = "runtime")]
 pub use data_channel::{

@@ -357,3 +357,73 @@ async fn media_before_its_answer_is_held_until_the_answer_routes_it() {
     assert!(got.iter().all(|rtp| rtp.transceiver == receiving));
     assert_eq!(a.media_stats().await.unrouted, 0);
 }
+
+/// Two tracks, each read from a receiver of its own: audio and video never mix, the
+/// connection's receiver gets neither (only RTCP); dropping a track's receiver gives its
+/// packets back to the connection's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_track_has_a_receiver_of_its_own() {
+    let (a, b) = (peer(), peer());
+    let audio = a
+        .add_track(
+            MediaStreamTrack {
+                id: "mic".to_owned(),
+                kind: MediaKind::Audio,
+            },
+            vec![],
+        )
+        .await
+        .expect("audio");
+    let video = a
+        .add_track(
+            MediaStreamTrack {
+                id: "cam".to_owned(),
+                kind: MediaKind::Video,
+            },
+            vec![],
+        )
+        .await
+        .expect("video");
+    let mut all = b.media_receiver().expect("receiver");
+    connect(&a, &b).await;
+    let on_b = b.get_transceivers().await;
+    let (b_audio, b_video) = (on_b[0].id, on_b[1].id);
+    let mut audio_track = b.track_receiver(b_audio).await.expect("audio track");
+    let mut video_track = b.track_receiver(b_video).await.expect("video track");
+    assert_eq!(audio_track.transceiver(), b_audio);
+
+    let opus = |seq: u16| {
+        let mut packet = vp8(seq).to_vec();
+        packet[1] = 111;
+        packet.truncate(100);
+        Bytes::from(packet)
+    };
+    for seq in 0..10 {
+        a.write_rtp(audio, opus(seq)).await.expect("audio");
+        a.write_rtp(video, vp8(seq)).await.expect("video");
+    }
+    within("both tracks", async {
+        for _ in 0..10 {
+            let got = audio_track.recv().await.expect("audio packet");
+            assert_eq!((got.transceiver, got.payload_type), (b_audio, 111));
+            let got = video_track.recv().await.expect("video packet");
+            assert_eq!((got.transceiver, got.payload_type), (b_video, 96));
+        }
+    })
+    .await;
+    drop(video_track);
+    a.write_rtp(video, vp8(10)).await.expect("video");
+    let back = within("the video packet on the connection's receiver", async {
+        loop {
+            if let Some(ReceivedMedia::Rtp(rtp)) = all.recv().await {
+                return rtp;
+            }
+        }
+    })
+    .await;
+    assert_eq!((back.transceiver, back.payload_type), (b_video, 96));
+    assert_eq!(
+        RtpHeader::parse(&back.packet).expect("RTP").sequence_number,
+        10
+    );
+}

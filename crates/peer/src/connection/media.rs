@@ -87,6 +87,26 @@ impl MediaReceiver {
     }
 }
 
+/// The RTP packets of one transceiver (W3C's remote track, as packets):
+/// [`RTCPeerConnection::track_receiver`].
+#[derive(Debug)]
+pub struct TrackReceiver {
+    transceiver: TransceiverId,
+    rx: mpsc::Receiver<ReceivedRtp>,
+}
+
+impl TrackReceiver {
+    /// The transceiver whose packets these are.
+    pub fn transceiver(&self) -> TransceiverId {
+        self.transceiver
+    }
+
+    /// The next packet; `None` once the connection is closed and everything was read.
+    pub async fn recv(&mut self) -> Option<ReceivedRtp> {
+        self.rx.recv().await
+    }
+}
+
 /// The media side's counters over every transport ([`RTCPeerConnection::media_stats`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -110,6 +130,8 @@ pub(crate) struct MediaDelivery {
     held: std::collections::VecDeque<(usize, Bytes, Instant)>,
     /// Held packets given up.
     unrouted: u64,
+    /// The transceivers whose packets go to a receiver of their own ([`TrackReceiver`]).
+    tracks: std::collections::HashMap<TransceiverId, mpsc::Sender<ReceivedRtp>>,
 }
 
 impl MediaDelivery {
@@ -122,6 +144,7 @@ impl MediaDelivery {
             dropped: 0,
             held: std::collections::VecDeque::new(),
             unrouted: 0,
+            tracks: std::collections::HashMap::new(),
         }
     }
 
@@ -152,6 +175,27 @@ impl MediaDelivery {
         }
     }
 
+    /// An RTP packet to its transceiver's [`TrackReceiver`] if it has one (a receiver dropped
+    /// by the application gives its packets back to the connection's), else to the
+    /// connection's receiver.
+    fn deliver_rtp(&mut self, rtp: ReceivedRtp) {
+        let rtp = match self.tracks.get(&rtp.transceiver) {
+            Some(track) => match track.try_send(rtp) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.dropped += 1;
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(rtp)) => {
+                    self.tracks.remove(&rtp.transceiver);
+                    rtp
+                }
+            },
+            None => rtp,
+        };
+        self.deliver(ReceivedMedia::Rtp(rtp));
+    }
+
     fn deliver(&mut self, media: ReceivedMedia) {
         if self.tx.try_send(media).is_err() {
             self.dropped += 1;
@@ -169,6 +213,28 @@ impl RTCPeerConnection {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
+    }
+
+    /// From now on, the RTP packets routed to `transceiver` go to the receiver returned (at
+    /// most [`MEDIA_RECEIVE_QUEUE`] waiting; more are dropped and counted), not to
+    /// [`media_receiver`](Self::media_receiver); RTCP still goes there. Asking again replaces
+    /// the previous one; dropping it gives the packets back to the connection's receiver.
+    /// `InvalidStateError` for a transceiver that does not exist or is stopped.
+    pub async fn track_receiver(&self, transceiver: TransceiverId) -> Result<TrackReceiver, Error> {
+        self.try_call(move |task, _| {
+            let exists = task
+                .negotiator
+                .transceivers()
+                .get(transceiver.index())
+                .is_some_and(|t| !t.stopped);
+            if !exists {
+                return Err(Error::InvalidState(InvalidStateReason::TransceiverStopped));
+            }
+            let (tx, rx) = mpsc::channel(MEDIA_RECEIVE_QUEUE);
+            task.media.tracks.insert(transceiver, tx);
+            Ok(TrackReceiver { transceiver, rx })
+        })
+        .await
     }
 
     /// Sends an RTP packet on `transceiver`: its SSRC is replaced by the transceiver's sender
@@ -488,7 +554,7 @@ impl<N: Network> PeerTask<N> {
             payload_type: header.payload_type,
             packet: rtp.clone(),
         };
-        self.media.deliver(ReceivedMedia::Rtp(received));
+        self.media.deliver_rtp(received);
         true
     }
 

@@ -43,7 +43,7 @@ use task::{OP_QUEUE, Op, Outputs, PeerTask};
 
 pub use media::{
     MEDIA_RECEIVE_QUEUE, MediaReceiver, MediaStats, ReceivedMedia, ReceivedRtp, SenderCodec,
-    UNROUTED_HOLD, UNROUTED_HOLD_FOR,
+    TrackReceiver, UNROUTED_HOLD, UNROUTED_HOLD_FOR,
 };
 
 /// Settings beyond `RTCConfiguration`.
