@@ -410,14 +410,10 @@ impl<N: Network> PeerTask<N> {
     pub(crate) fn rtp_stats(&self, now: Instant, timestamp: f64) -> Vec<RTCStats> {
         let transceivers = self.negotiator.transceivers();
         let kind_of = |mid: Option<&str>| {
-            let kind = transceivers
+            let transceiver = transceivers
                 .iter()
-                .find(|t| t.mid.is_some() && t.mid.as_deref() == mid)
-                .map(|t| t.kind);
-            match kind {
-                Some(antiphon_codec::MediaKind::Audio) => "audio",
-                _ => "video",
-            }
+                .find(|t| t.mid.is_some() && t.mid.as_deref() == mid);
+            kind_name(transceiver.map_or(antiphon_codec::MediaKind::Video, |t| t.kind))
         };
         let mut reports = Vec::new();
         for (index, path) in self.paths.iter().enumerate() {
@@ -568,17 +564,7 @@ impl<N: Network> PeerTask<N> {
         let Some(mid) = transceiver.mid.clone() else {
             return Ok(0);
         };
-        let section = self
-            .negotiator
-            .current_remote_description()
-            .and_then(|remote| {
-                remote
-                    .parsed
-                    .media
-                    .iter()
-                    .position(|m| m.mid() == Some(mid.as_str()))
-            });
-        let Some(index) = section.and_then(|s| self.path_of(s)) else {
+        let Some(index) = self.path_of_mid(&mid) else {
             return Ok(0);
         };
         let streams: Vec<u32> = self
@@ -640,6 +626,17 @@ impl<N: Network> PeerTask<N> {
     }
 
     /// The transport carrying a sending transceiver's section, and its SSRC.
+    /// The transport carrying the section `mid` of the current remote description.
+    fn path_of_mid(&self, mid: &str) -> Option<usize> {
+        let remote = self.negotiator.current_remote_description()?;
+        let section = remote
+            .parsed
+            .media
+            .iter()
+            .position(|m| m.mid() == Some(mid))?;
+        self.path_of(section)
+    }
+
     fn sending_path(&self, id: TransceiverId) -> Result<(usize, u32), Error> {
         if self.negotiator.signaling_state() == crate::signaling::RTCSignalingState::Closed {
             return Err(Error::InvalidState(InvalidStateReason::Closed));
@@ -658,16 +655,11 @@ impl<N: Network> PeerTask<N> {
             && transceiver.direction.sends()
             && transceiver.track.is_some()
             && !transceiver.replaced_by_nothing;
-        let section = transceiver.mid.as_deref().and_then(|mid| {
-            self.negotiator
-                .current_remote_description()?
-                .parsed
-                .media
-                .iter()
-                .position(|m| m.mid() == Some(mid))
-        });
-        let index = section.and_then(|s| self.path_of(s));
-        match index {
+        match transceiver
+            .mid
+            .as_deref()
+            .and_then(|mid| self.path_of_mid(mid))
+        {
             Some(index) if sends => Ok((index, transceiver.ssrc)),
             _ => Err(Error::InvalidState(
                 InvalidStateReason::TransceiverNotSending,

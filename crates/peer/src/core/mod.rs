@@ -313,17 +313,22 @@ impl ConnectionCore {
                     return;
                 };
                 let rtp = match self.rtp.unwrap_repair(&header, &rtp) {
-                    Ok(None) => rtp,
+                    Ok(None) => {
+                        self.rtp.received_rtp(&header, now);
+                        rtp
+                    }
                     Ok(Some(original)) => {
                         // Delivered only where it fills a hole: the original may have come
                         // late, and RTX has its own sequence numbers, so SRTP's replay check
                         // does not see the duplicate.
-                        let fills = RtpHeader::parse(&original)
-                            .is_ok_and(|header| self.rtp.fills_a_hole(&header));
-                        if !fills {
+                        let repaired = RtpHeader::parse(&original)
+                            .ok()
+                            .filter(|header| self.rtp.fills_a_hole(header));
+                        let Some(repaired) = repaired else {
                             self.media_counters.repair_dropped += 1;
                             return;
-                        }
+                        };
+                        self.rtp.received_rtp(&repaired, now);
                         self.media_counters.repaired += 1;
                         original
                     }
@@ -333,9 +338,6 @@ impl ConnectionCore {
                         return;
                     }
                 };
-                if let Ok(header) = RtpHeader::parse(&rtp) {
-                    self.rtp.received_rtp(&header, now);
-                }
                 MediaPacket::Rtp(rtp)
             }
             Some(MediaPacket::Rtcp(rtcp)) => {

@@ -220,7 +220,9 @@ impl SrtpSession {
             }
             MediaPacket::Rtcp(_) => counters.rtcp_sent += 1,
         }
-        Ok(protected.to_vec())
+        // The buffer rtc-srtp wrote is ours alone: it becomes the datagram without a new
+        // allocation.
+        Ok(Vec::from(protected))
     }
 }
 

@@ -4,7 +4,7 @@
 //! for packets missing from incoming streams, and retransmissions for the peer's NACKs.
 //! Driven by [`ConnectionCore`](super::ConnectionCore) with its time; reads no clock.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -56,8 +56,9 @@ pub(crate) struct RtpOutput {
 /// Receive and send state of one transport's RTP streams.
 #[derive(Debug)]
 pub(crate) struct RtpSession {
-    inbound: HashMap<u32, ReceiveStatistics>,
-    outbound: HashMap<u32, SendStream>,
+    /// By SSRC, in SSRC order (reports list their blocks in it).
+    inbound: BTreeMap<u32, ReceiveStatistics>,
+    outbound: BTreeMap<u32, SendStream>,
     parameters: RtpParameters,
     /// The SSRC our receiver reports go from when we send no stream.
     reporter: u32,
@@ -70,8 +71,8 @@ pub(crate) struct RtpSession {
 impl RtpSession {
     pub(crate) fn new(reporter: u32) -> Self {
         Self {
-            inbound: HashMap::new(),
-            outbound: HashMap::new(),
+            inbound: BTreeMap::new(),
+            outbound: BTreeMap::new(),
             parameters: RtpParameters::default(),
             reporter,
             next_report: None,
@@ -225,40 +226,37 @@ impl RtpSession {
     /// Reports and NACKs due at `now`.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> RtpOutput {
         let mut output = RtpOutput::default();
-        let sender_ssrc = self.outbound.keys().min().copied().unwrap_or(self.reporter);
+        let sender_ssrc = self
+            .outbound
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(self.reporter);
         if self.next_nack.is_some_and(|due| due <= now) {
-            let mut any_missing = false;
-            let mut ssrcs: Vec<u32> = self.inbound.keys().copied().collect();
-            ssrcs.sort_unstable();
-            for ssrc in ssrcs {
-                let Some(stream) = self.inbound.get_mut(&ssrc) else {
-                    continue;
-                };
-                let lost = stream.nack_list(now, NACK_INTERVAL);
-                if !lost.is_empty() {
-                    any_missing = true;
-                    let nack = rtcp::nack(sender_ssrc, ssrc, &lost);
-                    output.rtcp.push(self.feedback(sender_ssrc, &nack));
-                }
+            let lost: Vec<(u32, Vec<u16>)> = self
+                .inbound
+                .iter_mut()
+                .map(|(ssrc, stream)| (*ssrc, stream.nack_list(now, NACK_INTERVAL)))
+                .filter(|(_, lost)| !lost.is_empty())
+                .collect();
+            for (ssrc, lost) in lost {
+                let nack = rtcp::nack(sender_ssrc, ssrc, &lost);
+                output.rtcp.push(self.feedback(sender_ssrc, &nack));
             }
-            // Checked again while packets arrive; a quiet session stops asking.
-            self.next_nack =
-                (any_missing || !self.inbound.is_empty()).then_some(now + NACK_INTERVAL);
+            // Checked every interval once a stream comes in.
+            self.next_nack = (!self.inbound.is_empty()).then_some(now + NACK_INTERVAL);
         }
         if self.next_report.is_some_and(|due| due <= now) {
-            let mut ssrcs: Vec<u32> = self.inbound.keys().copied().collect();
-            ssrcs.sort_unstable();
-            let blocks: Vec<ReportBlock> = ssrcs
-                .iter()
-                .filter_map(|ssrc| Some(self.inbound.get_mut(ssrc)?.report_block(*ssrc, now)))
+            let blocks: Vec<ReportBlock> = self
+                .inbound
+                .iter_mut()
+                .map(|(ssrc, stream)| stream.report_block(*ssrc, now))
                 .collect();
             let ntp = self.ntp(now);
-            let mut outbound: Vec<u32> = self.outbound.keys().copied().collect();
-            outbound.sort_unstable();
             let mut compound = Vec::new();
             let mut blocks_left = Some(blocks);
-            for ssrc in outbound {
-                let Some(info) = self.outbound[&ssrc].sender_info(ssrc, now, ntp) else {
+            for (ssrc, stream) in &self.outbound {
+                let Some(info) = stream.sender_info(*ssrc, now, ntp) else {
                     continue;
                 };
                 let blocks = blocks_left.take().unwrap_or_default();
@@ -288,23 +286,17 @@ impl RtpSession {
 
     /// Every incoming stream's figures, by SSRC.
     pub(crate) fn inbound(&self) -> Vec<(u32, ReceiveSnapshot)> {
-        let mut all: Vec<_> = self
-            .inbound
+        self.inbound
             .iter()
             .map(|(s, r)| (*s, r.snapshot()))
-            .collect();
-        all.sort_by_key(|(ssrc, _)| *ssrc);
-        all
+            .collect()
     }
 
     /// Every outgoing stream's figures, by SSRC.
     pub(crate) fn outbound(&self) -> Vec<(u32, SendSnapshot)> {
-        let mut all: Vec<_> = self
-            .outbound
+        self.outbound
             .iter()
             .map(|(s, r)| (*s, r.snapshot()))
-            .collect();
-        all.sort_by_key(|(ssrc, _)| *ssrc);
-        all
+            .collect()
     }
 }
