@@ -242,18 +242,8 @@ fn media_repaired_under_loss(browser: Browser) {
     ];
     let (lines, joined) = passes_with(browser, "auto=1&media=1&relay=1&minframes=150", &args);
     media_came_back(browser, &lines, &joined);
-    let back = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("browser: media back "))
-        .unwrap_or_default();
-    let figure = |name: &str| -> u64 {
-        let words: Vec<&str> = back.split(' ').collect();
-        words
-            .iter()
-            .position(|w| *w == name)
-            .and_then(|i| words.get(i + 1)?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {back:?}"))
-    };
+    let back = media_report(&lines, &joined);
+    let figure = |name: &str| figure(back, name);
     let (dropped, forwarded) = relay.counts();
     let name = browser.name();
     #[expect(
@@ -264,32 +254,41 @@ fn media_repaired_under_loss(browser: Browser) {
         println!("{name}: relay dropped {dropped} RTP datagrams, forwarded {forwarded}");
     }
     assert!(dropped > 10, "{name}: the relay dropped media: {dropped}");
-    assert!(figure("frames") > 150, "{name}: {back}");
+    assert!(figure("frames") > 150.0, "{name}: {back}");
     assert!(
-        figure("antiphon-resent") > 0,
+        figure("antiphon-resent") > 0.0,
         "{name}: Antiphon answered NACKs: {back}"
     );
     assert!(
-        figure("page-resent") > 0,
+        figure("page-resent") > 0.0,
         "{name}: Antiphon's NACKs were answered: {back}"
     );
+}
+
+/// The page's `media back` report: the figures after `browser: media back `.
+fn media_report<'a>(lines: &'a [String], joined: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: media back "))
+        .unwrap_or_else(|| panic!("no media report:\n{joined}"))
+}
+
+/// The number after the first word `name` in a report (`... frames 152 ...`).
+fn figure(report: &str, name: &str) -> f64 {
+    let words: Vec<&str> = report.split(' ').collect();
+    words
+        .iter()
+        .position(|w| *w == name)
+        .and_then(|i| words.get(i + 1)?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {report:?}"))
 }
 
 /// The page's camera and microphone came back through Antiphon: the browser received the
 /// returned audio and decoded its samples, and decoded the returned video.
 fn media_came_back(browser: Browser, lines: &[String], joined: &str) {
-    let back = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("browser: media back "))
-        .unwrap_or_else(|| panic!("no media report:\n{joined}"));
+    let back = media_report(lines, joined);
     let words: Vec<&str> = back.split(' ').collect();
-    let figure = |name: &str| -> f64 {
-        words
-            .iter()
-            .position(|w| *w == name)
-            .and_then(|i| words.get(i + 1)?.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {back:?}"))
-    };
+    let figure = |name: &str| figure(back, name);
     #[expect(
         clippy::print_stdout,
         reason = "the figures, for a reader of the test output"

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use antiphon_dtls::{Certificate, DtlsConfig};
+use antiphon_dtls::Certificate;
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
 use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::Negotiator;
@@ -57,8 +57,7 @@ impl Side {
 
     fn start(&mut self, now: Instant) {
         let agent = self.agent.take().expect("agent");
-        let mut core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
-        assert!(core.start(now, &self.negotiator).expect("start"));
+        let core = common::sim::start_core(now, agent, &self.certificate, &self.negotiator);
         self.core = Some(core);
     }
 
@@ -228,6 +227,22 @@ fn check_repaired(outcome: &mut Outcome, seed: u64) {
     );
 }
 
+/// A got NACKs from B, and every RTCP packet carrying them starts with `packet_type` (201: a
+/// receiver report first; 205: the NACK alone).
+fn check_nacks_start_with(outcome: &Outcome, packet_type: u8, seed: u64) {
+    let with_nacks: Vec<&Bytes> = outcome
+        .a
+        .rtcp
+        .iter()
+        .filter(|c| !nacks(c).is_empty())
+        .collect();
+    assert!(!with_nacks.is_empty(), "seed {seed}");
+    assert!(
+        with_nacks.iter().all(|c| c.get(1) == Some(&packet_type)),
+        "seed {seed}"
+    );
+}
+
 /// Every packet B got is one A sent, unchanged, and none twice.
 fn check_delivery(outcome: &mut Outcome) -> usize {
     let mut seen = HashSet::new();
@@ -322,17 +337,7 @@ fn loss_is_repaired_by_nack_and_duplicates_are_never_delivered() {
         );
         assert!(counters.replayed > 50, "seed {seed}: {counters:?}");
         // Without reduced-size RTCP every NACK goes after a receiver report (RFC 3550 §6.1).
-        let with_nacks: Vec<&Bytes> = outcome
-            .a
-            .rtcp
-            .iter()
-            .filter(|c| !nacks(c).is_empty())
-            .collect();
-        assert!(!with_nacks.is_empty(), "seed {seed}");
-        assert!(
-            with_nacks.iter().all(|c| c.get(1) == Some(&201)),
-            "seed {seed}"
-        );
+        check_nacks_start_with(&outcome, 201, seed);
         assert_eq!(counters.rtp_received as usize, delivered, "seed {seed}");
         assert_eq!(counters.unprotect_failed, 0, "seed {seed}");
         // Reordered on the link, and delivered in arrival order all the same.
@@ -363,17 +368,7 @@ fn rtx_repairs_loss_with_the_original_packets() {
         let counters = outcome.b.core().media_counters();
         assert!(counters.repaired > 20, "seed {seed}: {counters:?}");
         // Reduced-size RTCP: the NACKs went alone.
-        let with_nacks: Vec<&Bytes> = outcome
-            .a
-            .rtcp
-            .iter()
-            .filter(|c| !nacks(c).is_empty())
-            .collect();
-        assert!(!with_nacks.is_empty(), "seed {seed}");
-        assert!(
-            with_nacks.iter().all(|c| c.get(1) == Some(&205)),
-            "seed {seed}"
-        );
+        check_nacks_start_with(&outcome, 205, seed);
         let inbound = outcome.b.core().inbound_rtp();
         assert_eq!(
             inbound.len(),

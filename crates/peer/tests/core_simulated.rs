@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use antiphon_dtls::{Certificate, DtlsConfig};
+use antiphon_dtls::Certificate;
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
 use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
@@ -68,8 +68,7 @@ impl Side {
 
     fn start(&mut self, now: Instant) {
         let agent = self.agent.take().expect("agent");
-        let mut core = ConnectionCore::new(now, agent, DtlsConfig::new(self.certificate.clone()));
-        assert!(core.start(now, &self.negotiator).expect("start"));
+        let core = common::sim::start_core(now, agent, &self.certificate, &self.negotiator);
         self.core = Some(core);
     }
 

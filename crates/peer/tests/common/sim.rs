@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use antiphon_dtls::{Certificate, CertificateOptions};
+use antiphon_dtls::{Certificate, CertificateOptions, DtlsConfig};
 use antiphon_ice::sim::SimNetwork;
 use antiphon_ice::{AgentConfig, Datagram, IceAgent, IceCredentials, IceRole};
 use antiphon_peer::Negotiator;
@@ -62,6 +62,18 @@ pub fn exchange_data_offer(
     let answer = b.create_answer(|_| b_transport.clone()).expect("answer");
     b.set_local_description(&answer).expect("local answer");
     a.set_remote_description(&answer).expect("remote answer");
+}
+
+/// A core around `agent` with our `certificate`, started from `negotiator`'s descriptions.
+pub fn start_core(
+    now: Instant,
+    agent: IceAgent,
+    certificate: &Certificate,
+    negotiator: &Negotiator,
+) -> ConnectionCore {
+    let mut core = ConnectionCore::new(now, agent, DtlsConfig::new(certificate.clone()));
+    assert!(core.start(now, negotiator).expect("start"));
+    core
 }
 
 /// One step at `now`: every datagram due is handed to the core at its destination (others are
