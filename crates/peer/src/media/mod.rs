@@ -4,7 +4,7 @@
 //!   SSRC rewrite a forwarder needs.
 //! * [`rtcp`]: the packets of an RTCP compound, key frame requests (PLI, FIR) and a PLI.
 //! * [`route`]: which m= section an incoming packet belongs to (RFC 8843 §9.2).
-//! * [`packetize`]: encoded frames (Opus, VP8, VP9, H.264) into RTP packets.
+//! * [`packetize`]: encoded frames (Opus, VP8, VP9, H.264, AV1) into RTP packets.
 //! * [`receive`]: an incoming stream's statistics (RFC 3550 A.1, A.3, A.8), its report
 //!   blocks and the packets to NACK.
 //! * `send` (feature `runtime`): an outgoing stream's statistics, retransmission history and

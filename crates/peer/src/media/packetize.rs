@@ -1,7 +1,8 @@
 //! Encoded frames into RTP packets, for an application that has frames rather than packets:
 //! Opus (RFC 7587: a frame a packet), VP8 (RFC 7741), VP9 (RFC 9628, non-flexible mode without
 //! picture ids), H.264 (RFC 6184: single NAL unit packets, FU-A fragments of larger units; an
-//! Annex B byte stream is split at its start codes). Packets fit an MTU, the last of a frame
+//! Annex B byte stream is split at its start codes), AV1 (the AOM RTP payload format: a
+//! temporal unit's OBUs as OBU elements, fragmented where they do not fit). Packets fit an MTU, the last of a frame
 //! carries the marker bit (video), sequence numbers follow on from frame to frame.
 //!
 //! The packets carry SSRC 0: [`RTCPeerConnection::write_rtp`] sends them with the
@@ -10,6 +11,8 @@
 //! [`RTCPeerConnection::write_rtp`]: crate::RTCPeerConnection::write_rtp
 
 use std::fmt;
+
+mod av1;
 
 /// The payload formats [`Packetizer`] knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,16 +26,20 @@ pub enum PayloadFormat {
     Vp9,
     /// `video/H264`, packetization-mode 1.
     H264,
+    /// `video/AV1`: a frame is a temporal unit in the low-overhead bitstream format.
+    Av1,
 }
 
 impl PayloadFormat {
-    /// The format of an `a=rtpmap` encoding name (`opus`, `VP8`, `VP9`, `H264`; any case).
+    /// The format of an `a=rtpmap` encoding name (`opus`, `VP8`, `VP9`, `H264`, `AV1`; any
+    /// case).
     pub fn from_encoding(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "opus" => Some(Self::Opus),
             "vp8" => Some(Self::Vp8),
             "vp9" => Some(Self::Vp9),
             "h264" => Some(Self::H264),
+            "av1" => Some(Self::Av1),
             _ => None,
         }
     }
@@ -46,6 +53,9 @@ pub enum PacketizeError {
     EmptyFrame,
     /// The MTU leaves no room for payload after the headers.
     MtuTooSmall,
+    /// The frame is not what its format says (AV1: an OBU header or size runs past the end,
+    /// or its forbidden bit is set).
+    MalformedFrame,
 }
 
 impl fmt::Display for PacketizeError {
@@ -53,6 +63,7 @@ impl fmt::Display for PacketizeError {
         match self {
             Self::EmptyFrame => f.write_str("the frame is empty"),
             Self::MtuTooSmall => f.write_str("the MTU leaves no room for payload"),
+            Self::MalformedFrame => f.write_str("the frame is malformed for its format"),
         }
     }
 }
@@ -107,6 +118,12 @@ impl Packetizer {
                 vec![(if first { 0x08 } else { 0 }) | (if last { 0x04 } else { 0 })]
             })?,
             PayloadFormat::H264 => self.h264(frame)?,
+            PayloadFormat::Av1 => av1::payloads(
+                frame,
+                self.mtu
+                    .checked_sub(HEADER)
+                    .ok_or(PacketizeError::MtuTooSmall)?,
+            )?,
         };
         let video = self.format != PayloadFormat::Opus;
         let count = payloads.len();
@@ -333,6 +350,30 @@ mod tests {
     }
 
     #[test]
+    fn av1_packets_carry_the_marker_on_the_last() {
+        let mut packetizer = Packetizer::new(PayloadFormat::Av1, 45, 10, 1200);
+        // A sequence header and a 3,000-byte frame OBU, each with its size field.
+        let mut unit = vec![0x0a, 2, 0, 0];
+        unit.extend([0x32, 0xb8, 0x17]);
+        unit.extend(frame(3000));
+        let packets = packetizer.packetize(&unit, 3000).unwrap();
+        assert_eq!(packets.len(), 3);
+        assert!(packets.iter().all(|p| p.len() <= 1200));
+        let markers: Vec<bool> = packets
+            .iter()
+            .map(|p| RtpHeader::parse(p).unwrap().marker)
+            .collect();
+        assert_eq!(markers, vec![false, false, true]);
+        // N on the first packet only; Y then Z+Y then Z.
+        let headers: Vec<u8> = packets.iter().map(|p| p[12] & 0xc8).collect();
+        assert_eq!(headers, vec![0x48, 0xc0, 0x80]);
+        assert_eq!(
+            packetizer.packetize(&[0xff], 0),
+            Err(PacketizeError::MalformedFrame)
+        );
+    }
+
+    #[test]
     fn refuses_what_cannot_be_sent() {
         let mut packetizer = Packetizer::new(PayloadFormat::Vp8, 96, 0, 13);
         assert_eq!(
@@ -347,6 +388,10 @@ mod tests {
             PayloadFormat::from_encoding("h264"),
             Some(PayloadFormat::H264)
         );
-        assert_eq!(PayloadFormat::from_encoding("AV1"), None);
+        assert_eq!(
+            PayloadFormat::from_encoding("AV1"),
+            Some(PayloadFormat::Av1)
+        );
+        assert_eq!(PayloadFormat::from_encoding("red"), None);
     }
 }
