@@ -2,17 +2,19 @@
 //! authenticated them (a peer holding the keys can send any plaintext): RTCP compounds (reports,
 //! NACKs, key frame requests); RTP headers with their extensions; the router of RFC 8843 §9.2;
 //! an incoming stream's statistics, report blocks and NACK lists; an outgoing stream's history
-//! and RTX retransmissions. The input is split at 0xff bytes into packets. Never a panic; a
+//! and RTX retransmissions; congestion control feedback (TWCC, REMB) read, and written back
+//! as read; a header extension set on any packet. The input is split at 0xff bytes into packets. Never a panic; a
 //! NACK we build reads back as the sequence numbers it was built from.
 #![no_main]
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
+use antiphon_peer::media::feedback::{CongestionFeedback, congestion_feedback};
 use antiphon_peer::media::receive::ReceiveStatistics;
 use antiphon_peer::media::route::MediaRouter;
 use antiphon_peer::media::rtcp::{keyframe_requests, nack, nacks, reports};
-use antiphon_peer::media::rtp::RtpHeader;
+use antiphon_peer::media::rtp::{RtpHeader, with_extension};
 use antiphon_peer::media::send::SendStream;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -52,6 +54,18 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again, expected, "a NACK we build reads back as built");
     }
 
+    for feedback in congestion_feedback(data) {
+        if let CongestionFeedback::Transport(feedback) = feedback
+            && let Ok(written) = feedback.write()
+        {
+            assert_eq!(
+                congestion_feedback(&written),
+                vec![CongestionFeedback::Transport(feedback)],
+                "transport feedback written back reads as read"
+            );
+        }
+    }
+
     let mut router = MediaRouter::new(&REMOTE, None);
     let mut receive: Option<ReceiveStatistics> = None;
     let mut send = SendStream::default();
@@ -62,6 +76,12 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         assert!(header.header_len + header.payload_len <= packet.len());
+        if let Ok(stamped) = with_extension(packet, 3, &[1, 2]) {
+            let again = RtpHeader::parse(&stamped).expect("still RTP");
+            assert_eq!(again.extension(3), Some(&[1, 2][..]));
+            assert_eq!(again.payload_len, header.payload_len);
+            assert_eq!(again.sequence_number, header.sequence_number);
+        }
         for id in 0..=255u8 {
             let _ = header.extension(id);
             let _ = header.text_extension(id);

@@ -222,7 +222,11 @@ async fn on_message(
         PageMessage::GetStats => match pc.as_deref() {
             Some(pc) => {
                 let report = pc.get_stats().await;
-                out.send(&ServerMessage::Stats { report: &report });
+                let media = pc.media_stats().await.into();
+                out.send(&ServerMessage::Stats {
+                    report: &report,
+                    media,
+                });
             }
             None => refuse(out, Refusal::new("getStats", "getStats before the offer")),
         },

@@ -17,7 +17,9 @@ use antiphon_ice::sim::{LinkConfig, SimNetwork};
 use antiphon_ice::{Datagram, IceAgent, IceRole};
 use antiphon_peer::Negotiator;
 use antiphon_peer::answer::{AnswerOptions, LocalTransport};
-use antiphon_peer::core::{ConnectionCore, CoreEvent, MediaError, MediaPacket, RtpParameters};
+use antiphon_peer::core::{
+    CongestionReport, ConnectionCore, CoreEvent, MediaError, MediaPacket, RtpParameters,
+};
 use antiphon_peer::media::rtcp::{keyframe_requests, nacks, picture_loss_indication};
 use antiphon_peer::media::rtp::RtpHeader;
 use antiphon_peer::media::send::RtxConfig;
@@ -33,6 +35,7 @@ struct Side {
     keyed: bool,
     rtp: Vec<Bytes>,
     rtcp: Vec<Bytes>,
+    congestion: Vec<CongestionReport>,
 }
 
 fn side(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) -> Side {
@@ -47,6 +50,7 @@ fn side(start: Instant, seed: u64, name: &str, addr: SocketAddr, role: IceRole) 
         keyed: false,
         rtp: Vec::new(),
         rtcp: Vec::new(),
+        congestion: Vec::new(),
     }
 }
 
@@ -68,6 +72,7 @@ impl Side {
                 CoreEvent::DtlsFailed(error) => panic!("DTLS failed: {error}"),
                 CoreEvent::Media(MediaPacket::Rtp(packet)) => self.rtp.push(packet),
                 CoreEvent::Media(MediaPacket::Rtcp(packet)) => self.rtcp.push(packet),
+                CoreEvent::Congestion(report) => self.congestion.push(report),
                 _ => {}
             }
         }
@@ -101,6 +106,11 @@ const RTX_SSRC: u32 = 0x0a0a_0a0a;
 /// after every 50th packet it receives; runs 2 s of virtual time past the last packet. With
 /// `rtx`, A resends as RTX (payload type 97 for 96) and B knows the RTX stream.
 fn run(seed: u64, link: LinkConfig, count: u16, rtx: bool) -> Outcome {
+    run_with(seed, link, count, rtx, None)
+}
+
+/// [`run`], with transport-wide congestion control feedback on extension `twcc` both ways.
+fn run_with(seed: u64, link: LinkConfig, count: u16, rtx: bool, twcc: Option<u8>) -> Outcome {
     let start = Instant::now();
     let addr_a: SocketAddr = "10.0.0.1:5000".parse().expect("addr");
     let addr_b: SocketAddr = "10.0.0.2:6000".parse().expect("addr");
@@ -132,6 +142,8 @@ fn run(seed: u64, link: LinkConfig, count: u16, rtx: bool) -> Outcome {
         // As browsers negotiate it: feedback may go alone.
         receiving.reduced_size = true;
     }
+    sending.transport_cc_extension = twcc;
+    receiving.transport_cc_extension = twcc;
     a.core().set_rtp_parameters(sending);
     b.core().set_rtp_parameters(receiving);
     // Before DTLS there are no keys: refused, nothing queued.
@@ -376,6 +388,76 @@ fn rtx_repairs_loss_with_the_original_packets() {
             "the RTX stream is not a stream of its own"
         );
         assert_eq!(inbound[0].1.packets_lost, 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn transport_wide_feedback_reports_every_arrival_and_loss() {
+    const TWCC: u8 = 5;
+    // No jitter: arrivals keep the sending order and the spacing (a constant delay).
+    let link = LinkConfig::default()
+        .with_delay(Duration::from_millis(30))
+        .with_loss(0.05);
+    for seed in [21, 22] {
+        let outcome = run_with(seed, link, 400, false, Some(TWCC));
+        // What B received, by transport-wide sequence number (A numbered every packet,
+        // retransmissions too), each carrying the payload A sent.
+        let mut received = HashSet::new();
+        for packet in &outcome.b.rtp {
+            let header = RtpHeader::parse(packet).expect("RTP");
+            let twcc = header.extension(TWCC).expect("numbered");
+            received.insert(u64::from(u16::from_be_bytes([twcc[0], twcc[1]])));
+            assert_eq!(
+                packet[header.header_len..],
+                rtp(header.sequence_number)[12..],
+                "seed {seed}"
+            );
+        }
+        let results: Vec<_> = outcome
+            .a
+            .congestion
+            .iter()
+            .flat_map(|report| match report {
+                CongestionReport::Transport(results) => results.clone(),
+                other => panic!("seed {seed}: {other:?}"),
+            })
+            .collect();
+        // Each packet reported at most once, in order; the feedback the link lost leaves its
+        // packets unreported (as with libwebrtc, feedback is not sent again).
+        let sequences: Vec<u64> = results.iter().map(|r| r.sequence).collect();
+        assert!(sequences.windows(2).all(|w| w[0] < w[1]), "seed {seed}");
+        let newest = *received.iter().max().expect("some");
+        assert!(
+            results.len() as u64 * 10 >= (newest + 1) * 8,
+            "seed {seed}: {} of {} reported",
+            results.len(),
+            newest + 1
+        );
+        // Arrived exactly when B got it; missing exactly when B did not.
+        for result in &results {
+            assert_eq!(
+                result.arrival_micros.is_some(),
+                received.contains(&result.sequence),
+                "seed {seed}: {result:?}"
+            );
+        }
+        let lost = results
+            .iter()
+            .filter(|r| r.arrival_micros.is_none())
+            .count();
+        assert!(lost > 5, "seed {seed}: the link lost {lost}");
+        // Arrival spacing is sending spacing, to a 250 µs tick.
+        let arrived: Vec<_> = results
+            .iter()
+            .filter(|r| r.arrival_micros.is_some())
+            .collect();
+        for pair in arrived.windows(2) {
+            let sent = (pair[1].sent_at - pair[0].sent_at).as_micros() as i64;
+            let got =
+                pair[1].arrival_micros.expect("arrived") - pair[0].arrival_micros.expect("arrived");
+            assert!((got - sent).abs() <= 250, "seed {seed}: {got} vs {sent}");
+        }
+        assert!(results.iter().all(|r| r.size > 200), "RTP sizes");
     }
 }
 

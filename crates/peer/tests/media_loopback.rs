@@ -82,10 +82,13 @@ async fn video_written_on_one_side_is_received_routed_and_counted_on_the_other()
         let header = RtpHeader::parse(&rtp.packet).expect("RTP");
         assert_eq!(header.sequence_number, seq as u16, "in order on loopback");
         assert_eq!(
-            &rtp.packet[12..],
+            &rtp.packet[header.header_len..],
             &vp8(seq as u16)[12..],
             "payload unchanged"
         );
+        // Numbered transport-wide (both negotiated TWCC, with Chromium's extension id 3).
+        let twcc = header.extension(3).expect("transport-wide sequence number");
+        assert_eq!(twcc, (seq as u16).to_be_bytes());
     }
 
     // Receiver reports go every second: wait for one to reach A.
@@ -145,6 +148,10 @@ async fn video_written_on_one_side_is_received_routed_and_counted_on_the_other()
     assert!(json.contains("\"type\":\"inbound-rtp\""), "{json}");
     let stats = b.media_stats().await;
     assert_eq!((stats.unrouted, stats.dropped), (0, 0));
+    // B reported every arrival back (TWCC), on loopback none missing.
+    let stats = a.media_stats().await;
+    assert!(stats.transport_feedback > 0, "{stats:?}");
+    assert_eq!(stats.reported_lost, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::RTCPeerConnection;
 use super::network::Network;
 use super::task::PeerTask;
-use crate::core::{MediaCounters, MediaPacket, RtpParameters};
+use crate::core::{CongestionReport, MediaCounters, MediaPacket, RtpParameters};
 use crate::error::{Error, InvalidStateReason, OperationReason};
 use crate::media::route::MediaRouter;
 use crate::media::rtp::{RtpHeader, set_ssrc};
@@ -47,6 +47,16 @@ pub enum ReceivedMedia {
         transport: usize,
         /// The unprotected compound.
         packet: Bytes,
+    },
+    /// Congestion control feedback from the peer, for the application's bandwidth
+    /// estimation: transport-wide feedback resolved against the packets the transport sent
+    /// (when TWCC was negotiated: every RTP packet we send is numbered), or the peer's REMB.
+    /// It comes before the compound that carried it.
+    Congestion {
+        /// The transport it came on.
+        transport: usize,
+        /// What it says.
+        report: CongestionReport,
     },
 }
 
@@ -118,6 +128,12 @@ pub struct MediaStats {
     pub unrouted: u64,
     /// Packets dropped because the application did not read them in time.
     pub dropped: u64,
+    /// Transport-wide feedback packets received from the peer.
+    pub transport_feedback: u64,
+    /// Of the packets they reported, those the peer had not received.
+    pub reported_lost: u64,
+    /// The peer's latest REMB estimate, bits per second.
+    pub remote_estimate: Option<u64>,
 }
 
 /// The task's side: the queue to the application and one routing table per transport.
@@ -132,6 +148,10 @@ pub(crate) struct MediaDelivery {
     unrouted: u64,
     /// The transceivers whose packets go to a receiver of their own ([`TrackReceiver`]).
     tracks: std::collections::HashMap<TransceiverId, mpsc::Sender<ReceivedRtp>>,
+    /// Transport-wide feedback packets received, and packets they reported lost.
+    transport_feedback: (u64, u64),
+    /// The peer's latest REMB estimate.
+    remote_estimate: Option<u64>,
 }
 
 impl MediaDelivery {
@@ -145,6 +165,8 @@ impl MediaDelivery {
             held: std::collections::VecDeque::new(),
             unrouted: 0,
             tracks: std::collections::HashMap::new(),
+            transport_feedback: (0, 0),
+            remote_estimate: None,
         }
     }
 
@@ -369,6 +391,9 @@ impl<N: Network> PeerTask<N> {
                     continue;
                 };
                 parameters.reduced_size &= ours.has_rtcp_rsize() && theirs.has_rtcp_rsize();
+                parameters.transport_cc_extension = parameters
+                    .transport_cc_extension
+                    .or_else(|| transport_cc_extension(ours, theirs));
                 for map in theirs.rtpmaps() {
                     parameters
                         .clock_rates
@@ -499,6 +524,24 @@ impl<N: Network> PeerTask<N> {
     }
 
     /// A packet SRTP delivered on transport `index`.
+    /// The peer's congestion control feedback: counted, the latest REMB kept, handed over.
+    pub(crate) fn on_congestion(&mut self, index: usize, report: CongestionReport) {
+        match &report {
+            CongestionReport::Transport(results) => {
+                self.media.transport_feedback.0 += 1;
+                self.media.transport_feedback.1 += results
+                    .iter()
+                    .filter(|r| r.arrival_micros.is_none())
+                    .count() as u64;
+            }
+            CongestionReport::Remb(remb) => self.media.remote_estimate = Some(remb.bitrate),
+        }
+        self.media.deliver(ReceivedMedia::Congestion {
+            transport: index,
+            report,
+        });
+    }
+
     pub(crate) fn on_media(&mut self, now: Instant, index: usize, packet: MediaPacket) {
         let rtp = match packet {
             MediaPacket::Rtcp(packet) => {
@@ -671,6 +714,9 @@ impl<N: Network> PeerTask<N> {
         let mut stats = MediaStats {
             unrouted: self.media.unrouted,
             dropped: self.media.dropped,
+            transport_feedback: self.media.transport_feedback.0,
+            reported_lost: self.media.transport_feedback.1,
+            remote_estimate: self.media.remote_estimate,
             ..MediaStats::default()
         };
         for path in &self.paths {
@@ -690,6 +736,18 @@ impl<N: Network> PeerTask<N> {
         }
         stats
     }
+}
+
+/// The id of the transport-wide sequence number extension when both sections have it (ours:
+/// the answer keeps the offer's ids), in the one-byte range the stamp is written in.
+fn transport_cc_extension(
+    ours: &antiphon_sdp::MediaDescription,
+    theirs: &antiphon_sdp::MediaDescription,
+) -> Option<u8> {
+    let uri = antiphon_codec::uri::TRANSPORT_WIDE_CC;
+    theirs.extmaps().find(|map| map.uri == uri)?;
+    let id = ours.extmaps().find(|map| map.uri == uri)?.id;
+    u8::try_from(id).ok().filter(|id| (1..=14).contains(id))
 }
 
 /// `(rtx, media)` for every RTX payload type of `section` with its `apt`.

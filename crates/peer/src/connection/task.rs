@@ -420,6 +420,7 @@ impl<N: Network> PeerTask<N> {
                 self.hub.on_event(sctp, event);
             }
             CoreEvent::Media(packet) => self.on_media(now, index, packet),
+            CoreEvent::Congestion(report) => self.on_congestion(index, report),
         }
     }
 

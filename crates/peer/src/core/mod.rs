@@ -22,6 +22,7 @@
 //! fingerprints, the SCTP parameters), with the rules the async connection uses.
 
 mod channels;
+mod congestion;
 mod dcep;
 mod secure;
 mod srtp;
@@ -38,6 +39,9 @@ use antiphon_ice::{
 };
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
+pub use congestion::{
+    CongestionReport, FEEDBACK_INTERVAL, PENDING_ARRIVALS, PacketResult, SENT_REMEMBERED,
+};
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
 pub use srtp::{MediaCounters, MediaError, MediaPacket, REPLAY_WINDOW, SrtpSession};
@@ -76,6 +80,9 @@ pub enum CoreEvent {
     Channel(ChannelEvent),
     /// A received RTP packet or RTCP compound, unprotected.
     Media(MediaPacket),
+    /// Congestion control feedback in a received compound (transport-wide feedback resolved
+    /// against the packets we sent, or REMB), for the application's bandwidth estimation.
+    Congestion(CongestionReport),
 }
 
 /// One transport of a peer connection (see the [`core`](crate::core) module).
@@ -312,6 +319,7 @@ impl ConnectionCore {
                     self.media_counters.unprotect_failed += 1;
                     return;
                 };
+                self.rtp.arrived(&header, now);
                 let rtp = match self.rtp.unwrap_repair(&header, &rtp) {
                     Ok(None) => {
                         self.rtp.received_rtp(&header, now);
@@ -341,9 +349,12 @@ impl ConnectionCore {
                 MediaPacket::Rtp(rtp)
             }
             Some(MediaPacket::Rtcp(rtcp)) => {
-                for resend in self.rtp.received_rtcp(&rtcp, now) {
-                    self.queue_media(&MediaPacket::Rtp(resend));
+                let outcome = self.rtp.received_rtcp(&rtcp, now);
+                for resend in outcome.resend {
+                    self.queue_media(now, &MediaPacket::Rtp(resend));
                 }
+                self.events
+                    .extend(outcome.congestion.into_iter().map(CoreEvent::Congestion));
                 MediaPacket::Rtcp(rtcp)
             }
             None => return,
@@ -353,13 +364,21 @@ impl ConnectionCore {
 
     /// Protects and queues what the RTP session sends on its own (reports, NACKs,
     /// retransmissions); dropped when the queue is full, as media is.
-    fn queue_media(&mut self, packet: &MediaPacket) {
+    fn queue_media(&mut self, now: Instant, packet: &MediaPacket) {
         let Some(srtp) = self.srtp.as_mut() else {
             return;
         };
         if self.media_out.len() >= MEDIA_QUEUE {
             return;
         }
+        let stamped;
+        let packet = match packet {
+            MediaPacket::Rtp(rtp) => {
+                stamped = MediaPacket::Rtp(self.rtp.stamp(rtp, now));
+                &stamped
+            }
+            MediaPacket::Rtcp(_) => packet,
+        };
         if let Ok(protected) = srtp.protect(packet, &mut self.media_counters) {
             self.media_out.push_back(protected);
         }
@@ -395,10 +414,10 @@ impl ConnectionCore {
         if self.srtp.is_some() && self.rtp.poll_timeout().is_some_and(|due| due <= now) {
             let output = self.rtp.handle_timeout(now);
             for rtcp in output.rtcp {
-                self.queue_media(&MediaPacket::Rtcp(rtcp));
+                self.queue_media(now, &MediaPacket::Rtcp(rtcp));
             }
             for rtp in output.rtp {
-                self.queue_media(&MediaPacket::Rtp(rtp));
+                self.queue_media(now, &MediaPacket::Rtp(rtp));
             }
         }
         self.drive(now);
@@ -472,13 +491,18 @@ impl ConnectionCore {
         if self.media_out.len() >= MEDIA_QUEUE {
             return Err(MediaError::QueueFull);
         }
-        let protected = srtp.protect(packet, &mut self.media_counters)?;
+        let MediaPacket::Rtp(rtp) = packet else {
+            let protected = srtp.protect(packet, &mut self.media_counters)?;
+            self.media_out.push_back(protected);
+            return Ok(());
+        };
+        // Numbered transport-wide (TWCC) when negotiated; what is not RTP takes no number.
+        let stamped = self.rtp.stamp(rtp, now);
+        let header = RtpHeader::parse(&stamped).map_err(|_| MediaError::Malformed)?;
+        let protected =
+            srtp.protect(&MediaPacket::Rtp(stamped.clone()), &mut self.media_counters)?;
         self.media_out.push_back(protected);
-        if let MediaPacket::Rtp(rtp) = packet
-            && let Ok(header) = RtpHeader::parse(rtp)
-        {
-            self.rtp.sent_rtp(&header, rtp, now);
-        }
+        self.rtp.sent_rtp(&header, &stamped, now);
         Ok(())
     }
 

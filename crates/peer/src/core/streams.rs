@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::congestion::{CongestionReport, FeedbackRecorder, TransportSequencer};
+use crate::media::feedback::{CongestionFeedback, congestion_feedback};
 use crate::media::receive::{ReceiveSnapshot, ReceiveStatistics};
 use crate::media::rtcp::{self, ReportBlock};
 use crate::media::rtp::RtpHeader;
@@ -42,6 +44,9 @@ pub struct RtpParameters {
     /// alone. Without it every compound starts with a report (RFC 3550 §6.1), as peers that
     /// do not know RFC 5506 require.
     pub reduced_size: bool,
+    /// The id of the transport-wide sequence number extension, when both descriptions have
+    /// it: our packets are numbered, the peer's arrivals reported back (TWCC).
+    pub transport_cc_extension: Option<u8>,
 }
 
 /// What the transport's RTP session decided to send.
@@ -51,6 +56,15 @@ pub(crate) struct RtpOutput {
     pub(crate) rtcp: Vec<Bytes>,
     /// RTP retransmissions, unprotected.
     pub(crate) rtp: Vec<Bytes>,
+}
+
+/// What a received RTCP compound asks of us and tells us.
+#[derive(Debug, Default)]
+pub(crate) struct RtcpOutcome {
+    /// Retransmissions the peer's NACKs ask for, unprotected.
+    pub(crate) resend: Vec<Bytes>,
+    /// The peer's congestion control feedback.
+    pub(crate) congestion: Vec<CongestionReport>,
 }
 
 /// Receive and send state of one transport's RTP streams.
@@ -66,6 +80,10 @@ pub(crate) struct RtpSession {
     next_nack: Option<Instant>,
     /// An instant and its NTP time (seconds since 1900, 32.32 fixed point).
     ntp_base: Option<(Instant, u64)>,
+    /// Transport-wide numbering of what we send (TWCC).
+    sequencer: TransportSequencer,
+    /// Transport-wide feedback on what we receive (TWCC).
+    recorder: FeedbackRecorder,
 }
 
 impl RtpSession {
@@ -78,6 +96,8 @@ impl RtpSession {
             next_report: None,
             next_nack: None,
             ntp_base: None,
+            sequencer: TransportSequencer::new(),
+            recorder: FeedbackRecorder::new(),
         }
     }
 
@@ -94,6 +114,10 @@ impl RtpSession {
             }
             stream.set_rtx(parameters.senders.get(ssrc).cloned());
         }
+        self.sequencer
+            .set_extension(parameters.transport_cc_extension);
+        self.recorder
+            .set_extension(parameters.transport_cc_extension);
         self.parameters = parameters;
     }
 
@@ -151,6 +175,18 @@ impl RtpSession {
             .is_some_and(|stream| stream.is_missing(header.sequence_number))
     }
 
+    /// An RTP packet arrived (unprotected; RTX and padding probes too): recorded for
+    /// transport-wide feedback.
+    pub(crate) fn arrived(&mut self, header: &RtpHeader<'_>, now: Instant) {
+        self.recorder.arrived(header, now);
+    }
+
+    /// An RTP packet of ours, about to be protected: numbered transport-wide when TWCC is
+    /// negotiated.
+    pub(crate) fn stamp(&mut self, packet: &Bytes, now: Instant) -> Bytes {
+        self.sequencer.stamp(packet, now)
+    }
+
     /// An RTP packet received (unprotected).
     pub(crate) fn received_rtp(&mut self, header: &RtpHeader<'_>, now: Instant) {
         let room = self.inbound.len() < MAX_INBOUND;
@@ -186,8 +222,9 @@ impl RtpSession {
         self.next_report.get_or_insert(now + REPORT_INTERVAL / 2);
     }
 
-    /// An RTCP compound received: SRs and report blocks taken in, NACKs answered.
-    pub(crate) fn received_rtcp(&mut self, compound: &[u8], now: Instant) -> Vec<Bytes> {
+    /// An RTCP compound received: SRs and report blocks taken in, NACKs answered, congestion
+    /// feedback resolved against what we sent.
+    pub(crate) fn received_rtcp(&mut self, compound: &[u8], now: Instant) -> RtcpOutcome {
         let reports = rtcp::reports(compound);
         for sender in &reports.senders {
             if let Some(stream) = self.inbound.get_mut(&sender.ssrc) {
@@ -212,15 +249,28 @@ impl RtpSession {
                 resend.push(packet);
             }
         }
-        resend
+        let congestion = congestion_feedback(compound)
+            .into_iter()
+            .map(|feedback| match feedback {
+                CongestionFeedback::Transport(feedback) => {
+                    CongestionReport::Transport(self.sequencer.resolve(&feedback))
+                }
+                CongestionFeedback::Remb(remb) => CongestionReport::Remb(remb),
+            })
+            .collect();
+        RtcpOutcome { resend, congestion }
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        [self.next_report, self.next_nack]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.next_report,
+            self.next_nack,
+            self.recorder.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Reports and NACKs due at `now`.
@@ -245,6 +295,9 @@ impl RtpSession {
             }
             // Checked every interval once a stream comes in.
             self.next_nack = (!self.inbound.is_empty()).then_some(now + NACK_INTERVAL);
+        }
+        for feedback in self.recorder.handle_timeout(now, sender_ssrc) {
+            output.rtcp.push(self.feedback(sender_ssrc, &feedback));
         }
         if self.next_report.is_some_and(|due| due <= now) {
             let blocks: Vec<ReportBlock> = self

@@ -6,6 +6,11 @@ use std::fmt;
 
 /// The fixed RTP header's length.
 pub const FIXED_HEADER_LEN: usize = 12;
+/// The extension block profile of one-byte elements (RFC 8285 §4.2).
+const ONE_BYTE_PROFILE: u16 = 0xBEDE;
+/// The extension block profile of two-byte elements (RFC 8285 §4.3; the low four bits are
+/// application bits).
+const TWO_BYTE_PROFILE: u16 = 0x1000;
 
 /// Why bytes are not an RTP packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +22,8 @@ pub enum RtpError {
     Version(u8),
     /// The padding length is zero or longer than the payload.
     Padding,
+    /// A header extension element that no RFC 8285 form can carry (id 0, or over 255 bytes).
+    Extension,
 }
 
 impl fmt::Display for RtpError {
@@ -25,6 +32,7 @@ impl fmt::Display for RtpError {
             Self::Truncated => f.write_str("RTP packet shorter than its header"),
             Self::Version(version) => write!(f, "RTP version {version}, not 2"),
             Self::Padding => f.write_str("RTP padding longer than the payload"),
+            Self::Extension => f.write_str("RTP header extension element too large"),
         }
     }
 }
@@ -103,34 +111,49 @@ impl<'a> RtpHeader<'a> {
 
     /// The value of header extension `id` (RFC 8285: one-byte or two-byte form), if present.
     pub fn extension(&self, id: u8) -> Option<&'a [u8]> {
-        let (profile, mut body) = self.extension?;
-        let one_byte = profile == 0xBEDE;
-        if !one_byte && profile & 0xfff0 != 0x1000 {
-            return None;
+        self.extensions()
+            .find(|(element, _)| *element == id)
+            .map(|(_, value)| value)
+    }
+
+    /// Every header extension element, `(id, value)`, in order (RFC 8285: one-byte or
+    /// two-byte form; none for another profile; stops at a malformed element).
+    pub fn extensions(&self) -> impl Iterator<Item = (u8, &'a [u8])> + use<'a> {
+        let (profile, mut body) = self.extension.unwrap_or((0, &[]));
+        let one_byte = profile == ONE_BYTE_PROFILE;
+        if !one_byte && profile & 0xfff0 != TWO_BYTE_PROFILE {
+            body = &[];
         }
-        while let Some((&first, rest)) = body.split_first() {
-            if first == 0 {
-                // Padding between elements.
-                body = rest;
-                continue;
-            }
-            let (element_id, len, rest) = if one_byte {
-                if first >> 4 == 15 {
-                    // The reserved id 15 ends the block.
-                    return None;
+        std::iter::from_fn(move || {
+            loop {
+                let (&first, rest) = body.split_first()?;
+                if first == 0 {
+                    // Padding between elements.
+                    body = rest;
+                    continue;
                 }
-                (first >> 4, usize::from(first & 0x0f) + 1, rest)
-            } else {
-                let (&len, rest) = rest.split_first()?;
-                (first, usize::from(len), rest)
-            };
-            let value = rest.get(..len)?;
-            if element_id == id {
-                return Some(value);
+                let (id, len, rest) = if one_byte {
+                    if first >> 4 == 15 {
+                        // The reserved id 15 ends the block.
+                        body = &[];
+                        return None;
+                    }
+                    (first >> 4, usize::from(first & 0x0f) + 1, rest)
+                } else {
+                    let Some((&len, rest)) = rest.split_first() else {
+                        body = &[];
+                        return None;
+                    };
+                    (first, usize::from(len), rest)
+                };
+                let Some(value) = rest.get(..len) else {
+                    body = &[];
+                    return None;
+                };
+                body = &rest[len..];
+                return Some((id, value));
             }
-            body = &rest[len..];
-        }
-        None
+        })
     }
 
     /// A text extension's value (MID, RID), when it is UTF-8 and not empty.
@@ -154,6 +177,54 @@ pub fn set_ssrc(packet: &mut [u8], ssrc: u32) -> bool {
         }
         None => false,
     }
+}
+
+/// The packet with header extension `id` set to `value` (RFC 8285): written over the
+/// element when it is there with the same length, else the extension block is written anew
+/// with the other elements kept, in the one-byte form when every element fits it (ids 1 to
+/// 14, 1 to 16 bytes), else the two-byte form. CSRCs, payload and padding are kept.
+pub fn with_extension(packet: &[u8], id: u8, value: &[u8]) -> Result<Vec<u8>, RtpError> {
+    let header = RtpHeader::parse(packet)?;
+    if id == 0 || value.len() > 255 {
+        return Err(RtpError::Extension);
+    }
+    if let Some(old) = header.extension(id).filter(|old| old.len() == value.len()) {
+        // Where the value sits in the packet: `old` borrows from it.
+        let at = old.as_ptr() as usize - packet.as_ptr() as usize;
+        let mut out = packet.to_vec();
+        out[at..at + value.len()].copy_from_slice(value);
+        return Ok(out);
+    }
+    let mut elements: Vec<(u8, &[u8])> = header.extensions().filter(|(e, _)| *e != id).collect();
+    elements.push((id, value));
+    let one_byte = elements
+        .iter()
+        .all(|(id, value)| (1..=14).contains(id) && (1..=16).contains(&value.len()));
+    let mut block = Vec::new();
+    for (id, value) in &elements {
+        if one_byte {
+            block.push((id << 4) | (value.len() as u8 - 1));
+        } else {
+            block.extend_from_slice(&[*id, value.len() as u8]);
+        }
+        block.extend_from_slice(value);
+    }
+    block.resize(block.len().next_multiple_of(4), 0);
+    let words = u16::try_from(block.len() / 4).map_err(|_| RtpError::Extension)?;
+    let fixed_and_csrcs = FIXED_HEADER_LEN + 4 * usize::from(packet[0] & 0x0f);
+    let mut out = Vec::with_capacity(packet.len() + 4 + block.len());
+    out.extend_from_slice(&packet[..fixed_and_csrcs]);
+    out[0] |= 0x10;
+    let profile = if one_byte {
+        ONE_BYTE_PROFILE
+    } else {
+        TWO_BYTE_PROFILE
+    };
+    out.extend_from_slice(&profile.to_be_bytes());
+    out.extend_from_slice(&words.to_be_bytes());
+    out.extend_from_slice(&block);
+    out.extend_from_slice(&packet[header.header_len..]);
+    Ok(out)
 }
 
 /// Whether a datagram whose first byte says RTP or RTCP (RFC 7983: 128..=191) is RTCP: its
@@ -219,6 +290,43 @@ mod tests {
         let mut padded = packet;
         *padded.last_mut().unwrap() = 9;
         assert_eq!(RtpHeader::parse(&padded), Err(RtpError::Padding));
+    }
+
+    #[test]
+    fn sets_extensions_in_place_or_anew() {
+        let packet = sample();
+        // Same length: written over, nothing else moves.
+        let over = with_extension(&packet, 9, &[1, 2]).unwrap();
+        assert_eq!(over.len(), packet.len());
+        let header = RtpHeader::parse(&over).unwrap();
+        assert_eq!(header.extension(9), Some(&[1, 2][..]));
+        assert_eq!(header.text_extension(4), Some("1"));
+        // A new element: the block grows, the rest is kept.
+        let added = with_extension(&packet, 3, &[7, 8]).unwrap();
+        let header = RtpHeader::parse(&added).unwrap();
+        assert_eq!(header.extension(3), Some(&[7, 8][..]));
+        assert_eq!(header.extension(9), Some(&[0xaa, 0xbb][..]));
+        assert_eq!(header.text_extension(4), Some("1"));
+        assert_eq!(&added[added.len() - 6..], &[1, 2, 3, 4, 0, 2]);
+        assert_eq!(header.payload_len, 4);
+        assert_eq!(&added[12..16], &[0, 0, 0, 1], "CSRC kept");
+        // A packet without extensions gets a one-byte block.
+        let bare = [0x80, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xaa];
+        let stamped = with_extension(&bare, 5, &[0x01, 0x02]).unwrap();
+        assert_eq!(&stamped[12..20], &[0xbe, 0xde, 0, 1, 0x51, 1, 2, 0]);
+        assert_eq!(stamped[0], 0x90);
+        assert_eq!(stamped[20..], [0xaa]);
+        // An element the one-byte form cannot carry moves the block to two bytes.
+        let long = with_extension(&stamped, 20, &[9; 3]).unwrap();
+        let header = RtpHeader::parse(&long).unwrap();
+        assert_eq!(&long[12..14], &[0x10, 0x00]);
+        assert_eq!(header.extension(5), Some(&[1, 2][..]));
+        assert_eq!(header.extension(20), Some(&[9; 3][..]));
+        assert_eq!(with_extension(&bare, 0, &[1]), Err(RtpError::Extension));
+        assert_eq!(
+            with_extension(&bare[..5], 1, &[1]),
+            Err(RtpError::Truncated)
+        );
     }
 
     #[test]
