@@ -82,6 +82,8 @@ pub enum RTCStats {
     OutboundRtp(RTCOutboundRtpStreamStats),
     /// `RTCRemoteInboundRtpStreamStats`: how the peer receives one of ours (its reports).
     RemoteInboundRtp(RTCRemoteInboundRtpStreamStats),
+    /// `RTCCodecStats`: a codec an RTP stream uses.
+    Codec(RTCCodecStats),
 }
 
 impl RTCStats {
@@ -97,6 +99,7 @@ impl RTCStats {
             Self::InboundRtp(s) => &s.id,
             Self::OutboundRtp(s) => &s.id,
             Self::RemoteInboundRtp(s) => &s.id,
+            Self::Codec(s) => &s.id,
         }
     }
 }
@@ -308,6 +311,8 @@ pub struct RTCInboundRtpStreamStats {
     pub header_bytes_received: u64,
     /// When the last packet came, in milliseconds since the Unix epoch.
     pub last_packet_received_timestamp: f64,
+    /// The `codec` report of its last packet's payload type, when the section maps it.
+    pub codec_id: Option<String>,
 }
 
 /// `RTCOutboundRtpStreamStats`.
@@ -341,6 +346,33 @@ pub struct RTCOutboundRtpStreamStats {
     pub nack_count: u64,
     /// The `remote-inbound-rtp` report about this stream, once the peer reported.
     pub remote_id: Option<String>,
+    /// The `codec` report of its last packet's payload type, when the section maps it.
+    pub codec_id: Option<String>,
+}
+
+/// `RTCCodecStats`: a payload type an RTP stream uses, as its m= section maps it (made only
+/// for payload types a stream uses, as browsers do).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RTCCodecStats {
+    /// `"CIT01_111"` for a payload type we receive on transport `T01`, `"COT01_111"` for one
+    /// we send.
+    pub id: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: f64,
+    /// The payload type.
+    pub payload_type: u8,
+    /// The `transport` report of the transport it is used on.
+    pub transport_id: String,
+    /// `"audio/opus"`, `"video/VP8"`.
+    pub mime_type: String,
+    /// The clock rate.
+    pub clock_rate: u32,
+    /// Audio channels, when the rtpmap gives them.
+    pub channels: Option<u16>,
+    /// The `a=fmtp` parameters, when there are any.
+    pub sdp_fmtp_line: Option<String>,
 }
 
 /// `RTCRemoteInboundRtpStreamStats`.

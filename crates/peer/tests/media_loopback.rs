@@ -144,8 +144,32 @@ async fn video_written_on_one_side_is_received_routed_and_counted_on_the_other()
         (u64::from(count), 0)
     );
     assert_eq!(inbound.mid, on_b[0].mid);
+    // Each stream names its codec; the codec report says what the section maps.
+    for (report, codec_id, pt) in [
+        (&report_b, inbound.codec_id.as_deref(), vp8(0)[1] & 0x7f),
+        (&report_a, outbound.codec_id.as_deref(), vp8(0)[1] & 0x7f),
+    ] {
+        let codec_id = codec_id.expect("a codec report");
+        let codec = report
+            .iter()
+            .find_map(|s| match s {
+                RTCStats::Codec(c) if c.id == codec_id => Some(c.clone()),
+                _ => None,
+            })
+            .expect("the codec report named");
+        assert_eq!(
+            (
+                codec.mime_type.as_str(),
+                codec.clock_rate,
+                codec.payload_type
+            ),
+            ("video/VP8", 90_000, pt)
+        );
+        assert_eq!(codec.transport_id, "T01");
+    }
     let json = serde_json::to_string(&report_b).expect("json");
     assert!(json.contains("\"type\":\"inbound-rtp\""), "{json}");
+    assert!(json.contains("\"type\":\"codec\""), "{json}");
     let stats = b.media_stats().await;
     assert_eq!((stats.unrouted, stats.dropped), (0, 0));
     // B reported every arrival back (TWCC), on loopback none missing.

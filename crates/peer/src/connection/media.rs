@@ -23,7 +23,8 @@ use crate::media::route::MediaRouter;
 use crate::media::rtp::{RtpHeader, set_ssrc};
 use crate::media::send::RtxConfig;
 use crate::stats::{
-    RTCInboundRtpStreamStats, RTCOutboundRtpStreamStats, RTCRemoteInboundRtpStreamStats, RTCStats,
+    RTCCodecStats, RTCInboundRtpStreamStats, RTCOutboundRtpStreamStats,
+    RTCRemoteInboundRtpStreamStats, RTCStats,
 };
 use crate::transceiver::TransceiverId;
 
@@ -441,6 +442,31 @@ impl<N: Network> PeerTask<N> {
             kind_name(transceiver.map_or(antiphon_codec::MediaKind::Video, |t| t.kind))
         };
         let mut reports = Vec::new();
+        let mut codecs = Vec::new();
+        let remote = self.negotiator.current_remote_description();
+        // The `codec` report of payload type `pt` in the section of `mid`, made once.
+        let mut codec_id = |direction: char, transport_id: &str, mid: Option<&str>, pt: u8| {
+            let section = remote?
+                .parsed
+                .media
+                .iter()
+                .find(|m| m.mid().is_some() && m.mid() == mid)?;
+            let map = section.rtpmaps().find(|m| m.payload_type == pt)?;
+            let id = format!("C{direction}{transport_id}_{pt}");
+            if !codecs.iter().any(|c: &RTCCodecStats| c.id == id) {
+                codecs.push(RTCCodecStats {
+                    id: id.clone(),
+                    timestamp,
+                    payload_type: pt,
+                    transport_id: transport_id.to_owned(),
+                    mime_type: format!("{}/{}", section.kind.as_str(), map.encoding),
+                    clock_rate: map.clock_rate,
+                    channels: map.channels,
+                    sdp_fmtp_line: section.fmtp(pt).map(|f| f.params.clone()),
+                });
+            }
+            Some(id)
+        };
         for (index, path) in self.paths.iter().enumerate() {
             let transport_id = format!("T{:02}", index + 1);
             let router = self.media.routers.get(index);
@@ -449,6 +475,7 @@ impl<N: Network> PeerTask<N> {
                 let rid = router.and_then(|r| r.rid_of(ssrc)).map(str::to_owned);
                 let kind = kind_of(mid.as_deref());
                 let age = now.saturating_duration_since(stream.last_arrival);
+                let codec_id = codec_id('I', &transport_id, mid.as_deref(), stream.payload_type);
                 reports.push(RTCStats::InboundRtp(RTCInboundRtpStreamStats {
                     id: format!("I{transport_id}{}{ssrc}", letter(kind)),
                     timestamp,
@@ -463,6 +490,7 @@ impl<N: Network> PeerTask<N> {
                     bytes_received: stream.bytes_received,
                     header_bytes_received: stream.header_bytes_received,
                     last_packet_received_timestamp: timestamp - age.as_secs_f64() * 1000.0,
+                    codec_id,
                 }));
             }
             for (ssrc, stream) in path.core.outbound_rtp() {
@@ -471,6 +499,7 @@ impl<N: Network> PeerTask<N> {
                     .find(|t| t.ssrc == ssrc)
                     .and_then(|t| t.mid.clone());
                 let kind = kind_of(mid.as_deref());
+                let codec_id = codec_id('O', &transport_id, mid.as_deref(), stream.payload_type);
                 let id = format!("O{transport_id}{}{ssrc}", letter(kind));
                 let remote_id = stream
                     .remote
@@ -506,9 +535,11 @@ impl<N: Network> PeerTask<N> {
                     retransmitted_bytes_sent: stream.retransmitted_bytes_sent,
                     nack_count: stream.nack_count,
                     remote_id,
+                    codec_id,
                 }));
             }
         }
+        reports.extend(codecs.into_iter().map(RTCStats::Codec));
         reports
     }
 
@@ -523,7 +554,6 @@ impl<N: Network> PeerTask<N> {
         }
     }
 
-    /// A packet SRTP delivered on transport `index`.
     /// The peer's congestion control feedback: counted, the latest REMB kept, handed over.
     pub(crate) fn on_congestion(&mut self, index: usize, report: CongestionReport) {
         match &report {
@@ -542,6 +572,7 @@ impl<N: Network> PeerTask<N> {
         });
     }
 
+    /// A packet SRTP delivered on transport `index`.
     pub(crate) fn on_media(&mut self, now: Instant, index: usize, packet: MediaPacket) {
         let rtp = match packet {
             MediaPacket::Rtcp(packet) => {
