@@ -89,6 +89,9 @@ async fn video_written_on_one_side_is_received_routed_and_counted_on_the_other()
         // Numbered transport-wide (both negotiated TWCC, with Chromium's extension id 3).
         let twcc = header.extension(3).expect("transport-wide sequence number");
         assert_eq!(twcc, (seq as u16).to_be_bytes());
+        // Each carries its section's mid (RFC 8843 §9.1; Chromium's id 4), which the
+        // application did not write.
+        assert_eq!(header.text_extension(4), Some(rtp.mid.as_str()));
     }
 
     // Receiver reports go every second: wait for one to reach A.

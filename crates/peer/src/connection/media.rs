@@ -20,7 +20,7 @@ use super::task::PeerTask;
 use crate::core::{CongestionReport, MediaCounters, MediaPacket, RtpParameters};
 use crate::error::{Error, InvalidStateReason, OperationReason};
 use crate::media::route::MediaRouter;
-use crate::media::rtp::{RtpHeader, set_ssrc};
+use crate::media::rtp::{RtpHeader, set_ssrc, with_extension};
 use crate::media::send::RtxConfig;
 use crate::stats::{
     RTCCodecStats, RTCInboundRtpStreamStats, RTCOutboundRtpStreamStats,
@@ -151,6 +151,10 @@ pub(crate) struct MediaDelivery {
     tracks: std::collections::HashMap<TransceiverId, mpsc::Sender<ReceivedRtp>>,
     /// Transport-wide feedback packets received, and packets they reported lost.
     transport_feedback: (u64, u64),
+    /// The MID header extension's id in each negotiated section, by mid: what we send
+    /// carries its section's mid (RFC 8843 §9.1), so that a receiver that does not know our
+    /// SSRCs yet (our RTX stream, say) can route it.
+    mid_extensions: std::collections::HashMap<String, u8>,
     /// The peer's latest REMB estimate.
     remote_estimate: Option<u64>,
 }
@@ -168,6 +172,7 @@ impl MediaDelivery {
             tracks: std::collections::HashMap::new(),
             transport_feedback: (0, 0),
             remote_estimate: None,
+            mid_extensions: std::collections::HashMap::new(),
         }
     }
 
@@ -261,8 +266,11 @@ impl RTCPeerConnection {
     }
 
     /// Sends an RTP packet on `transceiver`: its SSRC is replaced by the transceiver's sender
-    /// SSRC (the one its `a=ssrc` lines announce), the rest goes as given, protected with SRTP
-    /// on the transport carrying the transceiver's section.
+    /// SSRC (the one its `a=ssrc` lines announce), the section's mid is set in the MID header
+    /// extension when negotiated (RFC 8843 §9.1: the peer routes our streams, RTX included, by
+    /// it before it knows their SSRCs), the transport-wide sequence number when TWCC is, and
+    /// the rest goes as given, protected with SRTP on the transport carrying the
+    /// transceiver's section.
     ///
     /// Refused with `InvalidStateError` when the connection is closed, the transceiver is
     /// stopped or its negotiated direction does not send; with `OperationError` when DTLS is
@@ -379,6 +387,7 @@ impl<N: Network> PeerTask<N> {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let transceivers = self.negotiator.transceivers();
+        self.media.mid_extensions = mid_extensions(&local.parsed, &remote.parsed);
         for path in &mut self.paths {
             let mut parameters = RtpParameters {
                 reduced_size: true,
@@ -669,11 +678,26 @@ impl<N: Network> PeerTask<N> {
 
     fn write_rtp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
         let (index, ssrc) = self.sending_path(id)?;
-        let mut packet = BytesMut::from(packet);
-        if RtpHeader::parse(&packet).is_err() || !set_ssrc(&mut packet, ssrc) {
-            return Err(media_error(crate::core::MediaError::Malformed));
-        }
-        self.send_media(now, index, &MediaPacket::Rtp(packet.freeze()))
+        let malformed = || media_error(crate::core::MediaError::Malformed);
+        let mid = self.negotiator.transceivers()[id.index()].mid.as_deref();
+        let mid_extension = mid.and_then(|mid| Some((mid, *self.media.mid_extensions.get(mid)?)));
+        // One copy either way: the extension set (written into a new packet), or the SSRC.
+        let packet = match mid_extension {
+            Some((mid, extension)) => {
+                let mut packet =
+                    with_extension(&packet, extension, mid.as_bytes()).map_err(|_| malformed())?;
+                set_ssrc(&mut packet, ssrc);
+                Bytes::from(packet)
+            }
+            None => {
+                let mut packet = BytesMut::from(packet);
+                if RtpHeader::parse(&packet).is_err() || !set_ssrc(&mut packet, ssrc) {
+                    return Err(malformed());
+                }
+                packet.freeze()
+            }
+        };
+        self.send_media(now, index, &MediaPacket::Rtp(packet))
     }
 
     fn write_rtcp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
@@ -767,6 +791,25 @@ impl<N: Network> PeerTask<N> {
         }
         stats
     }
+}
+
+/// The MID extension's id of every section both descriptions give it (ours: the answer keeps
+/// the offer's ids), by mid.
+fn mid_extensions(
+    local: &antiphon_sdp::SessionDescription,
+    remote: &antiphon_sdp::SessionDescription,
+) -> std::collections::HashMap<String, u8> {
+    let uri = antiphon_codec::uri::SDES_MID;
+    local
+        .media
+        .iter()
+        .zip(&remote.media)
+        .filter_map(|(ours, theirs)| {
+            theirs.extmaps().find(|map| map.uri == uri)?;
+            let id = ours.extmaps().find(|map| map.uri == uri)?.id;
+            Some((ours.mid()?.to_owned(), u8::try_from(id).ok()?))
+        })
+        .collect()
 }
 
 /// The id of the transport-wide sequence number extension when both sections have it (ours:
