@@ -318,6 +318,10 @@ fn media_came_back(browser: Browser, lines: &[String], joined: &str) {
         figure("samples") > 0.0,
         "the returned audio decodes: {back}"
     );
+    assert!(
+        figure("energy") > 0.0,
+        "the returned audio is not silence: {back}"
+    );
     let video_packets = words
         .iter()
         .rposition(|w| *w == "packets")

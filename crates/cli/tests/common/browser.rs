@@ -70,6 +70,8 @@ impl Browser {
                         "--disable-sync",
                         "--use-fake-device-for-media-stream",
                         "--use-fake-ui-for-media-stream",
+                        // The page plays the returned audio unmuted without a gesture.
+                        "--autoplay-policy=no-user-gesture-required",
                         // The namespace has only loopback: gather on it, and write host
                         // candidates as addresses, not mDNS names.
                         "--allow-loopback-in-peer-connection",
