@@ -11,7 +11,7 @@
 //!
 //! Driven by the RTP session with the core's time; reads no clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -21,8 +21,11 @@ use crate::media::rtp::{RtpHeader, with_extension};
 
 /// How often received packets are reported (libwebrtc's default interval).
 pub const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
-/// Sent packets remembered for the peer's feedback: older ones are no longer resolved.
-pub const SENT_REMEMBERED: usize = 8192;
+/// How long a sent packet is remembered for the peer's feedback (which comes about 100 ms
+/// plus a round trip later); older ones are no longer resolved.
+pub const SENT_KEPT_FOR: Duration = Duration::from_secs(2);
+/// Sent packets remembered at most, however fast they go.
+pub const SENT_REMEMBERED: usize = 16_384;
 /// Received packets waiting for a report at most (a peer numbering wildly cannot grow it).
 pub const PENDING_ARRIVALS: usize = 8192;
 /// Packets one feedback packet reports at most, so that it fits a datagram.
@@ -62,8 +65,9 @@ pub(crate) struct TransportSequencer {
     /// The negotiated extension id; nothing is stamped without one.
     extension: Option<u8>,
     next: u64,
-    /// By sequence modulo [`SENT_REMEMBERED`]: the sequence, when, how large.
-    sent: Vec<Option<(u64, Instant, usize)>>,
+    /// When and how large, for the sequences from `first_kept` on.
+    sent: VecDeque<(Instant, u32)>,
+    first_kept: u64,
 }
 
 impl TransportSequencer {
@@ -71,7 +75,8 @@ impl TransportSequencer {
         Self {
             extension: None,
             next: 0,
-            sent: Vec::new(),
+            sent: VecDeque::new(),
+            first_kept: 0,
         }
     }
 
@@ -91,9 +96,18 @@ impl TransportSequencer {
         };
         self.next += 1;
         if self.sent.is_empty() {
-            self.sent = vec![None; SENT_REMEMBERED];
+            self.first_kept = sequence;
         }
-        self.sent[sequence as usize % SENT_REMEMBERED] = Some((sequence, now, stamped.len()));
+        self.sent.push_back((now, stamped.len() as u32));
+        while self.sent.len() > SENT_REMEMBERED
+            || self
+                .sent
+                .front()
+                .is_some_and(|(at, _)| now.saturating_duration_since(*at) > SENT_KEPT_FOR)
+        {
+            self.sent.pop_front();
+            self.first_kept += 1;
+        }
         Bytes::from(stamped)
     }
 
@@ -114,12 +128,12 @@ impl TransportSequencer {
             .enumerate()
             .filter_map(|(k, arrival)| {
                 let sequence = base + k as u64;
-                let (sent, sent_at, size) =
-                    (*self.sent.get(sequence as usize % SENT_REMEMBERED)?)?;
-                (sent == sequence).then(|| PacketResult {
+                let index = usize::try_from(sequence.checked_sub(self.first_kept)?).ok()?;
+                let &(sent_at, size) = self.sent.get(index)?;
+                Some(PacketResult {
                     sequence,
                     sent_at,
-                    size,
+                    size: size as usize,
                     arrival_micros: arrival.map(|ticks| (reference + ticks) * DELTA_TICK_MICROS),
                 })
             })
@@ -376,9 +390,16 @@ mod tests {
                 .windows(2)
                 .all(|w| (0..=250).contains(&(w[1] - w[0])))
         );
-        // Feedback about packets we do not remember resolves to nothing.
+        // Feedback about packets we no longer remember (sent over 2 s before the last)
+        // resolves to nothing; what is kept is bounded by time.
         let mut stale = transport_feedback(&sent[0]);
         stale.base_sequence = stale.base_sequence.wrapping_sub(30_000);
         assert!(sequencer.resolve(&stale).is_empty());
+        assert_eq!(sequencer.sent.len(), SENT_REMEMBERED);
+        assert_eq!(sequencer.first_kept, 70_000 - SENT_REMEMBERED as u64);
+        // After a pause longer than SENT_KEPT_FOR only the new packet is kept.
+        sequencer.stamp(&bare, due + Duration::from_secs(3));
+        assert_eq!(sequencer.sent.len(), 1);
+        assert_eq!(sequencer.first_kept, 70_000);
     }
 }

@@ -40,7 +40,8 @@ use antiphon_ice::{
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use congestion::{
-    CongestionReport, FEEDBACK_INTERVAL, PENDING_ARRIVALS, PacketResult, SENT_REMEMBERED,
+    CongestionReport, FEEDBACK_INTERVAL, PENDING_ARRIVALS, PacketResult, SENT_KEPT_FOR,
+    SENT_REMEMBERED,
 };
 pub use dcep::DcepError;
 pub use secure::SecureTransport;
