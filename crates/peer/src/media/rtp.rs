@@ -182,7 +182,8 @@ pub fn set_ssrc(packet: &mut [u8], ssrc: u32) -> bool {
 /// The packet with header extension `id` set to `value` (RFC 8285): written over the
 /// element when it is there with the same length, else the extension block is written anew
 /// with the other elements kept, in the one-byte form when every element fits it (ids 1 to
-/// 14, 1 to 16 bytes), else the two-byte form. CSRCs, payload and padding are kept.
+/// 14, 1 to 16 bytes), else the two-byte form (a block of another profile, whose elements
+/// cannot be read, is replaced). CSRCs, payload and padding are kept.
 pub fn with_extension(packet: &[u8], id: u8, value: &[u8]) -> Result<Vec<u8>, RtpError> {
     let header = RtpHeader::parse(packet)?;
     if id == 0 || value.len() > 255 {
