@@ -401,9 +401,12 @@ impl<N: Network> PeerTask<N> {
                     continue;
                 };
                 parameters.reduced_size &= ours.has_rtcp_rsize() && theirs.has_rtcp_rsize();
-                parameters.transport_cc_extension = parameters
-                    .transport_cc_extension
-                    .or_else(|| transport_cc_extension(ours, theirs));
+                parameters.transport_cc_extension =
+                    parameters.transport_cc_extension.or_else(|| {
+                        // In the one-byte range the stamp is written in.
+                        negotiated_extension(ours, theirs, antiphon_codec::uri::TRANSPORT_WIDE_CC)
+                            .filter(|id| (1..=14).contains(id))
+                    });
                 for map in theirs.rtpmaps() {
                     parameters
                         .clock_rates
@@ -455,11 +458,7 @@ impl<N: Network> PeerTask<N> {
         let remote = self.negotiator.current_remote_description();
         // The `codec` report of payload type `pt` in the section of `mid`, made once.
         let mut codec_id = |direction: char, transport_id: &str, mid: Option<&str>, pt: u8| {
-            let section = remote?
-                .parsed
-                .media
-                .iter()
-                .find(|m| m.mid().is_some() && m.mid() == mid)?;
+            let section = remote?.parsed.media_by_mid(mid?)?;
             let map = section.rtpmaps().find(|m| m.payload_type == pt)?;
             let id = format!("C{direction}{transport_id}_{pt}");
             if !codecs.iter().any(|c: &RTCCodecStats| c.id == id) {
@@ -679,7 +678,11 @@ impl<N: Network> PeerTask<N> {
     fn write_rtp(&mut self, now: Instant, id: TransceiverId, packet: Bytes) -> Result<(), Error> {
         let (index, ssrc) = self.sending_path(id)?;
         let malformed = || media_error(crate::core::MediaError::Malformed);
-        let mid = self.negotiator.transceivers()[id.index()].mid.as_deref();
+        let mid = self
+            .negotiator
+            .transceivers()
+            .get(id.index())
+            .and_then(|t| t.mid.as_deref());
         let mid_extension = mid.and_then(|mid| Some((mid, *self.media.mid_extensions.get(mid)?)));
         // One copy either way: the extension set (written into a new packet), or the SSRC.
         let packet = match mid_extension {
@@ -793,35 +796,31 @@ impl<N: Network> PeerTask<N> {
     }
 }
 
-/// The MID extension's id of every section both descriptions give it (ours: the answer keeps
-/// the offer's ids), by mid.
+/// The MID extension's id of every section both descriptions give it, by mid.
 fn mid_extensions(
     local: &antiphon_sdp::SessionDescription,
     remote: &antiphon_sdp::SessionDescription,
 ) -> std::collections::HashMap<String, u8> {
-    let uri = antiphon_codec::uri::SDES_MID;
     local
         .media
         .iter()
         .zip(&remote.media)
         .filter_map(|(ours, theirs)| {
-            theirs.extmaps().find(|map| map.uri == uri)?;
-            let id = ours.extmaps().find(|map| map.uri == uri)?.id;
-            Some((ours.mid()?.to_owned(), u8::try_from(id).ok()?))
+            let id = negotiated_extension(ours, theirs, antiphon_codec::uri::SDES_MID)?;
+            Some((ours.mid()?.to_owned(), id))
         })
         .collect()
 }
 
-/// The id of the transport-wide sequence number extension when both sections have it (ours:
-/// the answer keeps the offer's ids), in the one-byte range the stamp is written in.
-fn transport_cc_extension(
+/// The id of header extension `uri` when both sections have it (ours: the answer keeps the
+/// offer's ids).
+fn negotiated_extension(
     ours: &antiphon_sdp::MediaDescription,
     theirs: &antiphon_sdp::MediaDescription,
+    uri: &str,
 ) -> Option<u8> {
-    let uri = antiphon_codec::uri::TRANSPORT_WIDE_CC;
     theirs.extmaps().find(|map| map.uri == uri)?;
-    let id = ours.extmaps().find(|map| map.uri == uri)?.id;
-    u8::try_from(id).ok().filter(|id| (1..=14).contains(id))
+    u8::try_from(ours.extmaps().find(|map| map.uri == uri)?.id).ok()
 }
 
 /// `(rtx, media)` for every RTX payload type of `section` with its `apt`.
