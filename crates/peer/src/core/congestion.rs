@@ -214,10 +214,13 @@ impl FeedbackRecorder {
             return Vec::new();
         }
         self.next_due = None;
-        let (Some(epoch), Some(&last)) = (self.epoch, self.pending.keys().next_back()) else {
+        let (Some(epoch), Some((&first, _)), Some((&last, _))) = (
+            self.epoch,
+            self.pending.first_key_value(),
+            self.pending.last_key_value(),
+        ) else {
             return Vec::new();
         };
-        let first = *self.pending.keys().next().expect("not empty");
         let start = match self.reported {
             Some(reported) if first - reported <= LARGEST_REPORTED_GAP => reported + 1,
             _ => first,

@@ -6,14 +6,12 @@
 
 use std::fmt;
 
-use super::rtcp::{self, RTPFB};
+use super::rtcp::{self, PSFB, RTPFB, be_u32};
 
 /// RTPFB format of transport-wide feedback.
 const FMT_TRANSPORT_FEEDBACK: u8 = 15;
 /// PSFB format of application-layer feedback (REMB is one).
 const FMT_APPLICATION: u8 = 15;
-/// RTCP payload-specific feedback.
-const PSFB: u8 = 206;
 /// A receive delta's unit: 250 µs.
 pub const DELTA_TICK_MICROS: i64 = 250;
 /// The reference time's unit: 64 ms, in delta ticks.
@@ -303,10 +301,6 @@ pub fn congestion_feedback(compound: &[u8]) -> Vec<CongestionFeedback> {
             _ => None,
         })
         .collect()
-}
-
-fn be_u32(bytes: &[u8]) -> u32 {
-    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
 #[cfg(test)]

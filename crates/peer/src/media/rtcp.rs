@@ -11,7 +11,7 @@ pub const RTPFB: u8 = 205;
 /// RTPFB format: generic NACK.
 const FMT_NACK: u8 = 1;
 /// RTCP payload-specific feedback (RFC 4585 §6.3).
-const PSFB: u8 = 206;
+pub const PSFB: u8 = 206;
 /// PSFB format: Picture Loss Indication.
 const FMT_PLI: u8 = 1;
 /// PSFB format: Full Intra Request (RFC 5104 §4.3.1).
@@ -266,7 +266,8 @@ pub fn picture_loss_indication(sender: u32, media: u32) -> [u8; 12] {
     packet
 }
 
-fn be_u32(bytes: &[u8]) -> u32 {
+/// The big-endian `u32` at the start of `bytes` (at least four long).
+pub(crate) fn be_u32(bytes: &[u8]) -> u32 {
     u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
