@@ -222,7 +222,7 @@ async fn on_message(
         PageMessage::GetStats => match pc.as_deref() {
             Some(pc) => {
                 let report = pc.get_stats().await;
-                let media = pc.media_stats().await.into();
+                let media = pc.media_stats().await;
                 out.send(&ServerMessage::Stats {
                     report: &report,
                     media,

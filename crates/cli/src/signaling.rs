@@ -5,31 +5,6 @@
 use antiphon_peer::{MediaStats, RTCIceCandidateInit, RTCStatsReport};
 use serde::{Deserialize, Serialize};
 
-/// Antiphon's media figures that W3C stats have no place for ([`MediaStats`]).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct MediaFigures {
-    /// Transport-wide congestion control feedback packets the browser sent about our media.
-    pub(crate) transport_feedback: u64,
-    /// Packets of ours they reported missing.
-    pub(crate) reported_lost: u64,
-    /// The browser's latest REMB estimate (bits per second).
-    pub(crate) remote_estimate: Option<u64>,
-    /// RTP packets no m= section claimed, dropped.
-    pub(crate) unrouted: u64,
-}
-
-impl From<MediaStats> for MediaFigures {
-    fn from(stats: MediaStats) -> Self {
-        Self {
-            transport_feedback: stats.transport_feedback,
-            reported_lost: stats.reported_lost,
-            remote_estimate: stats.remote_estimate,
-            unrouted: stats.unrouted,
-        }
-    }
-}
-
 /// What the page sends.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -76,10 +51,11 @@ pub(crate) enum ServerMessage<'a> {
     Candidate {
         candidate: Option<&'a RTCIceCandidateInit>,
     },
-    /// Antiphon's W3C stats, and its media figures beyond them.
+    /// Antiphon's W3C stats, and its media figures beyond them (the browser's congestion
+    /// feedback, unrouted RTP, SRTP counters).
     Stats {
         report: &'a RTCStatsReport,
-        media: MediaFigures,
+        media: MediaStats,
     },
     /// Antiphon's `RTCPeerConnectionState` or ICE connection state changed.
     State {

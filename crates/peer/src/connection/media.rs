@@ -118,8 +118,10 @@ impl TrackReceiver {
     }
 }
 
-/// The media side's counters over every transport ([`RTCPeerConnection::media_stats`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The media side's counters over every transport ([`RTCPeerConnection::media_stats`]);
+/// serialized in camelCase, as stats are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct MediaStats {
     /// SRTP/SRTCP counters, summed over the transports.

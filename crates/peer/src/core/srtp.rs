@@ -52,8 +52,9 @@ impl fmt::Display for MediaError {
 
 impl std::error::Error for MediaError {}
 
-/// What the media side of a transport counted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the media side of a transport counted (serialized in camelCase, as stats are).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct MediaCounters {
     /// RTP packets unprotected and delivered.
