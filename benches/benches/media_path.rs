@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use antiphon_benches::FixedEntropy;
+use antiphon_benches::{FixedEntropy, rtp_packet};
 use antiphon_codec::Capabilities;
 use antiphon_ice::sim::{LinkConfig, SimNetwork};
 use antiphon_ice::{Datagram, IceRole, Transmit};
@@ -79,19 +79,13 @@ fn connected() -> (ConnectionCore, ConnectionCore, Instant) {
     (a, b, now)
 }
 
-fn rtp(seq: u16, payload: usize) -> Bytes {
-    let mut packet = vec![0x80, 96];
-    packet.extend_from_slice(&seq.to_be_bytes());
-    packet.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
-    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-    packet.resize(12 + payload, 0xab);
-    Bytes::from(packet)
-}
-
 /// `core` sends packet `seq`; the datagrams it queues (the packet's, and any ICE check due).
 fn send(core: &mut ConnectionCore, now: Instant, seq: u16, payload: usize) -> Vec<Transmit> {
-    core.send_media(now, &MediaPacket::Rtp(rtp(seq, payload)))
-        .expect("keyed");
+    core.send_media(
+        now,
+        &MediaPacket::Rtp(Bytes::from(rtp_packet(seq, payload))),
+    )
+    .expect("keyed");
     std::iter::from_fn(|| core.poll_transmit()).collect()
 }
 
@@ -104,8 +98,11 @@ fn media_path(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("send", payload), |bench| {
             bench.iter(|| {
                 seq = seq.wrapping_add(1);
-                a.send_media(now, &MediaPacket::Rtp(rtp(seq, payload)))
-                    .expect("keyed");
+                a.send_media(
+                    now,
+                    &MediaPacket::Rtp(Bytes::from(rtp_packet(seq, payload))),
+                )
+                .expect("keyed");
                 while let Some(transmit) = a.poll_transmit() {
                     black_box(transmit);
                 }

@@ -8,6 +8,7 @@
 
 use std::hint::black_box;
 
+use antiphon_benches::rtp_packet as rtp;
 use antiphon_dtls::{DtlsRole, SrtpKeyingMaterial, SrtpProfile};
 use antiphon_peer::core::{MediaCounters, MediaPacket, SrtpSession};
 use bytes::Bytes;
@@ -15,15 +16,6 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 /// Distinct packets per unprotect round (sequence numbers 0..WINDOW, then new contexts).
 const WINDOW: u16 = 4096;
-
-fn rtp(seq: u16, payload: usize) -> Vec<u8> {
-    let mut packet = vec![0x80, 96];
-    packet.extend_from_slice(&seq.to_be_bytes());
-    packet.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
-    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-    packet.resize(12 + payload, 0xab);
-    packet
-}
 
 fn material(profile: SrtpProfile) -> SrtpKeyingMaterial {
     let bytes: Vec<u8> = (0..profile.keying_material_len())

@@ -1,12 +1,23 @@
 //! Shared helpers for the criterion benches: locating the shared corpus, building the offers
-//! the comparison benches feed to Antiphon and to peer libraries, and the fixed inputs the
-//! answer benches give the negotiator.
+//! the comparison benches feed to Antiphon and to peer libraries, the fixed inputs the
+//! answer benches give the negotiator, and the RTP packets of the media benches.
 
 use std::path::PathBuf;
 
 mod negotiation;
 
 pub use negotiation::{FixedEntropy, bench_transport, placeholder_fingerprint};
+
+/// An RTP packet of the media benches: version 2, payload type 96, sequence number `seq`
+/// (timestamp `seq * 3000`), SSRC 0x12345678, then `payload` bytes of 0xab.
+pub fn rtp_packet(seq: u16, payload: usize) -> Vec<u8> {
+    let mut packet = vec![0x80, 96];
+    packet.extend_from_slice(&seq.to_be_bytes());
+    packet.extend_from_slice(&(u32::from(seq) * 3000).to_be_bytes());
+    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    packet.resize(12 + payload, 0xab);
+    packet
+}
 
 /// The offers the instruction-count examples take by name: `chromium`, `firefox`, `data-only`,
 /// `64` (32 audio + 32 video sections) and `candidates-N` (the data-only offer with `N` host
