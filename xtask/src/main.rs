@@ -3,8 +3,9 @@
 //! * `ci`: everything CI checks: formatting, clippy with warnings denied, the documentation
 //!   (rustdoc warnings denied) and each crate's package contents, the full test suite,
 //!   the benches in test mode, and a short run of every fuzz target.
-//! * `fuzz [--smoke | TARGET [--time SECONDS]]`: cargo-fuzz targets, seeded from the shared
-//!   corpus.
+//! * `fuzz [--smoke | --campaign [TARGET...] | TARGET [--time SECONDS]]`: cargo-fuzz targets,
+//!   seeded from the shared corpus; a campaign runs each for 10 million executions or 30
+//!   minutes and tabulates the results (see [`campaign`]).
 //! * `bench [--smoke]`: every bench of `antiphon-benches`: the criterion benches and the `latency`
 //!   and `scale` binaries (`--smoke` runs each once / with a few small runs, as a test).
 //! * `test [ARGS...]`: `cargo test ARGS...` inside a loopback-only network namespace.
@@ -16,6 +17,8 @@
 //!
 //! The tasks are plain `std::process::Command` calls, so `xtask` builds in seconds and needs no
 //! dependencies.
+
+mod campaign;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,6 +36,7 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
     // Seeded from fuzz/seeds/dtls_records: flights recorded from a real handshake.
     ("dtls_records", &[]),
     ("rtp_media", &[]),
+    ("sctp_channels", &[]),
 ];
 
 /// Seconds each target runs in `fuzz --smoke`.
@@ -80,6 +84,7 @@ fn print_help() {
          tasks:\n  \
          ci                                 fmt, clippy (-D warnings), tests, bench and fuzz smoke runs\n  \
          fuzz --smoke                       every fuzz target for {SMOKE_SECONDS} s\n  \
+         fuzz --campaign [TARGET...]        every (or each named) target for 10M runs or 30 min\n  \
          fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
          bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)\n  \
          test [ARGS...]                     cargo test ARGS... in a loopback-only network namespace\n  \
@@ -357,6 +362,9 @@ fn bench(args: &[&str]) -> Result<(), String> {
 }
 
 fn fuzz(args: &[&str]) -> Result<(), String> {
+    if let Some(("--campaign", targets)) = args.split_first().map(|(a, rest)| (*a, rest)) {
+        return fuzz_campaign(targets);
+    }
     let runs: Vec<(&str, u32)> = match args {
         ["--smoke"] => FUZZ_TARGETS
             .iter()
@@ -369,27 +377,74 @@ fn fuzz(args: &[&str]) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("--time takes seconds, not {seconds:?}"))?,
         )],
-        _ => return Err("usage: cargo xtask fuzz --smoke | TARGET [--time SECONDS]".to_owned()),
+        _ => {
+            return Err(
+                "usage: cargo xtask fuzz --smoke | --campaign [TARGET...] | TARGET [--time SECONDS]"
+                    .to_owned(),
+            );
+        }
     };
-    let fuzz_dir = root_dir().join("fuzz");
     for (target, seconds) in runs {
-        let Some((_, seeds)) = FUZZ_TARGETS.iter().find(|(name, _)| *name == target) else {
-            return Err(format!("unknown fuzz target {target:?}"));
-        };
-        let corpus = fuzz_dir.join("corpus").join(target);
-        seed(&corpus, seeds)?;
-        seed_own(&corpus, &fuzz_dir.join("seeds").join(target))?;
         let max_time = format!("-max_total_time={seconds}");
-        run(Command::new(cargo_bin())
-            .current_dir(&fuzz_dir)
-            // cargo-fuzz passes nightly-only flags (sanitizers); the stable toolchain accepts
-            // them in bootstrap mode, so CI needs no second toolchain.
-            .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", "-O", target])
-            .arg(&corpus)
-            .args(["--", &max_time, "-max_len=65536"]))?;
+        run(&mut fuzz_command(target, &[&max_time])?)?;
     }
     Ok(())
+}
+
+/// `cargo fuzz run` of `target` on its seeded corpus, with libFuzzer's `flags`.
+fn fuzz_command(target: &str, flags: &[&str]) -> Result<Command, String> {
+    let Some((_, seeds)) = FUZZ_TARGETS.iter().find(|(name, _)| *name == target) else {
+        return Err(format!("unknown fuzz target {target:?}"));
+    };
+    let fuzz_dir = root_dir().join("fuzz");
+    let corpus = fuzz_dir.join("corpus").join(target);
+    seed(&corpus, seeds)?;
+    seed_own(&corpus, &fuzz_dir.join("seeds").join(target))?;
+    let mut command = Command::new(cargo_bin());
+    command
+        .current_dir(&fuzz_dir)
+        // cargo-fuzz passes nightly-only flags (sanitizers); the stable toolchain accepts
+        // them in bootstrap mode, so CI needs no second toolchain.
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", "-O", target])
+        .arg(&corpus)
+        .arg("--")
+        .args(flags)
+        .arg("-max_len=65536");
+    Ok(command)
+}
+
+/// Every target (or `targets`) for [`campaign::CAMPAIGN_RUNS`] executions or
+/// [`campaign::CAMPAIGN_SECONDS`], one after the other; each result is appended to
+/// `target/fuzz-campaign.md` as it comes, and printed at the end.
+fn fuzz_campaign(targets: &[&str]) -> Result<(), String> {
+    let targets: Vec<&str> = if targets.is_empty() {
+        FUZZ_TARGETS.iter().map(|(name, _)| *name).collect()
+    } else {
+        targets.to_vec()
+    };
+    let results = root_dir().join("target/fuzz-campaign.md");
+    let runs = format!("-runs={}", campaign::CAMPAIGN_RUNS);
+    let max_time = format!("-max_total_time={}", campaign::CAMPAIGN_SECONDS);
+    let mut rows = Vec::new();
+    for target in targets {
+        let outcome = campaign::run_target(&mut fuzz_command(target, &[&runs, &max_time])?)?;
+        let row = outcome.row(target);
+        campaign::record(&results, &row)?;
+        rows.push((row, outcome.crash.is_some()));
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", campaign::TABLE_HEADER);
+        for (row, _) in &rows {
+            println!("{row}");
+        }
+        println!("(appended to {})", results.display());
+    }
+    match rows.iter().filter(|(_, crashed)| *crashed).count() {
+        0 => Ok(()),
+        n => Err(format!("{n} target(s) found a crash; see the table")),
+    }
 }
 
 /// Copies the seed files of the shared corpus into a fuzz target's working corpus.
