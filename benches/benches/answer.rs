@@ -7,8 +7,8 @@
 //! both: `setRemoteDescription(offer text)` then `createAnswer()` down to the answer's SDP
 //! `String`. Closing the webrtc-rs connection happens after the timed region.
 //!
-//! str0m is not benched: see `docs/benchmarks.md` (every str0m crypto backend that builds on
-//! Linux pulls aws-lc or OpenSSL).
+//! str0m is benched in the separate comparison workspace `benches/peers/` (`cargo xtask bench
+//! --peers`): its only crypto backend that resolves is aws-lc, which no Antiphon crate links.
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -8,6 +8,8 @@
 //!   minutes and tabulates the results (see [`campaign`]).
 //! * `bench [--smoke]`: every bench of `antiphon-benches`: the criterion benches and the `latency`
 //!   and `scale` binaries (`--smoke` runs each once / with a few small runs, as a test).
+//! * `bench --peers`: Antiphon against str0m and webrtc-rs in the comparison workspace
+//!   `benches/peers/` (instructions under callgrind, allocations, wall time; see [`peers`]).
 //! * `test [ARGS...]`: `cargo test ARGS...` inside a loopback-only network namespace.
 //! * `netns COMMAND [ARGS...]`: any command inside a loopback-only network namespace.
 //!
@@ -19,6 +21,7 @@
 //! dependencies.
 
 mod campaign;
+mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -87,6 +90,7 @@ fn print_help() {
          fuzz --campaign [TARGET...]        every (or each named) target for 10M runs or 30 min\n  \
          fuzz TARGET [--time SECONDS]       one fuzz target (default 600 s)\n  \
          bench [--smoke]                    benches: criterion, latency, scale (--smoke: quick pass)\n  \
+         bench --peers                      against str0m and webrtc-rs (benches/peers: callgrind, criterion)\n  \
          test [ARGS...]                     cargo test ARGS... in a loopback-only network namespace\n  \
          examples                           run every example (in a loopback-only network namespace)\n  \
          netns COMMAND [ARGS...]            COMMAND in a loopback-only network namespace"
@@ -105,6 +109,12 @@ fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
     // The fuzz targets are their own workspace, which `--all` does not reach.
     cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"])?;
+    cargo(&[
+        "fmt",
+        "--manifest-path",
+        "benches/peers/Cargo.toml",
+        "--check",
+    ])?;
     cargo(&[
         "clippy",
         "--workspace",
@@ -125,6 +135,7 @@ fn ci() -> Result<(), String> {
     ))?;
     examples()?;
     bench(&["--smoke"])?;
+    bench(&["--peers", "--smoke"])?;
     fuzz(&["--smoke"])?;
     Ok(())
 }
@@ -357,7 +368,11 @@ fn bench(args: &[&str]) -> Result<(), String> {
             &cargo_bin(),
             &["bench", "--package", "antiphon-benches"],
         )),
-        _ => Err("usage: cargo xtask bench [--smoke]".to_owned()),
+        ["--peers"] => peers::run(&root_dir(), false, &cargo_bin(), in_loopback_namespace, run),
+        ["--peers", "--smoke"] => {
+            peers::run(&root_dir(), true, &cargo_bin(), in_loopback_namespace, run)
+        }
+        _ => Err("usage: cargo xtask bench [--smoke | --peers [--smoke]]".to_owned()),
     }
 }
 

@@ -17,6 +17,7 @@ use webrtc::api::API;
 use webrtc::api::APIBuilder;
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
+use webrtc::data_channel::RTCDataChannel as WebrtcRsDataChannel;
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::peer_connection::RTCPeerConnection as WebrtcRsPeerConnection;
@@ -312,10 +313,12 @@ pub(crate) async fn set_local_and_gather(
     }
 }
 
-/// Two connected webrtc-rs peers (their data channels live inside them).
+/// Two connected webrtc-rs peers and their open data channel (the offerer's end, the
+/// answerer's).
 pub(crate) struct WebrtcRsPair {
     pub(crate) offerer: Arc<WebrtcRsPeerConnection>,
     pub(crate) answerer: Arc<WebrtcRsPeerConnection>,
+    pub(crate) channels: (Arc<WebrtcRsDataChannel>, Arc<WebrtcRsDataChannel>),
 }
 
 impl WebrtcRsPair {
@@ -345,21 +348,23 @@ pub(crate) async fn webrtc_connect(
         let _ = state_tx.send(state);
         Box::pin(async {})
     }));
-    let (open_tx, mut opened) = mpsc::unbounded_channel::<&'static str>();
+    // Each end reports itself open; the answerer's end comes with the report.
+    let (open_tx, mut opened) = mpsc::unbounded_channel::<Option<Arc<WebrtcRsDataChannel>>>();
     let channel = match offerer.create_data_channel("bench", None).await {
         Ok(channel) => channel,
         Err(e) => panic!("webrtc-rs create_data_channel: {e}"),
     };
     let tx = open_tx.clone();
     channel.on_open(Box::new(move || {
-        let _ = tx.send("offerer");
+        let _ = tx.send(None);
         Box::pin(async {})
     }));
     let tx = open_tx;
     answerer.on_data_channel(Box::new(move |channel| {
         let tx = tx.clone();
+        let end = Arc::clone(&channel);
         channel.on_open(Box::new(move || {
-            let _ = tx.send("answerer");
+            let _ = tx.send(Some(end));
             Box::pin(async {})
         }));
         Box::pin(async {})
@@ -383,7 +388,7 @@ pub(crate) async fn webrtc_connect(
     if let Err(e) = offerer.set_remote_description(answer).await {
         panic!("webrtc-rs offerer set_remote_description: {e}");
     }
-    let (connected_at, ()) = within("webrtc-rs both channels open", async {
+    let (connected_at, accepted) = within("webrtc-rs both channels open", async {
         tokio::join!(
             async {
                 let _ = states
@@ -392,16 +397,27 @@ pub(crate) async fn webrtc_connect(
                 start.elapsed()
             },
             async {
+                let mut accepted = None;
                 for _ in 0..2 {
-                    opened.recv().await;
+                    if let Some(Some(end)) = opened.recv().await {
+                        accepted = Some(end);
+                    }
                 }
+                accepted
             }
         )
     })
     .await;
     let elapsed = start.elapsed();
+    let Some(accepted) = accepted else {
+        panic!("webrtc-rs: the answerer's channel did not open");
+    };
     (
-        WebrtcRsPair { offerer, answerer },
+        WebrtcRsPair {
+            offerer,
+            answerer,
+            channels: (channel, accepted),
+        },
         Sample {
             answered,
             connected: connected_at,
