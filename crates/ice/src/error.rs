@@ -19,6 +19,11 @@ pub enum Error {
     /// The tokio driver reaches TURN servers over UDP only; one over TCP or TLS needs
     /// [`crate::TurnStreams`] and a task that runs the agent itself.
     RelayTransport(crate::turn::TurnTransport),
+    /// A [`crate::UdpMux`] binds specific addresses, which become host candidates; not this
+    /// unspecified one.
+    MuxWildcardAddress(std::net::SocketAddr),
+    /// Another endpoint of the [`crate::UdpMux`] already has this local ufrag.
+    MuxUfragInUse(String),
 }
 
 impl fmt::Display for Error {
@@ -34,6 +39,16 @@ impl fmt::Display for Error {
                 "the ICE driver reaches TURN servers over UDP only, not {}",
                 t.as_str()
             ),
+            Error::MuxWildcardAddress(address) => write!(
+                f,
+                "a UDP mux binds addresses peers can reach, not the unspecified {address}"
+            ),
+            Error::MuxUfragInUse(ufrag) => {
+                write!(
+                    f,
+                    "the UDP mux already routes ufrag {ufrag:?} to another agent"
+                )
+            }
         }
     }
 }
@@ -45,7 +60,10 @@ impl std::error::Error for Error {
             Error::Credentials(e) => Some(e),
             Error::RemoteCandidate(e) => Some(e),
             Error::Io(e) => Some(e),
-            Error::Closed | Error::RelayTransport(_) => None,
+            Error::Closed
+            | Error::RelayTransport(_)
+            | Error::MuxWildcardAddress(_)
+            | Error::MuxUfragInUse(_) => None,
         }
     }
 }

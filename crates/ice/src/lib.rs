@@ -23,6 +23,7 @@ pub mod sockets;
 mod traffic;
 pub mod turn;
 pub mod turn_streams;
+pub mod udp_mux;
 
 pub use agent::{
     AgentConfig, Datagram, DropCounters, DropReason, IceAgent, IceConnectionState, IceEvent,
@@ -39,6 +40,7 @@ pub use error::{
 pub use sockets::UdpSockets;
 pub use traffic::{PairTraffic, TrafficCounters};
 pub use turn_streams::{StreamInput, TurnStreams, TurnTls, TurnTlsError};
+pub use udp_mux::{MuxEndpoint, UdpMux};
 
 /// The README's examples, run as doc tests.
 #[cfg(doctest)]

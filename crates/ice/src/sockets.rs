@@ -21,7 +21,7 @@ use crate::agent::Transmit;
 const RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
 
 /// A non-blocking UDP socket bound to `address`, with [`RECEIVE_BUFFER`] asked for.
-fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
+pub(crate) fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(address),
         socket2::Type::DGRAM,

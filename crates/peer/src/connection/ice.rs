@@ -9,7 +9,7 @@ use antiphon_ice::turn::TurnServerConfig;
 
 use antiphon_sdp::SessionDescription;
 
-use super::network::Network;
+use super::network::{Network, PathSockets};
 use super::task::PeerTask;
 use super::{RTCPeerConnection, STUN_LOOKUP_LIMIT};
 use crate::transport::section_ufrag;
@@ -99,6 +99,7 @@ impl<N: Network> PeerTask<N> {
                 ufrag = credentials.ufrag(),
                 "ICE restart with new local credentials"
             );
+            path.sockets.add_ufrag(credentials.ufrag());
             path.core.restart_ice(now, credentials);
             self.restart_ice = false;
         }

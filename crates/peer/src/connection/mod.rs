@@ -69,6 +69,11 @@ pub struct PeerOptions {
     /// read as `rustls-native-certs` reads them: `SSL_CERT_FILE` and `SSL_CERT_DIR` honoured).
     /// Default: none.
     pub turn_roots_pem: Option<Vec<u8>>,
+    /// One UDP port shared with other connections (a server's many peers on one port; see
+    /// [`UdpMux`](antiphon_ice::UdpMux)): every transport's host candidates are the mux's
+    /// addresses instead of sockets of its own on [`bind`](Self::bind). TURN over UDP is not
+    /// used from a mux (TURN over TCP or TLS is). Default: none.
+    pub udp_mux: Option<antiphon_ice::UdpMux>,
 }
 
 /// Builders: `PeerOptions::default().with_...(..)` (the struct is `#[non_exhaustive]`, so other
@@ -102,6 +107,13 @@ impl PeerOptions {
         self
     }
 
+    /// The same, with [`udp_mux`](Self::udp_mux) set.
+    #[must_use]
+    pub fn with_udp_mux(mut self, udp_mux: Option<antiphon_ice::UdpMux>) -> Self {
+        self.udp_mux = udp_mux;
+        self
+    }
+
     /// The same, with [`turn_roots_pem`](Self::turn_roots_pem) set.
     #[must_use]
     pub fn with_turn_roots_pem(mut self, turn_roots_pem: Option<Vec<u8>>) -> Self {
@@ -124,6 +136,7 @@ impl Default for PeerOptions {
             prefer_passive: false,
             max_transports: 16,
             turn_roots_pem: None,
+            udp_mux: None,
         }
     }
 }
@@ -213,7 +226,11 @@ impl RTCPeerConnection {
             state: state.clone(),
             dtls: dtls.clone(),
         };
-        let network = network::Udp { streams: None, tls };
+        let network = network::Udp {
+            streams: None,
+            tls,
+            mux: options.udp_mux,
+        };
         let mut task = PeerTask::new(
             network,
             negotiator,

@@ -8,7 +8,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use antiphon_ice::{Transmit, TurnStreams, TurnTls, UdpSockets};
+use antiphon_ice::{MuxEndpoint, Transmit, TurnStreams, TurnTls, UdpMux, UdpSockets};
 
 /// One transport's sockets.
 pub(crate) trait PathSockets: Sized {
@@ -18,6 +18,10 @@ pub(crate) trait PathSockets: Sized {
     /// Sends one datagram from its `source`, without waiting: `WouldBlock` when the socket
     /// cannot take it now (the caller keeps it and tries again).
     fn try_send(&self, transmit: &Transmit) -> io::Result<()>;
+
+    /// The transport's agent restarts ICE with the local `ufrag`: sockets shared with other
+    /// transports ([`HostSockets::Muxed`]) route its checks here too.
+    fn add_ufrag(&self, _ufrag: &str) {}
 }
 
 /// Where a new transport's sockets come from.
@@ -25,8 +29,15 @@ pub(crate) trait Network {
     /// The sockets of one transport.
     type Sockets: PathSockets;
 
-    /// Binds a new transport's sockets on `ips`.
-    fn bind(&mut self, ips: &[IpAddr]) -> io::Result<Self::Sockets>;
+    /// Binds a new transport's sockets on `ips`, for an agent whose local ufrag is `ufrag`.
+    fn bind(&mut self, ips: &[IpAddr], ufrag: &str) -> io::Result<Self::Sockets>;
+
+    /// Whether the transports share their sockets with other connections (a [`UdpMux`]):
+    /// then no TURN allocation is made over UDP from them (a TURN server's datagrams to many
+    /// connections come from one address, which the mux cannot tell apart).
+    fn shared(&self) -> bool {
+        false
+    }
 
     /// Opens a stream to a TURN server, over TLS for the certificate of `tls_host` when
     /// given; returns its local address (known before it connects).
@@ -43,20 +54,62 @@ pub(crate) trait Network {
     fn close_stream(&mut self, local: SocketAddr);
 }
 
-/// The real network: UDP sockets, one per address, and the TURN streams of the connection.
+/// The real network: UDP sockets, one per address (or a share of a [`UdpMux`]), and the TURN
+/// streams of the connection.
 #[derive(Debug, Default)]
 pub(crate) struct Udp {
     /// Opened with the first TURN server reached over TCP or TLS.
     pub(crate) streams: Option<TurnStreams>,
     /// What verifies `turns:` servers (made with the connection when it has any).
     pub(crate) tls: Option<TurnTls>,
+    /// The shared port every transport takes its endpoint of, instead of binding sockets.
+    pub(crate) mux: Option<UdpMux>,
+}
+
+/// A transport's host sockets: its own, or its endpoint of a [`UdpMux`].
+#[derive(Debug)]
+pub(crate) enum HostSockets {
+    Own(UdpSockets),
+    Muxed(MuxEndpoint),
+}
+
+impl HostSockets {
+    /// The next datagram: `(local, source, length)`.
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buffer: &mut [u8],
+    ) -> std::task::Poll<(SocketAddr, SocketAddr, usize)> {
+        match self {
+            HostSockets::Own(sockets) => sockets.poll_recv(cx, buffer),
+            HostSockets::Muxed(endpoint) => endpoint.poll_recv(cx, buffer),
+        }
+    }
+
+    /// Waits until the socket of `source` can take a datagram.
+    pub(crate) async fn writable(&self, source: SocketAddr) {
+        match self {
+            HostSockets::Own(sockets) => sockets.writable(source).await,
+            HostSockets::Muxed(endpoint) => endpoint.writable(source).await,
+        }
+    }
 }
 
 impl Network for Udp {
-    type Sockets = UdpSockets;
+    type Sockets = HostSockets;
 
-    fn bind(&mut self, ips: &[IpAddr]) -> io::Result<UdpSockets> {
-        UdpSockets::bind(ips)
+    fn bind(&mut self, ips: &[IpAddr], ufrag: &str) -> io::Result<HostSockets> {
+        match &self.mux {
+            Some(mux) => mux
+                .endpoint(ufrag)
+                .map(HostSockets::Muxed)
+                .map_err(|e| io::Error::new(io::ErrorKind::AddrInUse, e.to_string())),
+            None => UdpSockets::bind(ips).map(HostSockets::Own),
+        }
+    }
+
+    fn shared(&self) -> bool {
+        self.mux.is_some()
     }
 
     fn connect_turn(
@@ -90,12 +143,28 @@ impl Network for Udp {
     }
 }
 
-impl PathSockets for UdpSockets {
+impl PathSockets for HostSockets {
     fn local_addresses(&self) -> Vec<SocketAddr> {
-        UdpSockets::local_addresses(self)
+        match self {
+            HostSockets::Own(sockets) => sockets.local_addresses(),
+            HostSockets::Muxed(endpoint) => endpoint.local_addresses(),
+        }
     }
 
     fn try_send(&self, transmit: &Transmit) -> io::Result<()> {
-        UdpSockets::try_send(self, transmit)
+        match self {
+            HostSockets::Own(sockets) => sockets.try_send(transmit),
+            HostSockets::Muxed(endpoint) => endpoint.try_send(transmit),
+        }
+    }
+
+    fn add_ufrag(&self, ufrag: &str) {
+        if let HostSockets::Muxed(endpoint) = self
+            && let Err(error) = endpoint.add_ufrag(ufrag)
+        {
+            // Checks for the new ufrag from sources not yet seen will not arrive; those from
+            // known sources still do.
+            tracing::warn!(%error, "ICE restart ufrag not routed by the UDP mux");
+        }
     }
 }

@@ -9,7 +9,7 @@ use antiphon_dtls::Certificate;
 use antiphon_sdp::SessionDescription;
 
 use super::ice::GatherServers;
-use super::network::Network;
+use super::network::{Network, PathSockets};
 use super::task::PeerTask;
 use super::transports::TransportPath;
 use crate::answer::LocalTransport;
@@ -182,6 +182,7 @@ impl<N: Network> PeerTask<N> {
                 // too, and the agent starts over with the offer's credentials and candidates.
                 tracing::info!(transport = index, "the remote offer restarts ICE");
                 let fresh = self.fresh_credentials();
+                self.paths[index].sockets.add_ufrag(fresh.ufrag());
                 self.paths[index].core.restart_ice(now, fresh);
             }
             self.paths[index].core.take_remote(now, remote);

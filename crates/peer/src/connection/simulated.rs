@@ -61,7 +61,7 @@ struct SimHost {
 impl Network for SimHost {
     type Sockets = SimSockets;
 
-    fn bind(&mut self, _ips: &[IpAddr]) -> io::Result<SimSockets> {
+    fn bind(&mut self, _ips: &[IpAddr], _ufrag: &str) -> io::Result<SimSockets> {
         self.next_port += 1;
         Ok(SimSockets {
             address: SocketAddr::new(self.ip, self.next_port),

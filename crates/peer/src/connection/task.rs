@@ -23,11 +23,11 @@ use std::time::Instant;
 
 use antiphon_dtls::Certificate;
 use antiphon_ice::{
-    Datagram, IceConnectionState, IceEvent, IceGatheringState, StreamInput, Transmit, UdpSockets,
+    Datagram, IceConnectionState, IceEvent, IceGatheringState, StreamInput, Transmit,
 };
 use tokio::sync::{mpsc, watch};
 
-use super::network::{Network, PathSockets, Udp};
+use super::network::{HostSockets, Network, PathSockets, Udp};
 use super::transports::TransportPath;
 use crate::core::{CoreEvent, SecureTransport};
 use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
@@ -192,7 +192,7 @@ impl PeerTask<Udp> {
             // Only the sockets are borrowed across the wait (the cores are not `Sync`); the
             // common single transport needs no allocation for that.
             let first = self.paths.first().map(|p| &p.sockets);
-            let more: Vec<&UdpSockets> = match self.paths.get(1..) {
+            let more: Vec<&HostSockets> = match self.paths.get(1..) {
                 Some(rest) if !rest.is_empty() => rest.iter().map(|p| &p.sockets).collect(),
                 _ => Vec::new(),
             };

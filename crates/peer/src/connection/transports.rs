@@ -15,11 +15,11 @@ use antiphon_dtls::{Certificate, DtlsConfig};
 use antiphon_ice::turn::TurnTransport;
 use antiphon_ice::{
     AgentConfig, Candidate, IceAgent, IceConnectionState, IceCredentials, IceGatheringState,
-    IceRole, UdpSockets,
+    IceRole,
 };
 
 use super::ice::GatherServers;
-use super::network::{Network, PathSockets};
+use super::network::{HostSockets, Network, PathSockets};
 use super::task::PeerTask;
 use crate::answer::LocalTransport;
 use crate::core::ConnectionCore;
@@ -30,7 +30,7 @@ use crate::gathering::Gathering;
 use crate::setup::TransportPlan;
 
 /// One ICE + DTLS transport of the connection, with its sockets `S`.
-pub(crate) struct TransportPath<S = UdpSockets> {
+pub(crate) struct TransportPath<S = HostSockets> {
     /// The sections it carries; in a description, the first of them in use there describes it.
     pub(crate) sections: Vec<usize>,
     pub(crate) core: ConnectionCore,
@@ -105,20 +105,27 @@ impl<N: Network> PeerTask<N> {
             .turn
             .iter()
             .partition(|t| t.config.transport == TurnTransport::Udp);
-        config.turn_servers = udp.into_iter().map(|t| t.config.clone()).collect();
+        if self.network.shared() && !udp.is_empty() {
+            tracing::warn!(
+                servers = udp.len(),
+                "TURN over UDP is not used from a UDP mux; TURN over TCP or TLS is"
+            );
+        } else {
+            config.turn_servers = udp.into_iter().map(|t| t.config.clone()).collect();
+        }
         for target in &servers.turn {
             let key = (target.config.server, target.config.transport);
             if !self.turn_urls.iter().any(|(k, _)| *k == key) {
                 self.turn_urls.push((key, target.url.clone()));
             }
         }
-        let sockets = self
-            .network
-            .bind(&self.bind)
-            .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
         let mut rng = self.random();
         config.seed = Some(rand::Rng::random(&mut rng));
         let credentials = IceCredentials::generate_with(&mut rng);
+        let sockets = self
+            .network
+            .bind(&self.bind, credentials.ufrag())
+            .map_err(|_| Error::Operation(OperationReason::IceFailed))?;
         let mut agent = IceAgent::new(now, config, role, credentials);
         for target in streamed {
             let server = target.config.server;
