@@ -447,6 +447,48 @@ fn every_transport_without_bundle(browser: Browser) {
     );
 }
 
+/// `antiphon serve --udp-port 0`: every connection on one UDP port the system picks (a UDP
+/// mux). An offer without BUNDLE (three transports, each its own endpoint of the mux) with
+/// media: all three connect, and every candidate Antiphon answered with is on the mux's port.
+fn one_udp_port(browser: Browser) {
+    let server = serve_with(&["--udp-port", "0"]);
+    let name = browser.name();
+    // The line after `listening on`.
+    let media = server
+        .lines
+        .recv_timeout(Duration::from_secs(10))
+        .expect("serve names its UDP port");
+    let mux_ports: Vec<String> = media
+        .strip_prefix("media on udp ")
+        .unwrap_or_else(|| panic!("{name}: serve names its UDP port: {media}"))
+        .split(' ')
+        .filter_map(|a| a.rsplit(':').next().map(str::to_owned))
+        .collect();
+    let (lines, joined) = passes_on(
+        browser,
+        &server,
+        "auto=1&media=1&bundle=none&mux=1",
+        &Trust::Nothing,
+    );
+    let answered = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("browser: answer ports "))
+        .unwrap_or_else(|| panic!("{name}: the page reports the answer's ports:\n{joined}"));
+    assert!(
+        !answered.is_empty()
+            && answered
+                .split(',')
+                .all(|p| mux_ports.iter().any(|m| m == p)),
+        "{name}: answered ports {answered} are the mux's {mux_ports:?}"
+    );
+    assert!(
+        joined.contains(
+            "browser: transports browser connected,connected,connected antiphon connected,connected,connected"
+        ),
+        "{name}: three transports connected on one port:\n{joined}"
+    );
+}
+
 /// The page with `iceTransportPolicy: "relay"` and coturn as its TURN server (`url`, from
 /// `antiphon serve --ice-server`): every message goes through the relay, and the browser's
 /// selected pair has a relay candidate on its side (Antiphon, with every candidate allowed,
@@ -583,6 +625,16 @@ fn whip_client_page(browser: Browser) {
 
 fn rsa_certificate(browser: Browser) {
     passes(browser, "auto=1&cert=rsa");
+}
+
+#[test]
+fn chromium_one_udp_port() {
+    one_udp_port(Browser::Chromium);
+}
+
+#[test]
+fn firefox_one_udp_port() {
+    one_udp_port(Browser::Firefox);
 }
 
 #[test]

@@ -110,6 +110,12 @@ pub(crate) struct ServeArgs {
     /// its SHA-256 fingerprints are printed (browsers warn until the user accepts it).
     #[arg(long = "tls-self-signed", conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    /// Every connection on this one UDP port (a UDP mux: one socket per local address, the
+    /// addresses connections gather on, routed by ICE ufrag and then by the peer's address),
+    /// instead of sockets of their own on ports the system picks. TURN over UDP is not used
+    /// from the shared port (TURN over TCP or TLS is).
+    #[arg(long = "udp-port", value_name = "PORT")]
+    udp_port: Option<u16>,
 }
 
 /// What every session's connection is made with.
@@ -180,7 +186,25 @@ impl SessionConfig {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
-    let config = Arc::new(SessionConfig::new(args)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut config = SessionConfig::new(args)?;
+    if let Some(port) = args.udp_port {
+        let addresses: Vec<SocketAddr> = config
+            .options
+            .bind
+            .iter()
+            .map(|ip| SocketAddr::new(*ip, port))
+            .collect();
+        // The mux's readers are tasks of this runtime.
+        let _runtime = runtime.enter();
+        let mux = antiphon_ice::UdpMux::bind(&addresses)
+            .map_err(|e| format!("--udp-port {port}: {e}"))?;
+        config.options = config.options.clone().with_udp_mux(Some(mux));
+    }
+    let config = Arc::new(config);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::ServerTls::from_files(cert, key)?),
         _ if args.tls_self_signed => Some(tls::ServerTls::self_signed(args.addr)?),
@@ -200,10 +224,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
         tls,
         limits,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     runtime.block_on(serve(plan))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -269,6 +289,14 @@ async fn serve(plan: Plan) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     say(&format!("listening on {scheme}://{local}/"));
+    if let Some(mux) = &config.options.udp_mux {
+        let addresses: Vec<String> = mux
+            .local_addresses()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        say(&format!("media on udp {}", addresses.join(" ")));
+    }
     if let Some(tls) = &tls {
         say(&format!("certificate sha-256 {}", tls.fingerprint));
         if let Some(spki) = &tls.spki_sha256 {
