@@ -22,13 +22,19 @@ const RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
 
 /// A non-blocking UDP socket bound to `address`, with [`RECEIVE_BUFFER`] asked for.
 pub(crate) fn bind_udp(address: SocketAddr) -> std::io::Result<UdpSocket> {
+    bind_udp_buffered(address, RECEIVE_BUFFER)
+}
+
+/// A non-blocking UDP socket bound to `address`, with a receive buffer of `buffer` bytes asked
+/// for (the kernel caps it at `rmem_max`).
+pub(crate) fn bind_udp_buffered(address: SocketAddr, buffer: usize) -> std::io::Result<UdpSocket> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(address),
         socket2::Type::DGRAM,
         Some(socket2::Protocol::UDP),
     )?;
     // A smaller buffer than asked for (or none) is not an error: the default still works.
-    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    let _ = socket.set_recv_buffer_size(buffer);
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     UdpSocket::from_std(socket.into())
