@@ -13,7 +13,7 @@ use antiphon_peer::{
     RTCSessionDescriptionInit,
 };
 use bytes::Bytes;
-use common::loopback::{connect, loopback_peer, settled, within};
+use common::loopback::{connect, loopback_peer, offer_and_answer_edited, settled, within};
 
 fn muxed_peer(mux: &UdpMux) -> RTCPeerConnection {
     let options = PeerOptions::default().with_udp_mux(Some(mux.clone()));
@@ -63,26 +63,12 @@ async fn connect_without_offered_candidates(
     offerer: &RTCPeerConnection,
     answerer: &RTCPeerConnection,
 ) -> RTCSessionDescriptionInit {
-    let offer = offerer.create_offer().await.expect("an offer");
-    offerer
-        .set_local_description(Some(offer.clone()))
-        .await
-        .expect("our offer applies");
-    let bare: String = offer
-        .sdp
-        .split_inclusive('\n')
-        .filter(|line| !line.starts_with("a=candidate:"))
-        .collect();
-    assert!(!bare.contains("a=candidate"));
-    answerer
-        .set_remote_description(RTCSessionDescriptionInit::offer(&bare))
-        .await
-        .expect("the offer applies");
-    let answer = answerer.create_answer().await.expect("an answer");
-    answerer
-        .set_local_description(Some(answer.clone()))
-        .await
-        .expect("our answer applies");
+    let strip = |sdp: &str| -> String {
+        sdp.split_inclusive('\n')
+            .filter(|line| !line.starts_with("a=candidate:"))
+            .collect()
+    };
+    let (_, answer) = offer_and_answer_edited(offerer, answerer, strip).await;
     offerer
         .set_remote_description(answer.clone())
         .await

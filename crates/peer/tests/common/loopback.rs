@@ -42,13 +42,23 @@ pub async fn offer_and_answer(
     offerer: &RTCPeerConnection,
     answerer: &RTCPeerConnection,
 ) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
+    offer_and_answer_edited(offerer, answerer, str::to_owned).await
+}
+
+/// [`offer_and_answer`], the answerer taking the offer as `edit` rewrites its text (what a
+/// signaling path or a peer that leaves things out would deliver); the offer as made.
+pub async fn offer_and_answer_edited(
+    offerer: &RTCPeerConnection,
+    answerer: &RTCPeerConnection,
+    edit: impl Fn(&str) -> String,
+) -> (RTCSessionDescriptionInit, RTCSessionDescriptionInit) {
     let offer = offerer.create_offer().await.expect("an offer");
     offerer
         .set_local_description(Some(offer.clone()))
         .await
         .expect("our offer applies");
     answerer
-        .set_remote_description(offer.clone())
+        .set_remote_description(RTCSessionDescriptionInit::offer(edit(&offer.sdp)))
         .await
         .expect("the offer applies");
     let answer = answerer.create_answer().await.expect("an answer");
