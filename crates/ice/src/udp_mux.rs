@@ -236,8 +236,10 @@ impl UdpMux {
 async fn read(local: SocketAddr, socket: Arc<UdpSocket>, routes: Arc<Mutex<Routes>>) {
     let mut buffer = vec![0u8; MAX_DATAGRAM];
     loop {
-        // ICMP errors reported on a later receive (port unreachable) are skipped.
+        // ICMP errors reported on a later receive (port unreachable) are skipped; the yield
+        // keeps an error that repeats from spinning this worker.
         let Ok((n, source)) = socket.recv_from(&mut buffer).await else {
+            tokio::task::yield_now().await;
             continue;
         };
         let contents = &buffer[..n];
@@ -330,11 +332,14 @@ impl MuxEndpoint {
             return Ok(());
         };
         let request = Stun::read(&transmit.contents).filter(Stun::is_request);
-        let new_destination = self
-            .sent_to
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(transmit.destination);
+        let new_destination = {
+            let mut sent_to = self
+                .sent_to
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Past MAX_SOURCES the mux learns no more for this endpoint anyway.
+            sent_to.len() < MAX_SOURCES && sent_to.insert(transmit.destination)
+        };
         if new_destination || request.is_some() {
             let mut routes = lock(&self.mux.inner.routes);
             if new_destination {
