@@ -58,7 +58,12 @@ pub(crate) fn run(
     let manifest = root.join("benches/peers/Cargo.toml");
     let manifest = manifest.to_string_lossy();
     run(Command::new(cargo).args(["build", "--release", "--bins", "--manifest-path", &manifest]))?;
-    let count = root.join("benches/peers/target/release/count");
+    // The workspace's target directory, unless CARGO_TARGET_DIR moves every build's.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || root.join("benches/peers/target"),
+        std::path::PathBuf::from,
+    );
+    let count = target.join("release/count");
     let count = count.to_string_lossy();
     let check = output(&mut in_namespace(&count, &["check"]))?.0;
     let mut refused = Vec::new();
@@ -152,7 +157,7 @@ pub(crate) fn run(
             "compare",
         ],
     ))?;
-    let criterion = root.join("benches/peers/target/criterion");
+    let criterion = target.join("criterion");
     table.push_str(
         "\nWall time (criterion mean, µs):\n\n\
          | offer | answer: Antiphon | str0m | webrtc-rs | vs str0m | vs webrtc-rs | parse, typed: Antiphon | view: Antiphon | parse: str0m | parse: webrtc-rs |\n\
