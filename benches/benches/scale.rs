@@ -534,6 +534,9 @@ fn main() {
         }
         if lib == "antiphon-mux" && full {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/scale-mux.svg");
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
             match std::fs::write(path, chart_svg(&chart)) {
                 Ok(()) => println!("chart: {path}"),
                 Err(e) => panic!("{path}: {e}"),

@@ -139,6 +139,9 @@ pub(crate) fn run_target(command: &mut Command) -> Result<Outcome, String> {
 
 /// Appends `row` to the results file (made with its header if new).
 pub(crate) fn record(file: &Path, row: &str) -> Result<(), String> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let new = !file.exists();
     let mut out = std::fs::OpenOptions::new()
         .create(true)

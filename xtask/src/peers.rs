@@ -189,6 +189,7 @@ pub(crate) fn run(
         );
     }
     let out = root.join("target/peers-bench.md");
+    std::fs::create_dir_all(root.join("target")).map_err(|e| format!("target: {e}"))?;
     std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;
     #[allow(clippy::print_stdout)]
     {
