@@ -108,11 +108,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(if full { 200 } else { 3 });
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = measure::only(&args);
     let runtime = measure::runtime();
     println!("load average before: {}", load_average());
     runtime.block_on(async {

@@ -480,11 +480,7 @@ fn main() {
         return;
     }
     let full = args.iter().any(|a| a == "--bench");
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = measure::only(&args);
     println!("load average before: {}", load_average());
     if only.as_deref().is_none_or(|o| o == "answer") {
         answer_scaling(full);

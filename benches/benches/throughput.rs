@@ -160,20 +160,22 @@ async fn antiphon(stream_bytes: usize, echoes: usize) -> Results {
     ours.set_buffered_amount_low_threshold(LOW_WATER);
     let (to_inbox, mut inbox) = mpsc::unbounded_channel();
     let echoing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = {
-        let echoing = Arc::clone(&echoing);
-        let (theirs_back, ours_in) = (theirs.clone(), ours.clone());
-        let (to_inbox_echo, ours_reader) = (to_inbox.clone(), ours_in);
-        // The offerer's end reads echoes into the same inbox.
+    // The offerer's end reads the echoes into the inbox; the answerer's reads what is
+    // streamed into it, or echoes it back.
+    let forward = {
+        let (ours, to_inbox) = (ours.clone(), to_inbox.clone());
         tokio::spawn(async move {
-            while let Some(message) = ours_reader.recv().await {
-                let _ = to_inbox_echo.send(message.data);
+            while let Some(message) = ours.recv().await {
+                let _ = to_inbox.send(message.data);
             }
-        });
+        })
+    };
+    let answering = {
+        let echoing = Arc::clone(&echoing);
         tokio::spawn(async move {
             while let Some(message) = theirs.recv().await {
                 if echoing.load(std::sync::atomic::Ordering::Acquire) {
-                    peers::ok("echo", theirs_back.send(message.data).await);
+                    peers::ok("echo", theirs.send(message.data).await);
                 } else {
                     let _ = to_inbox.send(message.data);
                 }
@@ -190,7 +192,8 @@ async fn antiphon(stream_bytes: usize, echoes: usize) -> Results {
     )
     .await;
     pair.close().await;
-    reader.abort();
+    forward.abort();
+    answering.abort();
     results
 }
 
@@ -297,11 +300,7 @@ fn report(name: &str, results: &Results) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let full = args.iter().any(|a| a == "--bench");
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = measure::only(&args);
     let (stream_bytes, echoes) = if full {
         (STREAM_BYTES, ECHOES)
     } else {

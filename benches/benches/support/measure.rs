@@ -1,5 +1,5 @@
-//! What the plain-binary benches (`latency`, `scale`) share to run and report: their runtime,
-//! percentiles, and the machine's load.
+//! What the plain-binary benches (`latency`, `scale`, `throughput`) share to run and report:
+//! their runtime, the `--only` argument, percentiles, and the machine's load.
 
 use std::time::Duration;
 
@@ -14,6 +14,14 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         Ok(runtime) => runtime,
         Err(e) => panic!("tokio runtime: {e}"),
     }
+}
+
+/// The `NAME` of `--only NAME` among a plain bench's arguments: run that series alone.
+pub(crate) fn only(args: &[String]) -> Option<String> {
+    args.iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 /// `p`-th percentile (nearest rank) of sorted `values`.

@@ -322,13 +322,7 @@ impl MuxEndpoint {
     /// [`crate::UdpSockets::try_send`]); learns its destination as a source of this endpoint,
     /// and a STUN request's transaction.
     pub fn try_send(&self, transmit: &Transmit) -> std::io::Result<()> {
-        let Some((_, socket)) = self
-            .mux
-            .inner
-            .sockets
-            .iter()
-            .find(|(address, _)| *address == transmit.source)
-        else {
+        let Some(socket) = self.socket(transmit.source) else {
             return Ok(());
         };
         let request = Stun::read(&transmit.contents).filter(Stun::is_request);
@@ -356,15 +350,19 @@ impl MuxEndpoint {
 
     /// Waits until the mux socket bound to `source` can take a datagram.
     pub async fn writable(&self, source: SocketAddr) {
-        if let Some((_, socket)) = self
-            .mux
+        if let Some(socket) = self.socket(source) {
+            let _ = socket.writable().await;
+        }
+    }
+
+    /// The mux socket bound to `address`, if it is one of the mux's.
+    fn socket(&self, address: SocketAddr) -> Option<&UdpSocket> {
+        self.mux
             .inner
             .sockets
             .iter()
-            .find(|(address, _)| *address == source)
-        {
-            let _ = socket.writable().await;
-        }
+            .find(|(bound, _)| *bound == address)
+            .map(|(_, socket)| socket.as_ref())
     }
 }
 
