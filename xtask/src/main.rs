@@ -377,7 +377,7 @@ fn bench(args: &[&str]) -> Result<(), String> {
 }
 
 fn fuzz(args: &[&str]) -> Result<(), String> {
-    if let Some(("--campaign", targets)) = args.split_first().map(|(a, rest)| (*a, rest)) {
+    if let ["--campaign", targets @ ..] = args {
         return fuzz_campaign(targets);
     }
     let runs: Vec<(&str, u32)> = match args {
