@@ -8,8 +8,14 @@ use crate::attribute_name::AttributeName;
 use crate::attribute_values::{parse_extmap, parse_rid, parse_rtpmap, parse_simulcast};
 use crate::checks::{check_address, check_candidate, check_fingerprint};
 use crate::error::{Level, ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_byte, is_token_char, number};
+use nom::Parser;
+
+use crate::fields::{Fail, Res, check_chars, fail, is_token_byte, is_token_char, number};
 use crate::fmtp::Fmtp;
+use crate::grammar::{
+    PResult, end, end_of, first, fold_fields, next, next_opt, numeric, relabel, rest, run,
+    split_once_byte, typed,
+};
 use crate::model::Connection;
 
 /// What the attribute parser needs to know about where it is.
@@ -29,7 +35,7 @@ pub(crate) fn invalid(attribute: &'static str, field: &'static str) -> ParseErro
 }
 
 /// Re-labels a field failure as a failure of `attribute`'s `field`, keeping its position.
-pub(crate) fn relabel<'a>(
+pub(crate) fn relabel_fail<'a>(
     attribute: &'static str,
     field: &'static str,
 ) -> impl Fn(Fail<'a>) -> Fail<'a> {
@@ -37,6 +43,53 @@ pub(crate) fn relabel<'a>(
         at: e.at,
         kind: invalid(attribute, field),
     }
+}
+
+/// `parser`, its failures relabelled as `attribute`'s `field` (at the same place).
+pub(crate) fn label<'a, O>(
+    parser: impl Parser<&'a str, Output = O, Error = Fail<'a>>,
+    attribute: &'static str,
+    field: &'static str,
+) -> impl FnMut(&'a str) -> PResult<'a, O> {
+    relabel(parser, invalid(attribute, field))
+}
+
+/// A field of token characters; an error points at the field's start.
+fn token_field<'a>(
+    parser: impl Parser<&'a str, Output = &'a str, Error = Fail<'a>>,
+    kind: ParseErrorKind,
+) -> impl FnMut(&'a str) -> PResult<'a, &'a str> {
+    typed(parser, move |text| {
+        check_chars(text, is_token_char, kind.clone())
+            .map(|()| text)
+            .map_err(|e| Fail { at: text, ..e })
+    })
+}
+
+/// The semantics token first in `a=group` and `a=ssrc-group`.
+fn semantics<'a>(
+    attribute: &'static str,
+    lenient: bool,
+) -> impl FnMut(&'a str) -> PResult<'a, &'a str> {
+    token_field(
+        label(first(lenient, "semantics"), attribute, "semantics"),
+        invalid(attribute, "semantics"),
+    )
+}
+
+/// `*` (`None`) or a payload type, first in `a=rtcp-fb` and `a=imageattr`.
+fn wildcard_or_payload_type<'a>(
+    attribute: &'static str,
+    lenient: bool,
+) -> impl FnMut(&'a str) -> PResult<'a, Option<u8>> {
+    let field = label(first(lenient, "payload type"), attribute, "payload type");
+    typed(field, move |format| {
+        if format == "*" {
+            Ok(None)
+        } else {
+            payload_type(attribute, format).map(Some)
+        }
+    })
 }
 
 pub(crate) fn payload_type<'a>(attribute: &'static str, text: &'a str) -> Res<'a, u8> {
@@ -115,7 +168,7 @@ pub(crate) fn parse_attribute<'a>(
 fn parse_known<'a>(
     known: AttributeName,
     value: Option<&'a str>,
-    end: &'a str,
+    after_name: &'a str,
     ctx: AttributeContext,
 ) -> Res<'a, ParsedAttribute<'a>> {
     use AttributeName as N;
@@ -159,21 +212,22 @@ fn parse_known<'a>(
         (N::RtcpRsize, _) => Attribute::RtcpRsize,
         (N::ExtmapAllowMixed, _) => Attribute::ExtmapAllowMixed,
         (N::BundleOnly, _) => Attribute::BundleOnly,
-        (_, None) => return fail(end, ParseErrorKind::MissingAttributeValue { attribute }),
+        (_, None) => {
+            return fail(
+                after_name,
+                ParseErrorKind::MissingAttributeValue { attribute },
+            );
+        }
         (N::Group, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (semantics, at) = f
-                .next("semantics")
-                .map_err(relabel(attribute, "semantics"))?;
-            check_chars(semantics, is_token_char, invalid(attribute, "semantics"))
-                .map_err(|e| Fail { at, ..e })?;
-            let mut mids = Vec::new();
-            while let Some((mid, at)) = f.next_opt()? {
-                check_chars(mid, is_token_char, invalid(attribute, "identification tag"))
-                    .map_err(|e| Fail { at: e.at, ..e })?;
-                let _ = at;
-                mids.push(mid.to_owned());
-            }
+            let grammar = (
+                semantics(attribute, lenient),
+                fold_fields(lenient, Vec::new, |mut mids: Vec<String>, mid| {
+                    check_chars(mid, is_token_char, invalid(attribute, "identification tag"))?;
+                    mids.push(mid.to_owned());
+                    Ok(mids)
+                }),
+            );
+            let (semantics, mids) = run(value, grammar)?;
             Attribute::Group(Group {
                 semantics: semantics.to_owned(),
                 mids,
@@ -197,15 +251,15 @@ fn parse_known<'a>(
             Attribute::Mid(value.to_owned())
         }
         (N::Msid, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (stream, _) = f
-                .next("stream id")
-                .map_err(relabel(attribute, "stream id"))?;
-            let track = f.next_opt()?.map(|(t, _)| t.to_owned());
-            f.finish()?;
+            let grammar = (
+                label(first(lenient, "stream id"), attribute, "stream id"),
+                next_opt(lenient),
+                end(lenient),
+            );
+            let (stream, track, ()) = run(value, grammar)?;
             Attribute::Msid(Msid {
                 stream_id: stream.to_owned(),
-                track_id: track,
+                track_id: track.map(str::to_owned),
             })
         }
         (N::MsidSemantic, Some(value)) => {
@@ -221,31 +275,33 @@ fn parse_known<'a>(
             })
         }
         (N::IceUfrag | N::IcePwd | N::TlsId, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (text, _) = f.next("value").map_err(relabel(attribute, "value"))?;
-            f.finish()?;
+            let grammar = (
+                label(first(lenient, "value"), attribute, "value"),
+                end(lenient),
+            );
+            let (text, ()) = run(value, grammar)?;
+            let text = text.to_owned();
             match known {
-                N::IceUfrag => Attribute::IceUfrag(text.to_owned()),
-                N::IcePwd => Attribute::IcePwd(text.to_owned()),
-                _ => Attribute::TlsId(text.to_owned()),
+                N::IceUfrag => Attribute::IceUfrag(text),
+                N::IcePwd => Attribute::IcePwd(text),
+                _ => Attribute::TlsId(text),
             }
         }
         (N::IceOptions, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let mut options = vec![
-                f.next("option")
-                    .map_err(relabel(attribute, "option"))?
-                    .0
-                    .to_owned(),
-            ];
-            while let Some((option, _)) = f.next_opt()? {
-                options.push(option.to_owned());
-            }
+            let grammar = (
+                label(first(lenient, "option"), attribute, "option"),
+                fold_fields(lenient, Vec::new, |mut options: Vec<String>, option| {
+                    options.push(option.to_owned());
+                    Ok(options)
+                }),
+            );
+            let (option, mut options) = run(value, grammar)?;
+            options.insert(0, option.to_owned());
             Attribute::IceOptions(options)
         }
-        (N::IcePacing, Some(value)) => {
-            Attribute::IcePacing(number(value, "pacing").map_err(relabel(attribute, "pacing"))?)
-        }
+        (N::IcePacing, Some(value)) => Attribute::IcePacing(
+            number(value, "pacing").map_err(relabel_fail(attribute, "pacing"))?,
+        ),
         (N::Candidate, Some(value)) => {
             check_candidate(value, lenient)?;
             Attribute::Candidate(value.to_owned())
@@ -263,24 +319,20 @@ fn parse_known<'a>(
             }
         }
         (N::Fingerprint, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (algorithm, at) = f
-                .next("hash function")
-                .map_err(relabel(attribute, "hash function"))?;
-            check_chars(
-                algorithm,
-                is_token_char,
+            let algorithm = token_field(
+                label(first(lenient, "hash function"), attribute, "hash function"),
                 invalid(attribute, "hash function"),
-            )
-            .map_err(|e| Fail { at, ..e })?;
-            let digest = f
-                .next("fingerprint")
-                .map_err(relabel(attribute, "fingerprint"))?;
-            f.finish()?;
+            );
+            let grammar = (
+                algorithm,
+                label(next(lenient, "fingerprint"), attribute, "fingerprint"),
+                end(lenient),
+            );
+            let (algorithm, digest, ()) = run(value, grammar)?;
             check_fingerprint(algorithm, digest)?;
             Attribute::Fingerprint(Fingerprint {
                 algorithm: algorithm.to_owned(),
-                value: digest.0.to_owned(),
+                value: digest.to_owned(),
             })
         }
         (N::Setup, Some(value)) => match Setup::from_token(value.trim_end_matches(' ')) {
@@ -292,26 +344,29 @@ fn parse_known<'a>(
             None => return fail(value, invalid(attribute, "mode")),
         },
         (N::Crypto, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (tag, at) = f.next("tag").map_err(relabel(attribute, "tag"))?;
-            let tag = match number::<u32>(tag, "tag") {
-                Ok(number) if tag.len() <= 9 => number,
-                _ => return fail(at, invalid(attribute, "tag")),
-            };
-            let (suite, _) = f.next("suite").map_err(relabel(attribute, "suite"))?;
-            check_chars(
+            let tag = typed(
+                label(first(lenient, "tag"), attribute, "tag"),
+                |tag| match number::<u32>(tag, "tag") {
+                    Ok(number) if tag.len() <= 9 => Ok(number),
+                    _ => fail(tag, invalid(attribute, "tag")),
+                },
+            );
+            let suite = typed(label(next(lenient, "suite"), attribute, "suite"), |suite| {
+                let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                check_chars(suite, allowed, invalid(attribute, "suite")).map(|()| suite)
+            });
+            let grammar = (
+                tag,
                 suite,
-                |c| c.is_ascii_alphanumeric() || c == '_',
-                invalid(attribute, "suite"),
-            )?;
-            let (key_params, _) = f
-                .next("key params")
-                .map_err(relabel(attribute, "key params"))?;
+                label(next(lenient, "key params"), attribute, "key params"),
+                rest(lenient),
+            );
+            let (tag, suite, key_params, session_params) = run(value, grammar)?;
             Attribute::Crypto(Crypto {
                 tag,
                 suite: suite.to_owned(),
                 key_params: key_params.to_owned(),
-                session_params: f.rest()?.map(str::to_owned),
+                session_params: session_params.map(str::to_owned),
             })
         }
         (N::Rtpmap, Some(value)) => {
@@ -320,8 +375,7 @@ fn parse_known<'a>(
             Attribute::Rtpmap(rtpmap)
         }
         (N::Fmtp, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (format, at) = f.next("format").map_err(relabel(attribute, "format"))?;
+            let (params, format) = label(first(lenient, "format"), attribute, "format")(value)?;
             let pt = match payload_type(attribute, format) {
                 Ok(pt) => pt,
                 // Non-RTP sections carry format-specific parameters (`a=fmtp:5000 protocol=...`).
@@ -332,18 +386,14 @@ fn parse_known<'a>(
                     };
                     return Ok((unknown, None));
                 }
-                Err(_) => return fail(at, invalid(attribute, "payload type")),
+                Err(e) => return Err(e),
             };
-            let params = match f.rest()? {
+            let params = match rest(lenient)(params)?.1 {
                 Some(params) => params.to_owned(),
                 None if lenient => String::new(),
                 None => {
-                    return fail(
-                        f_end(value),
-                        ParseErrorKind::MissingField {
-                            field: "format parameters",
-                        },
-                    );
+                    let field = "format parameters";
+                    return fail(end_of(value), ParseErrorKind::MissingField { field });
                 }
             };
             Attribute::Fmtp(Fmtp {
@@ -352,45 +402,40 @@ fn parse_known<'a>(
             })
         }
         (N::RtcpFb, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (format, at) = f
-                .next("payload type")
-                .map_err(relabel(attribute, "payload type"))?;
-            let payload_type = if format == "*" {
-                None
-            } else {
-                Some(payload_type(attribute, format).map_err(|e| Fail { at, ..e })?)
-            };
-            let (feedback, _) = f
-                .next("feedback type")
-                .map_err(relabel(attribute, "feedback type"))?;
-            let param = f.rest()?.map(str::to_owned);
+            let grammar = (
+                wildcard_or_payload_type(attribute, lenient),
+                label(next(lenient, "feedback type"), attribute, "feedback type"),
+                rest(lenient),
+            );
+            let (payload_type, feedback, param) = run(value, grammar)?;
             Attribute::RtcpFb(RtcpFb {
                 payload_type,
                 feedback: feedback.to_owned(),
-                param,
+                param: param.map(str::to_owned),
             })
         }
         (N::Rtcp, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (port, at) = f.next("port").map_err(relabel(attribute, "port"))?;
-            let port = number(port, "port").map_err(|_| Fail {
-                at,
-                kind: invalid(attribute, "port"),
-            })?;
-            let connection = match f.next_opt()? {
+            let address = (
+                next(lenient, "address type"),
+                next(lenient, "address"),
+                end(lenient),
+            );
+            let mut grammar = (
+                label(numeric(first(lenient, "port"), "port"), attribute, "port"),
+                next_opt(lenient),
+            );
+            let (input, (port, net_type)) = grammar.parse(value)?;
+            let connection = match net_type {
                 None => None,
                 Some(net_type) => {
-                    let addr_type = f.next("address type")?;
-                    let address = f.next("address")?;
-                    f.finish()?;
+                    let (addr_type, address, ()) = run(input, address)?;
                     if let Some(w) = check_address(net_type, addr_type, address, true, lenient)? {
-                        warning = Some((address.1, w));
+                        warning = Some((address, w));
                     }
                     Some(Connection {
-                        net_type: net_type.0.to_owned(),
-                        addr_type: addr_type.0.to_owned(),
-                        address: address.0.to_owned(),
+                        net_type: net_type.to_owned(),
+                        addr_type: addr_type.to_owned(),
+                        address: address.to_owned(),
                     })
                 }
             };
@@ -398,22 +443,18 @@ fn parse_known<'a>(
         }
         (N::Extmap, Some(value)) => Attribute::Extmap(parse_extmap(value, lenient)?),
         (N::Ssrc, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (id, at) = f.next("ssrc").map_err(relabel(attribute, "ssrc"))?;
-            let id = number(id, "ssrc").map_err(|_| Fail {
-                at,
-                kind: invalid(attribute, "ssrc"),
-            })?;
+            let grammar = (
+                label(numeric(first(lenient, "ssrc"), "ssrc"), attribute, "ssrc"),
+                rest(lenient),
+            );
+            let (id, source) = run(value, grammar)?;
             // Firefox writes bare `a=ssrc:<id>`; the attribute name is then empty.
-            let (attr_name, attr_value) = match f.rest()? {
+            let (attr_name, attr_value) = match source {
                 None => ("", None),
                 Some(source) => {
-                    let (n, v) = match source.split_once(':') {
-                        Some((n, v)) => (n, Some(v.to_owned())),
-                        None => (source, None),
-                    };
-                    check_chars(n, is_token_char, invalid(attribute, "source attribute"))?;
-                    (n, v)
+                    let (name, value) = split_once_byte(source, b':');
+                    check_chars(name, is_token_char, invalid(attribute, "source attribute"))?;
+                    (name, value.map(str::to_owned))
                 }
             };
             Attribute::Ssrc(Ssrc {
@@ -423,19 +464,18 @@ fn parse_known<'a>(
             })
         }
         (N::SsrcGroup, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (semantics, at) = f
-                .next("semantics")
-                .map_err(relabel(attribute, "semantics"))?;
-            check_chars(semantics, is_token_char, invalid(attribute, "semantics"))
-                .map_err(|e| Fail { at, ..e })?;
-            let mut ssrcs = Vec::new();
-            while let Some((ssrc, at)) = f.next_opt()? {
-                ssrcs.push(number(ssrc, "ssrc").map_err(|_| Fail {
-                    at,
-                    kind: invalid(attribute, "ssrc"),
-                })?);
-            }
+            let grammar = (
+                semantics(attribute, lenient),
+                fold_fields(lenient, Vec::new, |mut ssrcs: Vec<u32>, ssrc| {
+                    let ssrc = number(ssrc, "ssrc").map_err(|_| Fail {
+                        at: ssrc,
+                        kind: invalid(attribute, "ssrc"),
+                    })?;
+                    ssrcs.push(ssrc);
+                    Ok(ssrcs)
+                }),
+            );
+            let (semantics, ssrcs) = run(value, grammar)?;
             Attribute::SsrcGroup(SsrcGroup {
                 semantics: semantics.to_owned(),
                 ssrcs,
@@ -450,27 +490,24 @@ fn parse_known<'a>(
             Attribute::Simulcast(simulcast)
         }
         (N::SctpPort, Some(value)) => {
-            Attribute::SctpPort(number(value, "port").map_err(relabel(attribute, "port"))?)
+            Attribute::SctpPort(number(value, "port").map_err(relabel_fail(attribute, "port"))?)
         }
-        (N::MaxMessageSize, Some(value)) => {
-            Attribute::MaxMessageSize(number(value, "size").map_err(relabel(attribute, "size"))?)
-        }
+        (N::MaxMessageSize, Some(value)) => Attribute::MaxMessageSize(
+            number(value, "size").map_err(relabel_fail(attribute, "size"))?,
+        ),
         (N::Sctpmap, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (port, at) = f.next("port").map_err(relabel(attribute, "port"))?;
-            let port = number(port, "port").map_err(|_| Fail {
-                at,
-                kind: invalid(attribute, "port"),
-            })?;
-            let (protocol, _) = f.next("protocol").map_err(relabel(attribute, "protocol"))?;
-            let streams = match f.next_opt()? {
-                Some((streams, at)) => Some(number(streams, "streams").map_err(|_| Fail {
-                    at,
-                    kind: invalid(attribute, "streams"),
-                })?),
-                None => None,
-            };
-            f.finish()?;
+            let streams = typed(next_opt(lenient), |streams: Option<&'a str>| {
+                let number =
+                    |text| number(text, "streams").map_err(relabel_fail(attribute, "streams"));
+                streams.map(number).transpose()
+            });
+            let grammar = (
+                label(numeric(first(lenient, "port"), "port"), attribute, "port"),
+                label(next(lenient, "protocol"), attribute, "protocol"),
+                streams,
+                end(lenient),
+            );
+            let (port, protocol, streams, ()) = run(value, grammar)?;
             Attribute::Sctpmap(Sctpmap {
                 port,
                 protocol: protocol.to_owned(),
@@ -487,26 +524,15 @@ fn parse_known<'a>(
                 Attribute::Framerate(decimal)
             }
         }
-        (N::Maxptime, Some(value)) => {
-            Attribute::Maxptime(number(value, "maxptime").map_err(relabel(attribute, "number"))?)
-        }
+        (N::Maxptime, Some(value)) => Attribute::Maxptime(
+            number(value, "maxptime").map_err(relabel_fail(attribute, "number"))?,
+        ),
         (N::ImageAttr, Some(value)) => {
-            let mut f = Fields::new(value, lenient);
-            let (format, at) = f
-                .next("payload type")
-                .map_err(relabel(attribute, "payload type"))?;
-            let payload_type = if format == "*" {
-                None
-            } else {
-                Some(payload_type(attribute, format).map_err(|e| Fail { at, ..e })?)
-            };
-            let Some(params) = f.rest()? else {
-                return fail(
-                    f_end(value),
-                    ParseErrorKind::MissingField {
-                        field: "image attributes",
-                    },
-                );
+            let grammar = (wildcard_or_payload_type(attribute, lenient), rest(lenient));
+            let (payload_type, params) = run(value, grammar)?;
+            let Some(params) = params else {
+                let field = "image attributes";
+                return fail(end_of(value), ParseErrorKind::MissingField { field });
             };
             Attribute::ImageAttr(ImageAttr {
                 payload_type,
@@ -515,9 +541,4 @@ fn parse_known<'a>(
         }
     };
     Ok((attr, warning))
-}
-
-/// The empty suffix at the end of `value` (points a "missing" error at the line end).
-pub(crate) fn f_end(value: &str) -> &str {
-    value.get(value.len()..).unwrap_or("")
 }

@@ -3,27 +3,41 @@
 use crate::attribute::{
     Direction, Extmap, Rid, RidDirection, RidRestriction, Rtpmap, Simulcast, SimulcastStream,
 };
-use crate::attribute_parse::{AttributeContext, f_end, invalid, payload_type, relabel};
-use crate::error::{Limit, ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
+use nom::character::complete::char;
+use nom::combinator::{consumed, opt};
+use nom::multi::separated_list1;
+use nom::sequence::preceded;
+use nom::{Err as NomErr, Parser};
 
-/// `text` split at every `sep` (an ASCII byte), like `str::split` with a `char` pattern but
-/// without decoding characters: an ASCII separator always falls on a character boundary.
-fn split_ascii(text: &str, sep: u8) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        match current.bytes().position(|b| b == sep) {
-            Some(i) => {
-                rest = current.get(i + 1..);
-                current.get(..i)
-            }
-            None => {
-                rest = None;
-                Some(current)
-            }
-        }
-    })
+use crate::attribute_parse::{AttributeContext, invalid, label, payload_type, relabel_fail};
+use crate::error::{Limit, ParseErrorKind, WarningKind};
+use crate::fields::{Fail, Res, check_chars, fail, is_token_char, number};
+use crate::grammar::{PResult, bytes_while, end, end_of, first, next, rest, run, typed};
+
+/// Up to the next `/` (the parts of an rtpmap encoding).
+fn encoding_part(input: &str) -> PResult<'_, &str> {
+    bytes_while(|b| b != b'/')(input)
+}
+
+/// The parts of an rtpmap encoding: name, clock rate, channels, and anything after them.
+type EncodingParts<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// `<encoding name>[/<clock rate>[/<channels>]]`, each part as text (the caller checks
+/// them), and whatever follows a third `/`.
+fn encoding_parts(input: &str) -> PResult<'_, EncodingParts<'_>> {
+    let part = || preceded(char('/'), encoding_part);
+    (
+        encoding_part,
+        opt(part()),
+        opt(part()),
+        opt(preceded(char('/'), rest_of)),
+    )
+        .parse(input)
+}
+
+/// All of the input.
+fn rest_of(input: &str) -> PResult<'_, &str> {
+    Ok((end_of(input), input))
 }
 
 pub(crate) fn parse_rtpmap<'a>(
@@ -31,52 +45,43 @@ pub(crate) fn parse_rtpmap<'a>(
     ctx: AttributeContext,
 ) -> Res<'a, (Rtpmap, Option<(&'a str, WarningKind)>)> {
     const A: &str = "rtpmap";
-    let mut f = Fields::new(value, ctx.lenient);
-    let (pt, at) = f.next("payload type").map_err(relabel(A, "payload type"))?;
-    let payload_type = payload_type(A, pt).map_err(|e| Fail { at, ..e })?;
-    let (encoding_text, at) = f.next("encoding").map_err(relabel(A, "encoding"))?;
-    f.finish()?;
-    let mut parts = split_ascii(encoding_text, b'/');
-    let encoding = parts.next().unwrap_or("");
+    let lenient = ctx.lenient;
+    let pt = typed(
+        label(first(lenient, "payload type"), A, "payload type"),
+        |pt| payload_type(A, pt),
+    );
+    let grammar = (
+        pt,
+        label(next(lenient, "encoding"), A, "encoding"),
+        end(lenient),
+    );
+    let (payload_type, encoding_text, ()) = run(value, grammar)?;
+    let (encoding, clock, channels, extra) = run(encoding_text, encoding_parts)?;
     if encoding.is_empty() {
-        return fail(at, invalid(A, "encoding name"));
+        return fail(encoding_text, invalid(A, "encoding name"));
     }
-    let mut offset = encoding.len() + 1;
     let mut warning = None;
-    let clock_rate = match parts.next() {
-        Some(clock) => {
-            let clock_at = at.get(offset..).unwrap_or("");
-            offset += clock.len() + 1;
-            number(clock, "clock rate").map_err(|_| Fail {
-                at: clock_at,
-                kind: invalid(A, "clock rate"),
-            })?
-        }
-        None if ctx.lenient => {
-            warning = Some((at, WarningKind::RtpmapWithoutClockRate));
+    let clock_rate = match clock {
+        Some(clock) => number(clock, "clock rate").map_err(relabel_fail(A, "clock rate"))?,
+        None if lenient => {
+            warning = Some((encoding_text, WarningKind::RtpmapWithoutClockRate));
             0
         }
-        None => return fail(f_end(value), invalid(A, "clock rate")),
+        None => return fail(end_of(value), invalid(A, "clock rate")),
     };
-    let channels = match parts.next() {
+    let channels = match channels {
         Some(channels) => {
-            let channels_at = at.get(offset..).unwrap_or("");
-            let count: u16 = number(channels, "channels").map_err(|_| Fail {
-                at: channels_at,
-                kind: invalid(A, "channels"),
-            })?;
+            let count: u16 = number(channels, "channels").map_err(relabel_fail(A, "channels"))?;
             if count > ctx.max_channels {
-                return fail(
-                    channels_at,
-                    ParseErrorKind::LimitExceeded(Limit::Channels(ctx.max_channels)),
-                );
+                let limit = Limit::Channels(ctx.max_channels);
+                return fail(channels, ParseErrorKind::LimitExceeded(limit));
             }
             Some(count)
         }
         None => None,
     };
-    if parts.next().is_some() {
-        return fail(at, invalid(A, "encoding parameters"));
+    if extra.is_some() {
+        return fail(encoding_text, invalid(A, "encoding parameters"));
     }
     Ok((
         Rtpmap {
@@ -91,36 +96,40 @@ pub(crate) fn parse_rtpmap<'a>(
 
 pub(crate) fn parse_extmap(value: &str, lenient: bool) -> Res<'_, Extmap> {
     const A: &str = "extmap";
-    let mut f = Fields::new(value, lenient);
-    let (id_text, at) = f.next("id").map_err(relabel(A, "id"))?;
-    let (id_part, direction) = match id_text.split_once('/') {
-        Some((id, direction)) => match Direction::from_token(direction) {
-            Some(direction) => (id, Some(direction)),
-            None => {
-                return fail(
-                    at.get(id.len() + 1..).unwrap_or(at),
-                    invalid(A, "direction"),
-                );
-            }
-        },
-        None => (id_text, None),
-    };
-    let id = number(id_part, "id").map_err(|_| Fail {
-        at,
-        kind: invalid(A, "id"),
-    })?;
-    let (mut uri, _) = f.next("uri").map_err(relabel(A, "uri"))?;
-    let encrypt = uri == Extmap::ENCRYPT_URI;
-    if encrypt {
-        uri = f.next("uri").map_err(relabel(A, "uri"))?.0;
+    fn direction(text: &str) -> Res<'_, Direction> {
+        Direction::from_token(text).ok_or(Fail {
+            at: text,
+            kind: invalid(A, "direction"),
+        })
     }
-    let extension_attributes = f.rest()?.map(str::to_owned);
+    let id = typed(label(first(lenient, "id"), A, "id"), |field| {
+        let id_and_direction = (
+            bytes_while(|b| b != b'/'),
+            opt(preceded(char('/'), typed(rest_of, direction))),
+        );
+        let (id, direction) = run(field, id_and_direction)?;
+        let id = number(id, "id").map_err(|_| Fail {
+            at: field,
+            kind: invalid(A, "id"),
+        })?;
+        Ok((id, direction))
+    });
+    let uri_field = || label(next(lenient, "uri"), A, "uri");
+    let (input, ((id, direction), uri)) = (id, uri_field()).parse(value)?;
+    // An encrypted extension (RFC 6904) names the encrypt URI first, then its own.
+    let encrypt = uri == Extmap::ENCRYPT_URI;
+    let (input, uri) = if encrypt {
+        uri_field().parse(input)?
+    } else {
+        (input, uri)
+    };
+    let (_, extension_attributes) = rest(lenient)(input)?;
     Ok(Extmap {
         id,
         direction,
         encrypt,
         uri: uri.to_owned(),
-        extension_attributes,
+        extension_attributes: extension_attributes.map(str::to_owned),
     })
 }
 
@@ -130,41 +139,43 @@ fn is_rid_char(c: char) -> bool {
 
 pub(crate) fn parse_rid(value: &str, lenient: bool) -> Res<'_, Rid> {
     const A: &str = "rid";
-    let mut f = Fields::new(value, lenient);
-    let (id, _) = f.next("rid-id").map_err(relabel(A, "rid-id"))?;
-    check_chars(id, is_rid_char, invalid(A, "rid-id"))?;
-    let (direction, at) = f.next("direction").map_err(relabel(A, "direction"))?;
-    let direction = match direction {
-        "send" => RidDirection::Send,
-        "recv" => RidDirection::Recv,
-        _ => return fail(at, invalid(A, "direction")),
-    };
+    let id = typed(label(first(lenient, "rid-id"), A, "rid-id"), |id| {
+        check_chars(id, is_rid_char, invalid(A, "rid-id")).map(|()| id)
+    });
+    let direction = typed(
+        label(next(lenient, "direction"), A, "direction"),
+        |word| match word {
+            "send" => Ok(RidDirection::Send),
+            "recv" => Ok(RidDirection::Recv),
+            _ => fail(word, invalid(A, "direction")),
+        },
+    );
+    let (id, direction, restrictions) = run(value, (id, direction, rest(lenient)))?;
     let mut formats = Vec::new();
-    let mut restrictions = Vec::new();
-    if let Some(text) = f.rest()? {
-        let mut offset = 0;
-        for part in text.split(';') {
-            let part_at = text.get(offset..).unwrap_or("");
-            offset += part.len() + 1;
-            let (name, value) = match part.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (part, None),
+    let mut restrictions_out = Vec::new();
+    if let Some(text) = restrictions {
+        // `<name>[=<value>]` parts separated by `;`, each with the text it was read from.
+        let part = consumed((
+            bytes_while(|b| b != b'=' && b != b';'),
+            opt(preceded(char('='), bytes_while(|b| b != b';'))),
+        ));
+        for (part_at, (name, value)) in run(text, separated_list1(char(';'), part))? {
+            let invalid_at = |field| {
+                move |_| Fail {
+                    at: part_at,
+                    kind: invalid(A, field),
+                }
             };
-            check_chars(name, is_token_char, invalid(A, "restriction")).map_err(|_| Fail {
-                at: part_at,
-                kind: invalid(A, "restriction"),
-            })?;
+            check_chars(name, is_token_char, invalid(A, "restriction"))
+                .map_err(invalid_at("restriction"))?;
             match (name, value) {
                 ("pt", Some(list)) => {
                     for pt in list.split(',') {
-                        formats.push(payload_type(A, pt).map_err(|_| Fail {
-                            at: part_at,
-                            kind: invalid(A, "pt"),
-                        })?);
+                        formats.push(payload_type(A, pt).map_err(invalid_at("pt"))?);
                     }
                 }
                 ("pt", None) => return fail(part_at, invalid(A, "pt")),
-                _ => restrictions.push(RidRestriction {
+                _ => restrictions_out.push(RidRestriction {
                     name: name.to_owned(),
                     value: value.map(str::to_owned),
                 }),
@@ -175,8 +186,30 @@ pub(crate) fn parse_rid(value: &str, lenient: bool) -> Res<'_, Rid> {
         id: id.to_owned(),
         direction,
         formats,
-        restrictions,
+        restrictions: restrictions_out,
     })
+}
+
+/// A simulcast stream list, `[~]<rid>[,[~]<rid>]*[;...]`: alternatives separated by `,`,
+/// streams by `;`; a bad rid fails at the start of the list.
+fn stream_list(list: &str) -> Res<'_, Vec<Vec<SimulcastStream>>> {
+    let rid = |input| {
+        let (input, paused) = opt(char('~')).parse(input)?;
+        let (input, id) = bytes_while(|b| b != b',' && b != b';')(input)?;
+        check_chars(id, is_rid_char, invalid("simulcast", "rid-id")).map_err(|_| {
+            NomErr::Failure(Fail {
+                at: list,
+                kind: invalid("simulcast", "rid-id"),
+            })
+        })?;
+        let stream = SimulcastStream {
+            rid: id.to_owned(),
+            paused: paused.is_some(),
+        };
+        Ok((input, stream))
+    };
+    let alternatives = separated_list1(char(','), rid);
+    run(list, separated_list1(char(';'), alternatives))
 }
 
 /// Parses RFC 8853 `a=simulcast`, or the draft form (`send rid=1,2;3 paused=2`); the flag
@@ -219,32 +252,14 @@ pub(crate) fn parse_simulcast(value: &str) -> Res<'_, (Simulcast, bool)> {
             return fail(word_at, invalid(A, "direction"));
         }
         let Some((list, list_at)) = words.next() else {
-            return fail(f_end(value), invalid(A, "stream list"));
+            return fail(end_of(value), invalid(A, "stream list"));
         };
         let list = if legacy {
             list.strip_prefix("rid=").unwrap_or(list)
         } else {
             list
         };
-        let mut streams = Vec::new();
-        for alternatives in list.split(';') {
-            let mut group = Vec::new();
-            for rid in alternatives.split(',') {
-                let (paused, id) = match rid.strip_prefix('~') {
-                    Some(id) => (true, id),
-                    None => (false, rid),
-                };
-                check_chars(id, is_rid_char, invalid(A, "rid-id")).map_err(|_| Fail {
-                    at: list_at,
-                    kind: invalid(A, "rid-id"),
-                })?;
-                group.push(SimulcastStream {
-                    rid: id.to_owned(),
-                    paused,
-                });
-            }
-            streams.push(group);
-        }
+        let streams = stream_list(list).map_err(|e| Fail { at: list_at, ..e })?;
         if send {
             simulcast.send = streams
         } else {

@@ -3,21 +3,26 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ParseErrorKind, WarningKind};
+use nom::character::complete::char;
+use nom::multi::fold_many0;
+use nom::sequence::preceded;
+
 use crate::fields::{Fail, Res, fail, number};
+use crate::grammar::{PResult, bytes_while, failure, run};
 
 /// Checks `<nettype> <addrtype>` and the address (with an optional multicast `/ttl/count`
 /// suffix when `multicast_suffix`). Returns a warning for a lenient type mismatch.
 pub(crate) fn check_address<'a>(
-    net_type: (&'a str, &'a str),
-    addr_type: (&'a str, &'a str),
-    address: (&'a str, &'a str),
+    net_type: &'a str,
+    addr_type: &'a str,
+    address: &'a str,
     multicast_suffix: bool,
     lenient: bool,
 ) -> Res<'a, Option<WarningKind>> {
-    if net_type.0 != "IN" {
-        return fail(net_type.1, ParseErrorKind::UnsupportedNetType);
+    if net_type != "IN" {
+        return fail(net_type, ParseErrorKind::UnsupportedNetType);
     }
-    let (text, at) = address;
+    let (text, at) = (address, address);
     let (base, suffix) = match text.split_once('/') {
         Some((base, suffix)) if multicast_suffix => (base, Some(suffix)),
         _ => (text, None),
@@ -38,10 +43,10 @@ pub(crate) fn check_address<'a>(
     let v4 = || base.parse::<Ipv4Addr>().is_ok();
     let v6 = || base.parse::<Ipv6Addr>().is_ok();
     // Whether the address is of the stated type, and (only asked if not) of the other.
-    let (matches, other): (bool, &dyn Fn() -> bool) = match addr_type.0 {
+    let (matches, other): (bool, &dyn Fn() -> bool) = match addr_type {
         "IP4" => (v4(), &v6),
         "IP6" => (v6(), &v4),
-        _ => return fail(addr_type.1, ParseErrorKind::UnsupportedAddrType),
+        _ => return fail(addr_type, ParseErrorKind::UnsupportedAddrType),
     };
     if matches || is_host_name(base) {
         Ok(None)
@@ -102,38 +107,30 @@ pub(crate) fn check_candidate(value: &str, lenient: bool) -> Res<'_, ()> {
 
 const FINGERPRINT: &str = "fingerprint";
 
-/// Checks `<hash-func> <hex>:<hex>...` and, for known hash functions, the byte count.
-pub(crate) fn check_fingerprint<'a>(algorithm: &'a str, value: (&'a str, &'a str)) -> Res<'a, ()> {
-    let (text, at) = value;
-    // Byte-level: `hh:hh:...:hh`. Each pair starts at `3 * index`; a failure points at the
-    // pair that is not two hex digits.
-    let bytes = text.as_bytes();
-    let mut count = 0;
-    let mut offset = 0;
-    loop {
-        let pair_end = bytes
-            .get(offset..)
-            .and_then(|rest| rest.iter().position(|&b| b == b':'))
-            .map_or(bytes.len(), |i| offset + i);
-        let pair = bytes.get(offset..pair_end).unwrap_or_default();
-        if pair.len() != 2 || !pair.iter().all(u8::is_ascii_hexdigit) {
-            return fail(
-                at.get(offset..).unwrap_or(""),
-                ParseErrorKind::InvalidAttributeValue {
-                    attribute: FINGERPRINT,
-                    field: "hex byte",
-                },
-            );
-        }
-        count += 1;
-        if pair_end == bytes.len() {
-            break;
-        }
-        offset = pair_end + 1;
+/// One `<hex><hex>` byte of a fingerprint, up to the next `:` or the end.
+fn hex_byte(input: &str) -> PResult<'_, ()> {
+    let (rest, pair) = bytes_while(|b| b != b':')(input)?;
+    if pair.len() == 2 && pair.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok((rest, ()));
     }
+    let kind = ParseErrorKind::InvalidAttributeValue {
+        attribute: FINGERPRINT,
+        field: "hex byte",
+    };
+    failure(input, kind)
+}
+
+/// Checks `<hex>:<hex>:...` (an error points at the byte that is not two hex digits) and,
+/// for a registered hash function, the byte count.
+pub(crate) fn check_fingerprint<'a>(algorithm: &'a str, digest: &'a str) -> Res<'a, ()> {
+    let bytes = preceded(
+        hex_byte,
+        fold_many0(preceded(char(':'), hex_byte), || 1, |n, ()| n + 1),
+    );
+    let count = run(digest, bytes)?;
     match antiphon_types::HashAlgorithm::registered_digest_len(algorithm) {
         Some(expected) if expected != count => fail(
-            at,
+            digest,
             ParseErrorKind::FingerprintLength {
                 expected,
                 found: count,

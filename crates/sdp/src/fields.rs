@@ -1,4 +1,5 @@
-//! Building blocks shared by the line and attribute parsers: fields, numbers, characters.
+//! Building blocks shared by the line and attribute parsers: the failure type, numbers,
+//! character classes. The field grammar itself is nom, in [`grammar`](crate::grammar).
 //!
 //! Every failure carries `at`, a slice of the line that starts at the offending text, so the
 //! line parser can turn it into a column without re-scanning.
@@ -38,29 +39,6 @@ const TOKEN_BYTES: [bool; 256] = {
     }
     table
 };
-
-fn is_space_byte(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// Splits `input` at its first space or tab: `(field, rest)`. The split point is an ASCII
-/// byte, so both halves stay on character boundaries.
-fn split_field(input: &str) -> (&str, &str) {
-    let end = input.bytes().position(is_space_byte).unwrap_or(input.len());
-    (
-        input.get(..end).unwrap_or(input),
-        input.get(end..).unwrap_or(""),
-    )
-}
-
-/// `input` without its leading spaces and tabs.
-fn skip_spaces(input: &str) -> &str {
-    let start = input
-        .bytes()
-        .position(|b| !is_space_byte(b))
-        .unwrap_or(input.len());
-    input.get(start..).unwrap_or("")
-}
 
 /// `text` as a decimal integer of type `T`: ASCII digits only (no sign, no spaces), in range.
 pub(crate) fn number<'a, T: TryFrom<u64>>(text: &'a str, field: &'static str) -> Res<'a, T> {
@@ -123,119 +101,9 @@ fn check_chars_by_char<'a>(
     }
 }
 
-/// Space-separated fields of a line value.
-///
-/// Strict: exactly one space between fields, none before the first. Lenient: runs of spaces
-/// and tabs anywhere.
-pub(crate) struct Fields<'a> {
-    rest: &'a str,
-    lenient: bool,
-    started: bool,
-}
-
-impl<'a> Fields<'a> {
-    pub(crate) fn new(value: &'a str, lenient: bool) -> Self {
-        Self {
-            rest: value,
-            lenient,
-            started: false,
-        }
-    }
-
-    fn separator(&mut self) -> Res<'a, ()> {
-        if self.lenient {
-            self.rest = skip_spaces(self.rest);
-        } else if self.started {
-            match self.rest.strip_prefix(' ') {
-                Some(rest) => self.rest = rest,
-                None if self.rest.is_empty() => {}
-                None => return fail(self.rest, ParseErrorKind::TrailingData),
-            }
-        }
-        self.started = true;
-        Ok(())
-    }
-
-    /// The next field and where it starts; a missing field is an error.
-    pub(crate) fn next(&mut self, field: &'static str) -> Res<'a, (&'a str, &'a str)> {
-        self.separator()?;
-        let at = self.rest;
-        match split_field(at) {
-            ("", _) if at.is_empty() => fail(at, ParseErrorKind::MissingField { field }),
-            ("", _) => fail(at, ParseErrorKind::InvalidField { field }),
-            (text, rest) => {
-                self.rest = rest;
-                Ok((text, at))
-            }
-        }
-    }
-
-    /// The next field, or `None` at the end of the value.
-    pub(crate) fn next_opt(&mut self) -> Res<'a, Option<(&'a str, &'a str)>> {
-        if self.is_done() {
-            return Ok(None);
-        }
-        self.next("field").map(Some)
-    }
-
-    /// What is left, verbatim (with any separator before the next field).
-    pub(crate) fn remaining(&self) -> &'a str {
-        self.rest
-    }
-
-    /// Whether only (lenient: whitespace) is left.
-    pub(crate) fn is_done(&self) -> bool {
-        if self.lenient {
-            skip_spaces(self.rest).is_empty()
-        } else {
-            self.rest.is_empty()
-        }
-    }
-
-    /// Everything after the next separator, verbatim; `None` if nothing is left.
-    pub(crate) fn rest(&mut self) -> Res<'a, Option<&'a str>> {
-        if self.is_done() {
-            return Ok(None);
-        }
-        self.separator()?;
-        let rest = self.rest;
-        self.rest = "";
-        Ok(if rest.is_empty() { None } else { Some(rest) })
-    }
-
-    /// Fails if anything but (lenient: whitespace) is left.
-    pub(crate) fn finish(&self) -> Res<'a, ()> {
-        if self.is_done() {
-            Ok(())
-        } else {
-            fail(self.rest, ParseErrorKind::TrailingData)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strict_fields_need_single_spaces() {
-        let mut f = Fields::new("a b  c", false);
-        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("a"));
-        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("b"));
-        let err = f.next("x").err().map(|e| (e.at, e.kind));
-        assert_eq!(
-            err,
-            Some((" c", ParseErrorKind::InvalidField { field: "x" }))
-        );
-    }
-
-    #[test]
-    fn lenient_fields_skip_runs() {
-        let mut f = Fields::new(" a \t b  ", true);
-        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("a"));
-        assert_eq!(f.next("x").map(|(t, _)| t).ok(), Some("b"));
-        assert!(f.finish().is_ok());
-    }
 
     #[test]
     fn check_chars_fast_path_agrees_with_char_scan() {

@@ -67,6 +67,9 @@ mod checks;
 mod error;
 mod fields;
 mod fmtp;
+mod grammar;
+#[cfg(test)]
+mod legacy;
 mod line_order;
 mod lines;
 mod model;

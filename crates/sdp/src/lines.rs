@@ -4,7 +4,17 @@
 
 use crate::checks::check_address;
 use crate::error::{ParseErrorKind, WarningKind};
-use crate::fields::{Fail, Fields, Res, check_chars, fail, is_token_char, number};
+use nom::Parser;
+use nom::character::complete::char;
+use nom::combinator::not;
+use nom::multi::many0_count;
+use nom::sequence::{preceded, separated_pair};
+
+use crate::fields::{Fail, Res, check_chars, fail, is_token_char, number};
+use crate::grammar::{
+    PResult, at_start, bytes_while, done, end, end_of, first, fold_fields, next, numeric, relabel,
+    run, split_once_byte, typed,
+};
 use crate::model::{Repeat, TimeUnit, Timing, TypedTime, is_registered_media_type};
 use crate::proto;
 use crate::view::{BandwidthView, ConnectionView, OriginView};
@@ -17,25 +27,26 @@ pub(crate) fn version(value: &str) -> Res<'_, u32> {
 }
 
 pub(crate) fn origin(value: &str, lenient: bool) -> Res<'_, WithWarning<'_, OriginView<'_>>> {
-    let mut f = Fields::new(value, lenient);
-    let (username, _) = f.next("username")?;
-    let (id, at) = f.next("session id")?;
-    let session_id = number(id, "session id").map_err(|e| Fail { at, ..e })?;
-    let (version, at) = f.next("session version")?;
-    let session_version = number(version, "session version").map_err(|e| Fail { at, ..e })?;
-    let net_type = f.next("network type")?;
-    let addr_type = f.next("address type")?;
-    let address = f.next("unicast address")?;
-    f.finish()?;
+    let grammar = (
+        first(lenient, "username"),
+        numeric(next(lenient, "session id"), "session id"),
+        numeric(next(lenient, "session version"), "session version"),
+        next(lenient, "network type"),
+        next(lenient, "address type"),
+        next(lenient, "unicast address"),
+        end(lenient),
+    );
+    let (username, session_id, session_version, net_type, addr_type, address, ()) =
+        run(value, grammar)?;
     let warning =
-        check_address(net_type, addr_type, address, false, lenient)?.map(|w| (address.1, w));
+        check_address(net_type, addr_type, address, false, lenient)?.map(|w| (address, w));
     let origin = OriginView {
         username,
         session_id,
         session_version,
-        net_type: net_type.0,
-        addr_type: addr_type.0,
-        address: address.0,
+        net_type,
+        addr_type,
+        address,
     };
     Ok((origin, warning))
 }
@@ -44,25 +55,29 @@ pub(crate) fn connection(
     value: &str,
     lenient: bool,
 ) -> Res<'_, WithWarning<'_, ConnectionView<'_>>> {
-    let mut f = Fields::new(value, lenient);
-    let net_type = f.next("network type")?;
-    let addr_type = f.next("address type")?;
-    let address = f.next("connection address")?;
-    f.finish()?;
-    let warning =
-        check_address(net_type, addr_type, address, true, lenient)?.map(|w| (address.1, w));
+    let grammar = (
+        first(lenient, "network type"),
+        next(lenient, "address type"),
+        next(lenient, "connection address"),
+        end(lenient),
+    );
+    let (net_type, addr_type, address, ()) = run(value, grammar)?;
+    let warning = check_address(net_type, addr_type, address, true, lenient)?.map(|w| (address, w));
     let connection = ConnectionView {
-        net_type: net_type.0,
-        addr_type: addr_type.0,
-        address: address.0,
+        net_type,
+        addr_type,
+        address,
     };
     Ok((connection, warning))
 }
 
+/// `b=<bwtype>:<bandwidth>`
 pub(crate) fn bandwidth(value: &str) -> Res<'_, BandwidthView<'_>> {
-    let Some((bwtype, amount)) = value.split_once(':') else {
-        return fail(value, ParseErrorKind::MissingField { field: "bandwidth" });
-    };
+    let missing = ParseErrorKind::MissingField { field: "bandwidth" };
+    let halves = separated_pair(bytes_while(|b| b != b':'), char(':'), |text| {
+        Ok((end_of(text), text))
+    });
+    let (bwtype, amount) = run(value, at_start(relabel(halves, missing)))?;
     check_chars(
         bwtype,
         is_token_char,
@@ -75,12 +90,12 @@ pub(crate) fn bandwidth(value: &str) -> Res<'_, BandwidthView<'_>> {
 }
 
 pub(crate) fn timing(value: &str, lenient: bool) -> Res<'_, Timing> {
-    let mut f = Fields::new(value, lenient);
-    let (start, at) = f.next("start time")?;
-    let start = number(start, "start time").map_err(|e| Fail { at, ..e })?;
-    let (stop, at) = f.next("stop time")?;
-    let stop = number(stop, "stop time").map_err(|e| Fail { at, ..e })?;
-    f.finish()?;
+    let grammar = (
+        numeric(first(lenient, "start time"), "start time"),
+        numeric(next(lenient, "stop time"), "stop time"),
+        end(lenient),
+    );
+    let (start, stop, ()) = run(value, grammar)?;
     Ok(Timing {
         start,
         stop,
@@ -88,6 +103,7 @@ pub(crate) fn timing(value: &str, lenient: bool) -> Res<'_, Timing> {
     })
 }
 
+/// `<digits>[d|h|m|s]`; an error names `field` and points at the start.
 fn typed_time<'a>(text: &'a str, field: &'static str) -> Res<'a, TypedTime> {
     let unit = match text.as_bytes().last() {
         Some(b'd') => Some(TimeUnit::Days),
@@ -106,16 +122,35 @@ fn typed_time<'a>(text: &'a str, field: &'static str) -> Res<'a, TypedTime> {
     Ok(TypedTime { value, unit })
 }
 
+/// A field read as a typed time.
+fn time<'a>(
+    parser: impl Parser<&'a str, Output = &'a str, Error = Fail<'a>>,
+    field: &'static str,
+) -> impl FnMut(&'a str) -> PResult<'a, TypedTime> {
+    typed(parser, move |text| typed_time(text, field))
+}
+
+/// A field read as a time-zone offset: `[-]<typed time>`.
+fn zone_offset<'a>(
+    parser: impl Parser<&'a str, Output = &'a str, Error = Fail<'a>>,
+) -> impl FnMut(&'a str) -> PResult<'a, TypedTime> {
+    typed(parser, |text: &'a str| {
+        typed_time(text.strip_prefix('-').unwrap_or(text), "offset")
+    })
+}
+
 pub(crate) fn repeat(value: &str, lenient: bool) -> Res<'_, Repeat> {
-    let mut f = Fields::new(value, lenient);
-    let (interval, _) = f.next("repeat interval")?;
-    let interval = typed_time(interval, "repeat interval")?;
-    let (duration, _) = f.next("active duration")?;
-    let duration = typed_time(duration, "active duration")?;
-    let mut offsets = vec![typed_time(f.next("offset")?.0, "offset")?];
-    while let Some((offset, _)) = f.next_opt()? {
-        offsets.push(typed_time(offset, "offset")?);
-    }
+    let grammar = (
+        time(first(lenient, "repeat interval"), "repeat interval"),
+        time(next(lenient, "active duration"), "active duration"),
+        time(next(lenient, "offset"), "offset"),
+        fold_fields(lenient, Vec::new, |mut offsets, text| {
+            offsets.push(typed_time(text, "offset")?);
+            Ok(offsets)
+        }),
+    );
+    let (interval, duration, offset, mut offsets) = run(value, grammar)?;
+    offsets.insert(0, offset);
     Ok(Repeat {
         interval,
         duration,
@@ -125,16 +160,18 @@ pub(crate) fn repeat(value: &str, lenient: bool) -> Res<'_, Repeat> {
 
 /// `z=`: pairs of `<adjustment time> [-]<typed time>`, checked and kept as text.
 pub(crate) fn time_zones(value: &str, lenient: bool) -> Res<'_, &str> {
-    let mut f = Fields::new(value, lenient);
-    let (time, at) = f.next("adjustment time")?;
-    number::<u64>(time, "adjustment time").map_err(|e| Fail { at, ..e })?;
-    let (offset, _) = f.next("offset")?;
-    typed_time(offset.strip_prefix('-').unwrap_or(offset), "offset")?;
-    while let Some((time, at)) = f.next_opt()? {
-        number::<u64>(time, "adjustment time").map_err(|e| Fail { at, ..e })?;
-        let (offset, _) = f.next("offset")?;
-        typed_time(offset.strip_prefix('-').unwrap_or(offset), "offset")?;
-    }
+    let grammar = (
+        numeric::<u64>(first(lenient, "adjustment time"), "adjustment time"),
+        zone_offset(next(lenient, "offset")),
+        many0_count(preceded(
+            not(done(lenient)),
+            (
+                numeric::<u64>(next(lenient, "adjustment time"), "adjustment time"),
+                zone_offset(next(lenient, "offset")),
+            ),
+        )),
+    );
+    run(value, grammar)?;
     Ok(value)
 }
 
@@ -167,76 +204,52 @@ pub(crate) fn media(
     line: usize,
     lenient: bool,
 ) -> Res<'_, WithWarning<'_, MediaLine<'_>>> {
-    let mut f = Fields::new(value, lenient);
-    let (kind_text, kind_at) = f.next("media type")?;
+    let (input, kind) = first(lenient, "media type")(value)?;
     check_chars(
-        kind_text,
+        kind,
         is_token_char,
         ParseErrorKind::InvalidField {
             field: "media type",
         },
     )?;
     let mut warning = None;
-    if !is_registered_media_type(kind_text) {
-        if lenient {
-            warning = Some((kind_at, WarningKind::UnknownMediaType(kind_text.to_owned())));
-        } else {
-            return fail(kind_at, ParseErrorKind::UnknownMediaType);
+    if !is_registered_media_type(kind) {
+        if !lenient {
+            return fail(kind, ParseErrorKind::UnknownMediaType);
         }
+        warning = Some((kind, WarningKind::UnknownMediaType(kind.to_owned())));
     }
-    let (port_text, at) = f.next("port")?;
-    let (port, port_count) = match port_text.split_once('/') {
-        Some((port, count)) => {
-            let count_at = at.get(port.len() + 1..).unwrap_or(at);
-            let count = number(count, "port count").map_err(|e| Fail { at: count_at, ..e })?;
-            (
-                number(port, "port").map_err(|e| Fail { at, ..e })?,
-                Some(count),
-            )
-        }
-        None => (
-            number(port_text, "port").map_err(|e| Fail { at, ..e })?,
-            None,
-        ),
-    };
-    let (proto, _) = f.next("protocol")?;
+    let (input, (port, port_count)) = typed(next(lenient, "port"), port_and_count)(input)?;
+    let (input, proto) = next(lenient, "protocol")(input)?;
     check_chars(
         proto,
         is_proto_char,
         ParseErrorKind::InvalidField { field: "protocol" },
     )?;
     let rtp = proto::is_rtp(proto);
-    let formats = f.remaining().trim_matches([' ', '\t']);
-    let mut has_formats = false;
-    while let Some((format, at)) = f.next_opt()? {
-        if rtp {
-            match number::<u8>(format, "format") {
-                Ok(pt) if pt <= 127 => {}
-                _ => {
-                    return fail(
-                        at,
-                        ParseErrorKind::InvalidField {
-                            field: "payload type",
-                        },
-                    );
-                }
-            }
-        }
-        has_formats = true;
-    }
-    if !has_formats {
-        if lenient {
-            warning = warning.or(Some((f_end(value), WarningKind::MediaWithoutFormats)));
-        } else {
+    let formats = input.trim_matches([' ', '\t']);
+    let count_format = |count: usize, format| {
+        if rtp && !matches!(number::<u8>(format, "format"), Ok(pt) if pt <= 127) {
             return fail(
-                f_end(value),
-                ParseErrorKind::MissingField { field: "format" },
+                format,
+                ParseErrorKind::InvalidField {
+                    field: "payload type",
+                },
             );
         }
+        Ok(count + 1)
+    };
+    let (_, count) = fold_fields(lenient, || 0, count_format)(input)?;
+    if count == 0 {
+        let missing = end_of(value);
+        if !lenient {
+            return fail(missing, ParseErrorKind::MissingField { field: "format" });
+        }
+        warning = warning.or(Some((missing, WarningKind::MediaWithoutFormats)));
     }
     let media = MediaLine {
         line,
-        kind: kind_text,
+        kind,
         port,
         port_count,
         proto,
@@ -246,6 +259,10 @@ pub(crate) fn media(
     Ok((media, warning))
 }
 
-fn f_end(value: &str) -> &str {
-    value.get(value.len()..).unwrap_or("")
+/// `<port>[/<number of ports>]`; the count is checked first.
+fn port_and_count(text: &str) -> Res<'_, (u16, Option<u16>)> {
+    let (port, count) = split_once_byte(text, b'/');
+    let count = count.map(|count| number(count, "port count")).transpose()?;
+    let port = number(port, "port").map_err(|e| Fail { at: text, ..e })?;
+    Ok((port, count))
 }
