@@ -68,8 +68,6 @@ mod error;
 mod fields;
 mod fmtp;
 mod grammar;
-#[cfg(test)]
-mod legacy;
 mod line_order;
 mod lines;
 mod model;
