@@ -148,6 +148,11 @@ impl ErrorCause {
         }
 
         let value_length = len as usize - ERROR_CAUSE_HEADER_LENGTH;
+        // Antiphon: the cause must fit in what is left of its chunk (a longer claimed length
+        // made `slice` panic).
+        if ERROR_CAUSE_HEADER_LENGTH + value_length > buf.len() {
+            return Err(Error::ErrErrorCauseTooSmall);
+        }
         let raw = buf.slice(ERROR_CAUSE_HEADER_LENGTH..ERROR_CAUSE_HEADER_LENGTH + value_length);
 
         Ok(ErrorCause { code, raw })

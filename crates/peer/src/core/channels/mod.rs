@@ -676,4 +676,66 @@ mod tests {
         assert!(closed(events(&mut client)), "the client's channel closed");
         assert!(closed(events(&mut server)), "the server's channel closed");
     }
+
+    /// CRC-32C (Castagnoli, reflected), as SCTP checksums a packet.
+    fn crc32c(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0x82F6_3B78
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn an_error_cause_longer_than_its_chunk_is_dropped_not_a_panic() {
+        // Found by the sctp_channels fuzz campaign: rtc-sctp sliced an ERROR chunk's cause by
+        // the length the cause claims, past the end of the packet (third_party/rtc-sctp).
+        let now = Instant::now();
+        let (mut client, mut server) = pair();
+        client.start(now).expect("start");
+        server.start(now).expect("start");
+        let mut to_server = None;
+        loop {
+            let mut moved = false;
+            while let Some(packet) = client.poll_transmit() {
+                to_server = Some(packet.clone());
+                server.handle_receive(now, packet);
+                moved = true;
+            }
+            moved |= deliver(now, &mut server, &mut client);
+            if !moved {
+                break;
+            }
+        }
+        assert!(client.is_connected() && server.is_connected());
+        // The verification tag the server expects, from a packet the client sent it.
+        let tag = to_server.expect("the client spoke").slice(4..8);
+        let mut packet = vec![0x13, 0x88, 0x13, 0x88];
+        packet.extend_from_slice(&tag);
+        packet.extend_from_slice(&[0; 4]);
+        // ERROR chunk of 8 bytes holding one cause that claims 0x7171 bytes.
+        packet.extend_from_slice(&[9, 0, 0, 8, 0, 1, 0x71, 0x71]);
+        let checksum = crc32c(&packet);
+        packet[8..12].copy_from_slice(&checksum.to_le_bytes());
+        server.handle_receive(now, Bytes::from(packet));
+
+        // The association goes on: a channel the server opens reaches the client.
+        server
+            .open(now, "after", RTCDataChannelInit::default())
+            .expect("open");
+        events(&mut client);
+        while deliver(now, &mut server, &mut client) | deliver(now, &mut client, &mut server) {}
+        assert!(
+            events(&mut client)
+                .iter()
+                .any(|e| matches!(e, ChannelEvent::Opened { remote: true, .. }))
+        );
+    }
 }
