@@ -1,6 +1,8 @@
 //! Data-channel throughput and large-message round trips over loopback UDP, two Antiphon peer
-//! connections beside two webrtc-rs 0.17 peer connections, in the same run: one reliable
-//! ordered channel each, ICE, DTLS and SCTP as a user gets them.
+//! connections beside two webrtc-rs 0.17 peer connections and two Chromium ones (headless, one
+//! page: `benches/browser/throughput.html`), in the same run: one reliable ordered channel
+//! each, ICE, DTLS and SCTP as a user gets them. (str0m's figures come from the comparison
+//! workspace, `benches/peers`, `net throughput`.)
 //!
 //! * **stream**: 65,535-byte, 64 KiB and 256 KiB binary messages sent back to back for [`STREAM_BYTES`]
 //!   (the sender keeps at most [`HIGH_WATER`] buffered, waiting for `bufferedamountlow` at
@@ -22,6 +24,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/chromium.rs"]
+mod chromium;
 #[path = "support/measure.rs"]
 mod measure;
 #[path = "support/peers.rs"]
@@ -323,6 +327,17 @@ fn main() {
         report(
             "webrtc-rs",
             &runtime.block_on(webrtc_rs(stream_bytes, echoes)),
+        );
+    }
+    if wanted("chromium") {
+        let page = chromium::run((stream_bytes >> 20).max(1), echoes);
+        println!("chromium: {}", page.user_agent);
+        report(
+            "chromium",
+            &Results {
+                streams: page.streams,
+                echoes: page.echoes,
+            },
         );
     }
 }

@@ -2,7 +2,7 @@
 //! workspace `benches/peers/` (its own lock file and target directory: str0m's crypto is
 //! aws-lc, which no Antiphon crate links).
 //!
-//! `--smoke` (CI) stops after step 2 and one callgrind run.
+//! `--smoke` (CI) stops after step 2, one callgrind run and three str0m connections.
 //!
 //! 1. Builds the workspace's `count` binary (release, with debug info for callgrind).
 //! 2. `count check`: which library refuses which offer; offers any library refuses are left
@@ -12,7 +12,10 @@
 //!    operations after a warm-up (callgrind counts the same for the same binary and input,
 //!    whatever the machine's load), and the allocations `count` prints.
 //! 4. The criterion bench `compare` (wall time, same operations).
-//! 5. Both tables (instructions and allocations; criterion's means) go to
+//! 5. The workspace's `net` binary, in the namespace: offer-to-open of all three libraries
+//!    (100 pairs each), idle memory per peer connection (1,000 pairs, one process per
+//!    library) and str0m's data-channel throughput.
+//! 6. The tables (instructions and allocations; criterion's means) and `net`'s lines go to
 //!    `target/peers-bench.md`, for docs/benchmarks.md.
 
 use std::fmt::Write as _;
@@ -65,6 +68,17 @@ pub(crate) fn run(
     );
     let count = target.join("release/count");
     let count = count.to_string_lossy();
+    let net = target.join("release/net");
+    let net = net.to_string_lossy();
+    // `net`'s result lines (`net/...`), from one run of it in the namespace.
+    let net_lines = |args: &[&str]| -> Result<String, String> {
+        let (stdout, _) = output(&mut in_namespace(&net, args))?;
+        Ok(stdout
+            .lines()
+            .filter(|line| line.starts_with("net/"))
+            .map(|line| format!("- `{line}`\n"))
+            .collect())
+    };
     let check = output(&mut in_namespace(&count, &["check"]))?.0;
     let mut refused = Vec::new();
     let mut offers: Vec<&str> = Vec::new();
@@ -105,9 +119,11 @@ pub(crate) fn run(
         // The workspace builds, every library answers, and callgrind counts: enough to keep the
         // comparison from rotting, without the minutes of a full run.
         let figures = measure("answer", "str0m", "chromium156-audio-video-data")?;
+        let opened = net_lines(&["open", "3"])?;
         #[allow(clippy::print_stdout)]
         {
             println!("peers smoke: {} offers compared; {figures:?}", offers.len());
+            println!("{opened}");
         }
         return Ok(());
     }
@@ -188,6 +204,12 @@ pub(crate) fn run(
             webrtc_parse?,
         );
     }
+    table.push_str("\nConnected over loopback (`net`; see its module documentation):\n\n");
+    table.push_str(&net_lines(&["open", "100"])?);
+    for library in ["antiphon", "str0m", "webrtc-rs"] {
+        table.push_str(&net_lines(&["idle", library, "1000"])?);
+    }
+    table.push_str(&net_lines(&["throughput"])?);
     let out = root.join("target/peers-bench.md");
     std::fs::create_dir_all(root.join("target")).map_err(|e| format!("target: {e}"))?;
     std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;

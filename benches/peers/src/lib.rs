@@ -11,6 +11,8 @@
 //!   `to_sdp_string()` on an `Rtc` built beforehand with a premade certificate; webrtc-rs
 //!   `set_remote_description` + `create_answer` on a fresh `RTCPeerConnection` (closed after).
 
+pub mod str0m_net;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
