@@ -31,6 +31,11 @@ pub(crate) struct Outcome {
     pub(crate) corpus: u64,
     /// The file a crashing input was written to, if any.
     pub(crate) crash: Option<String>,
+    /// libFuzzer's slowest input, when it wrote one out (`slow-unit-*`, over 10 s): not a
+    /// failure; a machine that paused the process makes one too, so it is to replay.
+    pub(crate) slow_unit: Option<(String, u64)>,
+    /// The seconds of the last `Slowest unit: N s:` line, for the file written after it.
+    slowest: u64,
 }
 
 impl Outcome {
@@ -59,24 +64,40 @@ impl Outcome {
             self.coverage = field(line, "cov:").unwrap_or(self.coverage);
             self.features = field(line, "ft:").unwrap_or(self.features);
             self.corpus = field(line, "corp:").unwrap_or(self.corpus);
+        } else if let Some(rest) = line.strip_prefix("Slowest unit: ") {
+            self.slowest = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
         } else if let Some(at) = line.find("Test unit written to ") {
-            let path = &line[at + "Test unit written to ".len()..];
-            self.crash = Some(path.trim().to_owned());
+            let path = line[at + "Test unit written to ".len()..].trim().to_owned();
+            let file = path.rsplit('/').next().unwrap_or(&path);
+            if file.starts_with("slow-unit-") {
+                self.slow_unit = Some((path, self.slowest));
+            } else {
+                self.crash = Some(path);
+            }
         }
     }
 
     /// One row of the results table.
     pub(crate) fn row(&self, target: &str) -> String {
-        let per_second = self.runs.checked_div(self.seconds).unwrap_or(self.runs);
-        let finding = match &self.crash {
-            Some(path) => format!("**crash**: `{path}`"),
-            None => "none".to_owned(),
+        let finding = match (&self.crash, &self.slow_unit) {
+            (Some(path), _) => format!("**crash**: `{path}`"),
+            (None, Some((path, seconds))) => {
+                format!("none; slowest input {seconds} s, written to `{path}` (replay it)")
+            }
+            (None, None) => "none".to_owned(),
+        };
+        // A crash ends libFuzzer before its `Done` line: no time, so no rate.
+        let (time, per_second) = match self.runs.checked_div(self.seconds) {
+            Some(rate) => (format!("{} s", thousands(self.seconds)), thousands(rate)),
+            None => ("-".to_owned(), "-".to_owned()),
         };
         format!(
-            "| `{target}` | {} | {} s | {} | {} | {} | {} | {finding} |",
+            "| `{target}` | {} | {time} | {per_second} | {} | {} | {} | {finding} |",
             thousands(self.runs),
-            thousands(self.seconds),
-            thousands(per_second),
             thousands(self.coverage),
             thousands(self.features),
             thousands(self.corpus),
@@ -179,7 +200,7 @@ mod tests {
                 coverage: 1300,
                 features: 6000,
                 corpus: 400,
-                crash: None,
+                ..Outcome::default()
             }
         );
         assert_eq!(
@@ -188,5 +209,11 @@ mod tests {
         );
         outcome.read_line("artifact_prefix='x/'; Test unit written to x/crash-abc");
         assert_eq!(outcome.crash.as_deref(), Some("x/crash-abc"));
+        let mut slow = Outcome::default();
+        slow.read_line("Slowest unit: 990 s:");
+        slow.read_line("artifact_prefix='x/'; Test unit written to x/slow-unit-9f");
+        assert_eq!(slow.crash, None);
+        assert_eq!(slow.slow_unit, Some(("x/slow-unit-9f".to_owned(), 990)));
+        assert!(slow.row("t").contains("| - | - |"), "{}", slow.row("t"));
     }
 }
