@@ -96,8 +96,8 @@ pub struct ConnectionCore {
     selected: Option<(SocketAddr, SocketAddr)>,
     events: VecDeque<CoreEvent>,
     traffic: TrafficCounters,
-    /// SRTP, once DTLS is connected.
-    srtp: Option<srtp::SrtpSession>,
+    /// SRTP keys, once DTLS is connected; the contexts are made on first use.
+    srtp: Option<srtp::LazySrtp>,
     /// Protected media waiting for [`poll_transmit`](Self::poll_transmit).
     media_out: VecDeque<Vec<u8>>,
     media_counters: MediaCounters,
@@ -305,7 +305,7 @@ impl ConnectionCore {
     /// turned back into the packet it repairs, NACKs answered) and delivered as
     /// [`CoreEvent::Media`].
     fn receive_media(&mut self, now: Instant, datagram: Datagram<'_>) {
-        let Some(srtp) = self.srtp.as_mut() else {
+        let Some(srtp) = self.srtp.as_mut().and_then(srtp::LazySrtp::session) else {
             self.media_counters.dropped_unkeyed += 1;
             return;
         };
@@ -366,7 +366,7 @@ impl ConnectionCore {
     /// Protects and queues what the RTP session sends on its own (reports, NACKs,
     /// retransmissions); dropped when the queue is full, as media is.
     fn queue_media(&mut self, now: Instant, packet: &MediaPacket) {
-        let Some(srtp) = self.srtp.as_mut() else {
+        let Some(srtp) = self.srtp.as_mut().and_then(srtp::LazySrtp::session) else {
             return;
         };
         if self.media_out.len() >= MEDIA_QUEUE {
@@ -486,7 +486,12 @@ impl ConnectionCore {
         if self.closed {
             return Err(MediaError::Closed);
         }
-        let Some(srtp) = self.srtp.as_mut().filter(|_| self.selected.is_some()) else {
+        let Some(srtp) = self
+            .srtp
+            .as_mut()
+            .filter(|_| self.selected.is_some())
+            .and_then(srtp::LazySrtp::session)
+        else {
             return Err(MediaError::NotKeyed);
         };
         if self.media_out.len() >= MEDIA_QUEUE {
@@ -547,7 +552,7 @@ impl ConnectionCore {
 
     /// The SRTP profile in use, once DTLS is connected.
     pub fn srtp_profile(&self) -> Option<antiphon_dtls::SrtpProfile> {
-        self.srtp.as_ref().map(srtp::SrtpSession::profile)
+        self.srtp.as_ref().map(srtp::LazySrtp::profile)
     }
 
     /// The DTLS and SCTP part, for channel operations: open, send, receive, close.
@@ -594,9 +599,8 @@ impl ConnectionCore {
             let role = secure.role();
             while let Some(event) = secure.poll_event() {
                 if let CoreEvent::DtlsConnected(connected) = &event {
-                    self.srtp = srtp::SrtpSession::new(role, &connected.keying_material)
-                        .inspect_err(|error| tracing::warn!(%error, "no SRTP"))
-                        .ok();
+                    let keys = connected.keying_material.clone();
+                    self.srtp = Some(srtp::LazySrtp::new(role, keys));
                 }
                 self.events.push_back(event);
             }

@@ -99,6 +99,45 @@ pub struct SrtpSession {
     outbound: Context,
 }
 
+/// SRTP keyed by DTLS, its contexts made on first use: the exported keys are kept (about
+/// 100 bytes), and the AES contexts and replay windows (about 2.4 KiB) only once a packet is
+/// protected or unprotected, so a connection that carries no media never makes them.
+#[derive(Debug)]
+pub(crate) struct LazySrtp {
+    role: DtlsRole,
+    material: SrtpKeyingMaterial,
+    /// `Some` once made; `Err(())` if the SRTP stack refused the keys (not tried again).
+    session: Option<Result<SrtpSession, ()>>,
+}
+
+impl LazySrtp {
+    /// Keys from DTLS for `role` (our DTLS role), no context made yet.
+    pub(crate) fn new(role: DtlsRole, material: SrtpKeyingMaterial) -> Self {
+        Self {
+            role,
+            material,
+            session: None,
+        }
+    }
+
+    /// The negotiated profile.
+    pub(crate) fn profile(&self) -> SrtpProfile {
+        self.material.profile()
+    }
+
+    /// The contexts, made now if this is the first use; `None` if the SRTP stack refuses the
+    /// keys (logged once).
+    pub(crate) fn session(&mut self) -> Option<&mut SrtpSession> {
+        let (role, material) = (self.role, &self.material);
+        let session = self.session.get_or_insert_with(|| {
+            SrtpSession::new(role, material)
+                .inspect_err(|error| tracing::warn!(%error, "no SRTP"))
+                .map_err(|_| ())
+        });
+        session.as_mut().ok()
+    }
+}
+
 impl fmt::Debug for SrtpSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SrtpSession")
@@ -312,5 +351,26 @@ mod tests {
             Err(MediaError::Malformed)
         );
         assert_eq!(counters.rtp_sent, 0);
+    }
+
+    #[test]
+    fn lazy_contexts_are_made_on_first_use_only() {
+        let keys = material(SrtpProfile::AeadAes128Gcm);
+        let mut lazy = LazySrtp::new(DtlsRole::Client, keys.clone());
+        assert!(lazy.session.is_none(), "no context before a packet");
+        assert_eq!(lazy.profile(), SrtpProfile::AeadAes128Gcm);
+        // Made on first use, once, and interoperating with an eagerly made peer.
+        let mut server = SrtpSession::new(DtlsRole::Server, &keys).unwrap();
+        let mut counters = MediaCounters::default();
+        let packet = lazy
+            .session()
+            .unwrap()
+            .protect(&MediaPacket::Rtp(rtp(1)), &mut counters)
+            .unwrap();
+        assert!(matches!(lazy.session, Some(Ok(_))));
+        assert_eq!(
+            server.unprotect(&packet, &mut counters),
+            Some(MediaPacket::Rtp(rtp(1)))
+        );
     }
 }
