@@ -245,7 +245,7 @@ fn rule_28_codec_preferences_order_and_exclude() {
 fn rule_29_31_offer_order_and_payload_types_kept() {
     let (offer, answer) = answer_text(&chromium_offer());
     let video = &answer.media[1];
-    let offered: Vec<&String> = offer.media[1]
+    let offered: Vec<_> = offer.media[1]
         .formats
         .iter()
         .filter(|f| video.formats.contains(f))
@@ -259,10 +259,7 @@ fn rule_29_31_offer_order_and_payload_types_kept() {
         video.formats.len() > 10,
         "Chromium's video codecs are mostly accepted"
     );
-    assert_eq!(
-        answer.media[0].formats.first().map(String::as_str),
-        Some("111")
-    );
+    assert_eq!(answer.media[0].formats.first().map(|f| &**f), Some("111"));
     assert_clean(&offer, &answer);
 }
 
@@ -678,7 +675,7 @@ fn rule_37_38_audio_maxptime_and_telephone_event_per_clock_rate() {
     let audio = &answer.media[0];
     assert!(has(audio, |a| matches!(a, Attribute::Maxptime(_))));
     // opus/48000 and PCMU/8000 are accepted, so both telephone-events stay.
-    assert!(audio.formats.contains(&"97".to_owned()) && audio.formats.contains(&"98".to_owned()));
+    assert!(audio.formats.contains(&"97".into()) && audio.formats.contains(&"98".into()));
     assert_clean(&offer, &answer);
 }
 
@@ -783,7 +780,7 @@ fn rule_43a_extension_ids_unique_across_a_bundle_group() {
             .attributes
             .iter()
             .filter_map(|a| match a {
-                Attribute::Extmap(e) => Some((e.id, e.uri.clone())),
+                Attribute::Extmap(e) => Some((e.id, e.uri.to_string())),
                 _ => None,
             })
             .collect()

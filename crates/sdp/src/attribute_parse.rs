@@ -16,6 +16,7 @@ use crate::grammar::{
     PResult, end, end_of, first, fold_fields, next, next_opt, numeric, relabel, rest, run,
     split_once_byte, typed,
 };
+use crate::known;
 use crate::model::Connection;
 
 /// What the attribute parser needs to know about where it is.
@@ -410,8 +411,8 @@ fn parse_known<'a>(
             let (payload_type, feedback, param) = run(value, grammar)?;
             Attribute::RtcpFb(RtcpFb {
                 payload_type,
-                feedback: feedback.to_owned(),
-                param: param.map(str::to_owned),
+                feedback: known::token(feedback, known::feedback),
+                param: param.map(|param| known::token(param, known::feedback)),
             })
         }
         (N::Rtcp, Some(value)) => {
@@ -459,7 +460,7 @@ fn parse_known<'a>(
             };
             Attribute::Ssrc(Ssrc {
                 id,
-                attribute: attr_name.to_owned(),
+                attribute: known::token(attr_name, known::source_attribute),
                 value: attr_value,
             })
         }

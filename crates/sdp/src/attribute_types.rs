@@ -1,7 +1,10 @@
 //! Payloads of the RTP and media-level attributes: rtpmap, rtcp-fb, rtcp, extmap, ssrc,
 //! ssrc-group, rid, simulcast, sctpmap, imageattr, crypto, and decimal values.
 
+use std::borrow::Cow;
+
 use crate::attribute::Direction;
+use crate::known;
 use crate::model::Connection;
 
 /// `a=rtpmap`
@@ -9,8 +12,9 @@ use crate::model::Connection;
 pub struct Rtpmap {
     /// RTP payload type (0..=127).
     pub payload_type: u8,
-    /// Encoding name, such as `opus`.
-    pub encoding: String,
+    /// Encoding name, such as `opus` (borrowed for the names browsers use, see
+    /// [`Rtpmap::new`]).
+    pub encoding: Cow<'static, str>,
     /// Clock rate in Hz; 0 when the line had none (lenient mode only).
     pub clock_rate: u32,
     /// Channel count, if given.
@@ -23,9 +27,9 @@ pub struct RtcpFb {
     /// Payload type, `None` for `*`.
     pub payload_type: Option<u8>,
     /// Feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`, ...
-    pub feedback: String,
+    pub feedback: Cow<'static, str>,
     /// The rest of the line (`pli`, `fir`, ...), if any.
-    pub param: Option<String>,
+    pub param: Option<Cow<'static, str>>,
 }
 
 /// `a=rtcp`
@@ -38,16 +42,12 @@ pub struct Rtcp {
 }
 
 impl Rtpmap {
-    /// `a=rtpmap:<pt> <encoding>/<clock rate>[/<channels>]`
-    pub fn new(
-        payload_type: u8,
-        encoding: impl Into<String>,
-        clock_rate: u32,
-        channels: Option<u16>,
-    ) -> Self {
+    /// `a=rtpmap:<pt> <encoding>/<clock rate>[/<channels>]`. A codec name browsers use is
+    /// kept as a `&'static str`, any other copied.
+    pub fn new(payload_type: u8, encoding: &str, clock_rate: u32, channels: Option<u16>) -> Self {
         Self {
             payload_type,
-            encoding: encoding.into(),
+            encoding: known::token(encoding, known::encoding_name),
             clock_rate,
             channels,
         }
@@ -56,11 +56,11 @@ impl Rtpmap {
 
 impl RtcpFb {
     /// `a=rtcp-fb:<pt|*> <feedback> [<param>]`; `None` payload type writes `*`.
-    pub fn new(payload_type: Option<u8>, feedback: impl Into<String>, param: Option<&str>) -> Self {
+    pub fn new(payload_type: Option<u8>, feedback: &str, param: Option<&str>) -> Self {
         Self {
             payload_type,
-            feedback: feedback.into(),
-            param: param.map(str::to_owned),
+            feedback: known::token(feedback, known::feedback),
+            param: param.map(|param| known::token(param, known::feedback)),
         }
     }
 }
@@ -89,19 +89,19 @@ pub struct Extmap {
     /// Whether the extension is encrypted (`urn:ietf:params:rtp-hdrext:encrypt` prefix, RFC 6904).
     pub encrypt: bool,
     /// The extension URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Extension attributes after the URI, verbatim.
     pub extension_attributes: Option<String>,
 }
 
 impl Extmap {
     /// `a=extmap:<id> <uri>`, without direction, encryption or extension attributes.
-    pub fn new(id: u16, uri: impl Into<String>) -> Self {
+    pub fn new(id: u16, uri: &str) -> Self {
         Self {
             id,
             direction: None,
             encrypt: false,
-            uri: uri.into(),
+            uri: known::token(uri, known::extension_uri),
             extension_attributes: None,
         }
     }
@@ -117,7 +117,7 @@ pub struct Ssrc {
     pub id: u32,
     /// Source attribute name: `cname`, `msid`, `mslabel`, `label`, ...; empty for a bare
     /// `a=ssrc:<id>` (as Firefox writes).
-    pub attribute: String,
+    pub attribute: Cow<'static, str>,
     /// Source attribute value (text after the first `:`), if any.
     pub value: Option<String>,
 }

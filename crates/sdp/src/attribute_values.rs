@@ -13,6 +13,7 @@ use crate::attribute_parse::{AttributeContext, invalid, label, payload_type, rel
 use crate::error::{Limit, ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Res, check_chars, fail, is_token_char, number};
 use crate::grammar::{PResult, bytes_while, end, end_of, first, next, rest, run, typed};
+use crate::known;
 
 /// Up to the next `/` (the parts of an rtpmap encoding).
 fn encoding_part(input: &str) -> PResult<'_, &str> {
@@ -86,7 +87,7 @@ pub(crate) fn parse_rtpmap<'a>(
     Ok((
         Rtpmap {
             payload_type,
-            encoding: encoding.to_owned(),
+            encoding: known::token(encoding, known::encoding_name),
             clock_rate,
             channels,
         },
@@ -128,7 +129,7 @@ pub(crate) fn parse_extmap(value: &str, lenient: bool) -> Res<'_, Extmap> {
         id,
         direction,
         encrypt,
-        uri: uri.to_owned(),
+        uri: known::token(uri, known::extension_uri),
         extension_attributes: extension_attributes.map(str::to_owned),
     })
 }

@@ -68,6 +68,7 @@ mod error;
 mod fields;
 mod fmtp;
 mod grammar;
+mod known;
 mod line_order;
 mod lines;
 mod model;
@@ -88,6 +89,7 @@ pub use error::{
     Level, Limit, LineType, ParseError, ParseErrorKind, SdpError, Warning, WarningKind,
 };
 pub use fmtp::{Fmtp, FmtpParam};
+pub use known::payload_type_format;
 pub use model::{
     Bandwidth, Connection, MediaDescription, MediaKind, Origin, Repeat, SessionDescription,
     TimeUnit, Timing, TypedTime,

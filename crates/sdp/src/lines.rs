@@ -2,14 +2,14 @@
 //! borrowed line types of [`view`](crate::view); the owned parser converts them into the
 //! model, so each line grammar exists once.
 
-use crate::checks::check_address;
-use crate::error::{ParseErrorKind, WarningKind};
 use nom::Parser;
 use nom::character::complete::char;
 use nom::combinator::not;
 use nom::multi::many0_count;
 use nom::sequence::{preceded, separated_pair};
 
+use crate::checks::check_address;
+use crate::error::{ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Res, check_chars, fail, is_token_char, number};
 use crate::grammar::{
     PResult, at_start, bytes_while, done, end, end_of, first, fold_fields, next, numeric, relabel,

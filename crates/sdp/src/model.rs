@@ -1,5 +1,6 @@
 //! The session description model: RFC 8866 lines as plain structs.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -159,8 +160,9 @@ pub struct MediaDescription {
     pub port_count: Option<u16>,
     /// Transport protocol, such as `UDP/TLS/RTP/SAVPF`.
     pub proto: Proto,
-    /// Formats: RTP payload types, or protocol-specific tokens.
-    pub formats: Vec<String>,
+    /// Formats: RTP payload types, or protocol-specific tokens (borrowed when they are
+    /// payload types or `webrtc-datachannel`, as parsed or built by [`MediaDescription::new`]).
+    pub formats: Vec<Cow<'static, str>>,
     /// `i=`
     pub title: Option<String>,
     /// `c=` lines.
@@ -479,8 +481,21 @@ impl SessionDescription {
 }
 
 impl MediaDescription {
-    /// An `m=` section with no other lines.
-    pub fn new(kind: MediaKind, port: u16, proto: impl Into<Proto>, formats: Vec<String>) -> Self {
+    /// An `m=` section with no other lines. Formats that are payload types (or
+    /// `webrtc-datachannel`) are kept as `&'static str`, others as given.
+    pub fn new<F: AsRef<str> + Into<Cow<'static, str>>>(
+        kind: MediaKind,
+        port: u16,
+        proto: impl Into<Proto>,
+        formats: impl IntoIterator<Item = F>,
+    ) -> Self {
+        let formats = formats
+            .into_iter()
+            .map(|format| match crate::known::format(format.as_ref()) {
+                Some(known) => Cow::Borrowed(known),
+                None => format.into(),
+            })
+            .collect();
         Self {
             kind,
             port,

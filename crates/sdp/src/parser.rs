@@ -4,6 +4,7 @@
 
 use crate::error::{SdpError, Warning, WarningKind};
 use crate::fields::Res;
+use crate::known;
 use crate::lines::{self, MediaLine};
 use crate::model::{MediaDescription, MediaKind, SessionDescription};
 use crate::options::ParseOptions;
@@ -128,9 +129,11 @@ impl<'a> Sink<'a> for Builder {
 
 /// The owned section for an `m=` line (its other lines come later).
 pub(crate) fn media_line(line: MediaLine<'_>) -> MediaDescription {
-    let formats = lines::formats(line.formats).map(str::to_owned).collect();
     let kind = MediaKind::from_token(line.kind);
-    let mut media = MediaDescription::new(kind, line.port, Proto::from(line.proto), formats);
+    let mut media = MediaDescription::new(kind, line.port, Proto::from(line.proto), [""; 0]);
+    media.formats = lines::formats(line.formats)
+        .map(|format| known::token(format, known::format))
+        .collect();
     media.port_count = line.port_count;
     media
 }

@@ -312,7 +312,7 @@ fn write_format(out: &mut impl Sink, payload_type: Option<u8>) {
 }
 
 /// ` <text>` if present.
-fn write_opt(out: &mut impl Sink, text: Option<&String>) {
+fn write_opt(out: &mut impl Sink, text: Option<&str>) {
     if let Some(text) = text {
         out.puts(&[" ", text]);
     }
@@ -338,7 +338,7 @@ fn write_value(out: &mut impl Sink, a: &Attribute) {
         | Attribute::Label(v) => out.puts(&[":", v]),
         Attribute::Msid(m) => {
             out.puts(&[":", &m.stream_id]);
-            write_opt(out, m.track_id.as_ref());
+            write_opt(out, m.track_id.as_deref());
         }
         Attribute::MsidSemantic(m) => {
             out.puts(&[": ", &m.semantic]);
@@ -366,7 +366,7 @@ fn write_value(out: &mut impl Sink, a: &Attribute) {
             out.put_char(':');
             out.put_uint(c.tag);
             out.puts(&[" ", &c.suite, " ", &c.key_params]);
-            write_opt(out, c.session_params.as_ref());
+            write_opt(out, c.session_params.as_deref());
         }
         Attribute::Rtpmap(r) => {
             out.put_char(':');
@@ -390,7 +390,7 @@ fn write_value(out: &mut impl Sink, a: &Attribute) {
             out.put_char(':');
             write_format(out, fb.payload_type);
             out.puts(&[" ", &fb.feedback]);
-            write_opt(out, fb.param.as_ref());
+            write_opt(out, fb.param.as_deref());
         }
         Attribute::Rtcp(rtcp) => {
             out.put_char(':');
@@ -470,7 +470,7 @@ fn write_extmap(out: &mut impl Sink, e: &Extmap) {
         out.puts(&[" ", Extmap::ENCRYPT_URI]);
     }
     out.puts(&[" ", &e.uri]);
-    write_opt(out, e.extension_attributes.as_ref());
+    write_opt(out, e.extension_attributes.as_deref());
 }
 
 fn write_rid(out: &mut impl Sink, rid: &Rid) {

@@ -19,6 +19,11 @@ fn s(text: &str) -> String {
     text.to_owned()
 }
 
+/// The fields that keep well-known tokens borrowed compare by value: an owned copy will do.
+fn c(text: &str) -> std::borrow::Cow<'static, str> {
+    text.to_owned().into()
+}
+
 fn media_table() -> Vec<(&'static str, Attribute)> {
     vec![
         ("a=mid:0", Attribute::Mid(s("0"))),
@@ -74,7 +79,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=rtpmap:111 opus/48000/2",
             Attribute::Rtpmap(Rtpmap {
                 payload_type: 111,
-                encoding: s("opus"),
+                encoding: c("opus"),
                 clock_rate: 48000,
                 channels: Some(2),
             }),
@@ -83,7 +88,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=rtpmap:96 VP8/90000",
             Attribute::Rtpmap(Rtpmap {
                 payload_type: 96,
-                encoding: s("VP8"),
+                encoding: c("VP8"),
                 clock_rate: 90000,
                 channels: None,
             }),
@@ -99,15 +104,15 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=rtcp-fb:96 nack pli",
             Attribute::RtcpFb(RtcpFb {
                 payload_type: Some(96),
-                feedback: s("nack"),
-                param: Some(s("pli")),
+                feedback: c("nack"),
+                param: Some(c("pli")),
             }),
         ),
         (
             "a=rtcp-fb:* transport-cc",
             Attribute::RtcpFb(RtcpFb {
                 payload_type: None,
-                feedback: s("transport-cc"),
+                feedback: c("transport-cc"),
                 param: None,
             }),
         ),
@@ -128,7 +133,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
                 id: 1,
                 direction: None,
                 encrypt: false,
-                uri: s("urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+                uri: c("urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
                 extension_attributes: None,
             }),
         ),
@@ -138,7 +143,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
                 id: 2,
                 direction: Some(Direction::SendOnly),
                 encrypt: true,
-                uri: s("urn:ietf:params:rtp-hdrext:toffset"),
+                uri: c("urn:ietf:params:rtp-hdrext:toffset"),
                 extension_attributes: Some(s("vad=on")),
             }),
         ),
@@ -147,7 +152,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=ssrc:1 cname:stream_1_cname",
             Attribute::Ssrc(Ssrc {
                 id: 1,
-                attribute: s("cname"),
+                attribute: c("cname"),
                 value: Some(s("stream_1_cname")),
             }),
         ),
@@ -155,7 +160,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=ssrc:2754920552 msid:A B",
             Attribute::Ssrc(Ssrc {
                 id: 2754920552,
-                attribute: s("msid"),
+                attribute: c("msid"),
                 value: Some(s("A B")),
             }),
         ),
@@ -163,7 +168,7 @@ fn media_table() -> Vec<(&'static str, Attribute)> {
             "a=ssrc:5150",
             Attribute::Ssrc(Ssrc {
                 id: 5150,
-                attribute: s(""),
+                attribute: c(""),
                 value: None,
             }),
         ),

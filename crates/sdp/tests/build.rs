@@ -12,12 +12,8 @@ fn answer() -> SessionDescription {
         identifiers: vec!["*".into()],
     }));
 
-    let mut audio = MediaDescription::new(
-        MediaKind::Audio,
-        9,
-        Proto::UDP_TLS_RTP_SAVPF,
-        vec!["111".into()],
-    );
+    let mut audio =
+        MediaDescription::new(MediaKind::Audio, 9, Proto::UDP_TLS_RTP_SAVPF, vec!["111"]);
     audio
         .connections
         .push(Connection::from_ip([0, 0, 0, 0].into()));
@@ -46,7 +42,7 @@ fn answer() -> SessionDescription {
         MediaKind::Application,
         9,
         Proto::UDP_DTLS_SCTP,
-        vec!["webrtc-datachannel".into()],
+        vec!["webrtc-datachannel"],
     );
     data.connections
         .push(Connection::from_ip([0, 0, 0, 0].into()));

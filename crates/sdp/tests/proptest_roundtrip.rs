@@ -113,7 +113,7 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
             .prop_map(|(payload_type, encoding, clock_rate, channels)| {
                 Attribute::Rtpmap(Rtpmap {
                     payload_type,
-                    encoding,
+                    encoding: encoding.into(),
                     clock_rate,
                     channels,
                 })
@@ -129,8 +129,8 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
         )
             .prop_map(|(payload_type, feedback, param)| Attribute::RtcpFb(RtcpFb {
                 payload_type,
-                feedback,
-                param
+                feedback: feedback.into(),
+                param: param.map(Into::into)
             })),
         (any::<u16>(), option::of(ip())).prop_map(|(port, ip)| Attribute::Rtcp(Rtcp {
             port,
@@ -148,7 +148,7 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
                     id,
                     direction,
                     encrypt,
-                    uri,
+                    uri: uri.into(),
                     extension_attributes,
                 })
             }),
@@ -159,7 +159,7 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
         )
             .prop_map(|(id, attribute, value)| Attribute::Ssrc(Ssrc {
                 id,
-                attribute,
+                attribute: attribute.into(),
                 value
             })),
         (token(), vec(any::<u32>(), 0..4))
@@ -415,7 +415,7 @@ proptest! {
             prop_assert_eq!(view.kind, media.kind.as_str());
             prop_assert_eq!((view.port, view.port_count), (media.port, media.port_count));
             prop_assert_eq!(view.proto, media.proto.as_str());
-            prop_assert!(view.formats().eq(media.formats.iter().map(String::as_str)));
+            prop_assert!(view.formats().eq(media.formats.iter().map(|f| &**f)));
             prop_assert_eq!(view.title, media.title.as_deref());
             let connections: Vec<Connection> = view.connections.iter().map(|&c| c.into()).collect();
             prop_assert_eq!(&connections, &media.connections);

@@ -89,7 +89,7 @@ pub(crate) fn offered_media(
     let mut ignored = Vec::new();
     for format in &section.formats {
         let Some(payload_type) = format.parse::<u8>().ok().filter(|pt| *pt <= 127) else {
-            ignored.push(IgnoredFormat::NotAPayloadType(format.clone()));
+            ignored.push(IgnoredFormat::NotAPayloadType(format.to_string()));
             continue;
         };
         let index = usize::from(payload_type);
@@ -162,13 +162,9 @@ pub(crate) fn write_extmaps(
             codec::Direction::SendRecv => None,
             other => Some(other),
         };
-        attributes.push(Attribute::Extmap(sdp::Extmap {
-            id: extension.id,
-            direction,
-            encrypt: false,
-            uri: extension.uri,
-            extension_attributes: None,
-        }));
+        let mut extmap = sdp::Extmap::new(extension.id, &extension.uri);
+        extmap.direction = direction;
+        attributes.push(Attribute::Extmap(extmap));
     }
 }
 
@@ -176,19 +172,16 @@ pub(crate) fn write_extmaps(
 pub(crate) fn write_codecs(codecs: Vec<NegotiatedCodec>, attributes: &mut Vec<Attribute>) {
     for accepted in codecs {
         let payload_type = accepted.payload_type;
+        let codec = &accepted.codec;
+        let rtpmap = sdp::Rtpmap::new(payload_type, &codec.name, codec.clock_rate, codec.channels);
         let fmtp = (!accepted.codec.fmtp.is_empty()).then(|| accepted.codec.fmtp.into_text());
-        attributes.push(Attribute::Rtpmap(sdp::Rtpmap {
-            payload_type,
-            encoding: accepted.codec.name,
-            clock_rate: accepted.codec.clock_rate,
-            channels: accepted.codec.channels,
-        }));
-        for feedback in accepted.rtcp_feedback {
-            attributes.push(Attribute::RtcpFb(sdp::RtcpFb {
-                payload_type: Some(payload_type),
-                feedback: feedback.feedback_type,
-                param: feedback.parameter,
-            }));
+        attributes.push(Attribute::Rtpmap(rtpmap));
+        for feedback in &accepted.rtcp_feedback {
+            attributes.push(Attribute::RtcpFb(sdp::RtcpFb::new(
+                Some(payload_type),
+                &feedback.feedback_type,
+                feedback.parameter.as_deref(),
+            )));
         }
         if let Some(params) = fmtp {
             attributes.push(Attribute::Fmtp(sdp::Fmtp {

@@ -1,5 +1,7 @@
 //! Deciding and writing one answered m= section (RFC 9429 §5.3.1).
 
+use std::borrow::Cow;
+
 use antiphon_codec::{self as codec, Capabilities, CodecRole, Negotiated, NegotiationOptions};
 use antiphon_dtls::{ActPassAnswer, DtlsRole, answerer_role};
 use antiphon_sdp::{self as sdp, Attribute, MediaDescription, MediaKind, SessionDescription};
@@ -311,15 +313,15 @@ pub(crate) fn write(
         Some(address) => (address.port(), address.ip()),
         None => (9, std::net::IpAddr::from([0, 0, 0, 0])),
     };
-    let formats = match &decision.verdict {
+    let formats: Vec<Cow<'static, str>> = match &decision.verdict {
         Verdict::Rtp { negotiated, .. } => negotiated
             .codecs
             .iter()
-            .map(|c| c.payload_type.to_string())
+            .map(|c| sdp::payload_type_format(c.payload_type))
             .collect(),
         // The pre-RFC 8841 form names each side's own SCTP port in its m= line, and the
         // a=sctpmap below repeats it: one port, ours, which the association uses too.
-        Verdict::Data { legacy: true } => vec![options.sctp_port.to_string()],
+        Verdict::Data { legacy: true } => vec![Cow::Owned(options.sctp_port.to_string())],
         _ => offered.formats.clone(),
     };
     let mut section =
@@ -415,7 +417,7 @@ pub(crate) fn write(
 /// A rejected section: port 0, the offered media and proto, one format (RFC 3264 §6), and the
 /// mid so the offerer can match it.
 fn rejected_section(offered: &MediaDescription) -> MediaDescription {
-    let formats = offered.formats.first().cloned().into_iter().collect();
+    let formats = offered.formats.first().cloned();
     let mut section =
         MediaDescription::new(offered.kind.clone(), 0, offered.proto.clone(), formats);
     section
@@ -494,7 +496,7 @@ fn write_ssrcs(sender: &LocalSender, rtx: bool, simulcast: bool, attributes: &mu
     for ssrc in std::iter::once(sender.ssrc).chain(rtx_ssrc) {
         attributes.push(Attribute::Ssrc(sdp::Ssrc {
             id: ssrc,
-            attribute: "cname".to_owned(),
+            attribute: "cname".into(),
             value: Some(sender.cname.clone()),
         }));
     }

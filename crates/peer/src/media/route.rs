@@ -87,7 +87,7 @@ impl MediaRouter {
                 .map(|map| map.payload_type)
                 .collect();
             for map in media.extmaps() {
-                let ids = match map.uri.as_str() {
+                let ids = match &*map.uri {
                     MID_URI => &mut router.mid_extensions,
                     RID_URI => &mut router.rid_extensions,
                     _ => continue,
@@ -113,7 +113,7 @@ impl MediaRouter {
             }
             let codecs = media
                 .rtpmaps()
-                .map(|map| (map.payload_type, (map.encoding.clone(), map.clock_rate)))
+                .map(|map| (map.payload_type, (map.encoding.to_string(), map.clock_rate)))
                 .collect();
             router.sections.push(Section {
                 codecs,

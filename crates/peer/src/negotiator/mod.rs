@@ -454,7 +454,7 @@ impl Negotiator {
                     mid: mid.to_owned(),
                     kind: media.kind.clone(),
                     proto: media.proto.to_string(),
-                    formats: media.formats.clone(),
+                    formats: media.formats.iter().map(ToString::to_string).collect(),
                 });
             }
             // A subsequent offer keeps the m= sections in the order negotiated (the remote may
