@@ -1,5 +1,7 @@
 //! What an endpoint can send and receive (RTCRtpSender/RTCRtpReceiver.getCapabilities).
 
+use std::borrow::Cow;
+
 use crate::{Codec, Direction, MediaKind, RtcpFeedback};
 
 /// One codec we support, with the feedback we support for it and whether we can send it,
@@ -55,7 +57,7 @@ impl CodecCapability {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderExtensionCapability {
     /// The extension URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Whether we can write it (send), read it (receive), or both; `Inactive` never negotiates.
     pub direction: Direction,
     /// The id we would put in our own offer; answers keep the offerer's ids.
@@ -64,7 +66,7 @@ pub struct HeaderExtensionCapability {
 
 impl HeaderExtensionCapability {
     /// A send-and-receive extension.
-    pub fn new(uri: impl Into<String>, preferred_id: Option<u8>) -> Self {
+    pub fn new(uri: impl Into<Cow<'static, str>>, preferred_id: Option<u8>) -> Self {
         Self {
             uri: uri.into(),
             direction: Direction::SendRecv,

@@ -62,12 +62,12 @@ fn video_feedback() -> Vec<RtcpFeedback> {
     ]
 }
 
-fn audio(pt: u8, name: &str, clock_rate: u32) -> CodecCapability {
+fn audio(pt: u8, name: &'static str, clock_rate: u32) -> CodecCapability {
     CodecCapability::new(Codec::new(MediaKind::Audio, name, clock_rate))
         .with_preferred_payload_type(pt)
 }
 
-fn video(pt: u8, name: &str, params: &[(&str, &str)]) -> CodecCapability {
+fn video(pt: u8, name: &'static str, params: &[(&str, &str)]) -> CodecCapability {
     CodecCapability::new(Codec::new(MediaKind::Video, name, 90_000).with_fmtp(fmtp(params)))
         .with_preferred_payload_type(pt)
         .with_feedback(video_feedback())
@@ -104,7 +104,7 @@ fn audio_capabilities() -> MediaCapabilities {
         name: "111/111".to_owned(),
         value: None,
     });
-    let ext = |uri: &str, id: u8| HeaderExtensionCapability::new(uri, Some(id));
+    let ext = |uri: &'static str, id: u8| HeaderExtensionCapability::new(uri, Some(id));
     MediaCapabilities {
         codecs: vec![
             opus,
@@ -129,7 +129,7 @@ fn audio_capabilities() -> MediaCapabilities {
 }
 
 fn video_capabilities() -> MediaCapabilities {
-    let ext = |uri: &str, id: u8| HeaderExtensionCapability::new(uri, Some(id));
+    let ext = |uri: &'static str, id: u8| HeaderExtensionCapability::new(uri, Some(id));
     MediaCapabilities {
         codecs: vec![
             video(96, "VP8", &[]),

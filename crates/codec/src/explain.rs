@@ -1,5 +1,6 @@
 //! Why each offered codec and header extension was accepted or rejected.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::{CodecError, Direction, MediaKind};
@@ -204,7 +205,7 @@ pub struct HeaderExtensionVerdict {
     /// The offered id.
     pub id: u16,
     /// The offered URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Accepted or why not.
     pub verdict: Verdict<ExtensionRejection>,
 }

@@ -50,7 +50,7 @@ pub(crate) fn answer_fmtp_cached(
     offered: &Codec,
     offered_h264: &H264Reading,
 ) -> Result<Fmtp, FmtpMismatch> {
-    let name = offered.name.as_str();
+    let name: &str = &offered.name;
     let (ours, theirs) = (&local.fmtp, &offered.fmtp);
     if name.eq_ignore_ascii_case("H264") {
         let remote = offered_h264
@@ -113,7 +113,7 @@ mod tests {
     use super::*;
     use crate::MediaKind;
 
-    fn video(name: &str, fmtp: &str) -> Codec {
+    fn video(name: &'static str, fmtp: &str) -> Codec {
         Codec::new(MediaKind::Video, name, 90_000).with_fmtp(Fmtp::parse(fmtp).unwrap())
     }
 

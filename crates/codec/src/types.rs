@@ -1,5 +1,6 @@
 //! The W3C-shaped capability types: codecs, rtcp-fb, header extensions, directions.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::Fmtp;
@@ -55,8 +56,9 @@ pub struct Codec {
     /// Audio or video, the first half of the MIME type.
     pub kind: MediaKind,
     /// The encoding name as in `a=rtpmap` (`opus`, `VP8`, `H264`, `rtx`...), compared
-    /// case-insensitively.
-    pub name: String,
+    /// case-insensitively. Borrowed when it is a `&'static str` (the built-in capabilities,
+    /// or a name the SDP parser knows), so copying a codec allocates nothing for it.
+    pub name: Cow<'static, str>,
     /// RTP clock rate in Hz.
     pub clock_rate: u32,
     /// Audio channel count; `None` means 1 for audio and is the only sensible value for video.
@@ -67,7 +69,7 @@ pub struct Codec {
 
 impl Codec {
     /// A codec without channels or format parameters.
-    pub fn new(kind: MediaKind, name: impl Into<String>, clock_rate: u32) -> Self {
+    pub fn new(kind: MediaKind, name: impl Into<Cow<'static, str>>, clock_rate: u32) -> Self {
         Self {
             kind,
             name: name.into(),
@@ -98,7 +100,7 @@ impl Codec {
 
     /// What this codec is for, by name.
     pub fn role(&self) -> CodecRole {
-        let name = self.name.as_str();
+        let name: &str = &self.name;
         if name.eq_ignore_ascii_case("rtx") {
             CodecRole::Retransmission
         } else if name.eq_ignore_ascii_case("red") {
@@ -191,43 +193,55 @@ fn push_decimal(out: &mut String, value: u64) {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RtcpFeedback {
     /// The feedback type: `nack`, `ccm`, `goog-remb`, `transport-cc`...
-    pub feedback_type: String,
+    pub feedback_type: Cow<'static, str>,
     /// The parameter, e.g. `pli` for `nack pli`, `fir` for `ccm fir`.
-    pub parameter: Option<String>,
+    pub parameter: Option<Cow<'static, str>>,
 }
 
 impl RtcpFeedback {
-    /// A feedback entry with an optional parameter.
-    pub fn new(feedback_type: impl Into<String>, parameter: Option<&str>) -> Self {
+    /// A feedback entry with an optional parameter (copied; the built-in ones below borrow).
+    pub fn new(feedback_type: impl Into<Cow<'static, str>>, parameter: Option<&str>) -> Self {
         Self {
             feedback_type: feedback_type.into(),
-            parameter: parameter.map(str::to_owned),
+            parameter: parameter.map(|parameter| Cow::Owned(parameter.to_owned())),
+        }
+    }
+
+    /// A feedback entry of `&'static str`s.
+    const fn fixed(feedback_type: &'static str, parameter: Option<&'static str>) -> Self {
+        let parameter = match parameter {
+            Some(parameter) => Some(Cow::Borrowed(parameter)),
+            None => None,
+        };
+        Self {
+            feedback_type: Cow::Borrowed(feedback_type),
+            parameter,
         }
     }
 
     /// `nack` (RFC 4585 generic NACK).
     pub fn nack() -> Self {
-        Self::new("nack", None)
+        Self::fixed("nack", None)
     }
 
     /// `nack pli` (picture loss indication).
     pub fn nack_pli() -> Self {
-        Self::new("nack", Some("pli"))
+        Self::fixed("nack", Some("pli"))
     }
 
     /// `ccm fir` (full intra request, RFC 5104).
     pub fn ccm_fir() -> Self {
-        Self::new("ccm", Some("fir"))
+        Self::fixed("ccm", Some("fir"))
     }
 
     /// `goog-remb` (receiver estimated maximum bitrate).
     pub fn goog_remb() -> Self {
-        Self::new("goog-remb", None)
+        Self::fixed("goog-remb", None)
     }
 
     /// `transport-cc` (transport-wide congestion control feedback).
     pub fn transport_cc() -> Self {
-        Self::new("transport-cc", None)
+        Self::fixed("transport-cc", None)
     }
 
     /// Same type and parameter, compared case-insensitively.

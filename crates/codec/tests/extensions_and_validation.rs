@@ -33,7 +33,7 @@ fn header_extensions_keep_ids_and_reverse_directions() {
     let accepted: Vec<(u16, &str, Direction)> = result
         .header_extensions
         .iter()
-        .map(|e| (e.id, e.uri.as_str(), e.direction))
+        .map(|e| (e.id, &*e.uri, e.direction))
         .collect();
     assert_eq!(
         accepted,
@@ -108,10 +108,7 @@ fn ids_bound_on_the_same_rtp_session_keep_their_uri() {
         "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid
          a=extmap:5 urn:3gpp:video-orientation",
     );
-    let bound = vec![
-        (3, uri::SDES_MID.to_owned()),
-        (5, uri::SSRC_AUDIO_LEVEL.to_owned()),
-    ];
+    let bound = vec![(3, uri::SDES_MID.into()), (5, uri::SSRC_AUDIO_LEVEL.into())];
     let result = negotiate(
         &offer,
         &Capabilities::browser_default(),
@@ -133,7 +130,7 @@ fn ids_bound_on_the_same_rtp_session_keep_their_uri() {
 fn header_extension_direction_is_narrowed_by_ours() {
     let mut local = Capabilities::browser_default();
     for extension in &mut local.video.header_extensions {
-        match extension.uri.as_str() {
+        match &*extension.uri {
             uri::ABS_SEND_TIME => extension.direction = Direction::SendOnly,
             uri::VIDEO_TIMING => extension.direction = Direction::Inactive,
             _ => {}
@@ -172,12 +169,12 @@ fn chrome_offers_keep_every_extension_id() {
         let offered: Vec<(u16, &str)> = offer
             .header_extensions
             .iter()
-            .map(|e| (e.id, e.uri.as_str()))
+            .map(|e| (e.id, &*e.uri))
             .collect();
         let accepted: Vec<(u16, &str)> = result
             .header_extensions
             .iter()
-            .map(|e| (e.id, e.uri.as_str()))
+            .map(|e| (e.id, &*e.uri))
             .collect();
         assert_eq!(accepted, offered);
     }

@@ -128,7 +128,7 @@ fn with_codec(mut caps: Capabilities, capability: CodecCapability) -> Capabiliti
 }
 
 fn codec(kind: MediaKind, name: &str, clock_rate: u32, fmtp: &str) -> Codec {
-    Codec::new(kind, name, clock_rate).with_fmtp(Fmtp::parse(fmtp).expect("fmtp"))
+    Codec::new(kind, name.to_owned(), clock_rate).with_fmtp(Fmtp::parse(fmtp).expect("fmtp"))
 }
 
 fn mismatch(parameter: &'static str, offered: Option<&str>) -> RejectionReason {
@@ -429,7 +429,7 @@ fn dependent_codecs() {
             "CN and DTMF at 8 kHz need an accepted 8 kHz codec",
             audio(CHROME_AUDIO),
             caps_without(MediaKind::Audio, |c| {
-                ["G722", "PCMU", "PCMA"].contains(&c.name.as_str())
+                ["G722", "PCMU", "PCMA"].contains(&&*c.name)
             }),
         )
         .accepts(&[111, 63, 110])

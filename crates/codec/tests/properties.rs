@@ -115,7 +115,7 @@ fn extension() -> impl Strategy<Value = OfferedHeaderExtension> {
     )
         .prop_map(|(id, uri, direction)| OfferedHeaderExtension {
             id,
-            uri: uri.to_owned(),
+            uri: uri.to_owned().into(),
             direction,
         })
 }

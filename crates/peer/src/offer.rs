@@ -162,10 +162,13 @@ fn offer_section(
             attributes.push(Attribute::Mid(mid.clone()));
             for extension in &capabilities.of_kind(*kind).header_extensions {
                 if let Some(id) = extension.preferred_id {
-                    attributes.push(Attribute::Extmap(sdp::Extmap::new(
-                        u16::from(id),
-                        &extension.uri,
-                    )));
+                    attributes.push(Attribute::Extmap(sdp::Extmap {
+                        id: u16::from(id),
+                        direction: None,
+                        encrypt: false,
+                        uri: extension.uri.clone(),
+                        extension_attributes: None,
+                    }));
                 }
             }
             attributes.push(Attribute::Direction(local.direction));
@@ -188,19 +191,18 @@ fn offer_section(
                 let Some(payload_type) = capability.preferred_payload_type else {
                     continue;
                 };
-                let codec = &capability.codec;
-                attributes.push(Attribute::Rtpmap(sdp::Rtpmap::new(
+                attributes.push(Attribute::Rtpmap(sdp::Rtpmap {
                     payload_type,
-                    &codec.name,
-                    codec.clock_rate,
-                    codec.channels,
-                )));
+                    encoding: capability.codec.name.clone(),
+                    clock_rate: capability.codec.clock_rate,
+                    channels: capability.codec.channels,
+                }));
                 for feedback in &capability.rtcp_feedback {
-                    attributes.push(Attribute::RtcpFb(sdp::RtcpFb::new(
-                        Some(payload_type),
-                        &feedback.feedback_type,
-                        feedback.parameter.as_deref(),
-                    )));
+                    attributes.push(Attribute::RtcpFb(sdp::RtcpFb {
+                        payload_type: Some(payload_type),
+                        feedback: feedback.feedback_type.clone(),
+                        param: feedback.parameter.clone(),
+                    }));
                 }
                 if !capability.codec.fmtp.is_empty() {
                     attributes.push(Attribute::Fmtp(sdp::Fmtp {

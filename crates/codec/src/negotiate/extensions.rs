@@ -34,7 +34,7 @@ pub(super) fn negotiate_extensions(
             .is_none_or(|seen| std::mem::replace(seen, true))
         {
             Err(ExtensionRejection::DuplicateId)
-        } else if seen_uris.contains(&extension.uri.as_str()) {
+        } else if seen_uris.contains(&&*extension.uri) {
             Err(ExtensionRejection::DuplicateUri)
         } else {
             seen_uris.push(&extension.uri);

@@ -4,6 +4,8 @@
 mod codecs;
 mod extensions;
 
+use std::borrow::Cow;
+
 use crate::{
     Capabilities, Codec, CodecError, CodecRole, Direction, Explanation, Fmtp, MediaKind,
     RtcpFeedback,
@@ -45,14 +47,14 @@ pub struct OfferedHeaderExtension {
     /// The id (1..=14 one-byte, up to 255 two-byte).
     pub id: u16,
     /// The URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// The direction as the offerer wrote it (`SendRecv` when absent).
     pub direction: Direction,
 }
 
 impl OfferedHeaderExtension {
     /// A send-and-receive extension.
-    pub fn new(id: u16, uri: impl Into<String>) -> Self {
+    pub fn new(id: u16, uri: impl Into<Cow<'static, str>>) -> Self {
         Self {
             id,
             uri: uri.into(),
@@ -177,7 +179,7 @@ pub struct NegotiationOptions {
     /// of a BUNDLE group, RFC 8843 §9.2): an offered extension that uses one of these ids for
     /// another URI is rejected with
     /// [`ExtensionRejection::IdBoundToOtherUri`](crate::ExtensionRejection).
-    pub bound_extension_ids: Vec<(u16, String)>,
+    pub bound_extension_ids: Vec<(u16, Cow<'static, str>)>,
 }
 
 impl Default for NegotiationOptions {
@@ -220,7 +222,7 @@ impl NegotiationOptions {
 
     /// Builder: header extension ids already bound to a URI on the same RTP session.
     #[must_use]
-    pub fn with_bound_extension_ids(mut self, bound: Vec<(u16, String)>) -> Self {
+    pub fn with_bound_extension_ids(mut self, bound: Vec<(u16, Cow<'static, str>)>) -> Self {
         self.bound_extension_ids = bound;
         self
     }
@@ -247,7 +249,7 @@ pub struct NegotiatedHeaderExtension {
     /// The offerer's id, unchanged.
     pub id: u16,
     /// The URI.
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Our direction for it (the offered direction reversed, narrowed by ours).
     pub direction: Direction,
 }

@@ -78,7 +78,7 @@ fn section_from_lines(kind: MediaKind, lines: &[&str]) -> OfferedMedia {
                 continue;
             };
             let Ok(pt) = pt.parse() else { continue };
-            let mut codec = Codec::new(kind, name, clock_rate);
+            let mut codec = Codec::new(kind, name.to_owned(), clock_rate);
             if let Some(Ok(channels)) = parts.next().map(str::parse) {
                 codec = codec.with_channels(channels);
             }
@@ -95,7 +95,8 @@ fn section_from_lines(kind: MediaKind, lines: &[&str]) -> OfferedMedia {
         } else if let Some(rest) = line.strip_prefix("a=rtcp-fb:") {
             let mut words = rest.split(' ');
             let pt = words.next().expect("rtcp-fb pt");
-            let feedback = RtcpFeedback::new(words.next().expect("rtcp-fb type"), words.next());
+            let feedback =
+                RtcpFeedback::new(words.next().expect("rtcp-fb type").to_owned(), words.next());
             if pt == "*" {
                 media.rtcp_feedback_wildcard.push(feedback);
             } else if let Some(codec) = codec_mut(&mut media, pt) {
@@ -113,7 +114,7 @@ fn section_from_lines(kind: MediaKind, lines: &[&str]) -> OfferedMedia {
             let uri = uri.split(' ').next().expect("uri");
             media.header_extensions.push(OfferedHeaderExtension {
                 id: id.parse().expect("extmap id"),
-                uri: uri.to_owned(),
+                uri: uri.to_owned().into(),
                 direction,
             });
         }

@@ -359,7 +359,8 @@ pub fn plan_answer(context: &AnswerContext<'_>) -> AnswerPlan {
     let membership = section::bundle_membership(offer);
     let group_of = bundle::group_of_sections(offer);
     // Per offered BUNDLE group: the header extension ids its accepted sections use so far.
-    let mut bound_ids: Vec<Vec<(u16, String)>> = vec![Vec::new(); offer.bundle_groups().count()];
+    let mut bound_ids: Vec<Vec<(u16, std::borrow::Cow<'static, str>)>> =
+        vec![Vec::new(); offer.bundle_groups().count()];
     let mut decisions = Vec::with_capacity(offer.media.len());
     let mut data_section_taken = false;
     for (index, offered) in offer.media.iter().enumerate() {

@@ -72,7 +72,10 @@ impl<'a> FormatLines<'a> {
         self.feedback
             .iter()
             .filter(|fb| fb.payload_type == payload_type)
-            .map(|fb| RtcpFeedback::new(fb.feedback.clone(), fb.param.as_deref()))
+            .map(|fb| RtcpFeedback {
+                feedback_type: fb.feedback.clone(),
+                parameter: fb.param.clone(),
+            })
             .collect()
     }
 }
@@ -162,9 +165,13 @@ pub(crate) fn write_extmaps(
             codec::Direction::SendRecv => None,
             other => Some(other),
         };
-        let mut extmap = sdp::Extmap::new(extension.id, &extension.uri);
-        extmap.direction = direction;
-        attributes.push(Attribute::Extmap(extmap));
+        attributes.push(Attribute::Extmap(sdp::Extmap {
+            id: extension.id,
+            direction,
+            encrypt: false,
+            uri: extension.uri,
+            extension_attributes: None,
+        }));
     }
 }
 
@@ -172,16 +179,20 @@ pub(crate) fn write_extmaps(
 pub(crate) fn write_codecs(codecs: Vec<NegotiatedCodec>, attributes: &mut Vec<Attribute>) {
     for accepted in codecs {
         let payload_type = accepted.payload_type;
-        let codec = &accepted.codec;
-        let rtpmap = sdp::Rtpmap::new(payload_type, &codec.name, codec.clock_rate, codec.channels);
-        let fmtp = (!accepted.codec.fmtp.is_empty()).then(|| accepted.codec.fmtp.into_text());
-        attributes.push(Attribute::Rtpmap(rtpmap));
-        for feedback in &accepted.rtcp_feedback {
-            attributes.push(Attribute::RtcpFb(sdp::RtcpFb::new(
-                Some(payload_type),
-                &feedback.feedback_type,
-                feedback.parameter.as_deref(),
-            )));
+        let codec = accepted.codec;
+        let fmtp = (!codec.fmtp.is_empty()).then(|| codec.fmtp.into_text());
+        attributes.push(Attribute::Rtpmap(sdp::Rtpmap {
+            payload_type,
+            encoding: codec.name,
+            clock_rate: codec.clock_rate,
+            channels: codec.channels,
+        }));
+        for feedback in accepted.rtcp_feedback {
+            attributes.push(Attribute::RtcpFb(sdp::RtcpFb {
+                payload_type: Some(payload_type),
+                feedback: feedback.feedback_type,
+                param: feedback.parameter,
+            }));
         }
         if let Some(params) = fmtp {
             attributes.push(Attribute::Fmtp(sdp::Fmtp {

@@ -85,7 +85,7 @@ pub(crate) fn examine(
     capabilities: &Capabilities,
     options: &AnswerOptions,
     membership: Membership,
-    mut bound_extension_ids: Option<&mut Vec<(u16, String)>>,
+    mut bound_extension_ids: Option<&mut Vec<(u16, Cow<'static, str>)>>,
 ) -> Decision {
     let rejected = |reason| Decision {
         verdict: Verdict::Rejected(reason),
