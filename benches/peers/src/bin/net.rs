@@ -155,37 +155,13 @@ async fn idle(library: &str, pairs: usize) -> Result<(), String> {
             let mut held: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
             let mut opened = Vec::new();
             for _ in 0..pairs {
-                let (mut offerer, mut answerer, _, _) =
+                let (offerer, answerer, _, _) =
                     str0m_net::negotiated_pair(str0m_net::DEFAULT_BUFFERED)?;
-                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-                let (tx2, rx2) = tokio::sync::oneshot::channel::<()>();
-                held.push(Box::new(tokio::spawn(async move {
-                    let mut tx = Some(tx);
-                    let _ = offerer
-                        .run(|_, event| {
-                            if let Some(Event::ChannelOpen(..)) = event
-                                && let Some(tx) = tx.take()
-                            {
-                                let _ = tx.send(());
-                            }
-                            Step::Continue
-                        })
-                        .await;
-                })));
-                held.push(Box::new(tokio::spawn(async move {
-                    let mut tx = Some(tx2);
-                    let _ = answerer
-                        .run(|_, event| {
-                            if let Some(Event::ChannelOpen(..)) = event
-                                && let Some(tx) = tx.take()
-                            {
-                                let _ = tx.send(());
-                            }
-                            Step::Continue
-                        })
-                        .await;
-                })));
-                opened.push((rx, rx2));
+                let (offerer, offerer_open) = keep_running(offerer);
+                let (answerer, answerer_open) = keep_running(answerer);
+                held.push(Box::new(offerer));
+                held.push(Box::new(answerer));
+                opened.push((offerer_open, answerer_open));
             }
             for (a, b) in opened {
                 let open = async { a.await.is_ok() && b.await.is_ok() };
@@ -226,6 +202,31 @@ async fn idle(library: &str, pairs: usize) -> Result<(), String> {
     );
     drop(held);
     Ok(())
+}
+
+/// Runs `peer` in a task of its own for as long as the task lives; the receiver hears when
+/// its channel opens.
+fn keep_running(
+    mut peer: Str0mPeer,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::oneshot::Receiver<()>,
+) {
+    let (open_tx, open) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let mut open_tx = Some(open_tx);
+        let _ = peer
+            .run(|_, event| {
+                if let Some(Event::ChannelOpen(..)) = event
+                    && let Some(tx) = open_tx.take()
+                {
+                    let _ = tx.send(());
+                }
+                Step::Continue
+            })
+            .await;
+    });
+    (task, open)
 }
 
 /// Bytes streamed per message size.
