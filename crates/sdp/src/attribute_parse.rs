@@ -468,11 +468,7 @@ fn parse_known<'a>(
             let grammar = (
                 semantics(attribute, lenient),
                 fold_fields(lenient, Vec::new, |mut ssrcs: Vec<u32>, ssrc| {
-                    let ssrc = number(ssrc, "ssrc").map_err(|_| Fail {
-                        at: ssrc,
-                        kind: invalid(attribute, "ssrc"),
-                    })?;
-                    ssrcs.push(ssrc);
+                    ssrcs.push(number(ssrc, "ssrc").map_err(relabel_fail(attribute, "ssrc"))?);
                     Ok(ssrcs)
                 }),
             );

@@ -2,11 +2,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::error::{ParseErrorKind, WarningKind};
 use nom::character::complete::char;
 use nom::multi::fold_many0;
 use nom::sequence::preceded;
 
+use crate::error::{ParseErrorKind, WarningKind};
 use crate::fields::{Fail, Res, fail, number};
 use crate::grammar::{PResult, bytes_while, failure, run};
 
@@ -22,13 +22,12 @@ pub(crate) fn check_address<'a>(
     if net_type != "IN" {
         return fail(net_type, ParseErrorKind::UnsupportedNetType);
     }
-    let (text, at) = (address, address);
-    let (base, suffix) = match text.split_once('/') {
+    let (base, suffix) = match address.split_once('/') {
         Some((base, suffix)) if multicast_suffix => (base, Some(suffix)),
-        _ => (text, None),
+        _ => (address, None),
     };
     if let Some(suffix) = suffix {
-        let suffix_at = at.get(base.len() + 1..).unwrap_or("");
+        let suffix_at = address.get(base.len() + 1..).unwrap_or("");
         let mut parts = suffix.split('/');
         let ttl = parts.next().unwrap_or("");
         number::<u32>(ttl, "multicast ttl").map_err(|e| Fail { at: suffix_at, ..e })?;
@@ -53,7 +52,7 @@ pub(crate) fn check_address<'a>(
     } else if lenient && other() {
         Ok(Some(WarningKind::AddressTypeMismatch))
     } else {
-        fail(at, ParseErrorKind::InvalidAddress)
+        fail(address, ParseErrorKind::InvalidAddress)
     }
 }
 

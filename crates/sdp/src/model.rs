@@ -496,11 +496,22 @@ impl MediaDescription {
                 None => format.into(),
             })
             .collect();
+        Self::with_formats(kind, port, proto.into(), formats)
+    }
+
+    /// An `m=` section with these formats as they are (the parser's, already borrowed where
+    /// known) and no other lines.
+    pub(crate) fn with_formats(
+        kind: MediaKind,
+        port: u16,
+        proto: Proto,
+        formats: Vec<Cow<'static, str>>,
+    ) -> Self {
         Self {
             kind,
             port,
             port_count: None,
-            proto: proto.into(),
+            proto,
             formats,
             title: None,
             connections: Vec::new(),

@@ -130,10 +130,11 @@ impl<'a> Sink<'a> for Builder {
 /// The owned section for an `m=` line (its other lines come later).
 pub(crate) fn media_line(line: MediaLine<'_>) -> MediaDescription {
     let kind = MediaKind::from_token(line.kind);
-    let mut media = MediaDescription::new(kind, line.port, Proto::from(line.proto), [""; 0]);
-    media.formats = lines::formats(line.formats)
+    let formats = lines::formats(line.formats)
         .map(|format| known::token(format, known::format))
         .collect();
+    let mut media =
+        MediaDescription::with_formats(kind, line.port, Proto::from(line.proto), formats);
     media.port_count = line.port_count;
     media
 }
