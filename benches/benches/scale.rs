@@ -138,23 +138,6 @@ fn fd_limit() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Waits for every connection task; gives each pair's offer-to-open time and the pairs
-/// themselves, to be held open while memory is measured.
-async fn held_open<P: Send + 'static>(
-    tasks: Vec<tokio::task::JoinHandle<(P, peers::Sample)>>,
-) -> (Vec<Duration>, Vec<Box<dyn std::any::Any + Send>>) {
-    let mut out = (Vec::new(), Vec::new());
-    for task in tasks {
-        let (pair, sample) = match task.await {
-            Ok(done) => done,
-            Err(e) => panic!("connection task: {e}"),
-        };
-        out.0.push(sample.open);
-        out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
-    }
-    out
-}
-
 /// Antiphon with the application reading: connects, sends one message each way, then leaves
 /// a `recv` loop waiting on both ends of the channel.
 async fn antiphon_receiving(
@@ -173,37 +156,6 @@ async fn antiphon_receiving(
         tokio::spawn(async move { while channel.recv().await.is_some() {} });
     }
     (pair, sample)
-}
-
-/// Spawns `connect` on `pairs` fresh pairs of Antiphon peers at once.
-fn spawn_antiphon<F>(
-    pairs: usize,
-    connect: impl Fn(antiphon_peer::RTCPeerConnection, antiphon_peer::RTCPeerConnection) -> F,
-) -> Vec<tokio::task::JoinHandle<(peers::AntiphonPair, peers::Sample)>>
-where
-    F: std::future::Future<Output = (peers::AntiphonPair, peers::Sample)> + Send + 'static,
-{
-    spawn_pairs(pairs, peers::antiphon_peers, connect)
-}
-
-/// Spawns `connect` on `pairs` pairs that `make` makes, at once.
-fn spawn_pairs<F>(
-    pairs: usize,
-    make: impl Fn() -> (
-        antiphon_peer::RTCPeerConnection,
-        antiphon_peer::RTCPeerConnection,
-    ),
-    connect: impl Fn(antiphon_peer::RTCPeerConnection, antiphon_peer::RTCPeerConnection) -> F,
-) -> Vec<tokio::task::JoinHandle<(peers::AntiphonPair, peers::Sample)>>
-where
-    F: std::future::Future<Output = (peers::AntiphonPair, peers::Sample)> + Send + 'static,
-{
-    (0..pairs)
-        .map(|_| {
-            let (offerer, answerer) = make();
-            tokio::spawn(connect(offerer, answerer))
-        })
-        .collect()
 }
 
 /// One UDP mux on 127.0.0.1 (a port the system picks).
@@ -299,25 +251,16 @@ fn child(lib: &str, pairs: usize) {
         let (mut samples, held): (Vec<_>, Vec<Box<dyn std::any::Any + Send>>) = match lib {
             // Each mode spawns its own connect function as the task, so the plain mode's task
             // (alive, with its future, at the setup peak that RSS keeps) is only the connect.
-            "antiphon" => held_open(spawn_antiphon(pairs, peers::antiphon_connect)).await,
-            "antiphon-receiving" => held_open(spawn_antiphon(pairs, antiphon_receiving)).await,
+            "antiphon" => peers::held_open(peers::spawn_antiphon(pairs, peers::antiphon_connect)).await,
+            "antiphon-receiving" => peers::held_open(peers::spawn_antiphon(pairs, antiphon_receiving)).await,
             "antiphon-mux" => {
                 let Some(mux) = &mux else {
                     unreachable!("made above for this mode")
                 };
                 let make = || (peers::antiphon_peer(), muxed_peer(mux));
-                held_open(spawn_pairs(pairs, make, antiphon_echoing)).await
+                peers::held_open(peers::spawn_pairs(pairs, make, antiphon_echoing)).await
             }
-            _ => {
-                let api = std::sync::Arc::new(peers::webrtc_api());
-                let mut tasks = Vec::new();
-                for _ in 0..pairs {
-                    let offerer = peers::webrtc_peer(&api).await;
-                    let answerer = peers::webrtc_peer(&api).await;
-                    tasks.push(tokio::spawn(peers::webrtc_connect(offerer, answerer)));
-                }
-                held_open(tasks).await
-            }
+            _ => peers::held_open(peers::spawn_webrtc_pairs(pairs).await).await,
         };
         let all_open = start.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -443,3 +443,65 @@ pub(crate) async fn webrtc_connect(
         },
     )
 }
+
+/// Waits for every connection task; gives each pair's offer-to-open time and the pairs
+/// themselves, to be held open while memory is measured.
+pub(crate) async fn held_open<P: Send + 'static>(
+    tasks: Vec<tokio::task::JoinHandle<(P, Sample)>>,
+) -> (Vec<Duration>, Vec<Box<dyn std::any::Any + Send>>) {
+    let mut out = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (pair, sample) = match task.await {
+            Ok(done) => done,
+            Err(e) => panic!("connection task: {e}"),
+        };
+        out.0.push(sample.open);
+        out.1.push(Box::new(pair) as Box<dyn std::any::Any + Send>);
+    }
+    out
+}
+
+/// Spawns `connect` on `pairs` fresh pairs of Antiphon peers at once.
+pub(crate) fn spawn_antiphon<F>(
+    pairs: usize,
+    connect: impl Fn(antiphon_peer::RTCPeerConnection, antiphon_peer::RTCPeerConnection) -> F,
+) -> Vec<tokio::task::JoinHandle<(AntiphonPair, Sample)>>
+where
+    F: std::future::Future<Output = (AntiphonPair, Sample)> + Send + 'static,
+{
+    spawn_pairs(pairs, antiphon_peers, connect)
+}
+
+/// Spawns `connect` on `pairs` pairs that `make` makes, at once.
+pub(crate) fn spawn_pairs<F>(
+    pairs: usize,
+    make: impl Fn() -> (
+        antiphon_peer::RTCPeerConnection,
+        antiphon_peer::RTCPeerConnection,
+    ),
+    connect: impl Fn(antiphon_peer::RTCPeerConnection, antiphon_peer::RTCPeerConnection) -> F,
+) -> Vec<tokio::task::JoinHandle<(AntiphonPair, Sample)>>
+where
+    F: std::future::Future<Output = (AntiphonPair, Sample)> + Send + 'static,
+{
+    (0..pairs)
+        .map(|_| {
+            let (offerer, answerer) = make();
+            tokio::spawn(connect(offerer, answerer))
+        })
+        .collect()
+}
+
+/// Spawns `pairs` webrtc-rs pairs connecting at once (the peers are made first, one by one).
+pub(crate) async fn spawn_webrtc_pairs(
+    pairs: usize,
+) -> Vec<tokio::task::JoinHandle<(WebrtcRsPair, Sample)>> {
+    let api = Arc::new(webrtc_api());
+    let mut tasks = Vec::new();
+    for _ in 0..pairs {
+        let offerer = webrtc_peer(&api).await;
+        let answerer = webrtc_peer(&api).await;
+        tasks.push(tokio::spawn(webrtc_connect(offerer, answerer)));
+    }
+    tasks
+}

@@ -137,18 +137,8 @@ async fn idle(library: &str, pairs: usize) -> Result<(), String> {
     let start = Instant::now();
     let held: Vec<Box<dyn std::any::Any + Send>> = match library {
         "antiphon" => {
-            let tasks: Vec<_> = (0..pairs)
-                .map(|_| {
-                    let (offerer, answerer) = peers::antiphon_peers();
-                    tokio::spawn(peers::antiphon_connect(offerer, answerer))
-                })
-                .collect();
-            let mut held: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
-            for task in tasks {
-                let (pair, _) = task.await.map_err(|e| e.to_string())?;
-                held.push(Box::new(pair));
-            }
-            held
+            let tasks = peers::spawn_antiphon(pairs, peers::antiphon_connect);
+            peers::held_open(tasks).await.1
         }
         "str0m" => {
             // Each peer keeps running (timers, keepalives) in its own task until the end.
@@ -175,19 +165,9 @@ async fn idle(library: &str, pairs: usize) -> Result<(), String> {
             held
         }
         _ => {
-            let api = std::sync::Arc::new(peers::webrtc_api());
-            let mut tasks = Vec::new();
-            for _ in 0..pairs {
-                let offerer = peers::webrtc_peer(&api).await;
-                let answerer = peers::webrtc_peer(&api).await;
-                tasks.push(tokio::spawn(peers::webrtc_connect(offerer, answerer)));
-            }
-            let mut held: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
-            for task in tasks {
-                let (pair, _) = task.await.map_err(|e| e.to_string())?;
-                held.push(Box::new(pair));
-            }
-            held
+            peers::held_open(peers::spawn_webrtc_pairs(pairs).await)
+                .await
+                .1
         }
     };
     let all_open = start.elapsed();
