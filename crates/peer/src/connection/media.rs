@@ -139,10 +139,68 @@ pub struct MediaStats {
     pub remote_estimate: Option<u64>,
 }
 
+/// The connection's media queue, shared by the task and the [`RTCPeerConnection`] handle:
+/// made when the first packet arrives or the application asks for its receiver, whichever
+/// comes first, so that a connection that never carries media (most data-channel ones)
+/// never allocates it (a tokio queue allocates its first 32 slots, 4.6 KiB here, up front).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct MediaQueue(std::sync::Arc<std::sync::Mutex<MediaQueueSlot>>);
+
+#[derive(Debug, Default)]
+struct MediaQueueSlot {
+    /// The sending side until the task takes it.
+    tx: Option<mpsc::Sender<ReceivedMedia>>,
+    /// The receiving side until the application takes it.
+    rx: Option<MediaReceiver>,
+    /// The queue was made.
+    made: bool,
+    /// The application took the receiver.
+    given: bool,
+}
+
+impl MediaQueueSlot {
+    fn make(&mut self) {
+        if !self.made {
+            let (tx, rx) = mpsc::channel(MEDIA_RECEIVE_QUEUE);
+            self.tx = Some(tx);
+            self.rx = Some(MediaReceiver { rx });
+            self.made = true;
+        }
+    }
+}
+
+impl MediaQueue {
+    fn slot(&self) -> std::sync::MutexGuard<'_, MediaQueueSlot> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The receiver, the first time it is asked for.
+    pub(crate) fn receiver(&self) -> Option<MediaReceiver> {
+        let mut slot = self.slot();
+        if slot.given {
+            return None;
+        }
+        slot.make();
+        slot.given = true;
+        slot.rx.take()
+    }
+
+    /// The sending side, for the task (once: the task keeps it, so that the receiver sees
+    /// the end of the queue when the task ends).
+    fn take_sender(&self) -> Option<mpsc::Sender<ReceivedMedia>> {
+        let mut slot = self.slot();
+        slot.make();
+        slot.tx.take()
+    }
+}
+
 /// The task's side: the queue to the application and one routing table per transport.
 pub(crate) struct MediaDelivery {
-    tx: mpsc::Sender<ReceivedMedia>,
-    rx: Option<MediaReceiver>,
+    /// The queue, until the first packet takes its sender.
+    queue: MediaQueue,
+    tx: Option<mpsc::Sender<ReceivedMedia>>,
     routers: Vec<MediaRouter>,
     dropped: u64,
     /// Unrouted packets held for the next description: transport, packet, arrival.
@@ -162,11 +220,10 @@ pub(crate) struct MediaDelivery {
 }
 
 impl MediaDelivery {
-    pub(crate) fn new() -> Self {
-        let (tx, rx) = mpsc::channel(MEDIA_RECEIVE_QUEUE);
+    pub(crate) fn new(queue: MediaQueue) -> Self {
         Self {
-            tx,
-            rx: Some(MediaReceiver { rx }),
+            queue,
+            tx: None,
             routers: Vec::new(),
             dropped: 0,
             held: std::collections::VecDeque::new(),
@@ -178,9 +235,9 @@ impl MediaDelivery {
         }
     }
 
-    /// The receiver, the first time it is asked for.
-    pub(crate) fn take_receiver(&mut self) -> Option<MediaReceiver> {
-        self.rx.take()
+    /// The queue, for the connection's handle.
+    pub(crate) fn queue(&self) -> MediaQueue {
+        self.queue.clone()
     }
 
     /// Holds an unrouted packet; what waited longer than [`UNROUTED_HOLD_FOR`], or the
@@ -227,7 +284,14 @@ impl MediaDelivery {
     }
 
     fn deliver(&mut self, media: ReceivedMedia) {
-        if self.tx.try_send(media).is_err() {
+        if self.tx.is_none() {
+            self.tx = self.queue.take_sender();
+        }
+        if self
+            .tx
+            .as_ref()
+            .is_none_or(|tx| tx.try_send(media).is_err())
+        {
             self.dropped += 1;
         }
     }
@@ -239,10 +303,7 @@ impl RTCPeerConnection {
     /// that is not read: after [`MEDIA_RECEIVE_QUEUE`] packets waiting, new ones are dropped
     /// and counted.
     pub fn media_receiver(&self) -> Option<MediaReceiver> {
-        self.media_rx
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
+        self.media.receiver()
     }
 
     /// From now on, the RTP packets routed to `transceiver` go to the receiver returned (at
@@ -869,4 +930,45 @@ fn letter(kind: &str) -> char {
 
 fn media_error(error: crate::core::MediaError) -> Error {
     Error::Operation(OperationReason::Media(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rtcp(n: u8) -> ReceivedMedia {
+        ReceivedMedia::Rtcp {
+            transport: 0,
+            packet: Bytes::from(vec![n]),
+        }
+    }
+
+    #[test]
+    fn the_queue_is_made_by_the_first_packet_or_the_first_ask() {
+        // Packets before the application asks wait for it.
+        let queue = MediaQueue::default();
+        let mut delivery = MediaDelivery::new(queue.clone());
+        assert!(
+            !queue.slot().made,
+            "nothing allocated before media or an ask"
+        );
+        delivery.deliver(rtcp(1));
+        let mut receiver = queue.receiver().expect("the receiver");
+        assert_eq!(receiver.rx.try_recv().ok(), Some(rtcp(1)));
+        assert!(queue.receiver().is_none(), "given once");
+        delivery.deliver(rtcp(2));
+        assert_eq!(receiver.rx.try_recv().ok(), Some(rtcp(2)));
+        // The task's end is the queue's end.
+        drop(delivery);
+        assert!(receiver.rx.try_recv().is_err());
+        assert!(receiver.rx.is_closed());
+
+        // Asked before any packet: the packets that come later reach it.
+        let queue = MediaQueue::default();
+        let mut delivery = MediaDelivery::new(queue.clone());
+        let mut receiver = queue.receiver().expect("the receiver");
+        delivery.deliver(rtcp(3));
+        assert_eq!(receiver.rx.try_recv().ok(), Some(rtcp(3)));
+        assert_eq!(delivery.dropped, 0);
+    }
 }

@@ -161,8 +161,8 @@ pub struct RTCPeerConnection {
     sctp: watch::Sender<Option<Arc<SctpTransport>>>,
     /// The DTLS association once its handshake is done (getStats, SRTP keys).
     dtls: watch::Sender<Option<Arc<DtlsInfo>>>,
-    /// The received media, until [`media_receiver`](Self::media_receiver) takes it.
-    media_rx: std::sync::Mutex<Option<MediaReceiver>>,
+    /// The received media's queue ([`media_receiver`](Self::media_receiver)).
+    media: media::MediaQueue,
 }
 
 impl std::fmt::Debug for RTCPeerConnection {
@@ -244,7 +244,7 @@ impl RTCPeerConnection {
         );
         task.max_transports = options.max_transports;
         task.relay_only = configuration.ice_transport_policy == RTCIceTransportPolicy::Relay;
-        let media_rx = std::sync::Mutex::new(task.media.take_receiver());
+        let media = task.media.queue();
         Ok(Self {
             ops: ops_tx,
             task: std::sync::Mutex::new(Some(task)),
@@ -255,7 +255,7 @@ impl RTCPeerConnection {
             state,
             sctp,
             dtls,
-            media_rx,
+            media,
         })
     }
 

@@ -152,7 +152,7 @@ impl<N: Network> PeerTask<N> {
             ops,
             commands,
             outgoing: VecDeque::new(),
-            media: super::media::MediaDelivery::new(),
+            media: super::media::MediaDelivery::new(super::media::MediaQueue::default()),
         }
     }
 }
