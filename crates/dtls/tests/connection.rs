@@ -533,3 +533,84 @@ fn a_certificate_reloaded_from_pem_still_matches_its_fingerprint() {
     );
     assert!(c.connected.is_some() && s.connected.is_some());
 }
+
+/// Everything `connection` has to send now.
+fn outgoing(connection: &mut DtlsConnection) -> Vec<bytes::Bytes> {
+    std::iter::from_fn(|| connection.poll_transmit()).collect()
+}
+
+#[test]
+fn a_completed_handshake_is_forgotten_once_the_peer_sends_data() {
+    let start = Instant::now();
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (mut client, mut server) = pair(
+        start,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    let mut seen = (Seen::default(), Seen::default());
+    // Everything up to the server's last flight, which is lost: the server is connected, the
+    // client is not.
+    let mut now = start;
+    loop {
+        let to_server = outgoing(&mut client);
+        for datagram in &to_server {
+            let _ = server.handle_receive(now, datagram);
+        }
+        seen.1.drain(&mut server);
+        let to_client = outgoing(&mut server);
+        if seen.1.connected.is_some() {
+            break;
+        }
+        for datagram in &to_client {
+            let _ = client.handle_receive(now, datagram);
+        }
+        assert!(!to_server.is_empty() || !to_client.is_empty(), "stalled");
+    }
+    assert_eq!(client.state(), DtlsTransportState::Connecting);
+    // The client sends its last flight again, twice (new record numbers each time); both
+    // copies are held back.
+    let mut repeats = Vec::new();
+    while repeats.len() < 2 {
+        now = client.poll_timeout().expect("client retransmission timer");
+        client.handle_timeout(now);
+        repeats.push(outgoing(&mut client));
+    }
+    // The first copy reaches the server, which answers with its last flight again (RFC 6347
+    // §4.2.4): the handshake's state is still there.
+    for datagram in &repeats[0] {
+        let _ = server.handle_receive(now, datagram);
+    }
+    let answer = outgoing(&mut server);
+    assert!(!answer.is_empty(), "the server repeats its last flight");
+    for datagram in &answer {
+        let _ = client.handle_receive(now, datagram);
+    }
+    seen.0.drain(&mut client);
+    assert!(seen.0.connected.is_some(), "the client connected");
+    // The client's data proves its handshake complete: the server frees the handshake's
+    // state, and the second copy of the client's flight is not answered any more.
+    client.send(now, b"past the handshake").expect("send");
+    for datagram in outgoing(&mut client) {
+        server.handle_receive(now, &datagram).expect("data");
+    }
+    seen.1.drain(&mut server);
+    assert_eq!(seen.1.data, vec![b"past the handshake".to_vec()]);
+    for datagram in &repeats[1] {
+        let _ = server.handle_receive(now, datagram);
+    }
+    assert!(
+        outgoing(&mut server).is_empty(),
+        "a freed handshake answers nothing"
+    );
+    assert_eq!(server.state(), DtlsTransportState::Connected);
+    // And the association goes on.
+    server.send(now, b"still here").expect("send");
+    for datagram in outgoing(&mut server) {
+        client.handle_receive(now, &datagram).expect("data");
+    }
+    seen.0.drain(&mut client);
+    assert_eq!(seen.0.data, vec![b"still here".to_vec()]);
+}

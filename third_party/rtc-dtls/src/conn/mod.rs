@@ -114,6 +114,11 @@ pub struct DTLSConn {
     /// Reset on every `read`, unlike the sticky `handshake_rx`, so a completed association can tell
     /// an RFC 6347 §4.2.4 last-flight repeat from ordinary post-handshake application data.
     pub(crate) received_handshake_in_last_datagram: bool,
+    /// Antiphon: the handshake's state (the message cache, our last flight, the fragment
+    /// buffer) was freed, once the peer's application data proved that its handshake is done
+    /// too: it will never repeat a flight that needs ours again. Handshake records arriving
+    /// after it are dropped.
+    handshake_released: bool,
 }
 
 impl DTLSConn {
@@ -180,6 +185,7 @@ impl DTLSConn {
             retransmit: false,
             handshake_rx: None,
             received_handshake_in_last_datagram: false,
+            handshake_released: false,
         }
     }
 
@@ -713,6 +719,11 @@ impl DTLSConn {
             }
         }
 
+        // Antiphon: after the handshake state is freed, nothing answers a handshake record.
+        if self.handshake_released && h.content_type == ContentType::Handshake {
+            return (false, None, None);
+        }
+
         let is_handshake = match self.fragment_buffer.push(&pkt) {
             Ok(is_handshake) => is_handshake,
             Err(err) => {
@@ -856,6 +867,9 @@ impl DTLSConn {
                 self.replay_detector[h.epoch as usize].accept();
 
                 self.incoming_decrypted_packets.push_back(a.data);
+                if self.is_handshake_completed() && !self.handshake_released {
+                    self.release_handshake();
+                }
             }
             _ => {
                 warn!(
@@ -874,6 +888,23 @@ impl DTLSConn {
         };
 
         (false, None, None)
+    }
+
+    /// Antiphon: frees what only the handshake needs, once both sides are past it (the peer
+    /// sent application data, which it does only after its handshake completed; ours has
+    /// too). An idle association then keeps its keys and records' state, not its handshake
+    /// messages and last flight (about 4 KiB with two certificates).
+    fn release_handshake(&mut self) {
+        self.handshake_released = true;
+        self.cache = HandshakeCache::new();
+        self.fragment_buffer = FragmentBuffer::new();
+        self.flights = None;
+        self.current_retransmit_timer = None;
+        self.handshake_rx = None;
+        // Empty by now (drained when the handshake completed); this may run while the queued
+        // records are drained, so they are shrunk, not replaced.
+        self.incoming_encrypted_packets.shrink_to_fit();
+        self.outgoing_queued_packets.shrink_to_fit();
     }
 
     fn is_connection_closed(&self) -> bool {
