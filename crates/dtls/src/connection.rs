@@ -280,12 +280,16 @@ impl DtlsConnection {
 
     /// The next datagram to send to the peer.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        shrink_when_drained(&mut self.transmits);
+        next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<DtlsEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        shrink_when_drained(&mut self.events);
+        next
     }
 
     /// Encrypts `data` as one application-data record (one SCTP packet, in WebRTC).
@@ -481,3 +485,17 @@ impl SrtpProfile {
         }
     }
 }
+
+/// A queue that held a burst (a handshake flight, the first events) gives its room back
+/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it, so that an idle connection
+/// does not hold it for its lifetime.
+fn shrink_when_drained<T>(queue: &mut VecDeque<T>) {
+    let keep = DRAINED_ROOM / std::mem::size_of::<T>().max(1);
+    if queue.is_empty() && queue.capacity() > keep {
+        queue.shrink_to(keep);
+    }
+}
+
+/// The bytes of room a drained queue keeps (four datagrams' handles: their next burst
+/// needs no allocation).
+const DRAINED_ROOM: usize = 128;

@@ -8,8 +8,8 @@ use antiphon_sdp::{MediaDescription, SessionDescription};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use crate::data_channel::{RTCDataChannel, RTCDataChannelInit, WeakDataChannel};
-use crate::driver::Command;
 use crate::driver::link::LinkTask;
+use crate::driver::{Command, OpenRequest};
 use crate::error::{Error, InvalidStateReason, OperationReason};
 
 /// The SCTP side of a connection, as the descriptions negotiated it.
@@ -140,11 +140,11 @@ impl SctpTransport {
     ) -> Result<RTCDataChannel, Error> {
         init.check()?;
         let (reply, opened) = oneshot::channel();
-        let command = Command::Open {
+        let command = Command::Open(Box::new(OpenRequest {
             label: label.to_owned(),
             init,
             reply,
-        };
+        }));
         let closed = || Error::InvalidState(InvalidStateReason::Closed);
         self.commands.send(command).await.map_err(|_| closed())?;
         opened.await.map_err(|_| closed())?

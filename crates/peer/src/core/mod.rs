@@ -470,9 +470,9 @@ impl ConnectionCore {
     /// The next event (also those that channel calls through [`secure`](Self::secure)
     /// produced since).
     pub fn poll_event(&mut self) -> Option<CoreEvent> {
-        self.events
-            .pop_front()
-            .or_else(|| self.secure.as_mut()?.poll_event())
+        let next = self.events.pop_front();
+        shrink_when_drained(&mut self.events);
+        next.or_else(|| self.secure.as_mut()?.poll_event())
     }
 
     /// Protects an RTP packet or RTCP compound and queues it for the selected pair.
@@ -607,3 +607,17 @@ impl ConnectionCore {
         }
     }
 }
+
+/// A queue that held a burst (a handshake flight, the first events) gives its room back
+/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it, so that an idle connection
+/// does not hold it for its lifetime.
+pub(crate) fn shrink_when_drained<T>(queue: &mut VecDeque<T>) {
+    let keep = DRAINED_ROOM / std::mem::size_of::<T>().max(1);
+    if queue.is_empty() && queue.capacity() > keep {
+        queue.shrink_to(keep);
+    }
+}
+
+/// The bytes of room a drained queue keeps (four datagrams' handles: their next burst
+/// needs no allocation).
+const DRAINED_ROOM: usize = 128;

@@ -132,12 +132,16 @@ impl SecureTransport {
 
     /// The next DTLS datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.transmits.pop_front()
+        let next = self.transmits.pop_front();
+        super::shrink_when_drained(&mut self.transmits);
+        next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<CoreEvent> {
-        self.events.pop_front()
+        let next = self.events.pop_front();
+        super::shrink_when_drained(&mut self.events);
+        next
     }
 
     /// Opens a data channel (see [`SctpChannels::open`]).

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::{Command, OpenReply};
+use super::{Command, OpenReply, OpenRequest};
 use crate::core::{ChannelEvent, SecureTransport};
 use crate::data_channel::{
     DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState, WeakDataChannel,
@@ -136,19 +136,24 @@ impl ChannelHub {
         command: Command,
     ) {
         let Some(secure) = secure else {
-            if let Command::Open { reply, .. } = command {
-                let _ = reply.send(Err(Error::InvalidState(InvalidStateReason::Closed)));
+            if let Command::Open(open) = command {
+                let _ = open
+                    .reply
+                    .send(Err(Error::InvalidState(InvalidStateReason::Closed)));
             }
             return;
         };
         match command {
-            Command::Open { label, init, reply } => match secure.open_channel(now, &label, init) {
-                // Reported open once SCTP is up (at once if it is).
-                Ok(id) => self.waiting_opens.push((id, Waiting::Reply(reply))),
-                Err(error) => {
-                    let _ = reply.send(Err(channel_error(error)));
+            Command::Open(open) => {
+                let OpenRequest { label, init, reply } = *open;
+                match secure.open_channel(now, &label, init) {
+                    // Reported open once SCTP is up (at once if it is).
+                    Ok(id) => self.waiting_opens.push((id, Waiting::Reply(reply))),
+                    Err(error) => {
+                        let _ = reply.send(Err(channel_error(error)));
+                    }
                 }
-            },
+            }
             Command::Send { id, message } => {
                 let Some(slot) = self.slots.get(&id) else {
                     return;

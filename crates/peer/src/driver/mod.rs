@@ -27,12 +27,9 @@ pub(crate) const COMMAND_QUEUE: usize = 64;
 
 /// What channel handles ask of the task that runs their association.
 pub(crate) enum Command {
-    /// Open a data channel; the reply is the open channel or why not.
-    Open {
-        label: String,
-        init: RTCDataChannelInit,
-        reply: OpenReply,
-    },
+    /// Open a data channel; the reply is the open channel or why not. Boxed: the queue's
+    /// slots are as large as its largest command, and an open is rare.
+    Open(Box<OpenRequest>),
     /// Send a message on channel `id`.
     Send {
         id: u16,
@@ -42,6 +39,13 @@ pub(crate) enum Command {
     CloseChannel { id: u16 },
     /// Close everything and end the task, then say so.
     Close { done: oneshot::Sender<()> },
+}
+
+/// What [`Command::Open`] asks for.
+pub(crate) struct OpenRequest {
+    pub(crate) label: String,
+    pub(crate) init: RTCDataChannelInit,
+    pub(crate) reply: OpenReply,
 }
 
 /// The DTLS association once its handshake finished.
