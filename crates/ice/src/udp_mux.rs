@@ -303,16 +303,22 @@ impl MuxEndpoint {
         cx: &mut Context<'_>,
         buffer: &mut [u8],
     ) -> Poll<(SocketAddr, SocketAddr, usize)> {
+        self.poll_recv_owned(cx).map(|(local, source, contents)| {
+            let n = contents.len().min(buffer.len());
+            buffer[..n].copy_from_slice(&contents[..n]);
+            (local, source, n)
+        })
+    }
+
+    /// The next datagram routed here, as the mux read it: `(local, source, contents)`, with
+    /// no copy and no buffer of the caller's.
+    pub fn poll_recv_owned(&self, cx: &mut Context<'_>) -> Poll<(SocketAddr, SocketAddr, Vec<u8>)> {
         let mut receiver = self
             .receiver
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match receiver.poll_recv(cx) {
-            Poll::Ready(Some((local, source, contents))) => {
-                let n = contents.len().min(buffer.len());
-                buffer[..n].copy_from_slice(&contents[..n]);
-                Poll::Ready((local, source, n))
-            }
+            Poll::Ready(Some(datagram)) => Poll::Ready(datagram),
             // The mux is gone (it outlives its endpoints unless it was dropped while they live).
             Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }

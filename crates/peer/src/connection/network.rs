@@ -10,6 +10,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use antiphon_ice::{MuxEndpoint, Transmit, TurnStreams, TurnTls, UdpMux, UdpSockets};
 
+/// The largest datagram read from a connection's own sockets (DTLS records and STUN messages
+/// stay under a path MTU).
+pub(crate) const MAX_DATAGRAM: usize = 2048;
+
 /// One transport's sockets.
 pub(crate) trait PathSockets: Sized {
     /// The addresses bound (the host candidates' addresses).
@@ -73,16 +77,45 @@ pub(crate) enum HostSockets {
     Muxed(MuxEndpoint),
 }
 
+/// A datagram read by [`HostSockets::poll_recv`].
+pub(crate) enum Received {
+    /// Its first bytes in the caller's buffer (own sockets).
+    InBuffer(usize),
+    /// As the mux read it (no copy; a muxed connection needs no buffer of its own).
+    Owned(Vec<u8>),
+}
+
+impl Received {
+    /// The datagram's bytes.
+    pub(crate) fn contents<'a>(&'a self, buffer: &'a [u8]) -> &'a [u8] {
+        match self {
+            Received::InBuffer(n) => &buffer[..*n],
+            Received::Owned(contents) => contents,
+        }
+    }
+}
+
 impl HostSockets {
-    /// The next datagram: `(local, source, length)`.
+    /// The next datagram: `(local, source, what was read)`. Own sockets read into `buffer`,
+    /// sized to [`MAX_DATAGRAM`] on their first read, so that a connection on a mux never
+    /// allocates one.
     pub(crate) fn poll_recv(
         &self,
         cx: &mut std::task::Context<'_>,
-        buffer: &mut [u8],
-    ) -> std::task::Poll<(SocketAddr, SocketAddr, usize)> {
+        buffer: &mut Vec<u8>,
+    ) -> std::task::Poll<(SocketAddr, SocketAddr, Received)> {
         match self {
-            HostSockets::Own(sockets) => sockets.poll_recv(cx, buffer),
-            HostSockets::Muxed(endpoint) => endpoint.poll_recv(cx, buffer),
+            HostSockets::Own(sockets) => {
+                if buffer.len() < MAX_DATAGRAM {
+                    buffer.resize(MAX_DATAGRAM, 0);
+                }
+                sockets
+                    .poll_recv(cx, buffer)
+                    .map(|(local, source, n)| (local, source, Received::InBuffer(n)))
+            }
+            HostSockets::Muxed(endpoint) => endpoint
+                .poll_recv_owned(cx)
+                .map(|(local, source, contents)| (local, source, Received::Owned(contents))),
         }
     }
 

@@ -46,9 +46,6 @@ pub(crate) type Op = Box<dyn FnOnce(&mut PeerTask, Instant) + Send>;
 /// API calls queued before the caller waits.
 pub(crate) const OP_QUEUE: usize = 16;
 
-/// The largest datagram read (DTLS records and STUN messages stay under a path MTU).
-const MAX_DATAGRAM: usize = 2048;
-
 /// Where the task reports; the handle holds the receiving side.
 pub(crate) struct Outputs {
     pub(crate) events: EventSender,
@@ -160,7 +157,8 @@ impl<N: Network> PeerTask<N> {
 impl PeerTask<Udp> {
     /// Runs until the last handle is gone.
     pub(crate) async fn run(mut self) {
-        let mut buffer = vec![0u8; MAX_DATAGRAM];
+        // Sized by the first read from own sockets (a connection on a mux needs none).
+        let mut buffer = Vec::new();
         let progress = self.hub.progress();
         let mut turns = 0usize;
         loop {
@@ -213,7 +211,7 @@ impl PeerTask<Udp> {
                         self.command(Instant::now(), command);
                     }
                 }
-                (path, local, source, n) = std::future::poll_fn(|cx| {
+                (path, local, source, received) = std::future::poll_fn(|cx| {
                     // Each turn starts at the next transport, so a busy one cannot keep the
                     // others' datagrams waiting.
                     let count = 1 + more.len();
@@ -221,16 +219,17 @@ impl PeerTask<Udp> {
                         let index = (turn + k) % count;
                         let sockets = if index == 0 { first } else { more.get(index - 1).copied() };
                         let Some(sockets) = sockets else { continue };
-                        if let std::task::Poll::Ready((local, source, n)) =
+                        if let std::task::Poll::Ready((local, source, received)) =
                             sockets.poll_recv(cx, &mut buffer)
                         {
-                            return std::task::Poll::Ready((index, local, source, n));
+                            return std::task::Poll::Ready((index, local, source, received));
                         }
                     }
                     std::task::Poll::Pending
                 }), if first.is_some() => {
                     if let Some(path) = self.paths.get_mut(path) {
-                        let datagram = Datagram { source, destination: local, contents: &buffer[..n] };
+                        let contents = received.contents(&buffer);
+                        let datagram = Datagram { source, destination: local, contents };
                         path.core.handle_receive(Instant::now(), datagram);
                     }
                 }
