@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 use super::network::{HostSockets, Network, PathSockets, Udp};
 use super::transports::TransportPath;
 use crate::core::{CoreEvent, SecureTransport};
-use crate::data_channel::{DataChannelMessage, RTCDataChannel, RTCDataChannelState};
+use crate::data_channel::{InboundSender, RTCDataChannel, RTCDataChannelState};
 use crate::driver::hub::ChannelHub;
 use crate::driver::{Command, DtlsInfo, sleep_until};
 use crate::events::{
@@ -99,7 +99,7 @@ pub(crate) struct PeerTask<N: Network = Udp> {
     pub(crate) max_transports: usize,
     pub(crate) hub: ChannelHub,
     /// Channels made by `createDataChannel` before SCTP started, opened when it does.
-    pub(crate) pending_channels: Vec<(RTCDataChannel, mpsc::Sender<DataChannelMessage>)>,
+    pub(crate) pending_channels: Vec<(RTCDataChannel, InboundSender)>,
     pub(crate) outputs: Outputs,
     ops: mpsc::Receiver<Op>,
     commands: mpsc::Receiver<Command>,

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::{Command, OpenReply, OpenRequest};
 use crate::core::{ChannelEvent, SecureTransport};
 use crate::data_channel::{
-    DataChannelMessage, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState, WeakDataChannel,
+    InboundSender, RTCDataChannel, RTCDataChannelInit, RTCDataChannelState, WeakDataChannel,
 };
 use crate::error::{Error, InvalidStateReason};
 use crate::events::{EventSender, PeerConnectionEvent};
@@ -23,7 +23,7 @@ use crate::sctp::{SctpParameters, SctpTransport, channel_error};
 /// when it opens), or a handle made by `createDataChannel` (opened in place).
 enum Waiting {
     Reply(OpenReply),
-    Handle(RTCDataChannel, mpsc::Sender<DataChannelMessage>),
+    Handle(RTCDataChannel, InboundSender),
 }
 
 impl Waiting {
@@ -41,7 +41,7 @@ impl Waiting {
 /// One channel as the task sees it.
 struct Slot {
     channel: WeakDataChannel,
-    inbound: mpsc::Sender<DataChannelMessage>,
+    inbound: InboundSender,
     /// SCTP said messages wait; they are pulled while the inbound queue has room.
     readable: bool,
 }
@@ -101,7 +101,7 @@ impl ChannelHub {
         now: Instant,
         secure: &mut SecureTransport,
         channel: RTCDataChannel,
-        inbound: mpsc::Sender<DataChannelMessage>,
+        inbound: InboundSender,
     ) {
         if channel.ready_state() != RTCDataChannelState::Connecting {
             // Closed by its owner while it waited for the association.
@@ -321,7 +321,7 @@ impl ChannelHub {
                         if let Some(channel) = slot.channel.upgrade() {
                             channel.shared.count_received(message.data.len());
                         }
-                        permit.send(message);
+                        permit.send(Box::new(message));
                     }
                     None => slot.readable = false,
                 }
