@@ -451,7 +451,7 @@ impl RTCDataChannel {
         self.shared.queued.fetch_add(len, Ordering::AcqRel);
         let command = Command::Send {
             id,
-            message: DataChannelMessage { is_string, data },
+            message: Box::new(DataChannelMessage { is_string, data }),
         };
         if self.shared.commands.send(command).await.is_err() {
             self.shared.dequeued(len);

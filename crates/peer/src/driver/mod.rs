@@ -30,10 +30,11 @@ pub(crate) enum Command {
     /// Open a data channel; the reply is the open channel or why not. Boxed: the queue's
     /// slots are as large as its largest command, and an open is rare.
     Open(Box<OpenRequest>),
-    /// Send a message on channel `id`.
+    /// Send a message on channel `id`. Boxed, as the open is: the queue's slots are 16 bytes,
+    /// not 48 (its first 32 slots are allocated when the connection is made).
     Send {
         id: u16,
-        message: DataChannelMessage,
+        message: Box<DataChannelMessage>,
     },
     /// Close channel `id`.
     CloseChannel { id: u16 },
