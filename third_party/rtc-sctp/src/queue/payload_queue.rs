@@ -156,13 +156,6 @@ impl PayloadQueue {
         let c = entry.remove();
         self.sorted.pop_front();
         self.n_bytes -= c.user_data.len();
-        // Antiphon: an emptied queue gives its room back (an idle association keeps none;
-        // a map never shrinks by itself).
-        if self.sorted.is_empty() {
-            self.sorted.shrink_to_fit();
-            self.chunk_map.shrink_to_fit();
-            self.message_tsns.shrink_to_fit();
-        }
         Some(c)
     }
 

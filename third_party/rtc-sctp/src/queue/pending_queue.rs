@@ -329,10 +329,6 @@ impl PendingQueue {
         self.unordered_is_selected = unordered;
         self.n_bytes = n_bytes;
         self.queue_len = queue_len;
-        // Antiphon: an emptied queue gives its room back (an idle association keeps none).
-        if queue.is_empty() {
-            queue.shrink_to_fit();
-        }
         Some(c)
     }
 
