@@ -47,6 +47,19 @@ fn pair(
     (client, server)
 }
 
+/// A client and a server with new certificates, each pinned to the other's.
+fn matched_pair(now: Instant) -> (Certificate, Certificate, DtlsConnection, DtlsConnection) {
+    let (client_cert, server_cert) = (certificate(), certificate());
+    let (client, server) = pair(
+        now,
+        fingerprint(&server_cert),
+        fingerprint(&client_cert),
+        &client_cert,
+        &server_cert,
+    );
+    (client_cert, server_cert, client, server)
+}
+
 /// Everything that happened to one side.
 #[derive(Default)]
 struct Seen {
@@ -137,14 +150,7 @@ impl Link {
 #[test]
 fn handshake_exchanges_keys_and_data_both_ways() {
     let start = Instant::now();
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let (mut client, mut server) = pair(
-        start,
-        fingerprint(&server_cert),
-        fingerprint(&client_cert),
-        &client_cert,
-        &server_cert,
-    );
+    let (client_cert, server_cert, mut client, mut server) = matched_pair(start);
     assert_eq!(client.state(), DtlsTransportState::Connecting);
     let mut seen = (Seen::default(), Seen::default());
     let mut link = Link::new(start);
@@ -180,14 +186,7 @@ fn handshake_exchanges_keys_and_data_both_ways() {
 #[test]
 fn lost_flights_are_sent_again_on_the_virtual_clock() {
     let start = Instant::now();
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let (mut client, mut server) = pair(
-        start,
-        fingerprint(&server_cert),
-        fingerprint(&client_cert),
-        &client_cert,
-        &server_cert,
-    );
+    let (_, _, mut client, mut server) = matched_pair(start);
     let mut seen = (Seen::default(), Seen::default());
     let mut link = Link::new(start);
     // Lose the first three datagrams, whichever way they go.
@@ -211,14 +210,7 @@ fn lost_flights_are_sent_again_on_the_virtual_clock() {
 #[test]
 fn a_handshake_that_never_completes_fails_at_its_limit() {
     let start = Instant::now();
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let (mut client, mut server) = pair(
-        start,
-        fingerprint(&server_cert),
-        fingerprint(&client_cert),
-        &client_cert,
-        &server_cert,
-    );
+    let (_, _, mut client, mut server) = matched_pair(start);
     let mut seen = (Seen::default(), Seen::default());
     let mut link = Link::new(start);
     link.drop = Box::new(|_| true);
@@ -299,14 +291,7 @@ fn the_server_checks_the_client_certificate_too() {
 #[test]
 fn garbage_and_calls_in_the_wrong_state_are_refused_without_changing_anything() {
     let start = Instant::now();
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let (mut client, mut server) = pair(
-        start,
-        fingerprint(&server_cert),
-        fingerprint(&client_cert),
-        &client_cert,
-        &server_cert,
-    );
+    let (_, _, mut client, mut server) = matched_pair(start);
     assert!(matches!(
         client.send(start, b"too early"),
         Err(DtlsError::InvalidState {
@@ -542,14 +527,7 @@ fn outgoing(connection: &mut DtlsConnection) -> Vec<bytes::Bytes> {
 #[test]
 fn a_completed_handshake_is_forgotten_once_the_peer_sends_data() {
     let start = Instant::now();
-    let (client_cert, server_cert) = (certificate(), certificate());
-    let (mut client, mut server) = pair(
-        start,
-        fingerprint(&server_cert),
-        fingerprint(&client_cert),
-        &client_cert,
-        &server_cert,
-    );
+    let (_, _, mut client, mut server) = matched_pair(start);
     let mut seen = (Seen::default(), Seen::default());
     // Everything up to the server's last flight, which is lost: the server is connected, the
     // client is not.
