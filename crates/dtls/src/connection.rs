@@ -487,10 +487,11 @@ impl SrtpProfile {
 }
 
 /// A queue that held a burst (a handshake flight, the first events) gives its room back
-/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it, so that an idle connection
-/// does not hold it for its lifetime.
+/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it but always one entry (so
+/// that one item at a time, a record's event, is not an allocation each), so that an idle
+/// connection does not hold the burst's room for its lifetime.
 fn shrink_when_drained<T>(queue: &mut VecDeque<T>) {
-    let keep = DRAINED_ROOM / std::mem::size_of::<T>().max(1);
+    let keep = (DRAINED_ROOM / std::mem::size_of::<T>().max(1)).max(1);
     if queue.is_empty() && queue.capacity() > keep {
         queue.shrink_to(keep);
     }

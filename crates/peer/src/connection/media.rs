@@ -152,10 +152,8 @@ struct MediaQueueSlot {
     tx: Option<mpsc::Sender<ReceivedMedia>>,
     /// The receiving side until the application takes it.
     rx: Option<MediaReceiver>,
-    /// The queue was made.
+    /// The queue was made (the receiver is the application's once `rx` is gone).
     made: bool,
-    /// The application took the receiver.
-    given: bool,
 }
 
 impl MediaQueueSlot {
@@ -179,11 +177,7 @@ impl MediaQueue {
     /// The receiver, the first time it is asked for.
     pub(crate) fn receiver(&self) -> Option<MediaReceiver> {
         let mut slot = self.slot();
-        if slot.given {
-            return None;
-        }
         slot.make();
-        slot.given = true;
         slot.rx.take()
     }
 
