@@ -20,6 +20,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use antiphon_types::queue::ShrinkWhenDrained;
 use bytes::{Bytes, BytesMut};
 use rtc_dtls::config::{ClientAuthType, ConfigBuilder, ExtendedMasterSecretType, HandshakeConfig};
 use rtc_dtls::crypto::Certificate as StackCertificate;
@@ -281,14 +282,14 @@ impl DtlsConnection {
     /// The next datagram to send to the peer.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         let next = self.transmits.pop_front();
-        shrink_when_drained(&mut self.transmits);
+        self.transmits.shrink_when_drained();
         next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<DtlsEvent> {
         let next = self.events.pop_front();
-        shrink_when_drained(&mut self.events);
+        self.events.shrink_when_drained();
         next
     }
 
@@ -485,18 +486,3 @@ impl SrtpProfile {
         }
     }
 }
-
-/// A queue that held a burst (a handshake flight, the first events) gives its room back
-/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it but always one entry (so
-/// that one item at a time, a record's event, is not an allocation each), so that an idle
-/// connection does not hold the burst's room for its lifetime.
-fn shrink_when_drained<T>(queue: &mut VecDeque<T>) {
-    let keep = (DRAINED_ROOM / std::mem::size_of::<T>().max(1)).max(1);
-    if queue.is_empty() && queue.capacity() > keep {
-        queue.shrink_to(keep);
-    }
-}
-
-/// The bytes of room a drained queue keeps (four datagrams' handles: their next burst
-/// needs no allocation).
-const DRAINED_ROOM: usize = 128;

@@ -11,6 +11,8 @@
 //!   states it (RFC 8122), what the SDP attribute reads into and the DTLS handshake checks.
 //! * [`candidate`]: the `a=candidate` grammar (RFC 8839 §5.1), which the SDP parser checks
 //!   lines with and the ICE crate builds its candidates from.
+//! * [`queue`]: queues that give back a burst's room once drained, so that an idle connection
+//!   in any layer holds only what it needs.
 //!
 //! Each crate re-exports them where its users look (`antiphon_sdp::Direction`,
 //! `antiphon_codec::Direction`, `antiphon_dtls::Setup`...). No dependencies.
@@ -27,6 +29,7 @@ use std::fmt;
 
 pub mod candidate;
 mod fingerprint;
+pub mod queue;
 
 pub use fingerprint::{Fingerprint, FingerprintError, HashAlgorithm};
 

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use antiphon_types::queue::ShrinkWhenDrained;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use stun_rs::HMACKey;
@@ -521,7 +522,12 @@ impl IceAgent {
             if let Some(transmit) = self.poll_relay_transmit() {
                 return Some(transmit);
             }
-            let transmit = self.transmits.pop_front()?;
+            let Some(transmit) = self.transmits.pop_front() else {
+                // Checks go out in bursts (a connection's start, a restart); consent
+                // freshness needs one at a time.
+                self.transmits.shrink_when_drained();
+                return None;
+            };
             if let Some(direct) = self.route(transmit) {
                 return Some(direct);
             }

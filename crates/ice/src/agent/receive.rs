@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use antiphon_types::queue::ShrinkWhenDrained;
 use stun_rs::MessageClass;
 
 use super::checklist::Added;
@@ -218,6 +219,7 @@ impl IceAgent {
         let is_gather = matches!(tx.kind, TxKind::Gather { .. });
         let msg = stun::decode_verified(d.contents, tx.key.as_ref(), is_gather)?;
         let tx = self.transactions.swap_remove(index);
+        self.transactions.shrink_when_drained();
         let success = header.class == MessageClass::SuccessResponse;
         if matches!(tx.kind, TxKind::Check { .. } | TxKind::Consent) {
             let rtt = (!tx.retransmitted).then(|| now.saturating_duration_since(tx.sent_at));

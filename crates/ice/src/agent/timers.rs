@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use antiphon_types::queue::ShrinkWhenDrained;
 use rand::Rng;
 use stun_rs::HMACKey;
 
@@ -60,6 +61,7 @@ impl IceAgent {
                 continue;
             }
             let tx = self.transactions.swap_remove(i);
+            self.transactions.shrink_when_drained();
             match tx.kind {
                 TxKind::Check { pair, .. } => self.check_failed(pair),
                 TxKind::Gather { .. } => self.maybe_gathering_complete(),

@@ -37,6 +37,7 @@ use antiphon_ice::{
     Candidate, Datagram, IceAgent, IceCredentials, IceEvent, PairState, PairTraffic,
     TrafficCounters, Transmit,
 };
+use antiphon_types::queue::ShrinkWhenDrained;
 
 pub use channels::{ChannelError, ChannelEvent, SctpChannels};
 pub use congestion::{
@@ -471,7 +472,7 @@ impl ConnectionCore {
     /// produced since).
     pub fn poll_event(&mut self) -> Option<CoreEvent> {
         let next = self.events.pop_front();
-        shrink_when_drained(&mut self.events);
+        self.events.shrink_when_drained();
         next.or_else(|| self.secure.as_mut()?.poll_event())
     }
 
@@ -607,18 +608,3 @@ impl ConnectionCore {
         }
     }
 }
-
-/// A queue that held a burst (a handshake flight, the first events) gives its room back
-/// once drained, keeping at most [`DRAINED_ROOM`] bytes of it but always one entry (so
-/// that one item at a time, a record's event, is not an allocation each), so that an idle
-/// connection does not hold the burst's room for its lifetime.
-pub(crate) fn shrink_when_drained<T>(queue: &mut VecDeque<T>) {
-    let keep = (DRAINED_ROOM / std::mem::size_of::<T>().max(1)).max(1);
-    if queue.is_empty() && queue.capacity() > keep {
-        queue.shrink_to(keep);
-    }
-}
-
-/// The bytes of room a drained queue keeps (four datagrams' handles: their next burst
-/// needs no allocation).
-const DRAINED_ROOM: usize = 128;

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use antiphon_dtls::{DtlsConfig, DtlsConnection, DtlsEvent, DtlsParameters, DtlsRole};
+use antiphon_types::queue::ShrinkWhenDrained;
 use bytes::Bytes;
 
 use super::CoreEvent;
@@ -133,14 +134,14 @@ impl SecureTransport {
     /// The next DTLS datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         let next = self.transmits.pop_front();
-        super::shrink_when_drained(&mut self.transmits);
+        self.transmits.shrink_when_drained();
         next
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<CoreEvent> {
         let next = self.events.pop_front();
-        super::shrink_when_drained(&mut self.events);
+        self.events.shrink_when_drained();
         next
     }
 
