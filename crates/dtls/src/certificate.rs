@@ -6,6 +6,7 @@
 //! DTLS stack verifies its signatures).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_ECDSA_P256_SHA256};
@@ -83,8 +84,13 @@ impl Default for CertificateOptions {
 }
 
 /// A self-signed certificate and its private key, ready for DTLS (W3C `RTCCertificate`).
+///
+/// Cloning is cheap and clones share one copy: a connection, its DTLS settings and its
+/// transport each hold the certificate, and a server may share one among many connections.
 #[derive(Clone)]
-pub struct Certificate {
+pub struct Certificate(Arc<CertificateParts>);
+
+struct CertificateParts {
     /// The DER X.509 certificate.
     der: Vec<u8>,
     /// The PKCS#8 DER private key.
@@ -175,12 +181,12 @@ impl Certificate {
 
     fn assemble(certificate_der: Vec<u8>, key_der: Vec<u8>, expires: SystemTime) -> Self {
         let fingerprints = HashAlgorithm::ALL.map(|alg| Fingerprint::of_der(alg, &certificate_der));
-        Self {
+        Self(Arc::new(CertificateParts {
             der: certificate_der,
             key_der,
             expires,
             fingerprints,
-        }
+        }))
     }
 
     /// Writes the certificate and its PKCS#8 private key as PEM (`CERTIFICATE` then
@@ -188,24 +194,24 @@ impl Certificate {
     pub fn to_pem(&self) -> String {
         let blocks = [
             pem::Pem::new(PEM_CERTIFICATE, self.der().to_vec()),
-            pem::Pem::new(PEM_PRIVATE_KEY, self.key_der.clone()),
+            pem::Pem::new(PEM_PRIVATE_KEY, self.0.key_der.clone()),
         ];
         pem::encode_many(&blocks)
     }
 
     /// When the certificate stops being usable (W3C `expires`, the X.509 `notAfter`).
     pub fn expires(&self) -> SystemTime {
-        self.expires
+        self.0.expires
     }
 
     /// Whether the certificate has expired at `now`.
     pub fn is_expired(&self, now: SystemTime) -> bool {
-        now >= self.expires
+        now >= self.0.expires
     }
 
     /// The fingerprints in sha-1, sha-256, sha-384 and sha-512 (W3C `getFingerprints()`).
     pub fn get_fingerprints(&self) -> &[Fingerprint] {
-        &self.fingerprints
+        &self.0.fingerprints
     }
 
     /// The fingerprint in one hash algorithm, e.g. sha-256 for `a=fingerprint`.
@@ -215,12 +221,12 @@ impl Certificate {
 
     /// The DER-encoded X.509 certificate.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        &self.0.der
     }
 
     /// The PKCS#8 DER private key.
     pub(crate) fn private_key_der(&self) -> &[u8] {
-        &self.key_der
+        &self.0.key_der
     }
 }
 
@@ -228,7 +234,7 @@ impl fmt::Debug for Certificate {
     /// Shows the expiry and sha-256 fingerprint, never the private key.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
-            .field("expires", &self.expires)
+            .field("expires", &self.0.expires)
             .field("fingerprint", &self.fingerprint(HashAlgorithm::Sha256))
             .finish_non_exhaustive()
     }
