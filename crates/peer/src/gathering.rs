@@ -138,7 +138,12 @@ pub(crate) fn add_candidate(
         ),
     };
     let offset = insertion_offset(text, value.is_some());
-    description.sdp.insert_str(range.start + offset, &line);
+    let at = range.start + offset;
+    let mut sdp = String::with_capacity(description.sdp.len() + line.len());
+    sdp.push_str(&description.sdp[..at]);
+    sdp.push_str(&line);
+    sdp.push_str(&description.sdp[at..]);
+    description.sdp = sdp.into();
     let attributes = &mut section.attributes;
     let position = match value {
         Some(_) => attributes
@@ -210,7 +215,7 @@ mod tests {
     fn description() -> AppliedDescription {
         AppliedDescription {
             sdp_type: RTCSdpType::Offer,
-            sdp: OFFER.to_owned(),
+            sdp: OFFER.into(),
             parsed: antiphon_sdp::parse(OFFER).expect("parses").description,
         }
     }

@@ -107,7 +107,8 @@ pub(crate) struct LazySrtp {
     role: DtlsRole,
     material: SrtpKeyingMaterial,
     /// `Some` once made; `Err(())` if the SRTP stack refused the keys (not tried again).
-    session: Option<Result<SrtpSession, ()>>,
+    /// Boxed: every DTLS connection has keys, few carry media.
+    session: Option<Result<Box<SrtpSession>, ()>>,
 }
 
 impl LazySrtp {
@@ -131,10 +132,11 @@ impl LazySrtp {
         let (role, material) = (self.role, &self.material);
         let session = self.session.get_or_insert_with(|| {
             SrtpSession::new(role, material)
+                .map(Box::new)
                 .inspect_err(|error| tracing::warn!(%error, "no SRTP"))
                 .map_err(|_| ())
         });
-        session.as_mut().ok()
+        session.as_mut().ok().map(|session| &mut **session)
     }
 }
 

@@ -24,8 +24,9 @@ use crate::transceiver::{
 pub struct AppliedDescription {
     /// Offer, pranswer or answer.
     pub sdp_type: RTCSdpType,
-    /// The SDP text as given.
-    pub sdp: String,
+    /// The SDP text as given; shared with the negotiator's last created offer or answer when
+    /// it is that one.
+    pub sdp: Arc<str>,
     /// The parsed description.
     pub parsed: SessionDescription,
 }
@@ -35,7 +36,7 @@ impl AppliedDescription {
     pub fn to_init(&self) -> RTCSessionDescriptionInit {
         RTCSessionDescriptionInit {
             sdp_type: self.sdp_type,
-            sdp: self.sdp.clone(),
+            sdp: self.sdp.to_string(),
         }
     }
 }
@@ -611,7 +612,7 @@ impl Negotiator {
         }
         let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
-            sdp: description.sdp.clone(),
+            sdp: Arc::from(description.sdp.as_str()),
             parsed,
         });
         let before = self.signaling_state;
@@ -727,9 +728,14 @@ impl Negotiator {
         }
         let parsed = remote_checks::parse_remote(&description.sdp)?;
         let before = self.signaling_state;
+        // Checked above to be the last created offer or answer: that text, not a copy.
+        let created = match description.sdp_type {
+            RTCSdpType::Offer => self.last_created_offer.clone(),
+            _ => self.last_created_answer.clone(),
+        };
         let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
-            sdp: description.sdp.clone(),
+            sdp: created.unwrap_or_else(|| Arc::from(description.sdp.as_str())),
             parsed,
         });
         let complete = description.sdp_type == RTCSdpType::Answer;
