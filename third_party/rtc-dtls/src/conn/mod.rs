@@ -905,6 +905,10 @@ impl DTLSConn {
         // records are drained, so they are shrunk, not replaced.
         self.incoming_encrypted_packets.shrink_to_fit();
         self.outgoing_queued_packets.shrink_to_fit();
+        // The flights' records (a record is about 190 bytes) and datagrams: what application
+        // data needs later grows them again.
+        self.outgoing_packets.shrink_to_fit();
+        self.outgoing_compacted_raw_packets.shrink_to_fit();
     }
 
     fn is_connection_closed(&self) -> bool {
