@@ -112,7 +112,7 @@ impl SctpTransport {
         let (sctp_slot, mut sctp) = watch::channel(None);
         let (failed_tx, failed) = oneshot::channel();
         let task = LinkTask::new(socket, config, dtls, parameters, sctp_slot, failed_tx)?;
-        tokio::spawn(task.run());
+        tokio::spawn(Box::new(task).run());
         let mut failed = std::pin::pin!(failed);
         loop {
             if let Some(transport) = sctp.borrow_and_update().clone() {

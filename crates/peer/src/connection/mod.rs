@@ -150,7 +150,9 @@ pub struct RTCPeerConnection {
     /// The task's operation queue.
     ops: mpsc::Sender<Op>,
     /// The task until the first call spawns it (a connection may be made outside a runtime).
-    task: std::sync::Mutex<Option<PeerTask>>,
+    /// Boxed: the task is most of a connection's state, and the box moves into the spawned
+    /// future as it is, instead of leaving an empty slot of its size in this handle.
+    task: std::sync::Mutex<Option<Box<PeerTask>>>,
     certificate: Certificate,
     /// STUN and TURN servers from the configuration, resolved once, before the sockets are
     /// bound and outside the task.
@@ -247,7 +249,7 @@ impl RTCPeerConnection {
         let media = task.media.queue();
         Ok(Self {
             ops: ops_tx,
-            task: std::sync::Mutex::new(Some(task)),
+            task: std::sync::Mutex::new(Some(Box::new(task))),
             certificate,
             ice_urls,
             gather_servers: OnceCell::new(),

@@ -5,6 +5,7 @@
 //! the connection does, every operation, the transports, DTLS, SCTP and the channels, is the
 //! same code on either, and reads no clock: the time comes with each call.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
@@ -13,6 +14,14 @@ use antiphon_ice::{MuxEndpoint, Transmit, TurnStreams, TurnTls, UdpMux, UdpSocke
 /// The largest datagram read from a connection's own sockets (DTLS records and STUN messages
 /// stay under a path MTU).
 pub(crate) const MAX_DATAGRAM: usize = 2048;
+
+thread_local! {
+    /// What own sockets read into: one buffer per thread, not one per connection. A datagram
+    /// read into it is handled in the same poll of the same task ([`Received::with_contents`]
+    /// right after [`HostSockets::poll_recv`], with no await between), so no other read can
+    /// come in between on this thread.
+    static RECEIVE_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One transport's sockets.
 pub(crate) trait PathSockets: Sized {
@@ -79,40 +88,41 @@ pub(crate) enum HostSockets {
 
 /// A datagram read by [`HostSockets::poll_recv`].
 pub(crate) enum Received {
-    /// Its first bytes in the caller's buffer (own sockets).
+    /// Its first bytes in this thread's receive buffer (own sockets).
     InBuffer(usize),
-    /// As the mux read it (no copy; a muxed connection needs no buffer of its own).
+    /// As the mux read it (no copy).
     Owned(Vec<u8>),
 }
 
 impl Received {
-    /// The datagram's bytes.
-    pub(crate) fn contents<'a>(&'a self, buffer: &'a [u8]) -> &'a [u8] {
+    /// Runs `f` on the datagram's bytes. Called in the poll that read it (see
+    /// [`RECEIVE_BUFFER`]); `f` must not read sockets itself.
+    pub(crate) fn with_contents<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
-            Received::InBuffer(n) => &buffer[..*n],
-            Received::Owned(contents) => contents,
+            Received::InBuffer(n) => RECEIVE_BUFFER.with_borrow(|buffer| f(&buffer[..*n])),
+            Received::Owned(contents) => f(contents),
         }
     }
 }
 
 impl HostSockets {
-    /// The next datagram: `(local, source, what was read)`. Own sockets read into `buffer`,
-    /// sized to [`MAX_DATAGRAM`] on their first read, so that a connection on a mux never
-    /// allocates one.
+    /// The next datagram: `(local, source, what was read)`. Own sockets read into this
+    /// thread's buffer (sized to [`MAX_DATAGRAM`] by its first read), so that no connection
+    /// holds one of its own; its bytes are taken with [`Received::with_contents`] before the
+    /// task awaits anything.
     pub(crate) fn poll_recv(
         &self,
         cx: &mut std::task::Context<'_>,
-        buffer: &mut Vec<u8>,
     ) -> std::task::Poll<(SocketAddr, SocketAddr, Received)> {
         match self {
-            HostSockets::Own(sockets) => {
+            HostSockets::Own(sockets) => RECEIVE_BUFFER.with_borrow_mut(|buffer| {
                 if buffer.len() < MAX_DATAGRAM {
                     buffer.resize(MAX_DATAGRAM, 0);
                 }
                 sockets
                     .poll_recv(cx, buffer)
                     .map(|(local, source, n)| (local, source, Received::InBuffer(n)))
-            }
+            }),
             HostSockets::Muxed(endpoint) => endpoint
                 .poll_recv_owned(cx)
                 .map(|(local, source, contents)| (local, source, Received::Owned(contents))),

@@ -156,9 +156,10 @@ impl<N: Network> PeerTask<N> {
 
 impl PeerTask<Udp> {
     /// Runs until the last handle is gone.
-    pub(crate) async fn run(mut self) {
-        // Sized by the first read from own sockets (a connection on a mux needs none).
-        let mut buffer = Vec::new();
+    ///
+    /// The task comes boxed: an `async fn` keeps its by-value arguments apart from its locals
+    /// (rust-lang/rust#62958), so a task taken by value took twice its size in the future.
+    pub(crate) async fn run(mut self: Box<Self>) {
         let progress = self.hub.progress();
         let mut turns = 0usize;
         loop {
@@ -197,8 +198,10 @@ impl PeerTask<Udp> {
             tokio::select! {
                 biased;
                 () = async {
+                    // Boxed: a full socket is rare, and the wait would otherwise take its
+                    // room in every connection's task while it waits on anything.
                     if let Some((sockets, source)) = front {
-                        sockets.writable(source).await;
+                        Box::pin(sockets.writable(source)).await;
                     }
                 }, if front.is_some() => {}
                 op = self.ops.recv() => match op {
@@ -220,7 +223,7 @@ impl PeerTask<Udp> {
                         let sockets = if index == 0 { first } else { more.get(index - 1).copied() };
                         let Some(sockets) = sockets else { continue };
                         if let std::task::Poll::Ready((local, source, received)) =
-                            sockets.poll_recv(cx, &mut buffer)
+                            sockets.poll_recv(cx)
                         {
                             return std::task::Poll::Ready((index, local, source, received));
                         }
@@ -228,9 +231,10 @@ impl PeerTask<Udp> {
                     std::task::Poll::Pending
                 }), if first.is_some() => {
                     if let Some(path) = self.paths.get_mut(path) {
-                        let contents = received.contents(&buffer);
-                        let datagram = Datagram { source, destination: local, contents };
-                        path.core.handle_receive(Instant::now(), datagram);
+                        received.with_contents(|contents| {
+                            let datagram = Datagram { source, destination: local, contents };
+                            path.core.handle_receive(Instant::now(), datagram);
+                        });
                     }
                 }
                 input = std::future::poll_fn(|cx| match self.network.streams.as_mut() {

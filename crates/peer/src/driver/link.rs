@@ -64,8 +64,9 @@ impl LinkTask {
         })
     }
 
-    /// Runs until closed, the socket fails, or the transport fails.
-    pub(crate) async fn run(mut self) {
+    /// Runs until closed, the socket fails, or the transport fails. Boxed, as `PeerTask::run`
+    /// is: a task taken by value would take twice its size in the future.
+    pub(crate) async fn run(mut self: Box<Self>) {
         let mut buffer = vec![0u8; RECEIVE_BUFFER];
         let progress = self.hub.progress();
         self.after(Instant::now());
