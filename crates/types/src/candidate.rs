@@ -208,7 +208,7 @@ impl<'a> CandidateTokens<'a> {
     }
 }
 
-fn is_separator(b: u8) -> bool {
+const fn is_separator(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
@@ -276,6 +276,146 @@ impl<'a> Iterator for CandidateTokens<'a> {
 /// component id, port and `rport` as u16, priority as u32, transport, candidate type and
 /// extension names as tokens, the `typ` keyword. The first error, with where it is.
 pub fn check_candidate_syntax(value: &str, lenient: bool) -> Result<(), CandidateSyntaxError> {
+    if is_valid_candidate(value.as_bytes(), lenient) {
+        return Ok(());
+    }
+    first_error(value, lenient)
+}
+
+/// Whether `value` is a valid candidate value, in one pass over its bytes: `true` exactly when
+/// [`first_error`] finds none (the tests hold them to that over mutated and random values).
+/// A candidate line is checked with each description that carries it, so the common, valid
+/// case takes this path, and only a value with an error walks the labelled tokens to say where.
+fn is_valid_candidate(value: &[u8], lenient: bool) -> bool {
+    let n = value.len();
+    let mut i = 0;
+    let mut index = 0usize;
+    let mut rport = false;
+    loop {
+        if lenient {
+            i = skip(value, i, SEPARATOR);
+            if i == n {
+                break;
+            }
+        } else {
+            if index > 0 {
+                if i == n {
+                    break;
+                }
+                // A token ends at a separator: strict takes one space, not a tab.
+                if value[i] != b' ' {
+                    return false;
+                }
+                i += 1;
+            }
+            if i == n || is_separator(value[i]) {
+                return false;
+            }
+        }
+        let start = i;
+        let valid = match CandidateField::at(index) {
+            CandidateField::Foundation => {
+                i = skip(value, i, ICE_CHAR);
+                i - start <= FOUNDATION_MAX_LEN
+            }
+            CandidateField::Component | CandidateField::Port => {
+                number_end(value, &mut i, u64::from(u16::MAX))
+            }
+            CandidateField::Priority => number_end(value, &mut i, u64::from(u32::MAX)),
+            CandidateField::Transport | CandidateField::Type => {
+                i = skip(value, i, TOKEN_CHAR);
+                true
+            }
+            CandidateField::ExtensionName => {
+                i = skip(value, i, TOKEN_CHAR);
+                rport = &value[start..i] == b"rport";
+                true
+            }
+            CandidateField::ExtensionValue if rport => {
+                number_end(value, &mut i, u64::from(u16::MAX))
+            }
+            CandidateField::Typ => {
+                i = token_end(value, i);
+                &value[start..i] == b"typ"
+            }
+            CandidateField::Address | CandidateField::ExtensionValue => {
+                i = token_end(value, i);
+                true
+            }
+        };
+        // The field's characters stopped before a separator or the end: one it does not allow.
+        if !valid || (i < n && !is_separator(value[i])) {
+            return false;
+        }
+        index += 1;
+    }
+    index >= 8 && (index - 8).is_multiple_of(2)
+}
+
+/// Byte classes for [`is_valid_candidate`], one table lookup a byte.
+const SEPARATOR: u8 = 1;
+const ICE_CHAR: u8 = 2;
+const TOKEN_CHAR: u8 = 4;
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        // In range: b < 256.
+        #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
+        let byte = b as u8;
+        if is_separator(byte) {
+            table[b] |= SEPARATOR;
+        }
+        if is_ice_char(byte) {
+            table[b] |= ICE_CHAR;
+        }
+        if is_token_char(byte) {
+            table[b] |= TOKEN_CHAR;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The index of the first byte from `i` that is not in `class` (or the end).
+#[inline]
+fn skip(value: &[u8], i: usize, class: u8) -> usize {
+    value.get(i..).map_or(i, |rest| {
+        i + rest
+            .iter()
+            .position(|&b| CLASSES[usize::from(b)] & class == 0)
+            .unwrap_or(rest.len())
+    })
+}
+
+/// The index of the first separator from `i` (or the end).
+#[inline]
+fn token_end(value: &[u8], i: usize) -> usize {
+    value.get(i..).map_or(i, |rest| {
+        i + rest
+            .iter()
+            .position(|&b| CLASSES[usize::from(b)] & SEPARATOR != 0)
+            .unwrap_or(rest.len())
+    })
+}
+
+/// Moves `i` past the digits there; whether there was at least one and their value is at
+/// most `max`.
+fn number_end(value: &[u8], i: &mut usize, max: u64) -> bool {
+    let start = *i;
+    let mut number = 0u64;
+    while let Some(&b) = value.get(*i).filter(|b| b.is_ascii_digit()) {
+        number = number * 10 + u64::from(b - b'0');
+        if number > max {
+            return false;
+        }
+        *i += 1;
+    }
+    *i > start
+}
+
+/// The first error of a value [`is_valid_candidate`] refused, walking its labelled tokens.
+fn first_error(value: &str, lenient: bool) -> Result<(), CandidateSyntaxError> {
     use CandidateSyntaxErrorKind as Kind;
     let mut extension_name = "";
     for token in CandidateTokens::new(value, lenient) {
@@ -474,6 +614,61 @@ mod tests {
                 "{value:?}"
             );
         }
+    }
+
+    /// The one-pass check and the labelled tokens agree on every value: the valid ones above,
+    /// each mutated at random (a byte replaced, inserted or removed, from the characters the
+    /// grammar cares about), and random values of those characters.
+    #[test]
+    fn the_one_pass_check_agrees_with_the_tokens() {
+        const BYTES: &[u8] = b"  \t09+/a-.,typhostrpo\xc3\xa9:0123456789";
+        let bases = [
+            "3960413356 1 udp 2122194687 192.0.2.2 54577 typ host generation 0 network-id 1",
+            "2462121524 1 tcp 1518214911 192.0.2.2 9 typ host tcptype active generation 0",
+            "842163049 1 udp 1677729535 203.0.113.7 47807 typ srflx raddr 0.0.0.0 rport 0",
+            "a0+B/3 2 udp 2130706432 1f2e.local 2347 typ host",
+            "1 1 UDP 4294967295 fd00::2 65535 typ host rport 65535",
+            " 1  1 udp\t1 192.0.2.1 9 typ host ",
+            "abcdefghijklmnopqrstuvwxyz012345 65535 udp 1 192.0.2.1 9 typ host",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % bound as u64).expect("below bound")
+        };
+        let mut checked = 0;
+        for round in 0..60_000 {
+            let mut value: Vec<u8> = if round % 10 == 0 {
+                (0..next(40)).map(|_| BYTES[next(BYTES.len())]).collect()
+            } else {
+                bases[next(bases.len())].as_bytes().to_vec()
+            };
+            for _ in 0..next(4) {
+                let at = next(value.len() + 1);
+                let byte = BYTES[next(BYTES.len())];
+                match next(3) {
+                    0 if at < value.len() => value[at] = byte,
+                    1 if at < value.len() => {
+                        value.remove(at);
+                    }
+                    _ => value.insert(at, byte),
+                }
+            }
+            let Ok(value) = std::str::from_utf8(&value) else {
+                continue;
+            };
+            for lenient in [false, true] {
+                assert_eq!(
+                    is_valid_candidate(value.as_bytes(), lenient),
+                    first_error(value, lenient).is_ok(),
+                    "{value:?}, lenient: {lenient}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 40_000, "{checked} values checked");
     }
 
     #[test]
