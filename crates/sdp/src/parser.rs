@@ -6,7 +6,7 @@ use crate::error::{SdpError, Warning, WarningKind};
 use crate::fields::Res;
 use crate::known;
 use crate::lines::{self, MediaLine};
-use crate::model::{MediaDescription, MediaKind, SessionDescription};
+use crate::model::{MediaDescription, MediaKind, Origin, SessionDescription};
 use crate::options::ParseOptions;
 use crate::proto::Proto;
 use crate::scan::{Sink, Value, scan};
@@ -58,9 +58,30 @@ struct Builder {
 
 impl Builder {
     fn new() -> Self {
-        let mut description = SessionDescription::default();
-        description.session_name.clear();
-        description.times.clear();
+        // Every field is filled from the text: nothing allocated for a default to replace.
+        let description = SessionDescription {
+            version: 0,
+            origin: Origin::new(
+                String::new(),
+                0,
+                0,
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+            session_name: String::new(),
+            session_info: None,
+            uri: None,
+            emails: Vec::new(),
+            phones: Vec::new(),
+            connection: None,
+            bandwidths: Vec::new(),
+            times: Vec::new(),
+            time_zones: None,
+            encryption_key: None,
+            attributes: Vec::new(),
+            media: Vec::new(),
+        };
         Self {
             description,
             media: None,
