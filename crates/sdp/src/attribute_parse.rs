@@ -433,10 +433,11 @@ fn parse_known<'a>(
                     if let Some(w) = check_address(net_type, addr_type, address, true, lenient)? {
                         warning = Some((address, w));
                     }
+                    let word = |text| known::token(text, known::session_word);
                     Some(Connection {
-                        net_type: net_type.to_owned(),
-                        addr_type: addr_type.to_owned(),
-                        address: address.to_owned(),
+                        net_type: word(net_type),
+                        addr_type: word(addr_type),
+                        address: word(address),
                     })
                 }
             };

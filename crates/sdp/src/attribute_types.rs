@@ -71,9 +71,9 @@ impl Rtcp {
         Self {
             port: 9,
             connection: Some(Connection {
-                net_type: "IN".to_owned(),
-                addr_type: "IP4".to_owned(),
-                address: "0.0.0.0".to_owned(),
+                net_type: "IN".into(),
+                addr_type: "IP4".into(),
+                address: "0.0.0.0".into(),
             }),
         }
     }

@@ -29,6 +29,12 @@ macro_rules! words {
 }
 
 words!(
+    /// The words of `o=` and `c=` lines that browsers write the same: no user name, the
+    /// network and address types, the addresses that say "none here".
+    session_word: "-", "IN", "IP4", "IP6", "0.0.0.0", "127.0.0.1", "::",
+);
+
+words!(
     /// Codec names (`a=rtpmap`) as browsers, gateways and Antiphon write them.
     encoding_name: "opus", "red", "ulpfec", "rtx", "flexfec-03", "VP8", "VP9", "H264", "H265",
     "AV1", "G722", "PCMU", "PCMA", "CN", "telephone-event", "ISAC", "ILBC", "iLBC", "G729",

@@ -46,30 +46,35 @@ pub struct SessionDescription {
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The text fields are `Cow`s: the words every browser writes (`-`, `IN`, `IP4`, `127.0.0.1`,
+/// ...) are kept as `&'static str`, the rest as given.
 pub struct Origin {
     /// User name, `-` when there is none.
-    pub username: String,
+    pub username: Cow<'static, str>,
     /// Session id.
     pub session_id: u64,
     /// Session version.
     pub session_version: u64,
     /// Network type (`IN`).
-    pub net_type: String,
+    pub net_type: Cow<'static, str>,
     /// Address type (`IP4` or `IP6`).
-    pub addr_type: String,
+    pub addr_type: Cow<'static, str>,
     /// Unicast address or host name.
-    pub address: String,
+    pub address: Cow<'static, str>,
 }
 
 /// `c=<nettype> <addrtype> <connection-address>`
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Kept as [`Origin`]'s text is: well-known words (`IN`, `IP4`, `0.0.0.0`) borrowed.
 pub struct Connection {
     /// Network type (`IN`).
-    pub net_type: String,
+    pub net_type: Cow<'static, str>,
     /// Address type (`IP4` or `IP6`).
-    pub addr_type: String,
+    pub addr_type: Cow<'static, str>,
     /// The address, with any multicast `/ttl` and `/count` suffix kept as text.
-    pub address: String,
+    pub address: Cow<'static, str>,
 }
 
 /// `b=<bwtype>:<bandwidth>`
@@ -244,12 +249,12 @@ impl fmt::Display for MediaKind {
 impl Origin {
     /// An origin line.
     pub fn new(
-        username: impl Into<String>,
+        username: impl Into<Cow<'static, str>>,
         session_id: u64,
         session_version: u64,
-        net_type: impl Into<String>,
-        addr_type: impl Into<String>,
-        address: impl Into<String>,
+        net_type: impl Into<Cow<'static, str>>,
+        addr_type: impl Into<Cow<'static, str>>,
+        address: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self {
             username: username.into(),
@@ -273,12 +278,13 @@ impl Connection {
     /// `IN IP4 <address>` or `IN IP6 <address>`.
     pub fn from_ip(address: IpAddr) -> Self {
         let (addr_type, address) = match address {
-            IpAddr::V4(v4) => ("IP4", ipv4_text(v4)),
-            IpAddr::V6(v6) => ("IP6", v6.to_string()),
+            IpAddr::V4(v4) if v4.is_unspecified() => ("IP4", Cow::Borrowed("0.0.0.0")),
+            IpAddr::V4(v4) => ("IP4", Cow::Owned(ipv4_text(v4))),
+            IpAddr::V6(v6) => ("IP6", Cow::Owned(v6.to_string())),
         };
         Self {
-            net_type: "IN".to_owned(),
-            addr_type: addr_type.to_owned(),
+            net_type: Cow::Borrowed("IN"),
+            addr_type: Cow::Borrowed(addr_type),
             address,
         }
     }

@@ -51,6 +51,7 @@ pub use attribute::AttributeView;
 pub use build::parse_view;
 
 use crate::error::Warning;
+use crate::known;
 use crate::lines::{self, MediaLine};
 use crate::model::{Bandwidth, Connection, MediaKind, Origin, Timing};
 use crate::proto;
@@ -269,23 +270,25 @@ impl<'a> MediaView<'a> {
 
 impl From<OriginView<'_>> for Origin {
     fn from(view: OriginView<'_>) -> Self {
+        let word = |text| known::token(text, known::session_word);
         Origin::new(
-            view.username,
+            word(view.username),
             view.session_id,
             view.session_version,
-            view.net_type,
-            view.addr_type,
-            view.address,
+            word(view.net_type),
+            word(view.addr_type),
+            word(view.address),
         )
     }
 }
 
 impl From<ConnectionView<'_>> for Connection {
     fn from(view: ConnectionView<'_>) -> Self {
+        let word = |text| known::token(text, known::session_word);
         Connection {
-            net_type: view.net_type.to_owned(),
-            addr_type: view.addr_type.to_owned(),
-            address: view.address.to_owned(),
+            net_type: word(view.net_type),
+            addr_type: word(view.addr_type),
+            address: word(view.address),
         }
     }
 }

@@ -144,7 +144,7 @@ fn connection_from_ip_writes_the_address_as_display_does() {
     let v6: std::net::IpAddr = "2001:db8::1".parse().expect("IPv6 literal");
     let connection = Connection::from_ip(v6);
     assert_eq!(
-        (connection.addr_type.as_str(), connection.address.as_str()),
+        (connection.addr_type.as_ref(), connection.address.as_ref()),
         ("IP6", "2001:db8::1")
     );
 }

@@ -308,12 +308,12 @@ impl AnswerPlan {
         }
         let mut description = SessionDescription::new(
             sdp::Origin {
-                username: "-".to_owned(),
+                username: "-".into(),
                 session_id: origin.session_id,
                 session_version: origin.session_version,
-                net_type: "IN".to_owned(),
-                addr_type: "IP4".to_owned(),
-                address: "0.0.0.0".to_owned(),
+                net_type: "IN".into(),
+                addr_type: "IP4".into(),
+                address: "0.0.0.0".into(),
             },
             "-".to_owned(),
         );
