@@ -331,16 +331,25 @@ impl SessionDescription {
     /// A description with `v=0`, this origin and name, `t=0 0` and nothing else.
     pub fn new(origin: Origin, session_name: impl Into<String>) -> Self {
         Self {
+            times: vec![Timing::unbounded()],
+            ..Self::without_timing(origin, session_name.into())
+        }
+    }
+
+    /// `v=0`, this origin and name, and nothing else, not even a `t=` line (what the parser
+    /// fills in from the text).
+    pub(crate) fn without_timing(origin: Origin, session_name: String) -> Self {
+        Self {
             version: 0,
             origin,
-            session_name: session_name.into(),
+            session_name,
             session_info: None,
             uri: None,
             emails: Vec::new(),
             phones: Vec::new(),
             connection: None,
             bandwidths: Vec::new(),
-            times: vec![Timing::unbounded()],
+            times: Vec::new(),
             time_zones: None,
             encryption_key: None,
             attributes: Vec::new(),

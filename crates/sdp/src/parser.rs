@@ -58,30 +58,10 @@ struct Builder {
 
 impl Builder {
     fn new() -> Self {
-        // Every field is filled from the text: nothing allocated for a default to replace.
-        let description = SessionDescription {
-            version: 0,
-            origin: Origin::new(
-                String::new(),
-                0,
-                0,
-                String::new(),
-                String::new(),
-                String::new(),
-            ),
-            session_name: String::new(),
-            session_info: None,
-            uri: None,
-            emails: Vec::new(),
-            phones: Vec::new(),
-            connection: None,
-            bandwidths: Vec::new(),
-            times: Vec::new(),
-            time_zones: None,
-            encryption_key: None,
-            attributes: Vec::new(),
-            media: Vec::new(),
-        };
+        // Every field is filled from the text: nothing allocated for a default to replace
+        // (the origin's empty words are borrowed).
+        let origin = Origin::new("", 0, 0, "", "", "");
+        let description = SessionDescription::without_timing(origin, String::new());
         Self {
             description,
             media: None,
