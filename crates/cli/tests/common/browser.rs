@@ -194,6 +194,15 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // The browser's helpers (Chromium's zygote, GPU and crash handler processes) outlive
+        // it for a moment and may still write into the profile, so one removal can fail or be
+        // undone: remove until the profile stays gone (at most about two seconds).
+        for _ in 0..50 {
+            let _ = std::fs::remove_dir_all(&self.profile);
+            std::thread::sleep(std::time::Duration::from_millis(40));
+            if !self.profile.exists() {
+                return;
+            }
+        }
     }
 }
