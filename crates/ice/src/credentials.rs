@@ -59,21 +59,27 @@ impl IceCredentials {
     /// Validates remote (or configured) credentials.
     pub fn new(ufrag: impl Into<String>, pwd: impl Into<String>) -> Result<Self, CredentialsError> {
         let (ufrag, pwd) = (ufrag.into(), pwd.into());
+        Self::validate(&ufrag, &pwd)?;
+        Ok(IceCredentials { ufrag, pwd })
+    }
+
+    /// The checks of [`new`](Self::new), without keeping the credentials (for a description
+    /// that is only being checked).
+    pub fn validate(ufrag: &str, pwd: &str) -> Result<(), CredentialsError> {
         check(
-            &ufrag,
+            ufrag,
             4,
             CredentialsError::UfragTooShort,
             CredentialsError::UfragTooLong,
             CredentialsError::InvalidUfragCharacter,
         )?;
         check(
-            &pwd,
+            pwd,
             22,
             CredentialsError::PwdTooShort,
             CredentialsError::PwdTooLong,
             CredentialsError::InvalidPwdCharacter,
-        )?;
-        Ok(IceCredentials { ufrag, pwd })
+        )
     }
 
     /// Fresh credentials from the thread-local CSPRNG (seeded from the OS via getrandom).

@@ -139,7 +139,7 @@ fn check_ice_credentials(description: &SessionDescription) -> Result<(), Error> 
         let ufrag = section.ice_ufrag().or_else(|| description.ice_ufrag());
         let pwd = section.ice_pwd().or_else(|| description.ice_pwd());
         if let (Some(ufrag), Some(pwd)) = (ufrag, pwd) {
-            antiphon_ice::IceCredentials::new(ufrag, pwd).map_err(|error| {
+            antiphon_ice::IceCredentials::validate(ufrag, pwd).map_err(|error| {
                 Error::InvalidAccess(InvalidAccessReason::InvalidIceCredentials { index, error })
             })?;
         }
