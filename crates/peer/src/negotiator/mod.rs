@@ -710,32 +710,30 @@ impl Negotiator {
         if description.sdp_type == RTCSdpType::Rollback {
             return Ok(self.rollback(transition.state));
         }
-        if matches!(
-            description.sdp_type,
-            RTCSdpType::Answer | RTCSdpType::Pranswer
-        ) && self.last_created_answer.as_deref() != Some(description.sdp.as_str())
-        {
-            return Err(Error::InvalidModification(
-                InvalidModificationReason::NotLastCreatedAnswer,
-            ));
-        }
-        if description.sdp_type == RTCSdpType::Offer
-            && self.last_created_offer.as_deref() != Some(description.sdp.as_str())
-        {
-            return Err(Error::InvalidModification(
+        // An offer or (provisional) answer must be the last one created; the applied
+        // description keeps that text, not a copy.
+        let (created, refused) = match description.sdp_type {
+            RTCSdpType::Offer => (
+                &self.last_created_offer,
                 InvalidModificationReason::NotLastCreatedOffer,
-            ));
-        }
+            ),
+            _ => (
+                &self.last_created_answer,
+                InvalidModificationReason::NotLastCreatedAnswer,
+            ),
+        };
+        let Some(sdp) = created
+            .as_ref()
+            .filter(|created| ***created == *description.sdp)
+            .map(Arc::clone)
+        else {
+            return Err(Error::InvalidModification(refused));
+        };
         let parsed = remote_checks::parse_remote(&description.sdp)?;
         let before = self.signaling_state;
-        // Checked above to be the last created offer or answer: that text, not a copy.
-        let created = match description.sdp_type {
-            RTCSdpType::Offer => self.last_created_offer.clone(),
-            _ => self.last_created_answer.clone(),
-        };
         let applied = Box::new(AppliedDescription {
             sdp_type: description.sdp_type,
-            sdp: created.unwrap_or_else(|| Arc::from(description.sdp.as_str())),
+            sdp,
             parsed,
         });
         let complete = description.sdp_type == RTCSdpType::Answer;
