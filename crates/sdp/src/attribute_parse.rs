@@ -433,11 +433,10 @@ fn parse_known<'a>(
                     if let Some(w) = check_address(net_type, addr_type, address, true, lenient)? {
                         warning = Some((address, w));
                     }
-                    let word = |text| known::token(text, known::session_word);
                     Some(Connection {
-                        net_type: word(net_type),
-                        addr_type: word(addr_type),
-                        address: word(address),
+                        net_type: known::session_token(net_type),
+                        addr_type: known::session_token(addr_type),
+                        address: known::session_token(address),
                     })
                 }
             };

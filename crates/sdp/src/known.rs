@@ -34,6 +34,12 @@ words!(
     session_word: "-", "IN", "IP4", "IP6", "0.0.0.0", "127.0.0.1", "::",
 );
 
+/// A word of an `o=` or `c=` line (or `a=rtcp`'s address), borrowed if it is a
+/// [`session_word`].
+pub(crate) fn session_token(text: &str) -> Cow<'static, str> {
+    token(text, session_word)
+}
+
 words!(
     /// Codec names (`a=rtpmap`) as browsers, gateways and Antiphon write them.
     encoding_name: "opus", "red", "ulpfec", "rtx", "flexfec-03", "VP8", "VP9", "H264", "H265",

@@ -270,25 +270,23 @@ impl<'a> MediaView<'a> {
 
 impl From<OriginView<'_>> for Origin {
     fn from(view: OriginView<'_>) -> Self {
-        let word = |text| known::token(text, known::session_word);
         Origin::new(
-            word(view.username),
+            known::session_token(view.username),
             view.session_id,
             view.session_version,
-            word(view.net_type),
-            word(view.addr_type),
-            word(view.address),
+            known::session_token(view.net_type),
+            known::session_token(view.addr_type),
+            known::session_token(view.address),
         )
     }
 }
 
 impl From<ConnectionView<'_>> for Connection {
     fn from(view: ConnectionView<'_>) -> Self {
-        let word = |text| known::token(text, known::session_word);
         Connection {
-            net_type: word(view.net_type),
-            addr_type: word(view.addr_type),
-            address: word(view.address),
+            net_type: known::session_token(view.net_type),
+            addr_type: known::session_token(view.addr_type),
+            address: known::session_token(view.address),
         }
     }
 }
