@@ -136,7 +136,7 @@ impl LazySrtp {
                 .inspect_err(|error| tracing::warn!(%error, "no SRTP"))
                 .map_err(|_| ())
         });
-        session.as_mut().ok().map(|session| &mut **session)
+        session.as_deref_mut().ok()
     }
 }
 
