@@ -65,7 +65,7 @@ mod tests {
 
         let mut large: VecDeque<[u8; 1000]> = VecDeque::with_capacity(10);
         large.shrink_when_drained();
-        assert!(large.capacity() <= 1);
+        assert_eq!(large.capacity(), 1);
     }
 
     #[test]
